@@ -1,0 +1,3 @@
+from retrylint.cli import main
+
+raise SystemExit(main())

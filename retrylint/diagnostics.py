@@ -1,0 +1,111 @@
+"""What the engine reports: diagnostics, their fixes and their call chains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Applicability(str, Enum):
+    """Whether a fix only changes failure paths (safe) or also a successful call (unsafe)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two 1-based (line, column) positions with ``content``."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+    def to_json(self) -> dict:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "content": self.content,
+        }
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: Applicability
+    message: str
+    edits: tuple[Edit, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "applicability": self.applicability.value,
+            "message": self.message,
+            "edits": [edit.to_json() for edit in self.edits],
+        }
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """One hop from a retry layer towards a billable call."""
+
+    path: str
+    line: int
+    name: str
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "line": self.line, "name": self.name}
+
+
+@dataclass
+class Diagnostic:
+    code: str
+    name: str
+    message: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    severity: str = "error"
+    fix: Fix | None = None
+    chain: list[ChainLink] = field(default_factory=list)
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.column, self.code, self.message)
+
+    def to_json(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "severity": self.severity,
+            "fix": self.fix.to_json() if self.fix else None,
+            "chain": [link.to_json() for link in self.chain],
+        }
+
+
+UNREADABLE_CODE = "RTL999"
+UNREADABLE_NAME = "unreadable-file"
+
+
+def unreadable_file(path: str, reason: str, line: int = 1, column: int = 1) -> Diagnostic:
+    """The single diagnostic for a file that cannot be decoded or parsed."""
+    return Diagnostic(
+        code=UNREADABLE_CODE,
+        name=UNREADABLE_NAME,
+        message=f"cannot check this file: {reason}",
+        path=path,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column,
+    )

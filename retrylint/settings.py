@@ -1,0 +1,30 @@
+"""The resolved settings that drive one lint run (see config.py for where they come from)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "build", "dist",
+    "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".eggs",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("RTL",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    max_attempts: int = 3
+    max_total_attempts: int | None = None
+    idempotency_guards: tuple[str, ...] = ()
+    billable: tuple[str, ...] = ()
+    non_retryable: tuple[str, ...] = ()
+    extend_catalog: tuple[Path, ...] = ()
+    # The folder holding the config file; relative patterns are matched from here.
+    root: Path | None = None
+    config_file: Path | None = None
