@@ -1,11 +1,31 @@
-"""The one engine API that every front end (CLI, flake8, LSP, pre-commit) calls."""
+"""The one engine API that every front end (CLI, flake8, LSP, pre-commit) calls.
+
+Pipeline for one source: cheap prefilter -> parse -> module model -> retry layers ->
+reachability -> rules -> selection and suppression -> (fixes, re-checked until stable)."""
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import PurePosixPath
 
-from retrylint.diagnostics import Diagnostic
+import libcst as cst
+
+from retrylint.catalog import load_catalog
+from retrylint.context import RuleContext
+from retrylint.diagnostics import UNREADABLE_CODE, Applicability, Diagnostic, unreadable_file
+from retrylint.fixes import apply_edits, overlaps
+from retrylint.layers import LayerFinder
+from retrylint.model import ModuleModel
+from retrylint.reach import Reachability
+from retrylint.rules import ALL_RULES
 from retrylint.settings import Settings
+
+MAX_FIX_PASSES = 10
+NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+SKIP_FILE = re.compile(r"#\s*retrylint:\s*skip-file\b")
 
 
 @dataclass
@@ -16,13 +36,157 @@ class FixResult:
 
 
 class Engine:
-    """Lints and fixes sources under one Settings (placeholder; being written)."""
+    """Lints and fixes Python sources under one set of Settings."""
 
-    def __init__(self, settings: Settings):
-        self.settings = settings
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self.catalog = load_catalog(
+            self.settings.extend_catalog, self.settings.billable, self.settings.non_retryable
+        )
+        self.rules = [rule() for rule in ALL_RULES]
 
+    @cached_property
+    def prefilter_words(self) -> tuple[str, ...]:
+        """Words without which a file can hold no retry layer (from the catalog)."""
+        words = {name.rpartition(".")[2] for name in self.catalog.layer_by_name}
+        words |= {name.rpartition(".")[2] for name in self.catalog.task_bases}
+        words |= set(self.catalog.layers_by_receiver_method)
+        words.add("except")  # hand-written retry loops
+        return tuple(sorted(words))
+
+    def could_hold_layer(self, source: str) -> bool:
+        return any(word in source for word in self.prefilter_words)
+
+    # ----- checking ---------------------------------------------------------------------
     def lint_source(self, source: str, path: str) -> list[Diagnostic]:
-        return []
+        """Diagnostics for one file, selected and with suppressions applied."""
+        if SKIP_FILE.search(source):
+            return []
+        diagnostics = self._raw_diagnostics(source, path)
+        return self._select(diagnostics, source, path)
 
+    def _raw_diagnostics(self, source: str, path: str) -> list[Diagnostic]:
+        if not self.could_hold_layer(source):
+            return []
+        if "\x00" in source:
+            return [unreadable_file(path, "source contains null bytes")]
+        try:
+            model = ModuleModel(source, path, self.catalog, module_name_for(path))
+        except cst.ParserSyntaxError as error:
+            reason = " ".join(str(error.message).split())
+            return [unreadable_file(path, f"syntax error: {reason}", error.raw_line, error.raw_column + 1)]
+        except RecursionError:
+            return [unreadable_file(path, "nesting too deep to analyse")]
+        layers = LayerFinder(model).find()
+        if not layers:
+            return []
+        context = RuleContext(model, self.catalog, self.settings, layers,
+                              Reachability(model, layers, self.settings.idempotency_guards))
+        found: list[Diagnostic] = []
+        for rule in self.rules:
+            if self._enabled(rule.code, path):
+                found.extend(rule.check(context))
+        return found
+
+    def _enabled(self, code: str, path: str) -> bool:
+        settings = self.settings
+        if code == UNREADABLE_CODE:
+            return True
+        selected = any(code.startswith(p) for p in settings.select + settings.extend_select)
+        ignored = any(code.startswith(p) for p in settings.ignore)
+        if selected and not ignored:
+            for pattern, codes in settings.per_file_ignores:
+                if _path_matches(path, pattern) and any(code.startswith(c) for c in codes):
+                    return False
+            return True
+        return False
+
+    def _select(self, diagnostics: list[Diagnostic], source: str, path: str) -> list[Diagnostic]:
+        lines = source.splitlines()
+        kept = []
+        for diagnostic in diagnostics:
+            if not self._enabled(diagnostic.code, path):
+                continue
+            if diagnostic.code != UNREADABLE_CODE and _suppressed(diagnostic, lines):
+                continue
+            kept.append(diagnostic)
+        kept.sort(key=lambda d: d.sort_key)
+        return kept
+
+    # ----- fixing -----------------------------------------------------------------------
     def fix_source(self, source: str, path: str, *, unsafe: bool = False) -> FixResult:
-        return FixResult(source, self.lint_source(source, path), 0)
+        """Apply fixes until none is left (or MAX_FIX_PASSES); only code that parses is kept."""
+        applied = 0
+        rejected: set[tuple] = set()
+        for _ in range(MAX_FIX_PASSES):
+            diagnostics = self.lint_source(source, path)
+            chosen = []
+            for diagnostic in diagnostics:
+                fix = diagnostic.fix
+                if fix is None or (fix.applicability is Applicability.UNSAFE and not unsafe):
+                    continue
+                if _fix_key(diagnostic) in rejected:
+                    continue
+                if any(overlaps(fix.edits, other.fix.edits) for other in chosen):
+                    continue
+                chosen.append(diagnostic)
+            if not chosen:
+                return FixResult(source, diagnostics, applied)
+            edits = [edit for diagnostic in chosen for edit in diagnostic.fix.edits]
+            candidate = apply_edits(source, edits)
+            if candidate == source or not _parses(candidate):
+                if len(chosen) == 1:
+                    rejected.add(_fix_key(chosen[0]))
+                    continue
+                # Apply one at a time to find the culprit.
+                candidate = apply_edits(source, chosen[0].fix.edits)
+                if candidate == source or not _parses(candidate):
+                    rejected.add(_fix_key(chosen[0]))
+                    continue
+                chosen = chosen[:1]
+            source = candidate
+            applied += len(chosen)
+        return FixResult(source, self.lint_source(source, path), applied)
+
+
+def _fix_key(diagnostic: Diagnostic) -> tuple:
+    return (diagnostic.code, diagnostic.line, diagnostic.column, diagnostic.fix.edits)
+
+
+def _parses(source: str) -> bool:
+    try:
+        cst.parse_module(source)
+        compile(source, "<fix>", "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+    except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError):
+        return False
+    return True
+
+
+def _suppressed(diagnostic: Diagnostic, lines: list[str]) -> bool:
+    if not 0 < diagnostic.line <= len(lines):
+        return False
+    match = NOQA.search(lines[diagnostic.line - 1])
+    if match is None:
+        return False
+    codes = match.group("codes")
+    if codes is None:
+        return True
+    return diagnostic.code in {c.upper() for c in re.split(r"[\s,]+", codes) if c}
+
+
+def _path_matches(path: str, pattern: str) -> bool:
+    posix = PurePosixPath(path.replace("\\", "/"))
+    return (
+        fnmatch.fnmatch(str(posix), pattern)
+        or fnmatch.fnmatch(posix.name, pattern)
+        or fnmatch.fnmatch(str(posix), f"*/{pattern}")
+    )
+
+
+def module_name_for(path: str) -> str:
+    """A dotted module name for ``path``, for resolving relative imports."""
+    parts = list(PurePosixPath(path.replace("\\", "/")).with_suffix("").parts)
+    parts = [p for p in parts if p not in ("", ".", "..", "/")]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1] + ["__init__"]
+    return ".".join(parts) or "__module__"

@@ -1,0 +1,370 @@
+"""The declarative catalog: which calls are retry layers, SDK clients, billable calls and
+deterministic errors. Loaded from the TOML files in ``rules/`` plus the user's own files."""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+
+class CatalogError(Exception):
+    """A catalog file that cannot be used; the message names the file and the line."""
+
+
+def builtin_catalog_dir() -> Path:
+    """``rules/`` as shipped in the wheel (retrylint/catalog) or in a source checkout."""
+    packaged = Path(__file__).parent / "catalog"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "rules"
+
+
+@dataclass(frozen=True)
+class AttemptsSpec:
+    param: str | None = None
+    default: int | None = None  # None: unbounded
+    counts: str = "attempts"  # or "retries" (attempts = value + 1)
+    none: str = "unbounded"  # what an explicit None means: "unbounded" | "default"
+    nonpositive: str | None = None  # "unbounded" when 0 or less never stops
+
+    def total(self, value: int) -> int:
+        return value + 1 if self.counts == "retries" else value
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    library: str
+    names: tuple[str, ...]
+    form: str  # decorator | retrying | context | task
+    dialect: str  # tenacity | kwargs
+    label: str
+    attempts: AttemptsSpec = AttemptsSpec()
+    deadline_params: tuple[str, ...] = ()
+    deadline_default: float | None = None
+    deadline_nonpositive: str | None = None
+    retry_on_param: str | None = None
+    retry_on_position: int | None = None
+    retries_nothing: bool = False  # retries on results or only by hand, never on an exception
+    never_retry: tuple[str, ...] = ()
+    waits: bool = False
+    delay_params: tuple[str, ...] = ()
+    growth_params: tuple[str, ...] = ()
+    fix_cap: str | None = None
+    fix_never_retry: str | None = None
+    fix_backoff: str | None = None
+    # Task queues
+    receiver_method: str | None = None
+    task_base: tuple[str, ...] = ()
+    base_param: str | None = None
+    bind_param: str | None = None
+    bound_retry: str | None = None
+    bound_retry_attempts: str | None = None
+    bound_retry_delay: str | None = None
+    stable_id: str | None = None
+    infer_keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    provider: str
+    names: tuple[str, ...]
+    label: str
+    module: bool = False
+    retries_param: str | None = None
+    default_retries: int = 0
+    setting: str | None = None
+    option_methods: tuple[str, ...] = ()
+    passthrough: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BillableSpec:
+    provider: str
+    kind: str  # llm | payment | message
+    clients: tuple[str, ...] = ()
+    calls: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    idempotency_key: str | None = None
+    idempotency_option: str | None = None
+    stable_key_fix: str | None = None
+
+    @property
+    def moves_money_or_sends(self) -> bool:
+        return self.kind in ("payment", "message")
+
+
+@dataclass(frozen=True)
+class ErrorLibrary:
+    library: str
+    module: str
+    aliases: tuple[str, ...] = ()
+    detect: tuple[str, ...] = ()
+    deterministic: tuple[str, ...] = ()
+    also_deterministic: tuple[str, ...] = ()
+    broad: tuple[str, ...] = ()
+
+    def qualified(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(f"{self.module}.{name}" for name in names)
+
+
+_LAYER_KEYS = {
+    "library", "names", "form", "dialect", "label", "attempts", "deadline", "retry_on",
+    "never_retry", "backoff", "fix", "receiver_method", "task_base", "base_param",
+    "bind_param", "bound_retry", "bound_retry_attempts", "bound_retry_delay", "stable_id",
+    "infer_keywords",
+}
+_CLIENT_KEYS = {"provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough"}
+_BILLABLE_KEYS = {"provider", "kind", "clients", "calls", "names", "idempotency_key", "idempotency_option", "stable_key_fix"}
+_ERROR_KEYS = {"library", "module", "aliases", "detect", "deterministic", "also_deterministic", "broad"}
+_TOP_KEYS = {"layer", "client", "billable", "errors", "tenacity", "infallible"}
+
+
+def _line_of(text: str, needle: str) -> int:
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return number
+    return 1
+
+
+def _check_keys(path: Path, text: str, table: dict, allowed: set[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise CatalogError(f"{path}:{_line_of(text, key)}: unknown key '{key}' in {where}")
+
+
+def _strings(path: Path, text: str, table: dict, key: str) -> tuple[str, ...]:
+    value = table.get(key, ())
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise CatalogError(f"{path}:{_line_of(text, key)}: '{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _layer(path: Path, text: str, table: dict) -> LayerSpec:
+    _check_keys(path, text, table, _LAYER_KEYS, "[[layer]]")
+    attempts = table.get("attempts", {})
+    deadline = table.get("deadline", {})
+    retry_on = table.get("retry_on", {})
+    backoff = table.get("backoff", {})
+    fix = table.get("fix", {})
+    default = attempts.get("default", "unbounded")
+    if default != "unbounded" and not isinstance(default, int):
+        raise CatalogError(f"{path}:{_line_of(text, 'attempts')}: attempts.default must be an integer or \"unbounded\"")
+    names = _strings(path, text, table, "names")
+    if not names:
+        raise CatalogError(f"{path}:{_line_of(text, '[[layer]]')}: a [[layer]] needs 'names'")
+    return LayerSpec(
+        library=table.get("library", names[0].split(".")[0]),
+        names=names,
+        form=table.get("form", "decorator"),
+        dialect=table.get("dialect", "kwargs"),
+        label=table.get("label", names[0]),
+        attempts=AttemptsSpec(
+            param=attempts.get("param"),
+            default=None if default == "unbounded" else default,
+            counts=attempts.get("counts", "attempts"),
+            none=attempts.get("none", "unbounded"),
+            nonpositive=attempts.get("nonpositive"),
+        ),
+        deadline_params=tuple(deadline.get("params", ())),
+        deadline_default=deadline.get("default"),
+        deadline_nonpositive=deadline.get("nonpositive"),
+        retry_on_param=retry_on.get("param"),
+        retry_on_position=retry_on.get("position"),
+        retries_nothing=bool(retry_on.get("none", False)),
+        never_retry=_strings(path, text, table, "never_retry"),
+        waits=bool(backoff.get("waits", False)),
+        delay_params=tuple(backoff.get("delay_params", ())),
+        growth_params=tuple(backoff.get("growth_params", ())),
+        fix_cap=fix.get("cap"),
+        fix_never_retry=fix.get("never_retry"),
+        fix_backoff=fix.get("backoff"),
+        receiver_method=table.get("receiver_method"),
+        task_base=_strings(path, text, table, "task_base"),
+        base_param=table.get("base_param"),
+        bind_param=table.get("bind_param"),
+        bound_retry=table.get("bound_retry"),
+        bound_retry_attempts=table.get("bound_retry_attempts"),
+        bound_retry_delay=table.get("bound_retry_delay"),
+        stable_id=table.get("stable_id"),
+        infer_keywords=_strings(path, text, table, "infer_keywords"),
+    )
+
+
+def _client(path: Path, text: str, table: dict) -> ClientSpec:
+    _check_keys(path, text, table, _CLIENT_KEYS, "[[client]]")
+    retries = table.get("retries", {})
+    names = _strings(path, text, table, "names")
+    return ClientSpec(
+        provider=table.get("provider", names[0].split(".")[0] if names else "?"),
+        names=names,
+        label=table.get("label", names[0] if names else "SDK client"),
+        module=bool(table.get("module", False)),
+        retries_param=retries.get("param"),
+        default_retries=int(retries.get("default", 0)),
+        setting=table.get("setting"),
+        option_methods=_strings(path, text, table, "option_methods"),
+        passthrough=_strings(path, text, table, "passthrough"),
+    )
+
+
+def _billable(path: Path, text: str, table: dict) -> BillableSpec:
+    _check_keys(path, text, table, _BILLABLE_KEYS, "[[billable]]")
+    kind = table.get("kind", "llm")
+    if kind not in ("llm", "payment", "message"):
+        raise CatalogError(f"{path}:{_line_of(text, 'kind')}: kind must be llm, payment or message, got {kind!r}")
+    return BillableSpec(
+        provider=table.get("provider", "custom"),
+        kind=kind,
+        clients=_strings(path, text, table, "clients"),
+        calls=_strings(path, text, table, "calls"),
+        names=_strings(path, text, table, "names"),
+        idempotency_key=table.get("idempotency_key"),
+        idempotency_option=table.get("idempotency_option"),
+        stable_key_fix=table.get("stable_key_fix"),
+    )
+
+
+def _errors(path: Path, text: str, table: dict) -> ErrorLibrary:
+    _check_keys(path, text, table, _ERROR_KEYS, "[[errors]]")
+    if "module" not in table:
+        raise CatalogError(f"{path}:{_line_of(text, '[[errors]]')}: an [[errors]] table needs 'module'")
+    return ErrorLibrary(
+        library=table.get("library", table["module"]),
+        module=table["module"],
+        aliases=_strings(path, text, table, "aliases"),
+        detect=_strings(path, text, table, "detect"),
+        deterministic=_strings(path, text, table, "deterministic"),
+        also_deterministic=_strings(path, text, table, "also_deterministic"),
+        broad=_strings(path, text, table, "broad"),
+    )
+
+
+@dataclass
+class Catalog:
+    layers: list[LayerSpec] = field(default_factory=list)
+    clients: list[ClientSpec] = field(default_factory=list)
+    billables: list[BillableSpec] = field(default_factory=list)
+    error_libraries: list[ErrorLibrary] = field(default_factory=list)
+    tenacity: dict[str, object] = field(default_factory=dict)
+    infallible: dict[str, list[str]] = field(default_factory=dict)
+    billable_patterns: tuple[str, ...] = ()
+    extra_deterministic: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.reindex()
+
+    def reindex(self) -> None:
+        self.layer_by_name = {name: spec for spec in self.layers for name in spec.names}
+        self.layers_by_receiver_method = {
+            spec.receiver_method: spec for spec in self.layers if spec.receiver_method
+        }
+        self.task_bases = {base: spec for spec in self.layers for base in spec.task_base}
+        self.client_by_name = {name: spec for spec in self.clients for name in spec.names}
+        # Classes whose instances carry layers (``app = Celery(); @app.task``).
+        self.known_classes = {
+            owner
+            for name in self.layer_by_name
+            for owner in [name.rpartition(".")[0]]
+            if owner and owner.rpartition(".")[2][:1].isupper()
+        }
+        self.billable_by_name: dict[str, BillableSpec] = {}
+        for spec in self.billables:
+            for name in spec.names:
+                self.billable_by_name[name] = spec
+            for client in spec.clients:
+                for call in spec.calls:
+                    self.billable_by_name[f"{client}.{call}"] = spec
+        self.canonical_prefix = {
+            alias: lib.module for lib in self.error_libraries for alias in lib.aliases
+        }
+        self.deterministic: dict[str, ErrorLibrary | None] = {}
+        self.broad: set[str] = set()
+        for lib in self.error_libraries:
+            for name in lib.qualified(lib.deterministic + lib.also_deterministic):
+                self.deterministic[name] = lib
+            self.broad.update(lib.qualified(lib.broad))
+        self.infallible_names = set(self.infallible.get("names", ()))
+        self.infallible_methods = set(self.infallible.get("methods", ()))
+        self.infallible_receivers = set(self.infallible.get("receivers", ()))
+        for name in self.extra_deterministic:
+            self.deterministic.setdefault(self.canonical_exception(name), None)
+
+    def tenacity_names(self, key: str) -> tuple[str, ...]:
+        value = self.tenacity.get(key, ())
+        return tuple(value) if isinstance(value, list) else (value,)
+
+    def canonical_exception(self, name: str) -> str:
+        """Map an exception's qualified name to the spelling the catalog uses."""
+        module, _, attr = name.rpartition(".")
+        if module in self.canonical_prefix:
+            return f"{self.canonical_prefix[module]}.{attr}"
+        return name
+
+    def billable(self, qualname: str) -> BillableSpec | None:
+        spec = self.billable_by_name.get(qualname)
+        if spec is None and any(fnmatch.fnmatchcase(qualname, p) for p in self.billable_patterns):
+            return BillableSpec(provider=qualname.split(".")[0], kind="llm", names=(qualname,))
+        return spec
+
+    def libraries_detected_by(self, imported_modules: set[str]) -> list[ErrorLibrary]:
+        found = []
+        for lib in self.error_libraries:
+            if any(m == d or m.startswith(d + ".") for d in lib.detect for m in imported_modules):
+                found.append(lib)
+        return found
+
+    def library_for_provider(self, provider: str) -> ErrorLibrary | None:
+        return next((lib for lib in self.error_libraries if lib.library == provider), None)
+
+    def merge_file(self, path: Path) -> None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CatalogError(f"{path}: cannot read catalog file: {error}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise CatalogError(f"{path}: invalid TOML: {error}") from None
+        _check_keys(path, text, data, _TOP_KEYS, "the catalog file")
+        for key, reader, target in (
+            ("layer", _layer, self.layers),
+            ("client", _client, self.clients),
+            ("billable", _billable, self.billables),
+            ("errors", _errors, self.error_libraries),
+        ):
+            tables = data.get(key, [])
+            if not isinstance(tables, list):
+                raise CatalogError(f"{path}:{_line_of(text, key)}: '{key}' must be an array of tables ([[{key}]])")
+            target.extend(reader(path, text, table) for table in tables)
+        for section in ("tenacity", "infallible"):
+            merged = getattr(self, section)
+            for key, value in data.get(section, {}).items():
+                merged[key] = list(merged.get(key, [])) + value if isinstance(value, list) else value
+
+
+@lru_cache(maxsize=None)
+def _builtin_files() -> tuple[Path, ...]:
+    return tuple(sorted(builtin_catalog_dir().glob("*.toml")))
+
+
+def load_catalog(
+    extra_files: tuple[Path, ...] = (),
+    billable_patterns: tuple[str, ...] = (),
+    non_retryable: tuple[str, ...] = (),
+) -> Catalog:
+    """The shipped catalog, extended with the user's files and config entries."""
+    catalog = Catalog()
+    for path in _builtin_files() + tuple(extra_files):
+        catalog.merge_file(path)
+    catalog.billable_patterns = tuple(billable_patterns)
+    catalog.extra_deterministic = tuple(non_retryable)
+    catalog.reindex()
+    return catalog

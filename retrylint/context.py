@@ -1,0 +1,122 @@
+"""What a rule sees: the module model, its retry layers, reachability, settings, and helpers
+for making diagnostics and library-specific fixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from retrylint.catalog import Catalog
+from retrylint.diagnostics import Applicability, ChainLink, Diagnostic, Edit, Fix
+from retrylint.fixes import FixBuilder
+from retrylint.layers import Layer
+from retrylint.model import ModuleModel
+from retrylint.reach import Reach, Reachability
+from retrylint.settings import Settings
+
+if TYPE_CHECKING:
+    from retrylint.rules.base import Rule
+
+
+@dataclass
+class RuleContext:
+    model: ModuleModel
+    catalog: Catalog
+    settings: Settings
+    layers: list[Layer]
+    reach: Reachability
+
+    @cached_property
+    def fixes(self) -> FixBuilder:
+        return FixBuilder(self.model)
+
+    @cached_property
+    def nested_layers(self) -> set[int]:
+        """Layers that sit under another layer (reached through it)."""
+        nested = set()
+        for layer in self.layers:
+            for reach in self.reach.reaches(layer):
+                nested.update(id(inner) for inner in reach.inner_layers if inner is not layer)
+        return nested
+
+    def outermost(self, layer: Layer) -> bool:
+        return id(layer) not in self.nested_layers
+
+    def diagnostic(
+        self,
+        rule: "type[Rule] | Rule",
+        node: cst.CSTNode,
+        message: str,
+        fix: Fix | None = None,
+        chain: list[ChainLink] | None = None,
+    ) -> Diagnostic:
+        code_range = self.model.range(node)
+        return Diagnostic(
+            code=rule.code,
+            name=rule.name,
+            message=message,
+            path=self.model.path,
+            line=code_range.start.line,
+            column=code_range.start.column + 1,
+            end_line=code_range.end.line,
+            end_column=code_range.end.column + 1,
+            fix=fix,
+            chain=list(chain or []),
+        )
+
+    # ----- fixes shared by several rules ---------------------------------------------------
+    def set_layer_argument(self, layer: Layer, name: str, value: str, imports: tuple[str, ...] = ()) -> list[Edit] | None:
+        """Edits that set ``name=value`` on the call declaring ``layer`` (a bare decorator
+        becomes a call). ``value`` may hold ``{0}``, ``{1}``... for the spellings of
+        ``imports`` (qualified names imported in the file's style)."""
+        spelled, import_edits = self.fixes.references(imports)
+        code = value.format(*spelled)
+        if layer.call is not None:
+            new = self.fixes.with_keyword(layer.call, name, code)
+            return [self.fixes.replace(layer.call, new), *import_edits]
+        if layer.bare is not None:
+            new = self.fixes.call_of_bare(layer.bare, name, code)
+            return [self.fixes.replace(layer.bare, new), *import_edits]
+        return None
+
+    def tenacity_name(self, key: str) -> str:
+        """The qualified name of a tenacity builder the fixes write (from the catalog)."""
+        module = self.tenacity_module()
+        return f"{module}.{self.catalog.tenacity[key]}"
+
+    def tenacity_module(self) -> str:
+        layer_names = [n for spec in self.catalog.layers if spec.dialect == "tenacity" for n in spec.names]
+        return layer_names[0].rpartition(".")[0] if layer_names else "tenacity"
+
+    def reaches(self, layer: Layer) -> list[Reach]:
+        return self.reach.reaches(layer)
+
+    def deterministic_errors_reached(self, layer: Layer) -> list[str]:
+        """The deterministic errors of the SDKs the layer reaches and of the DB libraries the
+        module uses, plus the user's ``non-retryable`` list, in catalog order."""
+        names: list[str] = []
+        providers = []
+        for reach in self.reaches(layer):
+            if reach.spec.provider not in providers:
+                providers.append(reach.spec.provider)
+        libraries = [self.catalog.library_for_provider(p) for p in providers]
+        libraries += self.catalog.libraries_detected_by(self.model.imported_modules)
+        for library in libraries:
+            if library is None:
+                continue
+            for name in library.qualified(library.deterministic):
+                if name not in names:
+                    names.append(name)
+        for name in self.settings.non_retryable:
+            if name not in names:
+                names.append(name)
+        return names
+
+
+def make_fix(message: str, edits: list[Edit] | None, unsafe: bool = False) -> Fix | None:
+    if not edits:
+        return None
+    return Fix(Applicability.UNSAFE if unsafe else Applicability.SAFE, message, tuple(edits))

@@ -1,0 +1,192 @@
+"""Building fixes as text edits (keeping the file's formatting) and applying them."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import libcst as cst
+
+from retrylint.diagnostics import Edit
+from retrylint.model import ModuleModel
+
+
+class FixBuilder:
+    """Turns node-level changes into text edits for one module."""
+
+    def __init__(self, model: ModuleModel):
+        self.model = model
+
+    # ----- edits ----------------------------------------------------------------------
+    def replace(self, old: cst.CSTNode, new: cst.CSTNode | str) -> Edit:
+        code_range = self.model.range(old)  # excludes the node's own parentheses
+        if not isinstance(new, str) and getattr(new, "lpar", None):
+            new = new.with_changes(lpar=(), rpar=())
+        content = new if isinstance(new, str) else self.model.code(new)
+        return Edit(
+            code_range.start.line,
+            code_range.start.column + 1,
+            code_range.end.line,
+            code_range.end.column + 1,
+            content,
+        )
+
+    def with_keyword(self, call: cst.Call, name: str, value: str) -> cst.Call:
+        """``call`` with ``name=value`` set: replaced when present, appended otherwise."""
+        expr = cst.parse_expression(value)
+        for index, arg in enumerate(call.args):
+            if arg.keyword is not None and arg.keyword.value == name:
+                args = list(call.args)
+                args[index] = arg.with_changes(value=expr)
+                return call.with_changes(args=args)
+        new_arg = cst.Arg(value=expr, keyword=cst.Name(name), equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+        return call.with_changes(args=_append(call.args, new_arg))
+
+    def call_of_bare(self, expr: cst.BaseExpression, name: str, value: str) -> cst.Call:
+        """``@retry`` becomes ``@retry(name=value)``."""
+        return self.with_keyword(cst.Call(func=expr), name, value)
+
+    def without_element(self, container: cst.Tuple | cst.List, element: cst.BaseExpression) -> cst.CSTNode | None:
+        kept = [e for e in container.elements if e.value is not element]
+        if len(kept) == len(container.elements) or not kept:
+            return None
+        last_original = container.elements[-1]
+        if kept[-1] is not last_original:
+            kept[-1] = kept[-1].with_changes(comma=last_original.comma)
+        if isinstance(container, cst.Tuple) and len(kept) == 1 and kept[0].comma is cst.MaybeSentinel.DEFAULT:
+            kept[0] = kept[0].with_changes(comma=cst.Comma())
+        return container.with_changes(elements=kept)
+
+    # ----- imports ----------------------------------------------------------------------
+    def references(self, qualnames: Sequence[str]) -> tuple[list[str], list[Edit]]:
+        """How to spell each qualified name in this file, importing what is missing in the
+        file's own style: ``mod.Name`` where ``import mod`` exists, otherwise a ``from mod
+        import Name`` (extending an existing one)."""
+        model = self.model
+        bound = model.scope.names
+        spelled: list[str] = []
+        extend: dict[int, tuple[cst.ImportFrom, list[str]]] = {}
+        new_from: dict[str, list[str]] = {}
+        new_import: list[str] = []
+        taken = set(bound)
+        for qualname in qualnames:
+            module, _, name = qualname.rpartition(".")
+            existing = next((b for b, binding in bound.items() if binding.qualname == qualname), None)
+            if existing is not None:
+                spelled.append(existing)
+                continue
+            alias = next((b for b, binding in bound.items() if binding.qualname == module), None)
+            if alias is not None:
+                spelled.append(f"{alias}.{name}")
+                continue
+            if module == "builtins":
+                spelled.append(name)
+                continue
+            site = next(
+                (s for s in model.imports if isinstance(s.node, cst.ImportFrom) and not isinstance(s.node.names, cst.ImportStar)
+                 and s.node.relative == () and s.node.module is not None and model.code(s.node.module) == module),
+                None,
+            )
+            if name not in taken:
+                taken.add(name)
+                spelled.append(name)
+                if site is not None:
+                    extend.setdefault(id(site.node), (site.node, []))[1].append(name)
+                else:
+                    new_from.setdefault(module, []).append(name)
+                continue
+            root = module.split(".")[0]
+            if root not in taken or bound.get(root) and bound[root].qualname == root:
+                if module not in new_import:
+                    new_import.append(module)
+                spelled.append(qualname)
+            else:
+                spelled.append(qualname)  # every spelling is taken; leave it qualified
+                if module not in new_import:
+                    new_import.append(module)
+        edits = [self._extend_import(node, names) for node, names in extend.values()]
+        lines = [f"from {module} import {', '.join(names)}" for module, names in new_from.items()]
+        lines += [f"import {module}" for module in new_import]
+        if lines:
+            edits.append(self._insert_lines(lines))
+        return spelled, edits
+
+    def _extend_import(self, node: cst.ImportFrom, names: list[str]) -> Edit:
+        aliases = list(node.names)
+        for name in names:
+            aliases = _append(aliases, cst.ImportAlias(name=cst.Name(name)))
+        return self.replace(node, node.with_changes(names=aliases))
+
+    def _insert_lines(self, lines: list[str]) -> Edit:
+        model = self.model
+        text = "".join(line + model.tree.default_newline for line in lines)
+        top = [s for s in model.imports]
+        if top:
+            anchor = model.range(top[-1].statement).end.line
+        else:
+            anchor = self._after_preamble()
+        source_lines = model.source.splitlines(keepends=True)
+        if anchor < len(source_lines) or (anchor == len(source_lines) and source_lines and source_lines[-1].endswith(("\n", "\r"))):
+            return Edit(anchor + 1, 1, anchor + 1, 1, text)
+        last = source_lines[-1] if source_lines else ""
+        column = len(last.rstrip("\r\n")) + 1
+        return Edit(anchor, column, anchor, column, model.tree.default_newline + text.rstrip("\r\n"))
+
+    def _after_preamble(self) -> int:
+        """The last line of a module docstring, or 0 to insert at the top."""
+        body = self.model.tree.body
+        if body and isinstance(body[0], cst.SimpleStatementLine) and isinstance(body[0].body[0], cst.Expr):
+            if isinstance(body[0].body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+                return self.model.range(body[0]).end.line
+        return 0
+
+
+def _append(elements: Sequence, new):
+    """Append to args/import names/tuple elements, copying the existing comma style."""
+    elements = list(elements)
+    if not elements:
+        return [new]
+    last = elements[-1]
+    if last.comma is not cst.MaybeSentinel.DEFAULT:  # a trailing comma: keep the layout
+        between = elements[-2].comma if len(elements) > 1 else last.comma
+        elements[-1] = last.with_changes(comma=between)
+        new = new.with_changes(comma=last.comma)
+    else:
+        between = (
+            elements[-2].comma
+            if len(elements) > 1 and elements[-2].comma is not cst.MaybeSentinel.DEFAULT
+            else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        )
+        elements[-1] = last.with_changes(comma=between)
+        if isinstance(last, cst.Arg):
+            new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
+            elements[-1] = elements[-1].with_changes(whitespace_after_arg=cst.SimpleWhitespace(""))
+    elements.append(new)
+    return elements
+
+
+def apply_edits(source: str, edits: Sequence[Edit]) -> str:
+    """Apply non-overlapping edits (1-based line/column positions) to ``source``."""
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, column: int) -> int:
+        if line - 1 >= len(starts):
+            return len(source)
+        return min(starts[line - 1] + column - 1, len(source))
+
+    result = source
+    for edit in sorted(edits, key=lambda e: (e.line, e.column), reverse=True):
+        start, end = offset(edit.line, edit.column), offset(edit.end_line, edit.end_column)
+        result = result[:start] + edit.content + result[end:]
+    return result
+
+
+def overlaps(a: Sequence[Edit], b: Sequence[Edit]) -> bool:
+    return any(
+        (x.line, x.column) < (y.end_line, y.end_column) and (y.line, y.column) < (x.end_line, x.end_column)
+        or (x.line, x.column) == (y.line, y.column)
+        for x in a
+        for y in b
+    )

@@ -1,0 +1,628 @@
+"""Retry layers: find every place that runs code again after it fails, and read its policy
+(attempt cap, deadline, what it retries on, what stops it, whether it waits)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from retrylint.catalog import LayerSpec
+from retrylint.model import EXCEPT, LOOP, NO_LITERAL, ClassInfo, Function, ModuleModel, Scope
+
+
+@dataclass
+class ExceptionRef:
+    """One exception class named in a retry set or a non-retryable list."""
+
+    name: str | None  # canonical qualified name; None when it cannot be resolved
+    node: cst.BaseExpression
+    # The tuple/list literal it was written in, inside the layer's own call (for removal).
+    container: cst.CSTNode | None = None
+
+
+@dataclass
+class Policy:
+    attempts: int | None = None  # worst-case total runs, when known
+    capped: bool = True  # False: no attempt cap and no deadline
+    deadline: bool = False
+    retry_all: bool = False  # every exception triggers a retry
+    retry_on: list[ExceptionRef] = field(default_factory=list)
+    predicate: bool = False  # a custom predicate decides
+    retries_exceptions: bool = True  # False: retries only on results or by hand
+    never_retry: list[ExceptionRef] = field(default_factory=list)
+    classifier: bool = False  # a giveup=/predicate/except clause that stops it at once
+    waits: bool = True
+
+    @property
+    def retries(self) -> bool:
+        """Whether this layer can run the code more than once."""
+        return not self.capped or self.attempts is None or self.attempts > 1
+
+    def attempts_text(self) -> str:
+        if not self.capped:
+            return "unbounded attempts"
+        if self.attempts is not None:
+            return f"up to {self.attempts} attempt{'s' if self.attempts != 1 else ''}"
+        return "a time-capped number of attempts" if self.deadline else "an unknown number of attempts"
+
+    def factor(self) -> int | None:
+        """Attempts as a multiplication factor; None when unbounded or unknown."""
+        return self.attempts if self.capped else None
+
+
+@dataclass
+class Layer:
+    kind: str  # decorator | call | block | task | task-class | loop
+    library: str
+    label: str
+    anchor: cst.CSTNode  # where diagnostics point
+    function: Function  # holds the retried unit
+    unit_root: cst.CSTNode | None  # None: the whole function is retried; else this block
+    policy: Policy
+    spec: LayerSpec | None = None
+    call: cst.Call | None = None  # the call whose arguments declare the policy
+    bare: cst.BaseExpression | None = None  # a bare decorator (``@retry``)
+    keywords: dict[str, cst.Arg] = field(default_factory=dict)
+    task_class: ClassInfo | None = None  # Celery: the Task subclass that declares the options
+    bound_self: str | None = None  # Celery bound task: the name of ``self``
+    retry_calls: list[cst.Call] = field(default_factory=list)  # ``self.retry(...)`` sites
+    deterministic_handlers: list[tuple[ExceptionRef, cst.CSTNode]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.label} on '{self.function.name}'" if self.unit_root is None else self.label
+
+
+def short_name(qualname: str | None) -> str:
+    """How messages name an exception: builtins bare, others qualified."""
+    if qualname is None:
+        return "?"
+    return qualname[len("builtins."):] if qualname.startswith("builtins.") else qualname
+
+
+def keywords_of(call: cst.Call | None) -> dict[str, cst.Arg]:
+    if call is None:
+        return {}
+    return {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
+
+
+def positional(call: cst.Call | None, index: int) -> cst.Arg | None:
+    if call is None:
+        return None
+    args = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    return args[index] if index < len(args) else None
+
+
+class LayerFinder:
+    def __init__(self, model: ModuleModel):
+        self.model = model
+        self.catalog = model.catalog
+        self.layers: list[Layer] = []
+        self.claimed_loops: set[int] = set()
+
+    def find(self) -> list[Layer]:
+        for function in self.model.functions:
+            if function is not self.model.module_function:
+                self._decorators(function)
+            self._calls(function)
+        for cls in self.model.classes:
+            self._task_class(cls)
+        for function in self.model.functions:
+            for loop in function.loops:
+                if id(loop) not in self.claimed_loops:
+                    self._hand_loop(function, loop)
+        self.layers.sort(key=lambda layer: self.model.line(layer.anchor))
+        return self.layers
+
+    # ----- resolving exceptions ---------------------------------------------------------
+    def exception_refs(self, expr: cst.BaseExpression | None, scope: Scope, owner: cst.CSTNode | None = None) -> list[ExceptionRef]:
+        refs = []
+        for element, element_scope in self.model.elements(expr, scope):
+            name = self.model.qualify(element, element_scope)
+            container = expr if owner is not None and isinstance(expr, (cst.Tuple, cst.List)) and element_scope is scope else None
+            refs.append(ExceptionRef(self.catalog.canonical_exception(name) if name else None, element, container))
+        return refs
+
+    def _is_callable_predicate(self, expr: cst.BaseExpression, scope: Scope) -> bool:
+        if isinstance(expr, cst.Lambda):
+            return True
+        name = self.model.qualify(expr, scope)
+        return name is not None and self.model.resolve_function(name) is not None
+
+    # ----- decorators -----------------------------------------------------------------
+    def _spec_for(self, expr: cst.BaseExpression, scope: Scope) -> tuple[LayerSpec | None, cst.Call | None]:
+        call = expr if isinstance(expr, cst.Call) else None
+        target_expr = call.func if call is not None else expr
+        target = self.model.qualify(target_expr, scope)
+        spec = self.catalog.layer_by_name.get(target) if target else None
+        if spec is None and isinstance(target_expr, cst.Attribute):
+            inferred = self.catalog.layers_by_receiver_method.get(target_expr.attr.value)
+            if inferred is not None and any(k in keywords_of(call) for k in inferred.infer_keywords):
+                receiver = self.model.qualify(target_expr.value, scope)
+                if receiver is None or self.model.resolve_function(receiver) is None:
+                    spec = inferred
+        return spec, call
+
+    def _decorators(self, function: Function) -> None:
+        node = function.node
+        assert isinstance(node, cst.FunctionDef)
+        outer = function.scope.parent or self.model.scope
+        for decorator in node.decorators:
+            spec, call = self._spec_for(decorator.decorator, outer)
+            if spec is None or spec.form not in ("decorator", "task"):
+                continue
+            if spec.dialect == "tenacity" and function.is_async and function.is_generator:
+                continue  # tenacity cannot retry an async generator: not a layer
+            bare = None if call is not None else decorator.decorator
+            if spec.form == "task":
+                layer = self._task(function, spec, decorator, call, outer)
+            else:
+                layer = self._make(spec, "decorator", decorator, function, None, call, outer, bare)
+            if layer is not None:
+                self.layers.append(layer)
+
+    def _make(self, spec, kind, anchor, function, unit_root, call, scope, bare=None) -> Layer:
+        policy = self.tenacity_policy(call, scope) if spec.dialect == "tenacity" else self.kwargs_policy(spec, call, scope)
+        return Layer(kind, spec.library, spec.label, anchor, function, unit_root, policy,
+                     spec=spec, call=call, bare=bare, keywords=keywords_of(call))
+
+    # ----- call and block forms -----------------------------------------------------
+    def _calls(self, function: Function) -> None:
+        model = self.model
+        for site in function.calls:
+            call = site.node
+            # retry(...)(fn) / Retrying(...)(fn, *args)
+            if isinstance(call.func, cst.Call):
+                spec, inner = self._spec_for(call.func, function.scope)
+                if spec is not None and spec.form in ("decorator", "retrying") and call.args:
+                    target = model.resolve_function(model.qualify(call.args[0].value, function.scope))
+                    if target is not None:
+                        self.layers.append(self._make(spec, "call", call, target, None, inner, function.scope))
+        for loop in function.loops:
+            if not isinstance(loop, cst.For):
+                continue
+            iterable = loop.iter
+            if isinstance(iterable, cst.Name):
+                binding = function.scope.lookup(iterable.value)
+                if binding is not None and isinstance(binding.value, cst.Call):
+                    iterable = binding.value
+            if not isinstance(iterable, cst.Call):
+                continue
+            spec, call = self._spec_for(iterable, function.scope)
+            if spec is not None and spec.form in ("retrying", "context"):
+                self.claimed_loops.add(id(loop))
+                self.layers.append(self._make(spec, "block", loop, function, loop, call, function.scope))
+
+    # ----- tenacity -----------------------------------------------------------------
+    def tenacity_policy(self, call: cst.Call | None, scope: Scope) -> Policy:
+        kw = keywords_of(call)
+        policy = Policy(capped=False)
+        if "stop" in kw:
+            policy.attempts, policy.capped, policy.deadline = self._stop(kw["stop"].value, scope)
+        policy.retry_all = True
+        if "retry" in kw:
+            self._retry(kw["retry"].value, scope, policy, call)
+        policy.waits = "wait" in kw and self._waits(kw["wait"].value, scope)
+        return policy
+
+    def _names(self, key: str) -> tuple[str, ...]:
+        return self.catalog.tenacity_names(key)
+
+    def _stop(self, expr, scope) -> tuple[int | None, bool, bool]:
+        """(attempts, capped, deadline) of a tenacity stop expression."""
+        model = self.model
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.BitOr, cst.BitAnd)):
+            parts = [self._stop(expr.left, scope), self._stop(expr.right, scope)]
+            return self._combine_stops(parts, any_=isinstance(expr.operator, cst.BitOr))
+        target = model.qualify(expr.func if isinstance(expr, cst.Call) else expr, scope)
+        if isinstance(expr, cst.Call) and target in self._names("stop_any") + self._names("stop_all"):
+            parts = [self._stop(arg.value, scope) for arg in expr.args]
+            return self._combine_stops(parts, any_=target in self._names("stop_any"))
+        if target in self._names("stop_never"):
+            return None, False, False
+        if isinstance(expr, cst.Call) and target in self._names("stop_after_attempts"):
+            value = model.literal(expr.args[0].value, scope) if expr.args else NO_LITERAL
+            return (value if isinstance(value, int) and not isinstance(value, bool) else None), True, False
+        if isinstance(expr, cst.Call) and target in self._names("stop_after_time"):
+            return None, True, True
+        return None, True, False  # stop_when_event_set or a custom stop: assume it stops
+
+    @staticmethod
+    def _combine_stops(parts, any_: bool):
+        if any_:  # stops at the earliest
+            capped = [p for p in parts if p[1]]
+            if not capped:
+                return None, False, False
+            counts = [p[0] for p in capped if p[0] is not None]
+            return (min(counts) if counts else None), True, any(p[2] for p in capped)
+        if not all(p[1] for p in parts):  # stops only when every part would
+            return None, False, False
+        counts = [p[0] for p in parts]
+        attempts = max(counts) if all(c is not None for c in counts) else None
+        return attempts, True, any(p[2] for p in parts)
+
+    def _retry(self, expr, scope, policy: Policy, owner: cst.Call | None) -> None:
+        """Read a tenacity retry= expression into ``policy``."""
+        model = self.model
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.BitOr, cst.BitAnd)):
+            self._combine_retries([expr.left, expr.right], scope, policy, owner, any_=isinstance(expr.operator, cst.BitOr))
+            return
+        target = model.qualify(expr.func if isinstance(expr, cst.Call) else expr, scope)
+        if isinstance(expr, cst.Call) and target in self._names("retry_any") + self._names("retry_all"):
+            self._combine_retries([a.value for a in expr.args], scope, policy, owner, any_=target in self._names("retry_any"))
+            return
+        if target in self._names("retry_types"):
+            arg = expr.args[0].value if isinstance(expr, cst.Call) and expr.args else None
+            if arg is None:
+                policy.retry_all = True
+            else:
+                policy.retry_all = False
+                policy.retry_on = self.exception_refs(arg, scope, owner)
+        elif target in self._names("retry_not_types"):
+            arg = expr.args[0].value if isinstance(expr, cst.Call) and expr.args else None
+            policy.retry_all = True
+            policy.never_retry = self.exception_refs(arg, scope, owner) if arg is not None else []
+        elif target in self._names("retry_results") or target in self._names("retry_never"):
+            policy.retry_all = False
+            policy.retries_exceptions = False
+        elif target in self._names("retry_always"):
+            policy.retry_all = True
+        else:  # retry_if_exception(pred), message matchers, custom callables
+            policy.retry_all = False
+            policy.predicate = True
+            policy.classifier = True
+
+    def _combine_retries(self, exprs, scope, policy: Policy, owner, any_: bool) -> None:
+        parts = []
+        for expr in exprs:
+            part = Policy()
+            self._retry(expr, scope, part, owner)
+            parts.append(part)
+        exceptions = [p for p in parts if p.retries_exceptions]
+        if not exceptions:
+            policy.retry_all, policy.retries_exceptions = False, False
+            return
+        if any_:
+            policy.retry_all = any(p.retry_all for p in exceptions)
+            policy.never_retry = [r for p in exceptions for r in p.never_retry] if all(p.never_retry for p in exceptions) else []
+        else:
+            policy.retry_all = all(p.retry_all for p in exceptions)
+            policy.never_retry = [r for p in exceptions for r in p.never_retry]
+        policy.retry_on = [r for p in exceptions for r in p.retry_on]
+        policy.predicate = any(p.predicate for p in exceptions)
+        policy.classifier = any(p.classifier for p in exceptions) or bool(policy.never_retry)
+
+    def _waits(self, expr, scope) -> bool:
+        model = self.model
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return self._waits(expr.left, scope) or self._waits(expr.right, scope)
+        target = model.qualify(expr.func if isinstance(expr, cst.Call) else expr, scope)
+        if target in self._names("wait_none"):
+            return False
+        if isinstance(expr, cst.Call) and target in self._names("wait_fixed") and expr.args:
+            return model.literal(expr.args[0].value, scope) not in (0, 0.0)
+        return True
+
+    # ----- keyword dialect (backoff, stamina, task queues, user catalog) -------------
+    def kwargs_policy(self, spec: LayerSpec, call: cst.Call | None, scope: Scope, options: dict | None = None) -> Policy:
+        """``options`` maps a parameter to its expression and scope (decorator keywords, or
+        a Task class's attributes); built from ``call`` when not given."""
+        model = self.model
+        if options is None:
+            options = {name: (arg.value, scope) for name, arg in keywords_of(call).items()}
+            if spec.retry_on_param and spec.retry_on_position is not None and spec.retry_on_param not in options:
+                arg = positional(call, spec.retry_on_position)
+                if arg is not None:
+                    options[spec.retry_on_param] = (arg.value, scope)
+        policy = Policy()
+        attempts = spec.attempts
+        capped, count = attempts.default is not None, attempts.default
+        if attempts.default is not None:
+            count = attempts.total(attempts.default)
+        if attempts.param in options:
+            expr, where = options[attempts.param]
+            value = model.literal(expr, where)
+            if value is None:
+                if attempts.none == "unbounded":
+                    capped, count = False, None
+            elif isinstance(value, int) and not isinstance(value, bool):
+                if value <= 0 and attempts.nonpositive == "unbounded":
+                    capped, count = False, None
+                else:
+                    capped, count = True, attempts.total(value)
+            else:
+                capped, count = True, None
+        deadline = spec.deadline_default is not None
+        for param in spec.deadline_params:
+            if param in options:
+                value = model.literal(*options[param])
+                if value is None:
+                    deadline = False
+                elif isinstance(value, (int, float)) and value <= 0 and spec.deadline_nonpositive == "unbounded":
+                    deadline = False
+                else:
+                    deadline = True
+        policy.attempts, policy.deadline = count, deadline
+        policy.capped = capped or deadline
+        if spec.retries_nothing:
+            policy.retry_all, policy.retries_exceptions = False, spec.retry_on_param is not None
+            if spec.retry_on_param in options:
+                self._retry_set(policy, *options[spec.retry_on_param], call)
+            elif spec.retry_on_param is not None:
+                policy.retries_exceptions = False
+        elif spec.retry_on_param in options:
+            self._retry_set(policy, *options[spec.retry_on_param], call)
+        else:
+            policy.retry_all = True
+        for param in spec.never_retry:
+            if param in options:
+                expr, where = options[param]
+                if self._is_callable_predicate(expr, where):
+                    policy.classifier = True
+                else:
+                    policy.never_retry = self.exception_refs(expr, where, call)
+                    policy.classifier = bool(policy.never_retry)
+        policy.waits = spec.waits
+        for param in spec.delay_params:
+            if param in options and model.literal(*options[param]) in (0, 0.0):
+                policy.waits = any(
+                    model.literal(*options[g]) not in (False, None, 0, NO_LITERAL) for g in spec.growth_params if g in options
+                )
+        return policy
+
+    def _retry_set(self, policy: Policy, expr, scope, owner) -> None:
+        if self._is_callable_predicate(expr, scope):
+            policy.retry_all, policy.predicate, policy.classifier = False, True, True
+            return
+        policy.retry_all = False
+        policy.retries_exceptions = True
+        policy.retry_on = self.exception_refs(expr, scope, owner)
+
+    # ----- task queues ----------------------------------------------------------------
+    def _task_options(self, spec: LayerSpec, call: cst.Call | None, scope: Scope) -> tuple[dict, ClassInfo | None]:
+        options = {}
+        task_class = None
+        kw = keywords_of(call)
+        if spec.base_param and spec.base_param in kw:
+            base = self.model.qualify(kw[spec.base_param].value, scope)
+            task_class = self.model.class_by_qualname.get(base) if base else None
+            if task_class is not None:
+                options.update(self._class_options(task_class))
+        options.update({name: (arg.value, scope) for name, arg in kw.items()})
+        return options, task_class
+
+    def _class_options(self, cls: ClassInfo) -> dict:
+        options = {}
+        for info in reversed(list(self.model.class_mro(cls))):
+            for name, binding in info.body_attrs.items():
+                if binding.value is not None and binding.scope is not None:
+                    options[name] = (binding.value, binding.scope)
+        return options
+
+    def _task(self, function: Function, spec: LayerSpec, anchor, call, scope, options=None, task_class=None) -> Layer | None:
+        if options is None:
+            options, task_class = self._task_options(spec, call, scope)
+        autoretry = spec.retry_on_param in options and any(True for _ in self.model.elements(*options[spec.retry_on_param]))
+        bound = spec.bind_param in options and self.model.literal(*options[spec.bind_param]) is True
+        self_name = function.params[0].name.value if function.params and (bound or task_class is not None or function.cls) else None
+        retry_calls = self._bound_retry_calls(function, spec, self_name) if self_name else []
+        if not autoretry and not retry_calls:
+            return None
+        policy = self.kwargs_policy(spec, call, scope, options)
+        layer = Layer("task", spec.library, spec.label, anchor, function, None, policy, spec=spec, call=call,
+                      keywords=keywords_of(call), task_class=task_class, bound_self=self_name if bound else None,
+                      retry_calls=[site for site, _ in retry_calls])
+        if retry_calls:
+            self._merge_bound_retries(layer, retry_calls, autoretry)
+        return layer
+
+    def _bound_retry_calls(self, function: Function, spec: LayerSpec, self_name: str):
+        """``self.retry(...)`` calls, each with the except handler it sits in (or None)."""
+        found = []
+        handlers = {id(site.node): site.node for site in function.handlers}
+        for site in function.calls:
+            func = site.node.func
+            if (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Name)
+                and func.value.value == self_name
+                and func.attr.value == spec.bound_retry
+            ):
+                handler = next((handlers[i] for i, kind, _ in reversed(site.path) if kind == EXCEPT and i in handlers), None)
+                found.append((site.node, handler))
+        return found
+
+    def _merge_bound_retries(self, layer: Layer, retry_calls, autoretry: bool) -> None:
+        policy, spec, scope = layer.policy, layer.spec, layer.function.scope
+        if not autoretry:
+            policy.retry_all, policy.retry_on = False, []
+        for call, handler in retry_calls:
+            kw = keywords_of(call)
+            if spec.bound_retry_attempts in kw:
+                value = self.model.literal(kw[spec.bound_retry_attempts].value, scope)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    policy.attempts, policy.capped = spec.attempts.total(value), True
+                elif value is NO_LITERAL:
+                    policy.attempts = None
+            if spec.bound_retry_delay in kw and self.model.literal(kw[spec.bound_retry_delay].value, scope) in (0, 0.0):
+                policy.waits = False
+            if handler is None:
+                policy.predicate = True
+            elif handler.type is None:
+                policy.retry_all = True
+            else:
+                refs = self.exception_refs(handler.type, scope)
+                policy.retry_on.extend(refs)
+                for ref in refs:
+                    layer.deterministic_handlers.append((ref, handler))
+
+    def _task_class(self, cls: ClassInfo) -> None:
+        """A Task subclass with retry options and its own ``run``."""
+        spec = next((self.catalog.task_bases[b] for b in cls.bases if b in self.catalog.task_bases), None)
+        if spec is None or "run" not in cls.methods:
+            return
+        options = self._class_options(cls)
+        layer = self._task(cls.methods["run"], spec, cls.node, None, self.model.scope, options, cls)
+        if layer is not None:
+            layer.kind = "task-class"
+            layer.label = f"{spec.label} class"
+            self.layers.append(layer)
+
+    # ----- hand-written loops ---------------------------------------------------------
+    def _hand_loop(self, function: Function, loop: cst.For | cst.While) -> None:
+        loop_info = _LoopShape(self.model, function, loop)
+        if not loop_info.is_retry():
+            return
+        policy = Policy(capped=loop_info.capped(), attempts=loop_info.attempts())
+        policy.deadline = False
+        retrying = loop_info.retrying_handlers
+        policy.retry_all = any(h.type is None for h in retrying)
+        for handler in retrying:
+            if handler.type is not None:
+                policy.retry_on.extend(self.exception_refs(handler.type, function.scope))
+        for handler in loop_info.stopping_handlers:
+            if handler.type is not None:
+                policy.never_retry.extend(self.exception_refs(handler.type, function.scope))
+        policy.classifier = bool(policy.never_retry) or loop_info.classifies()
+        policy.waits = loop_info.sleeps()
+        self.layers.append(Layer("loop", "hand-written", "hand-written retry loop", loop, function, loop, policy))
+
+
+_EXITS = (cst.Raise, cst.Return, cst.Break)
+
+
+def _last_small(body) -> cst.CSTNode | None:
+    statements = body.body
+    if not statements:
+        return None
+    last = statements[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return last.body[-1]
+    return last
+
+
+def _shallow(node: cst.CSTNode, stop_at_loops: bool = True):
+    """Nodes under ``node`` that belong to the same loop level (not in nested defs or loops)."""
+    stack = list(node.children)
+    while stack:
+        child = stack.pop()
+        yield child
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if stop_at_loops and isinstance(child, (cst.For, cst.While)):
+            continue
+        stack.extend(child.children)
+
+
+class _LoopShape:
+    """Reads a ``for``/``while`` loop: is it a retry loop, is it bounded, does it wait."""
+
+    COUNTING_ITERATORS = ("builtins.range",)
+    ENDLESS_ITERATORS = ("itertools.count", "itertools.repeat", "itertools.cycle")
+
+    def __init__(self, model: ModuleModel, function: Function, loop):
+        self.model = model
+        self.function = function
+        self.loop = loop
+        self.tries = [n for n in loop.body.body if isinstance(n, (cst.Try, cst.TryStar))]
+        self.retrying_handlers: list[cst.ExceptHandler] = []
+        self.stopping_handlers: list[cst.ExceptHandler] = []
+        for try_ in self.tries:
+            for handler in try_.handlers:
+                last = _last_small(handler.body)
+                if isinstance(last, _EXITS):
+                    self.stopping_handlers.append(handler)
+                else:
+                    self.retrying_handlers.append(handler)
+        self.exception_names = {
+            h.name.name.value for h in self.retrying_handlers if h.name is not None and isinstance(h.name.name, cst.Name)
+        }
+
+    def _mentions_exception(self, test: cst.CSTNode) -> bool:
+        nodes = [test, *_shallow(test)]
+        return any(isinstance(n, cst.Name) and n.value in self.exception_names for n in nodes)
+
+    def iterator(self) -> str | None:
+        if isinstance(self.loop, cst.For) and isinstance(self.loop.iter, cst.Call):
+            return self.model.qualify(self.loop.iter.func, self.function.scope)
+        return None
+
+    def is_retry(self) -> bool:
+        if not self.retrying_handlers:
+            return False  # no exception drives it: a polling or work loop
+        if isinstance(self.loop, cst.For):
+            if self.iterator() not in self.COUNTING_ITERATORS + self.ENDLESS_ITERATORS:
+                return False  # iterating over items: a fallback or batch loop, not a retry
+        return self._exits_on_success()
+
+    def _exits_on_success(self) -> bool:
+        """A retry loop leaves once the work succeeds: break/return after the risky call."""
+        for try_ in self.tries:
+            parts = [try_.body] + ([try_.orelse.body] if try_.orelse else [])
+            for part in parts:
+                if any(isinstance(n, (cst.Break, cst.Return)) for n in _shallow(part)):
+                    return True
+        after = False
+        for statement in self.loop.body.body:
+            if isinstance(statement, (cst.Try, cst.TryStar)):
+                after = True
+            elif after and any(isinstance(n, (cst.Break, cst.Return)) for n in _shallow(statement)):
+                return True
+        return False
+
+    def _exit_tests(self) -> list[cst.If]:
+        """``if <test>: raise|break|return`` anywhere at this loop level."""
+        found = []
+        for node in _shallow(self.loop.body):
+            if isinstance(node, cst.If) and isinstance(_last_small(node.body), _EXITS):
+                found.append(node)
+        return found
+
+    def capped(self) -> bool:
+        if isinstance(self.loop, cst.For):
+            return self.iterator() in self.COUNTING_ITERATORS or self._has_counter_exit()
+        test = self.loop.test
+        endless = (isinstance(test, cst.Name) and test.value == "True") or (
+            isinstance(test, cst.Integer) and test.value != "0"
+        ) or (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not))
+        return not endless or self._has_counter_exit()
+
+    def _has_counter_exit(self) -> bool:
+        for node in self._exit_tests():
+            if self._mentions_exception(node.test):
+                continue  # ``if e.status < 500: raise`` classifies, it does not count
+            if any(isinstance(n, cst.Comparison) for n in [node.test, *_shallow(node.test)]):
+                return True
+        return False
+
+    def attempts(self) -> int | None:
+        if isinstance(self.loop, cst.For) and self.iterator() in self.COUNTING_ITERATORS:
+            args = [a for a in self.loop.iter.args if a.keyword is None]
+            values = [self.model.literal(a.value, self.function.scope) for a in args[:2]]
+            if all(isinstance(v, int) for v in values) and values:
+                return values[0] if len(values) == 1 else max(values[1] - values[0], 0)
+        if isinstance(self.loop, cst.While) and isinstance(self.loop.test, cst.Comparison):
+            comparison = self.loop.test.comparisons[0]
+            value = self.model.literal(comparison.comparator, self.function.scope)
+            if isinstance(comparison.operator, (cst.LessThan, cst.LessThanEqual)) and isinstance(value, int):
+                return value + (1 if isinstance(comparison.operator, cst.LessThanEqual) else 0)
+        return None
+
+    def classifies(self) -> bool:
+        """A handler that re-raises some failures at once (``if not transient(e): raise``)."""
+        for handler in self.retrying_handlers:
+            for node in _shallow(handler.body):
+                if isinstance(node, cst.If) and isinstance(_last_small(node.body), cst.Raise):
+                    if self._mentions_exception(node.test):
+                        return True
+        return False
+
+    def sleeps(self) -> bool:
+        for node in _shallow(self.loop.body):
+            if isinstance(node, cst.Call):
+                func = node.func
+                name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+                if name in ("sleep", "wait"):
+                    return True
+        return False

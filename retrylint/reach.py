@@ -1,0 +1,308 @@
+"""Reachability: which billable calls a retry layer can re-run, through which chain of
+helper calls, and what else happens around each one (loops, later calls, guards)."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field, replace
+
+import libcst as cst
+
+from retrylint.catalog import BillableSpec, ClientSpec
+from retrylint.diagnostics import ChainLink
+from retrylint.layers import Layer, keywords_of
+from retrylint.model import IF, LOOP, NO_LITERAL, CallSite, Function, ModuleModel
+
+
+@dataclass
+class ClientUse:
+    """The SDK client a billable call goes through, and how often that client retries."""
+
+    spec: ClientSpec
+    retries: int
+    constructor: cst.Call | None  # where ``max_retries=0`` can be passed
+
+
+@dataclass
+class Reach:
+    call: cst.Call
+    function: Function  # the function the billable call sits in
+    spec: BillableSpec
+    name: str  # e.g. "chat.completions.create"
+    chain: list[ChainLink]  # from the retried function down to the billable call
+    in_loop: bool = False
+    followers: list[str] = field(default_factory=list)  # calls that can fail after it
+    later_billable: list[str] = field(default_factory=list)
+    guarded: bool = False
+    keyed: bool = False
+    inner_layers: list[Layer] = field(default_factory=list)
+    client: ClientUse | None = None
+    direct: bool = True  # the call sits in the retried unit itself, not in a helper
+
+
+class Reachability:
+    """Answers ``reaches(layer)`` for the layers of one module."""
+
+    def __init__(self, model: ModuleModel, layers: list[Layer], guard_patterns: tuple[str, ...] = ()):
+        self.model = model
+        self.catalog = model.catalog
+        self.guard_patterns = guard_patterns
+        self.function_layers: dict[int, list[Layer]] = {}
+        for layer in layers:
+            if layer.unit_root is None:
+                self.function_layers.setdefault(id(layer.function), []).append(layer)
+        self._memo: dict[int, list[Reach] | None] = {}
+        self._layer_memo: dict[int, list[Reach]] = {}
+
+    def reaches(self, layer: Layer) -> list[Reach]:
+        key = id(layer)
+        if key not in self._layer_memo:
+            if layer.unit_root is None:
+                found = self._function(layer.function)
+            else:
+                found = self._unit(layer.function, layer.unit_root)
+            head = ChainLink(self.model.path, self.model.line(layer.anchor), layer.function.name)
+            guarded_here = self._guarded_function(layer.function)
+            self._layer_memo[key] = [
+                replace(r, chain=[head, *r.chain], guarded=r.guarded or guarded_here) for r in found
+            ]
+        return self._layer_memo[key]
+
+    # ----- walking ----------------------------------------------------------------------
+    def _function(self, function: Function) -> list[Reach]:
+        key = id(function)
+        if key in self._memo:
+            return self._memo[key] or []  # None: in progress (a cycle)
+        self._memo[key] = None
+        found = self._unit(function, None)
+        self._memo[key] = found
+        return found
+
+    def _unit(self, function: Function, root: cst.CSTNode | None) -> list[Reach]:
+        sites = [s for s in function.calls if root is None or _inside(s.path, root)]
+        found: list[Reach] = []
+        for site in sites:
+            target = self.model.qualify(site.node.func, function.scope)
+            if target is None:
+                continue
+            spec = self.catalog.billable(target)
+            if spec is not None:
+                here = [self._billable(function, site, target, spec)]
+            else:
+                callee = self.model.resolve_function(target)
+                if callee is None or callee is function:
+                    continue
+                link = ChainLink(self.model.path, self.model.line(callee.node), callee.name)
+                here = [
+                    replace(
+                        inner,
+                        chain=[link, *inner.chain],
+                        direct=False,
+                        in_loop=inner.in_loop or _in_loop(site.path, root),
+                        guarded=inner.guarded or self._guard_before(function, site, root),
+                        inner_layers=[*self.function_layers.get(id(callee), []), *inner.inner_layers],
+                    )
+                    for inner in self._function(callee)
+                ]
+            later = self._later_calls(function, sites, site, root)
+            for reach in here:
+                reach.followers = [*reach.followers, *(name for name, billable in later if not billable)]
+                reach.later_billable = [*reach.later_billable, *(name for name, billable in later if billable)]
+            found.extend(here)
+        return found
+
+    def _billable(self, function: Function, site: CallSite, target: str, spec: BillableSpec) -> Reach:
+        call = site.node
+        name = self._display(target, spec)
+        return Reach(
+            call=call,
+            function=function,
+            spec=spec,
+            name=name,
+            chain=[ChainLink(self.model.path, self.model.line(call), name)],
+            in_loop=_in_loop(site.path, None),
+            guarded=self._guard_before(function, site, None),
+            keyed=self._keyed(call, spec),
+            client=self._client(call, function, target),
+        )
+
+    @staticmethod
+    def _display(target: str, spec: BillableSpec) -> str:
+        for client in sorted(spec.clients, key=len, reverse=True):
+            if target.startswith(client + "."):
+                return target[len(client) + 1 :]
+        return target
+
+    # ----- what happens around a call ---------------------------------------------------
+    def _later_calls(self, function: Function, sites: list[CallSite], site: CallSite, root) -> list[tuple[str, bool]]:
+        """Calls that can run after ``site`` succeeded, in the same unit: (name, billable)."""
+        if site.in_return and not _in_loop(site.path, root):
+            return []
+        later = []
+        for other in sites:
+            if other.index <= site.index or _exclusive(site.path, other.path):
+                continue
+            target = self.model.qualify(other.node.func, function.scope)
+            if target is not None and self.catalog.billable(target) is not None:
+                later.append((self._display(target, self.catalog.billable(target)), True))
+            elif not self._infallible(other.node, target):
+                later.append((_short(self.model.code(other.node.func)), False))
+        return later
+
+    def _infallible(self, call: cst.Call, target: str | None) -> bool:
+        catalog = self.catalog
+        if target is not None and target in catalog.infallible_names:
+            return True
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            if func.attr.value in catalog.infallible_methods:
+                return True
+            receiver = self.model.code(func.value)
+            return receiver in catalog.infallible_receivers
+        return False
+
+    def _guard_before(self, function: Function, site: CallSite, root) -> bool:
+        for guard in function.guards:
+            if guard.index < site.index and site.path[: len(guard.path)] == guard.path:
+                if root is None or _inside(guard.path, root):
+                    return True
+        if self.guard_patterns:
+            for other in function.calls:
+                if other.index < site.index and self._matches_guard(self.model.qualify(other.node.func, function.scope)):
+                    return True
+        return False
+
+    def _guarded_function(self, function: Function) -> bool:
+        if not self.guard_patterns or not isinstance(function.node, cst.FunctionDef):
+            return False
+        outer = function.scope.parent or self.model.scope
+        for decorator in function.node.decorators:
+            expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+            if self._matches_guard(self.model.qualify(expr, outer)):
+                return True
+        return False
+
+    def _matches_guard(self, name: str | None) -> bool:
+        return name is not None and any(fnmatch.fnmatchcase(name, p) for p in self.guard_patterns)
+
+    def _keyed(self, call: cst.Call, spec: BillableSpec) -> bool:
+        kw = keywords_of(call)
+        if spec.idempotency_key and spec.idempotency_key in kw:
+            return True
+        if spec.idempotency_option:
+            param, _, key = spec.idempotency_option.partition(".")
+            if param in kw:
+                value = kw[param].value
+                if not isinstance(value, cst.Dict):
+                    return True  # built elsewhere: give it the benefit of the doubt
+                return any(
+                    isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString) and e.key.evaluated_value == key
+                    or isinstance(e, cst.StarredDictElement)
+                    for e in value.elements
+                )
+        return False
+
+    # ----- SDK clients ------------------------------------------------------------------
+    def _client(self, call: cst.Call, function: Function, target: str) -> ClientUse | None:
+        model = self.model
+        owner = target
+        spec = None
+        while "." in owner:
+            owner = owner.rpartition(".")[0]
+            spec = self.catalog.client_by_name.get(owner)
+            if spec is not None:
+                break
+        if spec is None:
+            return None
+        override = None
+        expr = call.func
+        constructor = None
+        while expr is not None:
+            if isinstance(expr, cst.Call):
+                kw = keywords_of(expr)
+                if override is None and spec.retries_param in kw:
+                    override = model.literal(kw[spec.retries_param].value, function.scope)
+                if model.qualify(expr.func, function.scope) in spec.names:
+                    constructor = expr
+                    break
+                expr = expr.func
+            elif isinstance(expr, cst.Attribute):
+                if model.qualify(expr, function.scope) == owner and not spec.module:
+                    constructor = self._constructor_of(expr, function)
+                    break
+                expr = expr.value
+            elif isinstance(expr, cst.Name):
+                constructor = None if spec.module else self._constructor_of(expr, function)
+                break
+            else:
+                break
+        if spec.module:
+            kw = keywords_of(call)
+            if spec.retries_param and spec.retries_param in kw:
+                override = model.literal(kw[spec.retries_param].value, function.scope)
+            elif override is None and spec.setting:
+                override = self._module_setting(owner, spec.setting)
+        retries = spec.default_retries
+        if isinstance(override, int) and not isinstance(override, bool):
+            retries = override
+        elif override is NO_LITERAL:
+            retries = spec.default_retries
+        elif constructor is not None and spec.retries_param:
+            kw = keywords_of(constructor)
+            if spec.retries_param in kw:
+                value = model.literal(kw[spec.retries_param].value, function.scope)
+                retries = value if isinstance(value, int) and not isinstance(value, bool) else spec.default_retries
+        return ClientUse(spec, retries, constructor)
+
+    def _constructor_of(self, expr, function: Function) -> cst.Call | None:
+        """Follow a name (or ``self.attr``) to the client constructor call it was bound to."""
+        scope = function.scope
+        binding = None
+        if isinstance(expr, cst.Name):
+            binding = scope.lookup(expr.value)
+        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None and expr.value.value == scope.self_name:
+            for info in self.model.class_mro(scope.cls):
+                binding = info.self_attrs.get(expr.attr.value) or info.body_attrs.get(expr.attr.value)
+                if binding is not None:
+                    break
+        for _ in range(5):
+            if binding is None or binding.value is None:
+                return None
+            value = binding.value
+            if isinstance(value, cst.Call):
+                return value
+            if isinstance(value, cst.Name) and binding.scope is not None:
+                binding = binding.scope.lookup(value.value)
+                continue
+            return None
+        return None
+
+    def _module_setting(self, module: str, setting: str) -> int | None:
+        for target, value, scope in self.model.assignments:
+            if isinstance(target, cst.Attribute) and target.attr.value == setting:
+                if self.model.qualify(target.value, scope) == module:
+                    literal = self.model.literal(value, scope)
+                    if isinstance(literal, int) and not isinstance(literal, bool):
+                        return literal
+        return None
+
+
+def _inside(path, root) -> bool:
+    return any(entry[0] == id(root) and entry[2] == 0 for entry in path)
+
+
+def _in_loop(path, root) -> bool:
+    start = 0
+    if root is not None:
+        start = next((i + 1 for i, entry in enumerate(path) if entry[0] == id(root)), len(path))
+    return any(kind == LOOP and branch == 0 for _, kind, branch in path[start:])
+
+
+def _exclusive(a, b) -> bool:
+    branches = {entry[0]: entry[2] for entry in a if entry[1] == IF}
+    return any(entry[1] == IF and entry[0] in branches and branches[entry[0]] != entry[2] for entry in b)
+
+
+def _short(code: str, limit: int = 40) -> str:
+    code = " ".join(code.split())
+    return code if len(code) <= limit else code[: limit - 3] + "..."

@@ -1,0 +1,296 @@
+"""## What it does
+Flags a retry layer with no attempt cap and no deadline, whether written that way or left
+to a library default: a bare tenacity `@retry`, `backoff.on_exception` without `max_tries`
+or `max_time` (or with `max_tries=0`), `stamina.retry(attempts=None, timeout=None)`, a
+Celery task with `max_retries=None`, a hand-written `while True:` retry loop with no counter.
+
+## Why is this bad?
+A failure that never heals (a schema error, a revoked key, a 400) is retried forever. Each
+attempt may bill an LLM or payment call, and the worker never moves on.
+
+## Example
+```python
+from tenacity import retry
+
+@retry
+def summarize(text):
+    return client.chat.completions.create(model="gpt-4o", messages=[...])
+```
+
+## Use instead
+```python
+from tenacity import retry, stop_after_attempt
+
+@retry(stop=stop_after_attempt(3))
+def summarize(text):
+    return client.chat.completions.create(model="gpt-4o", messages=[...])
+```
+
+## Fix safety
+Safe: it only adds the library's cap (`stop=stop_after_attempt(N)`, `max_tries=N`,
+`attempts=N`, `max_retries=N`), with N from the `max-attempts` setting, and imports what it
+uses. An existing tenacity `stop=` is kept and combined: `stop=<old> | stop_after_attempt(N)`.
+Hand-written loops have no automatic fix.
+
+## Options
+- `max-attempts` (default 3): the N the fix writes.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import libcst as cst
+
+from retrylint.context import RuleContext, make_fix
+from retrylint.diagnostics import Diagnostic, Edit
+from retrylint.layers import Layer
+from retrylint.rules.base import Invalid, Rule, Valid
+
+
+class UnboundedRetry(Rule):
+    """A retry layer has no attempt cap and no deadline."""
+
+    code = "RTL001"
+    name = "unbounded-retry"
+
+    def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
+        for layer in ctx.layers:
+            if layer.policy.capped:
+                continue
+            message = f"{layer.name} retries without limit: it has no attempt cap and no deadline"
+            if layer.kind == "loop":
+                message += "; count attempts and re-raise after the last one"
+            fix = self._fix(ctx, layer)
+            yield ctx.diagnostic(self, layer.anchor, message, fix)
+
+    def _fix(self, ctx: RuleContext, layer: Layer):
+        n = ctx.settings.max_attempts
+        spec = layer.spec
+        if spec is None:
+            return None
+        if spec.dialect == "tenacity":
+            stop = layer.keywords.get("stop")
+            stop_name = ctx.tenacity_name("fix_stop")
+            if stop is not None and not _is_never(ctx, layer, stop.value):
+                code = ctx.model.code(stop.value)
+                if isinstance(stop.value, cst.BinaryOperation):
+                    code = f"({code})"
+                edits = ctx.set_layer_argument(layer, "stop", f"{code} | {{0}}({n})", (stop_name,))
+            else:
+                edits = ctx.set_layer_argument(layer, "stop", f"{{0}}({n})", (stop_name,))
+            return make_fix(f"Stop after {n} attempts", edits)
+        if layer.task_class is not None and spec.fix_cap and spec.fix_cap not in layer.keywords:
+            edits = self._class_attribute(ctx, layer, spec.fix_cap, str(n))
+            return make_fix(f"Set {spec.fix_cap} = {n}", edits)
+        if spec.fix_cap:
+            edits = ctx.set_layer_argument(layer, spec.fix_cap, str(n))
+            return make_fix(f"Pass {spec.fix_cap}={n}", edits)
+        return None
+
+    @staticmethod
+    def _class_attribute(ctx: RuleContext, layer: Layer, name: str, value: str) -> list[Edit] | None:
+        for info in ctx.model.class_mro(layer.task_class):
+            binding = info.body_attrs.get(name)
+            if binding is not None and binding.value is not None:
+                return [ctx.fixes.replace(binding.value, value)]
+        return None
+
+
+def _is_never(ctx: RuleContext, layer: Layer, expr: cst.BaseExpression) -> bool:
+    scope = layer.function.scope.parent or ctx.model.scope
+    return ctx.model.qualify(expr, scope) in ctx.catalog.tenacity_names("stop_never") or ctx.model.qualify(
+        expr, layer.function.scope
+    ) in ctx.catalog.tenacity_names("stop_never")
+
+
+UnboundedRetry.VALID = [
+    Valid(
+        """
+from tenacity import retry, stop_after_attempt, stop_after_delay
+
+@retry(stop=stop_after_attempt(5))
+def fetch():
+    ...
+
+@retry(stop=stop_after_delay(30) | stop_after_attempt(10))
+def fetch_more():
+    ...
+"""
+    ),
+    Valid(
+        """
+import backoff
+import requests
+
+@backoff.on_exception(backoff.expo, requests.ConnectionError, max_time=60)
+def get(url):
+    return requests.get(url)
+"""
+    ),
+    Valid(
+        """
+import stamina
+
+@stamina.retry(on=ConnectionError)
+def ping():
+    ...
+"""
+    ),
+    Valid(
+        """
+from celery import shared_task
+
+@shared_task(autoretry_for=(ConnectionError,))
+def sync():
+    ...
+"""
+    ),
+    Valid(
+        """
+import time
+
+def call_with_retries(fn):
+    attempt = 0
+    while True:
+        try:
+            return fn()
+        except ConnectionError:
+            attempt += 1
+            if attempt >= 5:
+                raise
+            time.sleep(2 ** attempt)
+"""
+    ),
+    Valid(
+        """
+import time
+
+def poll(queue):
+    while True:
+        item = queue.get()
+        if item is None:
+            time.sleep(1)
+            continue
+        handle(item)
+"""
+    ),
+    Valid(
+        """
+from tenacity import retry
+
+@retry
+async def stream():
+    yield 1
+"""
+    ),
+]
+
+UnboundedRetry.INVALID = [
+    Invalid(
+        """
+from tenacity import retry
+
+@retry
+def fetch():
+    ...
+""",
+        line=4,
+        message="tenacity @retry on 'fetch' retries without limit",
+        fixed="""
+from tenacity import retry, stop_after_attempt
+
+@retry(stop=stop_after_attempt(3))
+def fetch():
+    ...
+""",
+    ),
+    Invalid(
+        """
+import tenacity
+
+@tenacity.retry(wait=tenacity.wait_fixed(2))
+def fetch():
+    ...
+""",
+        line=4,
+        message="no attempt cap and no deadline",
+        fixed="""
+import tenacity
+
+@tenacity.retry(wait=tenacity.wait_fixed(2), stop=tenacity.stop_after_attempt(3))
+def fetch():
+    ...
+""",
+    ),
+    Invalid(
+        """
+import backoff
+
+@backoff.on_exception(backoff.expo, ConnectionError, max_tries=0)
+def fetch():
+    ...
+""",
+        line=4,
+        message="backoff.on_exception on 'fetch' retries without limit",
+        fixed="""
+import backoff
+
+@backoff.on_exception(backoff.expo, ConnectionError, max_tries=3)
+def fetch():
+    ...
+""",
+    ),
+    Invalid(
+        """
+from celery import shared_task
+
+@shared_task(autoretry_for=(ConnectionError,), max_retries=None)
+def sync():
+    ...
+""",
+        line=4,
+        message="Celery task on 'sync' retries without limit",
+        fixed="""
+from celery import shared_task
+
+@shared_task(autoretry_for=(ConnectionError,), max_retries=3)
+def sync():
+    ...
+""",
+    ),
+    Invalid(
+        """
+import time
+
+def fetch(session, url):
+    while True:
+        try:
+            return session.get(url)
+        except ConnectionError:
+            time.sleep(1)
+""",
+        line=5,
+        message="hand-written retry loop retries without limit",
+    ),
+    Invalid(
+        """
+from tenacity import Retrying, stop_never
+
+def fetch():
+    for attempt in Retrying(stop=stop_never):
+        with attempt:
+            ...
+""",
+        line=5,
+        message="tenacity Retrying retries without limit",
+        fixed="""
+from tenacity import Retrying, stop_never, stop_after_attempt
+
+def fetch():
+    for attempt in Retrying(stop=stop_after_attempt(3)):
+        with attempt:
+            ...
+""",
+    ),
+]

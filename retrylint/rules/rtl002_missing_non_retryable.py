@@ -1,0 +1,255 @@
+"""## What it does
+Flags a retry layer that reaches a billable call (an LLM completion, a payment) and retries
+on every exception, or on a broad base such as `Exception`, `openai.APIError`,
+`requests.RequestException` or a database's base error, while declaring nothing that stops
+it at once: no `retry_if_not_exception_type`, `dont_autoretry_for`, `giveup=`, predicate or
+re-raising `except` clause.
+
+## Why is this bad?
+Broad bases include deterministic failures: a 400 `BadRequestError`, a revoked key, a
+missing DB column. They fail the same way on every attempt, and every attempt bills the
+paid calls that ran before the failure.
+
+## Example
+```python
+@app.task(autoretry_for=(Exception,), max_retries=3)
+def build_course(course_id):
+    outline = client.chat.completions.create(...)
+    db.save(outline)
+```
+
+## Use instead
+```python
+@app.task(
+    autoretry_for=(Exception,),
+    max_retries=3,
+    dont_autoretry_for=(openai.BadRequestError, openai.AuthenticationError, ...),
+)
+def build_course(course_id):
+    ...
+```
+
+## Fix safety
+Safe: it only adds the library's exclusion (tenacity `retry=retry_if_not_exception_type(...)`,
+combined with `&` when a `retry=` exists; Celery `dont_autoretry_for=`; backoff `giveup=`),
+filled with the deterministic errors of the SDKs the retried code reaches and of the DB
+libraries the module uses (SQLAlchemy's `ProgrammingError`, ...), plus the `non-retryable`
+setting. Imports follow the file's style. stamina, bound `self.retry` tasks and hand-written
+loops have no automatic fix: add an `except (...): raise` before the retrying handler.
+
+## Options
+- `non-retryable`: extra exceptions (qualified names) that count as deterministic.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from retrylint.context import RuleContext, make_fix
+from retrylint.diagnostics import Diagnostic
+from retrylint.layers import Layer, short_name
+from retrylint.rules.base import Invalid, Rule, Valid
+
+
+class MissingNonRetryable(Rule):
+    """A layer that reaches billable calls retries on every exception with no non-retryable list."""
+
+    code = "RTL002"
+    name = "missing-non-retryable"
+
+    def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
+        for layer in ctx.layers:
+            policy = layer.policy
+            if not policy.retries or not policy.retries_exceptions or policy.classifier or policy.never_retry:
+                continue
+            broad = [short_name(r.name) for r in policy.retry_on if r.name in ctx.catalog.broad]
+            if not policy.retry_all and not broad:
+                continue
+            reaches = ctx.reaches(layer)
+            if not reaches:
+                continue
+            what = "every exception" if policy.retry_all else "broad " + ", ".join(dict.fromkeys(broad))
+            calls = ", ".join(dict.fromkeys(r.name for r in reaches))
+            errors = ctx.deterministic_errors_reached(layer)
+            hint = ", ".join(e.rpartition(".")[2] for e in errors[:4]) or "the errors that never heal"
+            message = (
+                f"{layer.name} retries on {what} around billable {calls} and declares no "
+                f"non-retryable errors; stop at once on {hint}"
+            )
+            yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, errors), reaches[0].chain)
+
+    def _fix(self, ctx: RuleContext, layer: Layer, errors: list[str]):
+        spec = layer.spec
+        if not errors or spec is None or layer.retry_calls and not layer.policy.retry_on:
+            return None
+        tuple_code = "(" + ", ".join(f"{{{i}}}" for i in range(len(errors))) + ("," if len(errors) == 1 else "") + ")"
+        message = "Do not retry " + ", ".join(e.rpartition(".")[2] for e in errors)
+        if spec.dialect == "tenacity":
+            helper = ctx.tenacity_name("fix_never_retry")
+            index = len(errors)
+            value = f"{{{index}}}({tuple_code})"
+            existing = layer.keywords.get("retry")
+            if existing is not None:
+                value = f"{ctx.model.code(existing.value)} & {value}"
+            return make_fix(message, ctx.set_layer_argument(layer, "retry", value, (*errors, helper)))
+        if spec.fix_never_retry == "giveup":
+            value = f"lambda error: isinstance(error, {tuple_code})"
+            return make_fix(message, ctx.set_layer_argument(layer, "giveup", value, tuple(errors)))
+        if spec.fix_never_retry and layer.task_class is None and not layer.retry_calls:
+            return make_fix(message, ctx.set_layer_argument(layer, spec.fix_never_retry, tuple_code, tuple(errors)))
+        return None
+
+
+MissingNonRetryable.VALID = [
+    Valid(
+        """
+import openai
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+client = openai.OpenAI(max_retries=0)
+
+@retry(
+    stop=stop_after_attempt(4),
+    wait=wait_random_exponential(max=30),
+    retry=retry_if_exception_type((openai.RateLimitError, openai.APIConnectionError)),
+)
+def summarize(text):
+    return client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": text}])
+"""
+    ),
+    Valid(
+        """
+import openai
+from celery import shared_task
+
+@shared_task(
+    autoretry_for=(Exception,),
+    dont_autoretry_for=(openai.BadRequestError, openai.AuthenticationError),
+    retry_backoff=True,
+)
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+"""
+    ),
+    Valid(
+        """
+import requests
+from tenacity import retry, stop_after_attempt, wait_fixed
+
+@retry(stop=stop_after_attempt(3), wait=wait_fixed(1))
+def fetch(url):
+    return requests.get(url, timeout=5)
+"""
+    ),
+    Valid(
+        """
+import backoff
+import anthropic
+
+client = anthropic.Anthropic()
+
+def permanent(error):
+    return isinstance(error, anthropic.BadRequestError)
+
+@backoff.on_exception(backoff.expo, anthropic.APIError, max_tries=3, giveup=permanent)
+def ask(prompt):
+    return client.messages.create(model="claude", max_tokens=100, messages=[])
+"""
+    ),
+]
+
+MissingNonRetryable.INVALID = [
+    Invalid(
+        """
+import openai
+from tenacity import retry, stop_after_attempt, wait_exponential
+
+client = openai.OpenAI()
+
+@retry(stop=stop_after_attempt(3), wait=wait_exponential())
+def summarize(text):
+    return client.chat.completions.create(model="gpt-4o", messages=[])
+""",
+        line=7,
+        message="tenacity @retry on 'summarize' retries on every exception around billable chat.completions.create",
+        fixed="""
+import openai
+from tenacity import retry, stop_after_attempt, wait_exponential, retry_if_not_exception_type
+
+client = openai.OpenAI()
+
+@retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_not_exception_type((openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError, openai.UnprocessableEntityError)))
+def summarize(text):
+    return client.chat.completions.create(model="gpt-4o", messages=[])
+""",
+    ),
+    Invalid(
+        """
+from anthropic import Anthropic
+from celery import shared_task
+from sqlalchemy.orm import Session
+
+client = Anthropic()
+
+@shared_task(
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+)
+def outline(topic):
+    return client.messages.create(model="claude", max_tokens=100, messages=[])
+""",
+        line=8,
+        message="Celery task on 'outline' retries on broad Exception around billable messages.create",
+        fixed="""
+from anthropic import Anthropic, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, UnprocessableEntityError
+from celery import shared_task
+from sqlalchemy.orm import Session
+from sqlalchemy.exc import ProgrammingError, DataError, IntegrityError, NotSupportedError
+
+client = Anthropic()
+
+@shared_task(
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    dont_autoretry_for=(BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, UnprocessableEntityError, ProgrammingError, DataError, IntegrityError, NotSupportedError),
+)
+def outline(topic):
+    return client.messages.create(model="claude", max_tokens=100, messages=[])
+""",
+    ),
+    Invalid(
+        """
+import backoff
+import litellm
+
+@backoff.on_exception(backoff.expo, Exception, max_tries=3)
+def complete(prompt):
+    return litellm.completion(model="gpt-4o", messages=[])
+""",
+        line=5,
+        message="backoff.on_exception on 'complete' retries on broad Exception",
+        fixed="""
+import backoff
+import litellm
+
+@backoff.on_exception(backoff.expo, Exception, max_tries=3, giveup=lambda error: isinstance(error, (litellm.BadRequestError, litellm.AuthenticationError, litellm.PermissionDeniedError, litellm.NotFoundError, litellm.UnprocessableEntityError)))
+def complete(prompt):
+    return litellm.completion(model="gpt-4o", messages=[])
+""",
+    ),
+    Invalid(
+        """
+import time
+import openai
+
+def summarize(text):
+    for attempt in range(3):
+        try:
+            return openai.chat.completions.create(model="gpt-4o", messages=[])
+        except Exception:
+            time.sleep(2 ** attempt)
+""",
+        line=6,
+        message="hand-written retry loop retries on broad Exception",
+    ),
+]

@@ -1,0 +1,241 @@
+"""## What it does
+Flags a retry layer that can re-run a billable call which already succeeded, when nothing
+makes the repeat safe (no idempotency key the API honours, no configured guard, no
+skip-already-done check such as `if cache.get(key): return` before the call). A repeat is
+possible when the call runs in a loop, when another billable call or any other call that
+can fail (a DB write, a send, parsing the reply) runs after it in the retried code, or when
+it moves money or sends a message (a lost response is still a charge). A lone LLM call that
+is the last thing the retried code does is not flagged: a retry only repeats a failed call.
+
+## Why is this bad?
+The retry re-runs the whole unit. Every paid call that succeeded before the failure is billed
+again, on every attempt: 20 LLM calls and a failing DB write under 21 attempts is 420 paid calls.
+
+## Example
+```python
+@app.task(bind=True, autoretry_for=(OperationalError,), max_retries=20)
+def build_course(self, course_id):
+    for chapter in chapters(course_id):
+        text = client.chat.completions.create(...)
+        db.save(chapter, text)
+```
+
+## Use instead
+```python
+@app.task(bind=True, autoretry_for=(OperationalError,), max_retries=20)
+def build_course(self, course_id):
+    for chapter in chapters(course_id):
+        if db.has_text(chapter):
+            continue  # done on an earlier attempt
+        text = client.chat.completions.create(...)
+        db.save(chapter, text)
+```
+
+## Fix safety
+Unsafe, and only where a stable key exists: in a bound Celery task, a Stripe call gets
+`idempotency_key=self.request.id` (or `options={"idempotency_key": ...}` for `StripeClient`).
+This changes the request a successful call sends. LLM APIs honour no idempotency key, so
+those calls need an application-level guard and get no automatic fix.
+
+## Options
+- `idempotency-guards`: qualified names (glob patterns) of decorators or functions that make
+  a call idempotent, e.g. `["myapp.cache.once", "myapp.db.claim_*"]`.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import libcst as cst
+
+from retrylint.context import RuleContext, make_fix
+from retrylint.diagnostics import Diagnostic
+from retrylint.layers import Layer, keywords_of
+from retrylint.reach import Reach
+from retrylint.rules.base import Invalid, Rule, Valid
+
+
+class NonIdempotentBillableRetry(Rule):
+    """A retry can re-run a billable call that already succeeded, with no idempotency evidence."""
+
+    code = "RTL003"
+    name = "non-idempotent-billable-retry"
+
+    def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
+        for layer in ctx.layers:
+            if not layer.policy.retries or not ctx.outermost(layer):
+                continue
+            flagged = [(reach, self._reasons(reach)) for reach in ctx.reaches(layer) if not reach.keyed and not reach.guarded]
+            flagged = [(reach, reasons) for reach, reasons in flagged if reasons]
+            if not flagged:
+                continue
+            described = "; ".join(f"{reach.name} ({', '.join(reasons)})" for reach, reasons in flagged[:3])
+            if len(flagged) > 3:
+                described += f"; and {len(flagged) - 3} more"
+            money = any(reach.spec.idempotency_key or reach.spec.idempotency_option for reach, _ in flagged)
+            advice = (
+                "pass a stable idempotency key, or skip work already done before calling again"
+                if money
+                else "store each result and skip work already done before calling again"
+            )
+            message = (
+                f"{layer.name} ({layer.policy.attempts_text()}) can re-run billable calls that "
+                f"already succeeded: {described}; {advice}"
+            )
+            yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, flagged), flagged[0][0].chain)
+
+    @staticmethod
+    def _reasons(reach: Reach) -> list[str]:
+        reasons = []
+        if reach.in_loop:
+            reasons.append("runs in a loop, billed per item")
+        if reach.later_billable:
+            reasons.append(f"billed again if {', '.join(dict.fromkeys(reach.later_billable))} fails after it")
+        if reach.followers:
+            names = list(dict.fromkeys(reach.followers))
+            shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+            reasons.append(f"billed again if {shown} fails after it")
+        if reach.spec.moves_money_or_sends and not reasons:
+            reasons.append("moves money: a lost response is still a charge" if reach.spec.kind == "payment"
+                           else "sends a message: a lost response still sent it")
+        return reasons
+
+    @staticmethod
+    def _fix(ctx: RuleContext, layer: Layer, flagged: list[tuple[Reach, list[str]]]):
+        spec = layer.spec
+        if layer.bound_self is None or spec is None or not spec.stable_id:
+            return None
+        key = spec.stable_id.replace("self", layer.bound_self, 1)
+        fixable = [r for r, _ in flagged if r.direct and not r.in_loop and r.spec.stable_key_fix]
+        if not fixable or len(fixable) != len(flagged):
+            return None
+        edits = []
+        for number, reach in enumerate(fixable, 1):
+            value = key if len(fixable) == 1 else f'f"{{{key}}}-{number}"'
+            billable = reach.spec
+            if billable.stable_key_fix == "keyword":
+                new = ctx.fixes.with_keyword(reach.call, billable.idempotency_key, value)
+            else:
+                param, _, option = billable.idempotency_option.partition(".")
+                if param in keywords_of(reach.call):
+                    return None
+                new = ctx.fixes.with_keyword(reach.call, param, f'{{"{option}": {value}}}')
+            edits.append(ctx.fixes.replace(reach.call, new))
+        return make_fix(f"Pass {key} as the idempotency key", edits, unsafe=True)
+
+
+NonIdempotentBillableRetry.VALID = [
+    Valid(
+        """
+import openai
+from tenacity import retry, stop_after_attempt
+
+client = openai.OpenAI()
+
+@retry(stop=stop_after_attempt(3))
+def summarize(text):
+    prompt = text.strip()
+    return client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": prompt}])
+"""
+    ),
+    Valid(
+        """
+import stripe
+from celery import shared_task
+
+@shared_task(bind=True, autoretry_for=(stripe.APIConnectionError,), max_retries=3)
+def charge(self, order_id, amount):
+    stripe.PaymentIntent.create(amount=amount, currency="eur", idempotency_key=f"order-{order_id}")
+"""
+    ),
+    Valid(
+        """
+import openai
+from celery import shared_task
+
+client = openai.OpenAI()
+
+@shared_task(autoretry_for=(openai.APIConnectionError,), max_retries=3)
+def build(course_id):
+    for chapter in load_chapters(course_id):
+        if chapter.text is not None:
+            continue
+        chapter.text = client.chat.completions.create(model="gpt-4o", messages=[])
+        chapter.save()
+"""
+    ),
+    Valid(
+        """
+import openai
+from tenacity import retry, stop_after_attempt
+
+client = openai.OpenAI()
+
+def summarize(text):
+    return client.chat.completions.create(model="gpt-4o", messages=[])
+
+@retry(stop=stop_after_attempt(3))
+def fetch_and_store(url):
+    body = download(url)
+    store(body)
+"""
+    ),
+]
+
+NonIdempotentBillableRetry.INVALID = [
+    Invalid(
+        """
+import openai
+from celery import shared_task
+
+client = openai.OpenAI()
+
+@shared_task(autoretry_for=(openai.APIConnectionError,), max_retries=3)
+def build(course_id, chapters):
+    for chapter in chapters:
+        text = client.chat.completions.create(model="gpt-4o", messages=[])
+        save_chapter(course_id, chapter, text)
+""",
+        line=7,
+        message="chat.completions.create (runs in a loop, billed per item, billed again if save_chapter fails after it)",
+    ),
+    Invalid(
+        """
+import anthropic
+from tenacity import retry, stop_after_attempt
+
+client = anthropic.Anthropic()
+
+def draft(topic):
+    return client.messages.create(model="claude", max_tokens=100, messages=[])
+
+@retry(stop=stop_after_attempt(3))
+def publish(topic, db):
+    text = draft(topic)
+    db.execute("INSERT INTO posts VALUES (?)", (text,))
+""",
+        line=10,
+        message="messages.create (billed again if db.execute fails after it)",
+    ),
+    Invalid(
+        """
+import stripe
+from celery import shared_task
+
+@shared_task(bind=True, autoretry_for=(stripe.APIConnectionError,), max_retries=3)
+def charge(self, amount):
+    return stripe.PaymentIntent.create(amount=amount, currency="eur")
+""",
+        line=5,
+        message="PaymentIntent.create (moves money: a lost response is still a charge)",
+        fixed="""
+import stripe
+from celery import shared_task
+
+@shared_task(bind=True, autoretry_for=(stripe.APIConnectionError,), max_retries=3)
+def charge(self, amount):
+    return stripe.PaymentIntent.create(amount=amount, currency="eur", idempotency_key=self.request.id)
+""",
+        unsafe=True,
+    ),
+]

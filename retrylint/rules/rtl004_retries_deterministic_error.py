@@ -1,0 +1,177 @@
+"""## What it does
+Flags a retry layer whose retry-on set names a deterministic error, one that no retry can
+fix: `openai.BadRequestError`, `AuthenticationError`, `NotFoundError`, Stripe's `CardError`,
+SQL `ProgrammingError`, ... (the catalog lists them). Also flags a bound Celery task or a
+hand-written loop whose `except` clause for such an error leads into another attempt
+(`except BadRequestError: raise self.retry(...)`).
+
+## Why is this bad?
+The same request fails the same way on every attempt. Each attempt costs time and, when paid
+calls run before the failure, money; the real error surfaces only after the last attempt.
+
+## Example
+```python
+@app.task(autoretry_for=(openai.RateLimitError, openai.BadRequestError), max_retries=5)
+def summarize(text): ...
+```
+
+## Use instead
+```python
+@app.task(autoretry_for=(openai.RateLimitError,), max_retries=5)
+def summarize(text): ...
+```
+
+## Fix safety
+Safe: it removes the class from the retry-on tuple written in the layer's own call, when
+other classes remain. A set built elsewhere (a module constant), a sole class, or an
+`except` clause gets no automatic fix.
+
+## Options
+- `non-retryable`: extra exceptions (qualified names) that count as deterministic.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import libcst as cst
+
+from retrylint.context import RuleContext, make_fix
+from retrylint.diagnostics import Diagnostic
+from retrylint.layers import ExceptionRef, Layer
+from retrylint.rules.base import Invalid, Rule, Valid
+
+
+class RetriesDeterministicError(Rule):
+    """A layer retries on an error that no retry can fix."""
+
+    code = "RTL004"
+    name = "retries-deterministic-error"
+
+    def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
+        for layer in ctx.layers:
+            if not layer.policy.retries:
+                continue
+            handler_refs = {id(ref) for ref, _ in layer.deterministic_handlers}
+            for ref in layer.policy.retry_on:
+                if ref.name not in ctx.catalog.deterministic:
+                    continue
+                if id(ref) in handler_refs or layer.kind == "loop":
+                    message = (
+                        f"{layer.name} retries after {ref.name}, which no retry can fix; "
+                        f"re-raise it instead of retrying"
+                    )
+                    yield ctx.diagnostic(self, layer.anchor, message)
+                    continue
+                message = (
+                    f"{layer.name} retries on {ref.name}, which no retry can fix; "
+                    f"remove it from the retry-on set"
+                )
+                yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, ref))
+
+    @staticmethod
+    def _fix(ctx: RuleContext, layer: Layer, ref: ExceptionRef):
+        container = ref.container
+        if not isinstance(container, (cst.Tuple, cst.List)) or layer.call is None:
+            return None
+        reduced = ctx.fixes.without_element(container, ref.node)
+        if reduced is None:
+            return None
+        return make_fix(f"Stop retrying {ref.name}", [ctx.fixes.replace(container, reduced)])
+
+
+RetriesDeterministicError.VALID = [
+    Valid(
+        """
+import openai
+from celery import shared_task
+
+@shared_task(autoretry_for=(openai.RateLimitError, openai.APIConnectionError), max_retries=5)
+def summarize(text):
+    ...
+"""
+    ),
+    Valid(
+        """
+from tenacity import retry, retry_if_not_exception_type, stop_after_attempt
+import stripe
+
+@retry(stop=stop_after_attempt(3), retry=retry_if_not_exception_type((stripe.CardError, stripe.InvalidRequestError)))
+def charge():
+    ...
+"""
+    ),
+    Valid(
+        """
+import openai
+from celery import shared_task
+
+@shared_task(bind=True, max_retries=3)
+def summarize(self, text):
+    try:
+        return openai.chat.completions.create(model="gpt-4o", messages=[])
+    except openai.BadRequestError:
+        raise
+    except openai.RateLimitError as exc:
+        raise self.retry(exc=exc)
+"""
+    ),
+]
+
+RetriesDeterministicError.INVALID = [
+    Invalid(
+        """
+import openai
+from celery import shared_task
+
+@shared_task(autoretry_for=(openai.RateLimitError, openai.BadRequestError), max_retries=5)
+def summarize(text):
+    ...
+""",
+        line=5,
+        message="Celery task on 'summarize' retries on openai.BadRequestError, which no retry can fix",
+        fixed="""
+import openai
+from celery import shared_task
+
+@shared_task(autoretry_for=(openai.RateLimitError,), max_retries=5)
+def summarize(text):
+    ...
+""",
+    ),
+    Invalid(
+        """
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+@retry(stop=stop_after_attempt(3), retry=retry_if_exception_type((OperationalError, ProgrammingError)))
+def save(row):
+    ...
+""",
+        line=5,
+        message="retries on sqlalchemy.exc.ProgrammingError",
+        fixed="""
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+@retry(stop=stop_after_attempt(3), retry=retry_if_exception_type((OperationalError,)))
+def save(row):
+    ...
+""",
+    ),
+    Invalid(
+        """
+import openai
+from celery import shared_task
+
+@shared_task(bind=True, max_retries=3)
+def summarize(self, text):
+    try:
+        return openai.chat.completions.create(model="gpt-4o", messages=[])
+    except openai.BadRequestError as exc:
+        raise self.retry(exc=exc)
+""",
+        line=5,
+        message="retries after openai.BadRequestError, which no retry can fix; re-raise it",
+    ),
+]

@@ -1,0 +1,213 @@
+"""## What it does
+Flags a billable call that sits under two or more layers that each retry: a task queue's
+retries around a tenacity-decorated helper, a tenacity layer around an SDK client that
+retries by itself (OpenAI and Anthropic clients retry twice by default, the module-level
+Stripe API twice, LiteLLM through the provider SDK). The message gives the product of the
+layers' worst-case attempts.
+
+## Why is this bad?
+Retries multiply: 4 Celery attempts x 3 tenacity attempts x 3 HTTP attempts is 36 paid
+calls for one message, and the outer layers wait out every inner layer's backoff.
+
+## Example
+```python
+client = OpenAI()  # retries twice by itself
+
+@retry(stop=stop_after_attempt(5))
+def summarize(text):
+    return client.chat.completions.create(...)
+```
+
+## Use instead
+```python
+client = OpenAI(max_retries=0)  # one layer decides
+
+@retry(stop=stop_after_attempt(5))
+def summarize(text):
+    return client.chat.completions.create(...)
+```
+
+## Fix safety
+Unsafe: when the stack is one layer plus an SDK client built in this file, the fix passes
+`max_retries=0` to that client. Every call through the client loses its built-in retries,
+including calls that no other layer retries.
+
+## Options
+- `max-total-attempts` (default: unset): tolerate stacks whose product of worst-case attempts
+  stays within this number. Unbounded stacks are always reported.
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Iterable
+
+from retrylint.context import RuleContext, make_fix
+from retrylint.diagnostics import Diagnostic
+from retrylint.layers import Layer
+from retrylint.reach import ClientUse, Reach
+from retrylint.rules.base import Invalid, Rule, Valid
+
+
+class StackedRetries(Rule):
+    """A billable call sits under two or more retrying layers."""
+
+    code = "RTL005"
+    name = "stacked-retries"
+
+    def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
+        limit = ctx.settings.max_total_attempts
+        for layer in ctx.layers:
+            if not layer.policy.retries or not ctx.outermost(layer):
+                continue
+            worst: tuple[int | None, Reach, list[str]] | None = None
+            for reach in ctx.reaches(layer):
+                factors, parts = self._stack(layer, reach)
+                if len(parts) < 2:
+                    continue
+                total = None if None in factors else prod(factors)
+                if limit is not None and total is not None and total <= limit:
+                    continue
+                if worst is None or _worse(total, worst[0]):
+                    worst = (total, reach, parts)
+            if worst is None:
+                continue
+            total, reach, parts = worst
+            product = "unbounded calls" if total is None else f"up to {total} calls"
+            message = (
+                f"{reach.name} runs under {len(parts)} retry layers: {' x '.join(parts)} = "
+                f"{product} per run; let one layer retry"
+            )
+            yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, reach), reach.chain)
+
+    @staticmethod
+    def _stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]]:
+        layers = [layer, *(inner for inner in reach.inner_layers if inner.policy.retries)]
+        factors = [item.policy.factor() for item in layers]
+        parts = [f"{item.name} ({_count(item.policy.factor())})" for item in layers]
+        client = reach.client
+        if client is not None and client.retries > 0:
+            factors.append(client.retries + 1)
+            default = "" if _explicit(client) else " by default"
+            parts.append(f"{client.spec.label} ({client.retries + 1}: retries {client.retries}{default})")
+        return factors, parts
+
+    @staticmethod
+    def _fix(ctx: RuleContext, layer: Layer, reach: Reach):
+        client = reach.client
+        if client is None or client.constructor is None or not client.spec.retries_param:
+            return None
+        if any(inner.policy.retries for inner in reach.inner_layers):
+            return None  # removing the client's retries would still leave a stack
+        new = ctx.fixes.with_keyword(client.constructor, client.spec.retries_param, "0")
+        return make_fix(f"Pass {client.spec.retries_param}=0 to the {client.spec.label}",
+                        [ctx.fixes.replace(client.constructor, new)], unsafe=True)
+
+
+def _count(factor: int | None) -> str:
+    return "unbounded" if factor is None else str(factor)
+
+
+def _explicit(client: ClientUse) -> bool:
+    return client.retries != client.spec.default_retries
+
+
+def _worse(total: int | None, than: int | None) -> bool:
+    if than is None:
+        return False
+    return total is None or total > than
+
+
+StackedRetries.VALID = [
+    Valid(
+        """
+import openai
+from tenacity import retry, stop_after_attempt
+
+client = openai.OpenAI(max_retries=0)
+
+@retry(stop=stop_after_attempt(3))
+def summarize(text):
+    return client.chat.completions.create(model="gpt-4o", messages=[])
+"""
+    ),
+    Valid(
+        """
+import openai
+
+client = openai.OpenAI()
+
+def summarize(text):
+    return client.chat.completions.create(model="gpt-4o", messages=[])
+"""
+    ),
+    Valid(
+        """
+import stripe
+from tenacity import retry, stop_after_attempt
+
+client = stripe.StripeClient("sk_test")
+
+@retry(stop=stop_after_attempt(3))
+def refund(charge_id):
+    return client.v1.refunds.create(params={"charge": charge_id}, options={"idempotency_key": charge_id})
+"""
+    ),
+]
+
+StackedRetries.INVALID = [
+    Invalid(
+        """
+import openai
+from tenacity import retry, stop_after_attempt
+
+client = openai.OpenAI()
+
+@retry(stop=stop_after_attempt(3))
+def summarize(text):
+    return client.chat.completions.create(model="gpt-4o", messages=[])
+""",
+        line=7,
+        message="chat.completions.create runs under 2 retry layers: tenacity @retry on 'summarize' (3) x OpenAI client (3: retries 2 by default) = up to 9 calls per run",
+        fixed="""
+import openai
+from tenacity import retry, stop_after_attempt
+
+client = openai.OpenAI(max_retries=0)
+
+@retry(stop=stop_after_attempt(3))
+def summarize(text):
+    return client.chat.completions.create(model="gpt-4o", messages=[])
+""",
+        unsafe=True,
+    ),
+    Invalid(
+        """
+import anthropic
+from celery import shared_task
+from tenacity import retry, stop_after_attempt
+
+class Writer:
+    def __init__(self):
+        self.client = anthropic.Anthropic(max_retries=0)
+
+    @retry(stop=stop_after_attempt(2))
+    def draft(self, topic):
+        return self.client.messages.create(model="claude", max_tokens=10, messages=[])
+
+writer = Writer()
+
+@retry(stop=stop_after_attempt(4))
+def outline(topic):
+    return helper(topic)
+
+def helper(topic):
+    return compose(topic)
+
+def compose(topic):
+    return Writer().draft(topic)
+""",
+        line=16,
+        message="runs under 2 retry layers",
+    ),
+]

@@ -1,0 +1,169 @@
+"""## What it does
+Flags a retry layer that reaches a billable call and waits nothing between attempts: a
+tenacity layer without `wait=` (or with `wait_none()` / `wait_fixed(0)`), a bound Celery task
+calling `self.retry(countdown=0)`, a hand-written retry loop with no sleep.
+
+## Why is this bad?
+Rate limits and overloads are the failures that heal, and they heal with time. Retrying at
+once hits the same limit again, burns the attempts in milliseconds and, for paid calls that
+ran before the failure, bills them again without any chance of success.
+
+## Example
+```python
+@retry(stop=stop_after_attempt(3))
+def summarize(text):
+    return client.chat.completions.create(...)
+```
+
+## Use instead
+```python
+@retry(stop=stop_after_attempt(3), wait=wait_exponential_jitter(max=60))
+def summarize(text):
+    return client.chat.completions.create(...)
+```
+
+## Fix safety
+Safe: it adds the library's exponential backoff with jitter (tenacity
+`wait=wait_exponential_jitter(max=60)`, Celery `retry_backoff=True`). Hand-written loops and
+`self.retry(countdown=0)` get no automatic fix.
+
+## Options
+None.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from retrylint.context import RuleContext, make_fix
+from retrylint.diagnostics import Diagnostic
+from retrylint.layers import Layer
+from retrylint.rules.base import Invalid, Rule, Valid
+
+
+class RetryWithoutBackoff(Rule):
+    """A layer that reaches billable calls retries without waiting."""
+
+    code = "RTL006"
+    name = "retry-without-backoff"
+
+    def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
+        for layer in ctx.layers:
+            if layer.policy.waits or not layer.policy.retries:
+                continue
+            reaches = ctx.reaches(layer)
+            if not reaches:
+                continue
+            calls = ", ".join(dict.fromkeys(r.name for r in reaches))
+            advice = "sleep with exponential backoff and jitter" if layer.kind == "loop" else "add exponential backoff with jitter"
+            message = f"{layer.name} retries billable {calls} without waiting between attempts; {advice}"
+            yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer), reaches[0].chain)
+
+    @staticmethod
+    def _fix(ctx: RuleContext, layer: Layer):
+        spec = layer.spec
+        if spec is None or layer.retry_calls:
+            return None
+        if spec.dialect == "tenacity":
+            wait = ctx.tenacity_name("fix_wait")
+            args = ctx.catalog.tenacity.get("fix_wait_args", "")
+            edits = ctx.set_layer_argument(layer, "wait", f"{{0}}({args})", (wait,))
+            return make_fix("Wait with exponential backoff and jitter between attempts", edits)
+        if spec.fix_backoff and layer.task_class is None:
+            edits = ctx.set_layer_argument(layer, spec.fix_backoff, "True")
+            return make_fix(f"Pass {spec.fix_backoff}=True", edits)
+        return None
+
+
+RetryWithoutBackoff.VALID = [
+    Valid(
+        """
+import openai
+from tenacity import retry, stop_after_attempt, wait_random_exponential
+
+@retry(stop=stop_after_attempt(3), wait=wait_random_exponential(max=30))
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+"""
+    ),
+    Valid(
+        """
+from tenacity import retry, stop_after_attempt
+
+@retry(stop=stop_after_attempt(3))
+def read_config(path):
+    with open(path) as handle:
+        return handle.read()
+"""
+    ),
+    Valid(
+        """
+import time
+import openai
+
+def summarize(text):
+    for attempt in range(3):
+        try:
+            return openai.chat.completions.create(model="gpt-4o", messages=[])
+        except openai.RateLimitError:
+            time.sleep(2 ** attempt)
+"""
+    ),
+]
+
+RetryWithoutBackoff.INVALID = [
+    Invalid(
+        """
+import openai
+from tenacity import retry, stop_after_attempt
+
+@retry(stop=stop_after_attempt(3))
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+""",
+        line=5,
+        message="tenacity @retry on 'summarize' retries billable chat.completions.create without waiting",
+        fixed="""
+import openai
+from tenacity import retry, stop_after_attempt, wait_exponential_jitter
+
+@retry(stop=stop_after_attempt(3), wait=wait_exponential_jitter(max=60))
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+""",
+    ),
+    Invalid(
+        """
+import openai
+from celery import shared_task
+
+@shared_task(autoretry_for=(openai.RateLimitError,), default_retry_delay=0)
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+""",
+        line=5,
+        message="Celery task on 'summarize' retries billable chat.completions.create without waiting",
+        fixed="""
+import openai
+from celery import shared_task
+
+@shared_task(autoretry_for=(openai.RateLimitError,), default_retry_delay=0, retry_backoff=True)
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+""",
+    ),
+    Invalid(
+        """
+import openai
+
+def summarize(text):
+    for attempt in range(3):
+        try:
+            return openai.chat.completions.create(model="gpt-4o", messages=[])
+        except openai.RateLimitError:
+            pass
+""",
+        line=5,
+        message="hand-written retry loop retries billable chat.completions.create without waiting",
+    ),
+]
