@@ -1,0 +1,210 @@
+"""Where Settings come from: ``[tool.retrylint]`` in the nearest pyproject.toml, a file
+named with ``--config``, or nothing at all (``--isolated``); command-line overrides on top."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from retrylint.diagnostics import UNREADABLE_CODE
+from retrylint.rules import ALL_RULES
+from retrylint.settings import Settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+PYPROJECT = "pyproject.toml"
+CODE_PREFIX = re.compile(r"[A-Z]+[0-9]*")
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message is one line naming the file and key."""
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Rule selection given on the command line; ``None`` means "not given"."""
+
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def apply(self, settings: Settings) -> Settings:
+        """``--select`` starts the selection afresh; otherwise the flags add to the config's."""
+        if self.select is not None:
+            return dataclasses.replace(
+                settings, select=self.select, extend_select=self.extend_select, ignore=self.ignore
+            )
+        if not (self.extend_select or self.ignore):
+            return settings
+        return dataclasses.replace(
+            settings,
+            extend_select=settings.extend_select + self.extend_select,
+            ignore=settings.ignore + self.ignore,
+        )
+
+
+def known_codes() -> set[str]:
+    return {rule.code for rule in ALL_RULES} | {UNREADABLE_CODE}
+
+
+def check_code_prefixes(codes: list[str], where: str) -> tuple[str, ...]:
+    """``codes`` unchanged if each one is a prefix of a rule code; ``where`` names the source."""
+    codes_known = known_codes()
+    for code in codes:
+        if not (CODE_PREFIX.fullmatch(code) and any(k.startswith(code) for k in codes_known)):
+            raise ConfigError(f"{where} has unknown rule code {code!r}{_suggestion(code, codes_known)}")
+    return tuple(codes)
+
+
+def load_settings(path: Path, *, config: Path | None = None, isolated: bool = False) -> Settings:
+    """The settings that apply to ``path`` (a file or a folder)."""
+    return ConfigResolver(config=config, isolated=isolated).settings_for(path)
+
+
+class ConfigResolver:
+    """Finds the settings for each checked path, reading every config file at most once."""
+
+    def __init__(self, *, config: Path | None = None, isolated: bool = False,
+                 overrides: Overrides = Overrides()):
+        self.overrides = overrides
+        self._settings_by_file: dict[Path, Settings] = {}
+        self._documents: dict[Path, dict[str, Any]] = {}
+        self._config_by_dir: dict[Path, Path | None] = {}
+        self._fixed: Settings | None = None
+        if isolated:
+            self._fixed = overrides.apply(Settings())
+        elif config is not None:
+            self._fixed = self._settings_from(Path(os.path.abspath(config)), explicit=True)
+
+    def settings_for(self, path: Path) -> Settings:
+        if self._fixed is not None:
+            return self._fixed
+        path = Path(os.path.abspath(path))
+        folder = path if path.is_dir() else path.parent
+        config_file = self._nearest_config(folder)
+        if config_file is None:
+            return self.overrides.apply(Settings())
+        return self._settings_from(config_file, explicit=False)
+
+    def _nearest_config(self, folder: Path) -> Path | None:
+        """The pyproject.toml with a [tool.retrylint] table in ``folder`` or its nearest parent."""
+        if folder in self._config_by_dir:
+            return self._config_by_dir[folder]
+        candidate = folder / PYPROJECT
+        if candidate.is_file() and _tool_table(self._document(candidate)) is not None:
+            found: Path | None = candidate
+        elif folder.parent == folder:
+            found = None
+        else:
+            found = self._nearest_config(folder.parent)
+        self._config_by_dir[folder] = found
+        return found
+
+    def _document(self, config_file: Path) -> dict[str, Any]:
+        if config_file not in self._documents:
+            self._documents[config_file] = _read_toml(config_file)
+        return self._documents[config_file]
+
+    def _settings_from(self, config_file: Path, *, explicit: bool) -> Settings:
+        if config_file not in self._settings_by_file:
+            table, where = _retrylint_table(self._document(config_file), config_file, explicit=explicit)
+            settings = _settings_from_table(table, where, config_file)
+            self._settings_by_file[config_file] = self.overrides.apply(settings)
+        return self._settings_by_file[config_file]
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"invalid TOML in {path}: {error}") from None
+
+
+def _tool_table(document: dict[str, Any]) -> Any:
+    """``[tool.retrylint]`` of a TOML document, or None."""
+    tool = document.get("tool")
+    return tool.get("retrylint") if isinstance(tool, dict) else None
+
+
+def _retrylint_table(document: dict[str, Any], config_file: Path, *,
+                     explicit: bool) -> tuple[dict[str, Any], str]:
+    """The settings table and how to name it in messages: [tool.retrylint] or the whole file."""
+    table = _tool_table(document)
+    if table is not None:
+        if not isinstance(table, dict):
+            raise ConfigError(f"[tool.retrylint] in {config_file} must be a table")
+        return table, f"[tool.retrylint] of {config_file}"
+    if explicit and config_file.name == PYPROJECT:
+        raise ConfigError(f"no [tool.retrylint] table in {config_file}")
+    return document, str(config_file)
+
+
+def _settings_from_table(table: dict[str, Any], where: str, config_file: Path) -> Settings:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in KEYS:
+            raise ConfigError(f"unknown key {key!r} in {where}{_suggestion(key, KEYS)}")
+        values[key.replace("-", "_")] = KEYS[key](value, f"{key!r} in {config_file}", config_file.parent)
+    return Settings(root=config_file.parent, config_file=config_file, **values)
+
+
+def _suggestion(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# ----- value checkers: (value, "'key' in file", config folder) -> Settings field value ---------
+def _strings(value: Any, where: str, folder: Path) -> tuple[str, ...]:
+    if not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+        raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _codes(value: Any, where: str, folder: Path) -> tuple[str, ...]:
+    return check_code_prefixes(list(_strings(value, where, folder)), where)
+
+
+def _attempts(value: Any, where: str, folder: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where} must be an integer >= 1, got {value!r}")
+    return value
+
+
+def _per_file_ignores(value: Any, where: str, folder: Path):
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table of glob = [codes], got {value!r}")
+    return tuple((glob, _codes(codes, f"{where} for {glob!r}", folder)) for glob, codes in value.items())
+
+
+def _catalog_paths(value: Any, where: str, folder: Path) -> tuple[Path, ...]:
+    return tuple(Path(os.path.abspath(folder / item)) for item in _strings(value, where, folder))
+
+
+KEYS: dict[str, Callable[[Any, str, Path], Any]] = {
+    "select": _codes,
+    "extend-select": _codes,
+    "ignore": _codes,
+    "per-file-ignores": _per_file_ignores,
+    "exclude": _strings,
+    "extend-exclude": _strings,
+    "max-attempts": _attempts,
+    "max-total-attempts": _attempts,
+    "idempotency-guards": _strings,
+    "billable": _strings,
+    "non-retryable": _strings,
+    "extend-catalog": _catalog_paths,
+}
