@@ -1,0 +1,184 @@
+"""The ``retrylint`` command: ``check`` (the default), ``rule`` and ``--version``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+
+from retrylint import __version__
+from retrylint.catalog import CatalogError
+from retrylint.config import ConfigError, Overrides, check_code_prefixes
+from retrylint.reporters import FORMATS, format_diff, make_console, print_diagnostics, summary_lines
+from retrylint.rules import ALL_RULES, RULES_BY_CODE
+from retrylint.rules.base import Rule
+from retrylint.runner import CheckOptions, CheckOutcome, run_check
+
+EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+TOP_LEVEL_FLAGS = {"-h", "--help", "--version"}
+PROGRESS_MIN_FILES = 50
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, commands = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(with_implicit_check(argv, commands))
+    except SystemExit as exit_:  # --help, --version and usage errors
+        return exit_.code if isinstance(exit_.code, int) else EXIT_ERROR
+    try:
+        return args.handler(args)
+    except BrokenPipeError:  # e.g. `retrylint rule RTL001 | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+
+
+def with_implicit_check(argv: list[str], commands: set[str]) -> list[str]:
+    """``retrylint [OPTIONS] [PATHS]`` means ``retrylint check [OPTIONS] [PATHS]``."""
+    first_word = next((arg for arg in argv if not arg.startswith("-")), None)
+    if first_word in commands or (argv and set(argv) <= TOP_LEVEL_FLAGS):
+        return argv
+    return ["check", *argv]
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    """The parser and the names of its subcommands."""
+    parser = argparse.ArgumentParser(prog="retrylint", description="Static linter for retry safety in Python.")
+    parser.add_argument("--version", action="version", version=f"retrylint {__version__}")
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = subcommands.add_parser("check", help="check files (the default command)")
+    check.set_defaults(handler=check_command)
+    check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH",
+                       help="files or folders to check (default: .)")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes")
+    check.add_argument("--unsafe-fixes", action="store_true",
+                       help="with --fix, apply unsafe fixes too; without, show them as available")
+    check.add_argument("--diff", action="store_true",
+                       help="print the diff --fix would make and write nothing; exit 1 if it would change files")
+    check.add_argument("--output-format", choices=FORMATS, default="full")
+    check.add_argument("--config", type=Path, metavar="FILE",
+                       help="pyproject.toml with [tool.retrylint], or a TOML file holding the settings at top level")
+    check.add_argument("--isolated", action="store_true", help="ignore all configuration files")
+    check.add_argument("--select", type=_code_list, metavar="CODES",
+                       help="comma-separated rule codes or prefixes to enable, replacing the config's")
+    check.add_argument("--extend-select", type=_code_list, default=(), metavar="CODES",
+                       help="comma-separated rule codes or prefixes to enable as well")
+    check.add_argument("--ignore", type=_code_list, default=(), metavar="CODES",
+                       help="comma-separated rule codes or prefixes to disable")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when diagnostics remain")
+    check.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only, no summary")
+
+    rule = subcommands.add_parser("rule", help="explain a rule, or list all rules")
+    rule.set_defaults(handler=rule_command)
+    rule.add_argument("code", nargs="?", help="a rule code such as RTL001")
+    return parser, set(subcommands.choices)
+
+
+def _code_list(value: str) -> tuple[str, ...]:
+    return tuple(code.strip() for code in value.split(",") if code.strip())
+
+
+# ----- check ------------------------------------------------------------------------------
+def check_command(args: argparse.Namespace) -> int:
+    stdout, stderr = make_console(sys.stdout), make_console(sys.stderr)
+    try:
+        overrides = Overrides(
+            select=None if args.select is None else check_code_prefixes(list(args.select), "--select"),
+            extend_select=check_code_prefixes(list(args.extend_select), "--extend-select"),
+            ignore=check_code_prefixes(list(args.ignore), "--ignore"),
+        )
+        options = CheckOptions(fix=args.fix, unsafe_fixes=args.unsafe_fixes, diff=args.diff,
+                               config=args.config, isolated=args.isolated, overrides=overrides)
+        with ProgressBar(stderr, enabled=sys.stderr.isatty() and not args.quiet) as progress:
+            outcome = run_check(args.paths, options, progress)
+    except (ConfigError, CatalogError) as error:
+        _error(f"{error}")
+        return EXIT_ERROR
+    for message in outcome.errors:
+        _error(message)
+    if args.diff:
+        return _report_diff(outcome, stdout, stderr, quiet=args.quiet)
+    print_diagnostics(stdout, outcome.diagnostics, args.output_format,
+                      texts=outcome.texts, unsafe_fixes=args.unsafe_fixes)
+    if args.output_format != "json" and not args.quiet:
+        for line in summary_lines(outcome.diagnostics, fixed=outcome.fixed, fixing=args.fix,
+                                  unsafe_fixes=args.unsafe_fixes):
+            stdout.print(line)
+    if outcome.errors:
+        return EXIT_ERROR
+    return EXIT_FOUND if outcome.diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _report_diff(outcome: CheckOutcome, stdout: Console, stderr: Console, *, quiet: bool) -> int:
+    for change in outcome.changes:
+        stdout.file.write(format_diff(change.path, change.before, change.after))
+    if not quiet:
+        stderr.print(f"Would fix {outcome.fixed} error{'' if outcome.fixed == 1 else 's'}.")
+    if outcome.errors:
+        return EXIT_ERROR
+    return EXIT_FOUND if outcome.changes else EXIT_CLEAN
+
+
+def _error(message: str) -> None:
+    print(f"retrylint: error: {message}", file=sys.stderr)
+
+
+class ProgressBar:
+    """A transient progress bar on stderr, shown only for long runs on a terminal."""
+
+    def __init__(self, console: Console, *, enabled: bool):
+        self.enabled = enabled
+        self.bar = Progress(console=console, transient=True)
+        self.task = None
+
+    def start(self, total: int) -> None:
+        if self.enabled and total > PROGRESS_MIN_FILES:
+            self.task = self.bar.add_task("Checking", total=total)
+            self.bar.start()
+
+    def advance(self) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task)
+
+    def __enter__(self) -> "ProgressBar":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.task is not None:
+            self.bar.stop()
+
+
+# ----- rule -------------------------------------------------------------------------------
+def rule_command(args: argparse.Namespace) -> int:
+    if args.code is None:
+        print(rule_table())
+        return EXIT_CLEAN
+    rule = RULES_BY_CODE.get(args.code.upper())
+    if rule is None:
+        _error(f"unknown rule code {args.code!r}; `retrylint rule` lists them")
+        return EXIT_ERROR
+    print(f"# {rule.code} {rule.name}\n\n{rule.summary()}\n\nFix: {fix_availability(rule)}.\n")
+    print(rule.documentation())
+    return EXIT_CLEAN
+
+
+def rule_table() -> str:
+    rows = [("CODE", "NAME", "FIX", "SUMMARY")]
+    rows += [(rule.code, rule.name, fix_availability(rule), rule.summary()) for rule in ALL_RULES]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] for row in rows
+    )
+
+
+def fix_availability(rule: type[Rule]) -> str:
+    """"safe", "unsafe" or "none", as the rule's own INVALID cases show it."""
+    fixed = [case for case in rule.INVALID if case.fixed is not None]
+    if any(not case.unsafe for case in fixed):
+        return "safe"
+    return "unsafe" if fixed else "none"

@@ -1,0 +1,86 @@
+"""Turning the paths given on the command line into the Python files to check."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from retrylint.settings import Settings
+
+SettingsFor = Callable[[Path], Settings]
+
+
+@dataclass
+class Discovery:
+    """Files to check (sorted by display path, each with its settings) and paths that were not."""
+
+    files: list[tuple[Path, Settings]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def discover(paths: list[Path], settings_for: SettingsFor) -> Discovery:
+    """Expand folders to their ``*.py`` files, skipping excluded names; named files always count."""
+    found: dict[str, tuple[Path, Settings]] = {}
+    discovery = Discovery()
+    for path in paths:
+        if path.is_dir():
+            for file in _walk(path, settings_for):
+                found.setdefault(os.path.abspath(file), (file, settings_for(file)))
+        elif path.is_file():
+            found.setdefault(os.path.abspath(path), (path, settings_for(path)))
+        elif path.exists():
+            discovery.errors.append(f"not a file or folder: {path}")
+        else:
+            discovery.errors.append(f"path does not exist: {path}")
+    discovery.files = sorted(found.values(), key=lambda item: display_path(item[0]))
+    return discovery
+
+
+def _walk(top: Path, settings_for: SettingsFor):
+    """The ``*.py`` files under ``top``; folder symlinks are not followed, so no loops."""
+    for folder, subfolders, names in os.walk(top, followlinks=False):
+        settings = settings_for(Path(folder))
+        subfolders[:] = sorted(d for d in subfolders if not is_excluded(Path(folder, d), settings))
+        for name in sorted(names):
+            file = Path(folder, name)
+            if name.endswith(".py") and file.is_file() and not is_excluded(file, settings):
+                yield file
+
+
+def is_excluded(path: Path, settings: Settings) -> bool:
+    """Whether ``path`` matches an exclude pattern, gitignore-style.
+
+    A pattern without ``/`` matches the name; one with ``/`` matches the path relative to the
+    config file's folder (or the working folder without one)."""
+    relative = _relative_to(path, settings.root or Path.cwd())
+    for pattern in settings.exclude + settings.extend_exclude:
+        pattern = pattern.rstrip("/")
+        if "/" not in pattern:
+            if fnmatch.fnmatchcase(path.name, pattern):
+                return True
+        elif relative is not None and _matches_anchored(relative, pattern.lstrip("/")):
+            return True
+    return False
+
+
+def _matches_anchored(relative: PurePosixPath, pattern: str) -> bool:
+    text = str(relative)
+    if pattern.startswith("**/"):
+        return fnmatch.fnmatchcase(text, pattern) or fnmatch.fnmatchcase(text, pattern[3:])
+    return fnmatch.fnmatchcase(text, pattern)
+
+
+def _relative_to(path: Path, root: Path) -> PurePosixPath | None:
+    try:
+        return PurePosixPath(Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix())
+    except ValueError:
+        return None
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working folder when under it, else absolute; with ``/``."""
+    relative = _relative_to(path, Path.cwd())
+    return str(relative) if relative is not None else Path(os.path.abspath(path)).as_posix()

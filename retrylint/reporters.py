@@ -1,0 +1,135 @@
+"""Printing diagnostics (full, concise, json), fix diffs and the closing summary."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections import Counter
+from typing import IO, Iterable, Mapping
+
+from rich.console import Console
+from rich.text import Text
+
+from retrylint.diagnostics import Applicability, Diagnostic
+
+FORMATS = ("full", "concise", "json")
+NEWLINE = re.compile(r"\r\n|\r|\n")  # the line breaks Python counts, unlike str.splitlines
+
+
+def make_console(stream: IO[str]) -> Console:
+    """A console that colours only a terminal; NO_COLOR wins over FORCE_COLOR, which wins over the TTY check."""
+    if os.environ.get("NO_COLOR"):
+        color = False
+    elif os.environ.get("FORCE_COLOR"):
+        color = True
+    else:
+        color = stream.isatty()
+    return Console(
+        file=stream, force_terminal=color, no_color=not color, color_system="auto" if color else None,
+        highlight=False, markup=False, emoji=False, soft_wrap=True,
+    )
+
+
+def is_fixable(diagnostic: Diagnostic, *, unsafe_fixes: bool) -> bool:
+    """Whether ``--fix`` would apply the diagnostic's fix under these options."""
+    fix = diagnostic.fix
+    return fix is not None and (fix.applicability is Applicability.SAFE or unsafe_fixes)
+
+
+def print_diagnostics(console: Console, diagnostics: list[Diagnostic], output_format: str, *,
+                      texts: Mapping[str, str], unsafe_fixes: bool) -> None:
+    """Print ``diagnostics`` sorted; ``texts`` maps a path to the source the positions refer to."""
+    ordered = sorted(diagnostics, key=lambda d: d.sort_key)
+    if output_format == "json":
+        console.file.write(format_json(ordered) + "\n")
+        return
+    for diagnostic in ordered:
+        if output_format == "concise":
+            console.print(concise_line(diagnostic))
+        else:
+            console.print(full_report(diagnostic, texts.get(diagnostic.path), unsafe_fixes=unsafe_fixes))
+
+
+def format_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps([d.to_json() for d in sorted(diagnostics, key=lambda d: d.sort_key)], indent=2)
+
+
+def _location(diagnostic: Diagnostic) -> Text:
+    text = Text()
+    text.append(diagnostic.path, style="bold")
+    text.append(f":{diagnostic.line}:{diagnostic.column}: ")
+    text.append(diagnostic.code, style="bold red")
+    return text
+
+
+def concise_line(diagnostic: Diagnostic) -> Text:
+    """``path:line:col: CODE message``."""
+    return _location(diagnostic).append(f" {diagnostic.message}")
+
+
+def full_report(diagnostic: Diagnostic, source: str | None, *, unsafe_fixes: bool) -> Text:
+    """The header line, the source line with the range underlined, the chain and the fix help."""
+    text = _location(diagnostic)
+    if is_fixable(diagnostic, unsafe_fixes=unsafe_fixes):
+        text.append(" [*]", style="bold cyan")
+    text.append(f" {diagnostic.message}\n")
+    lines = NEWLINE.split(source) if source is not None else []
+    number = str(diagnostic.line)
+    gutter = " " * len(number)
+    if 0 < diagnostic.line <= len(lines):
+        line = lines[diagnostic.line - 1]
+        start = min(max(diagnostic.column - 1, 0), len(line))
+        end = diagnostic.end_column - 1 if diagnostic.end_line == diagnostic.line else len(line)
+        indent = "".join(c if c == "\t" else " " for c in line[:start])
+        text.append(f"{gutter} |\n", style="blue")
+        text.append(f"{number} | ", style="blue")
+        text.append(f"{line}\n")
+        text.append(f"{gutter} | ", style="blue")
+        text.append(indent)
+        text.append("^" * max(end - start, 1), style="bold red")
+        text.append("\n")
+    if diagnostic.chain:
+        chain = " -> ".join(f"{link.path}:{link.line} {link.name}" for link in diagnostic.chain)
+        text.append(f"{gutter} = ", style="blue")
+        text.append("chain: ", style="bold")
+        text.append(f"{chain}\n")
+    if diagnostic.fix is not None:
+        text.append(f"{gutter} = ", style="blue")
+        text.append("help: ", style="bold cyan")
+        suffix = "" if diagnostic.fix.applicability is Applicability.SAFE else " (unsafe fix)"
+        text.append(f"{diagnostic.fix.message}{suffix}\n")
+    return text
+
+
+def format_diff(path: str, before: str, after: str) -> str:
+    """A unified diff of one file's fixes."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def summary_lines(diagnostics: list[Diagnostic], *, fixed: int, fixing: bool, unsafe_fixes: bool) -> list[str]:
+    """Counts per rule, the total and what --fix / --unsafe-fixes would do; or all clear."""
+    lines = [f"Fixed {fixed} error{_plural(fixed)}."] if fixing else []
+    if not diagnostics:
+        return lines + ["All checks passed!"]
+    counts = Counter((d.code, d.name) for d in diagnostics)
+    name_width = max(len(name) for _, name in counts)
+    count_width = len(str(max(counts.values())))
+    lines += [f"{code}  {name:<{name_width}}  {n:>{count_width}}" for (code, name), n in sorted(counts.items())]
+    lines.append(f"Found {len(diagnostics)} error{_plural(len(diagnostics))}.")
+    fixable = sum(is_fixable(d, unsafe_fixes=unsafe_fixes) for d in diagnostics)
+    hidden = sum(is_fixable(d, unsafe_fixes=True) for d in diagnostics) - fixable
+    if fixable and not fixing:
+        more = f" ({hidden} more with --unsafe-fixes)" if hidden else ""
+        lines.append(f"[*] {fixable} fixable with --fix{more}")
+    elif hidden:
+        lines.append(f"{hidden} fixable with --fix --unsafe-fixes")
+    return lines
+
+
+def _plural(count: int) -> str:
+    return "" if count == 1 else "s"

@@ -1,0 +1,62 @@
+"""Reading Python files the way Python does: BOM, PEP 263 coding cookie, newlines untouched."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SourceError(Exception):
+    """A file that cannot be checked; ``reason`` is one line, ``line`` where the problem is."""
+
+    def __init__(self, reason: str, line: int = 1):
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file's text and what is needed to write it back byte-compatibly."""
+
+    path: Path
+    text: str
+    raw: bytes
+    encoding: str  # as Python names it; "utf-8-sig" when the file starts with a BOM
+
+
+def read_source(path: Path) -> Source:
+    """Read and decode ``path``; raise SourceError with a one-line reason if it cannot be."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise SourceError("file vanished before it could be read") from None
+    except PermissionError:
+        raise SourceError("permission denied") from None
+    except OSError as error:
+        raise SourceError(error.strerror or str(error)) from None
+    text, encoding = decode_source(raw)
+    return Source(Path(path), text, raw, encoding)
+
+
+def decode_source(raw: bytes) -> tuple[str, str]:
+    """The text of ``raw`` and its encoding; CRLF and CR are kept as they are."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as error:
+        if raw.startswith(codecs.BOM_UTF8):
+            raise SourceError("file starts with a UTF-8 BOM but its coding cookie names another encoding") from None
+        if error.msg.startswith("unknown encoding"):
+            raise SourceError(f"{error.msg} (in the coding cookie)", raw[:raw.find(b"coding")].count(b"\n") + 1) from None
+        encoding = "utf-8"  # an undecodable first line: let the decoder say where
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise SourceError(f"cannot decode as {encoding} at byte {error.start} (line {line})", line) from None
+    if "\x00" in text:
+        raise SourceError("source contains null bytes", text[: text.index("\x00")].count("\n") + 1)
+    return text, encoding
