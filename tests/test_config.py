@@ -1,0 +1,122 @@
+"""Settings from [tool.retrylint], --config and --isolated, and the one-line config errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrylint.config import ConfigError, ConfigResolver, Overrides, load_settings
+from retrylint.settings import DEFAULT_EXCLUDE, Settings
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_all_keys_map_to_settings(tmp_path):
+    config = write(tmp_path / "pyproject.toml", """
+[tool.retrylint]
+select = ["RTL00"]
+extend-select = ["RTL999"]
+ignore = ["RTL005"]
+per-file-ignores = { "tests/*" = ["RTL001", "RTL002"] }
+exclude = ["generated"]
+extend-exclude = ["legacy/"]
+max-attempts = 5
+max-total-attempts = 10
+idempotency-guards = ["myapp.once"]
+billable = ["myapp.charge"]
+non-retryable = ["myapp.Fatal"]
+extend-catalog = ["catalog/extra.toml"]
+""")
+    assert load_settings(tmp_path) == Settings(
+        select=("RTL00",), extend_select=("RTL999",), ignore=("RTL005",),
+        per_file_ignores=(("tests/*", ("RTL001", "RTL002")),),
+        exclude=("generated",), extend_exclude=("legacy/",),
+        max_attempts=5, max_total_attempts=10,
+        idempotency_guards=("myapp.once",), billable=("myapp.charge",), non_retryable=("myapp.Fatal",),
+        extend_catalog=(tmp_path / "catalog" / "extra.toml",),
+        root=tmp_path, config_file=config,
+    )
+
+
+def test_nearest_pyproject_with_the_table_wins(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.retrylint]\nmax-attempts = 7\n")
+    write(tmp_path / "pkg" / "pyproject.toml", "[project]\nname = 'pkg'\n")  # no table: skipped
+    write(tmp_path / "pkg" / "sub" / "mod.py", "")
+    settings = load_settings(tmp_path / "pkg" / "sub" / "mod.py")
+    assert (settings.max_attempts, settings.config_file) == (7, tmp_path / "pyproject.toml")
+
+
+def test_no_config_gives_defaults(tmp_path):
+    assert load_settings(tmp_path) == Settings()
+    assert Settings().exclude == DEFAULT_EXCLUDE
+
+
+def test_isolated_ignores_config(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.retrylint]\nmax-attempts = 7\n")
+    assert load_settings(tmp_path, isolated=True) == Settings()
+
+
+def test_config_option_takes_pyproject_or_bare_table(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.retrylint]\nmax-attempts = 7\n")
+    bare = write(tmp_path / "conf" / "retrylint.toml", "max-attempts = 4\nextend-catalog = ['x.toml']\n")
+    settings = load_settings(tmp_path, config=bare)
+    assert (settings.max_attempts, settings.root) == (4, tmp_path / "conf")
+    assert settings.extend_catalog == (tmp_path / "conf" / "x.toml",)
+    other = write(tmp_path / "other" / "pyproject.toml", "[tool.retrylint]\nmax-attempts = 2\n")
+    assert load_settings(tmp_path, config=other).max_attempts == 2
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[tool.retrylint]\nselekt = ['RTL']\n",
+     "unknown key 'selekt' in [tool.retrylint] of {file} (did you mean 'select'?)"),
+    ("[tool.retrylint]\nmax-attempts = 'three'\n",
+     "'max-attempts' in {file} must be an integer >= 1, got 'three'"),
+    ("[tool.retrylint]\nmax-attempts = 0\n", "'max-attempts' in {file} must be an integer >= 1, got 0"),
+    ("[tool.retrylint]\nmax-total-attempts = true\n",
+     "'max-total-attempts' in {file} must be an integer >= 1, got True"),
+    ("[tool.retrylint]\nbillable = 'x.y'\n", "'billable' in {file} must be a list of strings, got 'x.y'"),
+    ("[tool.retrylint]\nselect = ['E501']\n", "'select' in {file} has unknown rule code 'E501'"),
+    ("[tool.retrylint]\nper-file-ignores = { 'a.py' = ['RTL1'] }\n",
+     "'per-file-ignores' in {file} for 'a.py' has unknown rule code 'RTL1' (did you mean 'RTL001'?)"),
+    ("[tool.retrylint\n",
+     "invalid TOML in {file}: Expected ']' at the end of a table declaration (at line 1, column 16)"),
+])
+def test_errors_are_one_line_naming_file_and_key(tmp_path, text, message):
+    config = write(tmp_path / "pyproject.toml", text)
+    with pytest.raises(ConfigError) as error:
+        load_settings(tmp_path)
+    assert str(error.value) == message.format(file=config)
+
+
+def test_explicit_pyproject_without_table_is_an_error(tmp_path):
+    config = write(tmp_path / "pyproject.toml", "[project]\nname = 'x'\n")
+    with pytest.raises(ConfigError, match="no \\[tool.retrylint\\] table in "):
+        load_settings(tmp_path, config=config)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found: .*nope.toml"):
+        load_settings(tmp_path, config=tmp_path / "nope.toml")
+
+
+def test_resolver_reads_each_folder_once(tmp_path, monkeypatch):
+    write(tmp_path / "pyproject.toml", "[tool.retrylint]\n")
+    write(tmp_path / "a" / "one.py", "")
+    write(tmp_path / "a" / "two.py", "")
+    resolver = ConfigResolver()
+    first = resolver.settings_for(tmp_path / "a" / "one.py")
+    monkeypatch.setattr("retrylint.config._read_toml", lambda path: pytest.fail("read again"))
+    assert resolver.settings_for(tmp_path / "a" / "two.py") is first
+
+
+def test_select_override_replaces_config_selection(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.retrylint]\nignore = ['RTL005']\nextend-select = ['RTL9']\n")
+    replaced = ConfigResolver(overrides=Overrides(select=("RTL001",))).settings_for(tmp_path)
+    assert (replaced.select, replaced.extend_select, replaced.ignore) == (("RTL001",), (), ())
+    added = ConfigResolver(overrides=Overrides(ignore=("RTL006",))).settings_for(tmp_path)
+    assert (added.select, added.ignore) == (("RTL",), ("RTL005", "RTL006"))
