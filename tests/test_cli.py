@@ -154,3 +154,12 @@ def test_unknown_rule_code(project):
     result = run(project, "rule", "RTL123")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "retrylint: error: unknown rule code 'RTL123'; `retrylint rule` lists them\n"
+
+
+def test_bad_catalog_file_exits_2(project):
+    (project / "pyproject.toml").write_text("[tool.retrylint]\nextend-catalog = ['extra.toml']\n")
+    (project / "extra.toml").write_text("broken = [\n")
+    result = run(project)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("retrylint: error: ") and "extra.toml" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
