@@ -52,13 +52,13 @@ class Overrides:
         )
 
 
-def known_codes() -> set[str]:
+def _known_codes() -> set[str]:
     return {rule.code for rule in ALL_RULES} | {UNREADABLE_CODE}
 
 
 def check_code_prefixes(codes: list[str], where: str) -> tuple[str, ...]:
     """``codes`` unchanged if each one is a prefix of a rule code; ``where`` names the source."""
-    codes_known = known_codes()
+    codes_known = _known_codes()
     for code in codes:
         if not (CODE_PREFIX.fullmatch(code) and any(k.startswith(code) for k in codes_known)):
             raise ConfigError(f"{where} has unknown rule code {code!r}{_suggestion(code, codes_known)}")
