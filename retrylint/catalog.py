@@ -268,6 +268,7 @@ class Catalog:
         }
         self.task_bases = {base: spec for spec in self.layers for base in spec.task_base}
         self.client_by_name = {name: spec for spec in self.clients for name in spec.names}
+        self.passthrough_attrs = {attr for spec in self.clients for attr in spec.passthrough}
         # Classes whose instances carry layers (``app = Celery(); @app.task``).
         self.known_classes = {
             owner

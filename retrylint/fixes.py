@@ -19,7 +19,7 @@ class FixBuilder:
     # ----- edits ----------------------------------------------------------------------
     def replace(self, old: cst.CSTNode, new: cst.CSTNode | str) -> Edit:
         code_range = self.model.range(old)  # excludes the node's own parentheses
-        if not isinstance(new, str) and getattr(new, "lpar", None):
+        if isinstance(new, cst.BaseExpression) and new.lpar:
             new = new.with_changes(lpar=(), rpar=())
         content = new if isinstance(new, str) else self.model.code(new)
         return Edit(

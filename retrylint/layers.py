@@ -420,7 +420,7 @@ class LayerFinder:
     def _bound_retry_calls(self, function: Function, spec: LayerSpec, self_name: str):
         """``self.retry(...)`` calls, each with the except handler it sits in (or None)."""
         found = []
-        handlers = {id(site.node): site.node for site in function.handlers}
+        handlers = {id(site.node): site for site in function.handlers}
         for site in function.calls:
             func = site.node.func
             if (
@@ -435,6 +435,7 @@ class LayerFinder:
 
     def _merge_bound_retries(self, layer: Layer, retry_calls, autoretry: bool) -> None:
         policy, spec, scope = layer.policy, layer.spec, layer.function.scope
+        policy.retries_exceptions = True
         if not autoretry:
             policy.retry_all, policy.retry_on = False, []
         for call, handler in retry_calls:
@@ -449,13 +450,38 @@ class LayerFinder:
                 policy.waits = False
             if handler is None:
                 policy.predicate = True
-            elif handler.type is None:
+                continue
+            for sibling in self._reraising_siblings(layer.function, handler, spec.bound_retry):
+                if sibling.type is not None:
+                    policy.never_retry.extend(self.exception_refs(sibling.type, scope))
+                    policy.classifier = True
+            if handler.node.type is None:
                 policy.retry_all = True
             else:
-                refs = self.exception_refs(handler.type, scope)
+                refs = self.exception_refs(handler.node.type, scope)
                 policy.retry_on.extend(refs)
                 for ref in refs:
-                    layer.deterministic_handlers.append((ref, handler))
+                    layer.deterministic_handlers.append((ref, handler.node))
+
+    @staticmethod
+    def _reraising_siblings(function: Function, handler, retry_method: str) -> list[cst.ExceptHandler]:
+        """Earlier ``except`` clauses of the same ``try`` that re-raise (not into another
+        retry): the task's non-retryable list."""
+        found = []
+        for site in function.handlers:
+            if site is handler:
+                break
+            last = _last_small(site.node.body)
+            if site.path[:-1] != handler.path[:-1] or not isinstance(last, cst.Raise):
+                continue
+            retries = (
+                isinstance(last.exc, cst.Call)
+                and isinstance(last.exc.func, cst.Attribute)
+                and last.exc.func.attr.value == retry_method
+            )
+            if not retries:
+                found.append(site.node)
+        return found
 
     def _task_class(self, cls: ClassInfo) -> None:
         """A Task subclass with retry options and its own ``run``."""

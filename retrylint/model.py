@@ -163,6 +163,8 @@ class ModuleModel:
             ):
                 return self._qualify_self_attribute(expr.attr.value, scope.cls, depth)
             base = self._qualify(expr.value, scope, depth + 1)
+            if base and expr.attr.value in self.catalog.passthrough_attrs:
+                return base  # ``client.with_raw_response.chat...`` is the same call
             return f"{base}.{expr.attr.value}" if base else None
         if isinstance(expr, cst.Call):
             return self._qualify_call_result(expr, scope, depth)
@@ -429,7 +431,7 @@ class _Builder:
     def _bind_target(self, target, value, scope: Scope, cls: ClassInfo | None = None, function: Function | None = None) -> None:
         if isinstance(target, cst.Name):
             scope.names[target.value] = Binding(value=value, scope=scope)
-            if cls is not None and function is None:
+            if cls is not None:
                 cls.body_attrs[target.value] = scope.names[target.value]
             self.model.assignments.append((target, value, scope))
         elif (

@@ -87,7 +87,7 @@ class Reachability:
                 continue
             spec = self.catalog.billable(target)
             if spec is not None:
-                here = [self._billable(function, site, target, spec)]
+                here = [self._billable(function, site, target, spec, root)]
             else:
                 callee = self.model.resolve_function(target)
                 if callee is None or callee is function:
@@ -99,7 +99,9 @@ class Reachability:
                         chain=[link, *inner.chain],
                         direct=False,
                         in_loop=inner.in_loop or _in_loop(site.path, root),
-                        guarded=inner.guarded or self._guard_before(function, site, root),
+                        guarded=inner.guarded
+                        or self._guard_before(function, site, root)
+                        or self._guarded_function(callee),
                         inner_layers=[*self.function_layers.get(id(callee), []), *inner.inner_layers],
                     )
                     for inner in self._function(callee)
@@ -111,7 +113,7 @@ class Reachability:
             found.extend(here)
         return found
 
-    def _billable(self, function: Function, site: CallSite, target: str, spec: BillableSpec) -> Reach:
+    def _billable(self, function: Function, site: CallSite, target: str, spec: BillableSpec, root) -> Reach:
         call = site.node
         name = self._display(target, spec)
         return Reach(
@@ -120,8 +122,8 @@ class Reachability:
             spec=spec,
             name=name,
             chain=[ChainLink(self.model.path, self.model.line(call), name)],
-            in_loop=_in_loop(site.path, None),
-            guarded=self._guard_before(function, site, None),
+            in_loop=_in_loop(site.path, root),
+            guarded=self._guard_before(function, site, root),
             keyed=self._keyed(call, spec),
             client=self._client(call, function, target),
         )
