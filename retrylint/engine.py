@@ -5,6 +5,7 @@ reachability -> rules -> selection and suppression -> (fixes, re-checked until s
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import re
 from dataclasses import dataclass
@@ -73,8 +74,7 @@ class Engine:
         try:
             model = ModuleModel(source, path, self.catalog, module_name_for(path))
         except cst.ParserSyntaxError as error:
-            reason = " ".join(str(error.message).split())
-            return [unreadable_file(path, f"syntax error: {reason}", error.raw_line, error.raw_column + 1)]
+            return [_syntax_error(source, path, error)]
         except RecursionError:
             return [unreadable_file(path, "nesting too deep to analyse")]
         layers = LayerFinder(model).find()
@@ -149,6 +149,20 @@ class Engine:
         return FixResult(source, self.lint_source(source, path), applied)
 
 
+def _syntax_error(source: str, path: str, error: cst.ParserSyntaxError) -> Diagnostic:
+    """RTL999 with Python's own wording and position when Python agrees it is an error."""
+    try:
+        compile(source, path, "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+    except SyntaxError as python_error:
+        line = python_error.lineno or 1
+        column = python_error.offset or 1
+        return unreadable_file(path, f"syntax error: {python_error.msg}", line, column)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    reason = " ".join(str(error.message).split())
+    return unreadable_file(path, f"syntax error: {reason}", error.raw_line, error.raw_column + 1)
+
+
 def _fix_key(diagnostic: Diagnostic) -> tuple:
     return (diagnostic.code, diagnostic.line, diagnostic.column, diagnostic.fix.edits)
 
@@ -156,7 +170,7 @@ def _fix_key(diagnostic: Diagnostic) -> tuple:
 def _parses(source: str) -> bool:
     try:
         cst.parse_module(source)
-        compile(source, "<fix>", "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+        compile(source, "<fix>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
     except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError):
         return False
     return True

@@ -7,6 +7,7 @@ from retrylint.rules.rtl003_non_idempotent_billable_retry import NonIdempotentBi
 from retrylint.rules.rtl004_retries_deterministic_error import RetriesDeterministicError
 from retrylint.rules.rtl005_stacked_retries import StackedRetries
 from retrylint.rules.rtl006_retry_without_backoff import RetryWithoutBackoff
+from retrylint.rules.rtl999_unreadable_file import UnreadableFile
 
 ALL_RULES: list[type[Rule]] = [
     UnboundedRetry,
@@ -15,5 +16,6 @@ ALL_RULES: list[type[Rule]] = [
     RetriesDeterministicError,
     StackedRetries,
     RetryWithoutBackoff,
+    UnreadableFile,
 ]
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
