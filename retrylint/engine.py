@@ -78,10 +78,11 @@ class Engine:
         except RecursionError:
             return [unreadable_file(path, "nesting too deep to analyse")]
         layers = LayerFinder(model).find()
+        reachability = Reachability(model, layers, self.settings.idempotency_guards)
+        layers = [layer for layer in layers if not layer.speculative or reachability.reaches(layer)]
         if not layers:
             return []
-        context = RuleContext(model, self.catalog, self.settings, layers,
-                              Reachability(model, layers, self.settings.idempotency_guards))
+        context = RuleContext(model, self.catalog, self.settings, layers, reachability)
         found: list[Diagnostic] = []
         for rule in self.rules:
             if self._enabled(rule.code, path):

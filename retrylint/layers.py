@@ -68,6 +68,9 @@ class Layer:
     bound_self: str | None = None  # Celery bound task: the name of ``self``
     retry_calls: list[cst.Call] = field(default_factory=list)  # ``self.retry(...)`` sites
     deterministic_handlers: list[tuple[ExceptionRef, cst.CSTNode]] = field(default_factory=list)
+    # A loop shaped like a retry with no sign of meaning it (no wait, no attempt counter):
+    # kept only when it reaches a billable call.
+    speculative: bool = False
 
     @property
     def name(self) -> str:
@@ -512,7 +515,8 @@ class LayerFinder:
                 policy.never_retry.extend(self.exception_refs(handler.type, function.scope))
         policy.classifier = bool(policy.never_retry) or loop_info.classifies()
         policy.waits = loop_info.sleeps()
-        self.layers.append(Layer("loop", "hand-written", "hand-written retry loop", loop, function, loop, policy))
+        self.layers.append(Layer("loop", "hand-written", "hand-written retry loop", loop, function, loop, policy,
+                                 speculative=not loop_info.shows_retry_intent()))
 
 
 _EXITS = (cst.Raise, cst.Return, cst.Break)
@@ -583,25 +587,48 @@ class _LoopShape:
         return self._exits_on_success()
 
     def _exits_on_success(self) -> bool:
-        """A retry loop leaves once the work succeeds: break/return after the risky call."""
+        """A retry loop leaves once the work succeeds: an unconditional break/return at the
+        end of the try (or its else), or in the loop body after it. A loop that goes on
+        after a success is a worker or polling loop."""
         for try_ in self.tries:
-            parts = [try_.body] + ([try_.orelse.body] if try_.orelse else [])
-            for part in parts:
-                if any(isinstance(n, (cst.Break, cst.Return)) for n in _shallow(part)):
+            for block in (try_.body, try_.orelse.body if try_.orelse else None):
+                if block is not None and isinstance(_last_small(block), (cst.Break, cst.Return)):
                     return True
         after = False
         for statement in self.loop.body.body:
             if isinstance(statement, (cst.Try, cst.TryStar)):
                 after = True
-            elif after and any(isinstance(n, (cst.Break, cst.Return)) for n in _shallow(statement)):
-                return True
+            elif after and isinstance(statement, cst.SimpleStatementLine):
+                if any(isinstance(small, (cst.Break, cst.Return)) for small in statement.body):
+                    return True
         return False
+
+    RETRY_WORDS = ("attempt", "retr", "tries", "tried")
+
+    def shows_retry_intent(self) -> bool:
+        """It waits between tries, or counts attempts: the loop is meant as a retry."""
+        if self.sleeps():
+            return True
+        names = []
+        if isinstance(self.loop, cst.For):
+            names.append(self.model.code(self.loop.target))
+        for node in _shallow(self.loop.body):
+            if isinstance(node, cst.AugAssign):
+                names.append(self.model.code(node.target))
+        if isinstance(self.loop, cst.While):
+            names.append(self.model.code(self.loop.test))
+        return any(word in name.lower() for name in names for word in self.RETRY_WORDS) or "_" in names
 
     def _exit_tests(self) -> list[cst.If]:
         """``if <test>: raise|break|return`` anywhere at this loop level."""
         found = []
         for node in _shallow(self.loop.body):
-            if isinstance(node, cst.If) and isinstance(_last_small(node.body), _EXITS):
+            if not isinstance(node, cst.If):
+                continue
+            orelse = node.orelse
+            if isinstance(_last_small(node.body), _EXITS) or (
+                isinstance(orelse, cst.Else) and isinstance(_last_small(orelse.body), _EXITS)
+            ):
                 found.append(node)
         return found
 
