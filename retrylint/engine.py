@@ -25,6 +25,7 @@ from retrylint.rules import ALL_RULES
 from retrylint.settings import Settings
 
 MAX_FIX_PASSES = 10
+LOOP_WORDS = ("while", "range(", "count(", "repeat(")
 NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 SKIP_FILE = re.compile(r"#\s*retrylint:\s*skip-file\b")
 
@@ -52,11 +53,13 @@ class Engine:
         words = {name.rpartition(".")[2] for name in self.catalog.layer_by_name}
         words |= {name.rpartition(".")[2] for name in self.catalog.task_bases}
         words |= set(self.catalog.layers_by_receiver_method)
-        words.add("except")  # hand-written retry loops
         return tuple(sorted(words))
 
     def could_hold_layer(self, source: str) -> bool:
-        return any(word in source for word in self.prefilter_words)
+        if any(word in source for word in self.prefilter_words):
+            return True
+        # A hand-written retry loop needs an except clause inside a while or a range loop.
+        return "except" in source and any(word in source for word in LOOP_WORDS)
 
     # ----- checking ---------------------------------------------------------------------
     def lint_source(self, source: str, path: str) -> list[Diagnostic]:

@@ -80,9 +80,23 @@ class NonIdempotentBillableRetry(Rule):
             )
             message = (
                 f"{layer.name} ({layer.policy.attempts_text()}) can re-run billable calls that "
-                f"already succeeded: {described}; {advice}"
+                f"already succeeded: {described}; {self._worst_case(layer, ctx.reaches(layer))}; {advice}"
             )
             yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, flagged), flagged[0][0].chain)
+
+    @staticmethod
+    def _worst_case(layer: Layer, reaches: list[Reach]) -> str:
+        """Attempts x billable calls per run (a call in a loop counts per item)."""
+        calls = len(reaches)
+        per_item = " per item" if any(r.in_loop for r in reaches) else ""
+        plural = "s" if calls != 1 else ""
+        factor = layer.policy.factor()
+        if factor is None:
+            return f"worst case: no limit on billed calls ({calls} billable call{plural}{per_item} per attempt)"
+        return (
+            f"worst case: {factor} attempts x {calls} billable call{plural}{per_item} = "
+            f"{factor * calls} billed calls{per_item}"
+        )
 
     @staticmethod
     def _reasons(reach: Reach) -> list[str]:

@@ -1,0 +1,217 @@
+"""Real findings through the command line: suppression, config keys, fixes written to disk,
+JSON shape, user catalog files. Each test runs ``python -m retrylint`` in a temporary project."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from test_cli import run
+
+TASKS = textwrap.dedent(
+    """\
+    import openai
+    from celery import shared_task
+    from tenacity import retry
+
+    client = openai.OpenAI()
+
+
+    def summarize(text):
+        return client.chat.completions.create(model="gpt-4o", messages=[])
+
+
+    @shared_task(autoretry_for=(Exception,), max_retries=None)
+    def digest(texts):
+        for text in texts:
+            summary = summarize(text)
+            store(summary)
+
+
+    @retry
+    def ping():
+        return 1
+    """
+)
+
+
+def write(project: Path, name: str, text: str) -> Path:
+    path = project / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def codes(result) -> list[tuple[str, int]]:
+    return [(d["code"], d["line"]) for d in json.loads(result.stdout)]
+
+
+def test_json_findings_with_chain_and_fixes(tmp_path):
+    write(tmp_path, "tasks.py", TASKS)
+    result = run(tmp_path, "check", "--output-format", "json")
+    assert result.returncode == 1
+    found = json.loads(result.stdout)
+    assert [(d["code"], d["line"]) for d in found] == [
+        ("RTL001", 12), ("RTL002", 12), ("RTL003", 12), ("RTL005", 12), ("RTL001", 19),
+    ]
+    rtl003 = found[2]
+    assert rtl003["chain"] == [
+        {"path": "tasks.py", "line": 12, "name": "digest"},
+        {"path": "tasks.py", "line": 8, "name": "summarize"},
+        {"path": "tasks.py", "line": 9, "name": "chat.completions.create"},
+    ]
+    assert "runs in a loop, billed per item, billed again if store fails after it" in rtl003["message"]
+    assert rtl003["fix"] is None
+    assert found[0]["fix"]["applicability"] == "safe"
+    assert found[0]["fix"]["edits"] == [
+        {
+            "line": 12, "column": 2, "end_line": 12, "end_column": 59,
+            "content": "shared_task(autoretry_for=(Exception,), max_retries=3)",
+        }
+    ]
+    assert found[3]["fix"]["applicability"] == "unsafe"
+    assert set(found[0]) == {
+        "code", "name", "message", "path", "line", "column", "end_line", "end_column", "severity", "fix", "chain",
+    }
+
+
+def test_noqa_and_skip_file(tmp_path):
+    suppressed = TASKS.replace(
+        "@shared_task(autoretry_for=(Exception,), max_retries=None)",
+        "@shared_task(autoretry_for=(Exception,), max_retries=None)  # noqa: RTL001, RTL005",
+    ).replace("@retry\n", "@retry  # noqa\n")
+    write(tmp_path, "tasks.py", suppressed)
+    write(tmp_path, "skipped.py", "# retrylint: skip-file\n" + TASKS)
+    result = run(tmp_path, "check", "--output-format", "json")
+    assert codes(result) == [("RTL002", 12), ("RTL003", 12)]
+
+
+def test_config_select_ignore_and_per_file_ignores(tmp_path):
+    write(tmp_path, "pyproject.toml", textwrap.dedent(
+        """\
+        [tool.retrylint]
+        ignore = ["RTL005"]
+        per-file-ignores = { "legacy/*" = ["RTL001"] }
+        """
+    ))
+    write(tmp_path, "app/tasks.py", TASKS)
+    write(tmp_path, "legacy/tasks.py", TASKS)
+    result = run(tmp_path, "check", "--output-format", "concise", "--quiet")
+    lines = result.stdout.splitlines()
+    assert [line.split(": ")[0] + " " + line.split(" ")[1] for line in lines] == [
+        "app/tasks.py:12:1 RTL001",
+        "app/tasks.py:12:1 RTL002",
+        "app/tasks.py:12:1 RTL003",
+        "app/tasks.py:19:1 RTL001",
+        "legacy/tasks.py:12:1 RTL002",
+        "legacy/tasks.py:12:1 RTL003",
+    ]
+    selected = run(tmp_path, "check", "--output-format", "json", "--select", "RTL003", "app")
+    assert codes(selected) == [("RTL003", 12)]
+
+
+def test_max_total_attempts_and_max_attempts(tmp_path):
+    write(tmp_path, "pyproject.toml", "[tool.retrylint]\nmax-total-attempts = 9\nmax-attempts = 5\n")
+    write(tmp_path, "jobs.py", textwrap.dedent(
+        """\
+        import openai
+        from tenacity import retry, stop_after_attempt, wait_random_exponential
+
+        client = openai.OpenAI()
+
+        @retry(stop=stop_after_attempt(3), wait=wait_random_exponential(max=10),
+               retry=retry_if_exception_type(openai.RateLimitError))
+        def summarize(text):
+            return client.chat.completions.create(model="gpt-4o", messages=[])
+
+        @retry
+        def ping():
+            return 1
+        """
+    ))
+    assert codes(run(tmp_path, "check", "--output-format", "json")) == [("RTL001", 11)]
+    fixed = run(tmp_path, "check", "--fix", "--select", "RTL001")
+    assert fixed.returncode == 0, fixed.stdout
+    assert "@retry(stop=stop_after_attempt(5))\ndef ping():" in (tmp_path / "jobs.py").read_text()
+
+
+def test_fix_writes_safe_fixes_and_unsafe_on_request(tmp_path):
+    path = write(tmp_path, "tasks.py", TASKS)
+    first = run(tmp_path, "check", "--fix", "--output-format", "concise")
+    assert first.returncode == 1
+    text = path.read_text()
+    assert "from tenacity import retry, stop_after_attempt\n" in text
+    assert "@retry(stop=stop_after_attempt(3))\ndef ping():" in text
+    assert (
+        "@shared_task(autoretry_for=(Exception,), max_retries=3, dont_autoretry_for=(openai.BadRequestError, "
+        "openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError, "
+        "openai.UnprocessableEntityError))"
+    ) in text
+    assert "client = openai.OpenAI()\n" in text
+    assert [line.split(" ")[1] for line in first.stdout.splitlines() if ": RTL" in line] == ["RTL003", "RTL005"]
+    unsafe = run(tmp_path, "check", "--fix", "--unsafe-fixes", "--output-format", "json")
+    assert codes(unsafe) == [("RTL003", 12)]
+    assert "client = openai.OpenAI(max_retries=0)\n" in path.read_text()
+    again = run(tmp_path, "check", "--fix", "--unsafe-fixes", "--diff")
+    assert again.returncode == 0 and again.stdout == ""
+
+
+def test_diff_writes_nothing(tmp_path):
+    path = write(tmp_path, "tasks.py", TASKS)
+    result = run(tmp_path, "check", "--diff")
+    assert result.returncode == 1
+    assert "+@retry(stop=stop_after_attempt(3))" in result.stdout
+    assert "-@retry\n" in result.stdout
+    assert path.read_text() == TASKS
+
+
+def test_extend_catalog_and_billable_patterns(tmp_path):
+    write(tmp_path, "pyproject.toml", textwrap.dedent(
+        """\
+        [tool.retrylint]
+        extend-catalog = ["retry-catalog.toml"]
+        billable = ["myco.llm.*"]
+        """
+    ))
+    write(tmp_path, "retry-catalog.toml", textwrap.dedent(
+        """\
+        [[layer]]
+        library = "myco"
+        names = ["myco.jobs.task"]
+        form = "decorator"
+        label = "myco job"
+        attempts = { param = "attempts", default = 5 }
+        """
+    ))
+    write(tmp_path, "work.py", textwrap.dedent(
+        """\
+        from myco.jobs import task
+        from myco.llm import complete
+
+        @task()
+        def nightly(items):
+            for item in items:
+                complete(item)
+
+        @task(attempts=None)
+        def hourly():
+            pass
+        """
+    ))
+    result = run(tmp_path, "check", "--output-format", "json")
+    found = json.loads(result.stdout)
+    assert [(d["code"], d["line"]) for d in found] == [
+        ("RTL002", 4), ("RTL003", 4), ("RTL006", 4), ("RTL001", 9),
+    ]
+    assert found[1]["message"].startswith("myco job on 'nightly' (up to 5 attempts)")
+
+
+def test_syntax_error_is_reported_and_the_run_goes_on(tmp_path):
+    write(tmp_path, "a_broken.py", "from tenacity import retry\n\n@retry(\ndef f():\n    pass\n")
+    write(tmp_path, "b_tasks.py", TASKS)
+    result = run(tmp_path, "check", "--output-format", "json")
+    found = json.loads(result.stdout)
+    assert (found[0]["code"], found[0]["path"], found[0]["line"]) == ("RTL999", "a_broken.py", 3)
+    assert found[0]["message"] == "cannot check this file: syntax error: '(' was never closed"
+    assert [d["path"] for d in found[1:]] == ["b_tasks.py"] * 5
