@@ -66,6 +66,7 @@ class LayerSpec:
     bound_retry: str | None = None
     bound_retry_attempts: str | None = None
     bound_retry_delay: str | None = None
+    retry_kwargs_param: str | None = None
     stable_id: str | None = None
     infer_keywords: tuple[str, ...] = ()
 
@@ -116,7 +117,7 @@ class ErrorLibrary:
 _LAYER_KEYS = {
     "library", "names", "form", "dialect", "label", "attempts", "deadline", "retry_on",
     "never_retry", "backoff", "fix", "receiver_method", "task_base", "base_param",
-    "bind_param", "bound_retry", "bound_retry_attempts", "bound_retry_delay", "stable_id",
+    "bind_param", "bound_retry", "bound_retry_attempts", "bound_retry_delay", "retry_kwargs_param", "stable_id",
     "infer_keywords",
 }
 _CLIENT_KEYS = {"provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough"}
@@ -193,6 +194,7 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
         bound_retry=table.get("bound_retry"),
         bound_retry_attempts=table.get("bound_retry_attempts"),
         bound_retry_delay=table.get("bound_retry_delay"),
+        retry_kwargs_param=table.get("retry_kwargs_param"),
         stable_id=table.get("stable_id"),
         infer_keywords=_strings(path, text, table, "infer_keywords"),
     )

@@ -175,27 +175,33 @@ class LayerFinder:
         model = self.model
         for site in function.calls:
             call = site.node
-            # retry(...)(fn) / Retrying(...)(fn, *args)
-            if isinstance(call.func, cst.Call):
-                spec, inner = self._spec_for(call.func, function.scope)
+            # retry(...)(fn) / Retrying(...)(fn, *args) / r = Retrying(...); r(fn, *args)
+            declared = self._bound_call(call.func, function.scope)
+            if declared is not None:
+                spec, inner = self._spec_for(declared, function.scope)
                 if spec is not None and spec.form in ("decorator", "retrying") and call.args:
                     target = model.resolve_function(model.qualify(call.args[0].value, function.scope))
                     if target is not None:
-                        self.layers.append(self._make(spec, "call", call, target, None, inner, function.scope))
+                        self.layers.append(self._make(spec, "call", declared, target, None, inner, function.scope))
         for loop in function.loops:
             if not isinstance(loop, cst.For):
                 continue
-            iterable = loop.iter
-            if isinstance(iterable, cst.Name):
-                binding = function.scope.lookup(iterable.value)
-                if binding is not None and isinstance(binding.value, cst.Call):
-                    iterable = binding.value
-            if not isinstance(iterable, cst.Call):
+            iterable = self._bound_call(loop.iter, function.scope)
+            if iterable is None:
                 continue
             spec, call = self._spec_for(iterable, function.scope)
             if spec is not None and spec.form in ("retrying", "context"):
                 self.claimed_loops.add(id(loop))
                 self.layers.append(self._make(spec, "block", loop, function, loop, call, function.scope))
+
+    @staticmethod
+    def _bound_call(expr: cst.BaseExpression, scope: Scope) -> cst.Call | None:
+        """``expr`` itself when it is a call, or the call a plain name was bound to."""
+        if isinstance(expr, cst.Name):
+            binding = scope.lookup(expr.value)
+            if binding is not None and isinstance(binding.value, cst.Call):
+                return binding.value
+        return expr if isinstance(expr, cst.Call) else None
 
     # ----- tenacity -----------------------------------------------------------------
     def tenacity_policy(self, call: cst.Call | None, scope: Scope) -> Policy:
@@ -412,6 +418,8 @@ class LayerFinder:
         retry_calls = self._bound_retry_calls(function, spec, self_name) if self_name else []
         if not autoretry and not retry_calls:
             return None
+        if spec.retry_kwargs_param in options:
+            self._unpack_retry_kwargs(spec, options)
         policy = self.kwargs_policy(spec, call, scope, options)
         layer = Layer("task", spec.library, spec.label, anchor, function, None, policy, spec=spec, call=call,
                       keywords=keywords_of(call), task_class=task_class, bound_self=self_name if bound else None,
@@ -419,6 +427,22 @@ class LayerFinder:
         if retry_calls:
             self._merge_bound_retries(layer, retry_calls, autoretry)
         return layer
+
+    def _unpack_retry_kwargs(self, spec: LayerSpec, options: dict) -> None:
+        """Celery's ``retry_kwargs={"max_retries": 5, "countdown": 0}`` reach every autoretry
+        (there, as in ``self.retry``, ``max_retries=None`` means the task's own value)."""
+        expr, scope = options[spec.retry_kwargs_param]
+        if not isinstance(expr, cst.Dict):
+            return
+        renames = {spec.bound_retry_attempts: spec.attempts.param}
+        renames.update({spec.bound_retry_delay: param for param in spec.delay_params})
+        for element in expr.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                key = element.key.evaluated_value
+                if key == spec.bound_retry_attempts and self.model.literal(element.value, scope) is None:
+                    continue
+                if key in renames and renames[key]:
+                    options[renames[key]] = (element.value, scope)
 
     def _bound_retry_calls(self, function: Function, spec: LayerSpec, self_name: str):
         """``self.retry(...)`` calls, each with the except handler it sits in (or None)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterator
 
 import libcst as cst
@@ -120,8 +121,6 @@ class ModuleModel:
         self.path = path
         self.module_name = module_name
         self.tree = cst.parse_module(source)
-        wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
-        self.positions = wrapper.resolve(PositionProvider)
         self.scope = Scope(self)
         self.functions: list[Function] = []
         self.classes: list[ClassInfo] = []
@@ -133,6 +132,11 @@ class ModuleModel:
         _Builder(self).build()
 
     # ----- positions -------------------------------------------------------------------
+    @cached_property
+    def positions(self):
+        """Node positions, computed only for modules that turn out to hold a retry layer."""
+        return MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
+
     def range(self, node: cst.CSTNode) -> CodeRange:
         return self.positions[node]
 
