@@ -123,7 +123,7 @@ _LAYER_KEYS = {
 _CLIENT_KEYS = {"provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough"}
 _BILLABLE_KEYS = {"provider", "kind", "clients", "calls", "names", "idempotency_key", "idempotency_option", "stable_key_fix"}
 _ERROR_KEYS = {"library", "module", "aliases", "detect", "deterministic", "also_deterministic", "broad"}
-_TOP_KEYS = {"layer", "client", "billable", "errors", "tenacity", "infallible"}
+_TOP_KEYS = {"layer", "client", "billable", "errors", "tenacity", "infallible", "loops"}
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -257,6 +257,7 @@ class Catalog:
     error_libraries: list[ErrorLibrary] = field(default_factory=list)
     tenacity: dict[str, object] = field(default_factory=dict)
     infallible: dict[str, list[str]] = field(default_factory=dict)
+    loops: dict[str, list[str]] = field(default_factory=dict)
     billable_patterns: tuple[str, ...] = ()
     extra_deterministic: tuple[str, ...] = ()
 
@@ -294,6 +295,7 @@ class Catalog:
             for name in lib.qualified(lib.deterministic + lib.also_deterministic):
                 self.deterministic[name] = lib
             self.broad.update(lib.qualified(lib.broad))
+        self.loop_deadline_contexts = tuple(self.loops.get("deadline_contexts", ()))
         self.infallible_names = set(self.infallible.get("names", ()))
         self.infallible_methods = set(self.infallible.get("methods", ()))
         self.infallible_receivers = set(self.infallible.get("receivers", ()))
@@ -347,7 +349,7 @@ class Catalog:
             if not isinstance(tables, list):
                 raise CatalogError(f"{path}:{_line_of(text, key)}: '{key}' must be an array of tables ([[{key}]])")
             target.extend(reader(path, text, table) for table in tables)
-        for section in ("tenacity", "infallible"):
+        for section in ("tenacity", "infallible", "loops"):
             merged = getattr(self, section)
             for key, value in data.get(section, {}).items():
                 merged[key] = list(merged.get(key, [])) + value if isinstance(value, list) else value

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -615,6 +616,9 @@ class _LoopShape:
         end of the try (or its else), or in the loop body after it. A loop that goes on
         after a success is a worker or polling loop."""
         for try_ in self.tries:
+            if any(isinstance(n, cst.Continue) for n in _shallow(try_.body)):
+                return False  # it goes on after work that succeeded: a periodic loop
+        for try_ in self.tries:
             for block in (try_.body, try_.orelse.body if try_.orelse else None):
                 if block is not None and isinstance(_last_small(block), (cst.Break, cst.Return)):
                     return True
@@ -656,7 +660,19 @@ class _LoopShape:
                 found.append(node)
         return found
 
+    def has_deadline(self) -> bool:
+        """The loop runs inside a timeout context (``with anyio.fail_after(30):``)."""
+        patterns = self.model.catalog.loop_deadline_contexts
+        for context in self.function.loop_contexts.get(id(self.loop), ()):
+            if isinstance(context, cst.Call):
+                name = self.model.qualify(context.func, self.function.scope) or self.model.code(context.func)
+                if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+                    return True
+        return False
+
     def capped(self) -> bool:
+        if self.has_deadline():
+            return True
         if isinstance(self.loop, cst.For):
             return self.iterator() in self.COUNTING_ITERATORS or self._has_counter_exit()
         test = self.loop.test

@@ -84,6 +84,8 @@ class Function:
     guards: list[GuardSite] = field(default_factory=list)
     handlers: list[ExceptHandlerSite] = field(default_factory=list)
     loops: list[cst.For | cst.While] = field(default_factory=list)
+    # For each loop (by id): the context managers of the ``with`` statements around it.
+    loop_contexts: dict[int, list[cst.BaseExpression]] = field(default_factory=dict)
     is_async: bool = False
     is_generator: bool = False
 
@@ -301,6 +303,7 @@ class _Builder:
         self.model.class_by_qualname: dict[str, ClassInfo] = {}
         self.model.parents_statement: dict[int, cst.CSTNode] = {}
         self.index = 0
+        self.withs: dict[int, cst.With] = {}
 
     def build(self) -> None:
         model = self.model
@@ -334,6 +337,9 @@ class _Builder:
             return
         if isinstance(stmt, (cst.For, cst.While)):
             function.loops.append(stmt)
+            function.loop_contexts[id(stmt)] = [
+                item.item for entry in path if entry[1] == WITH for item in self.withs[entry[0]].items
+            ]
             if isinstance(stmt, cst.For):
                 self._expr(stmt.iter, function, path)
                 self._bind_target(stmt.target, None, scope)
@@ -357,6 +363,7 @@ class _Builder:
                 self._walk_block(stmt.finalbody.body.body, function, scope, path + ((id(stmt), TRY, 3),), cls)
             return
         if isinstance(stmt, cst.With):
+            self.withs[id(stmt)] = stmt
             for item in stmt.items:
                 self._expr(item.item, function, path)
                 if item.asname is not None:

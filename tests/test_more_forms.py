@@ -120,3 +120,59 @@ def test_recursive_helpers_terminate_and_reach():
         """
     )
     assert found(s) == [("RTL002", 12)]
+
+
+def test_loop_inside_a_timeout_context_has_a_deadline():
+    s = src(
+        """
+        import asyncio
+        import anyio
+
+        async def acquire(client):
+            with anyio.fail_after(30):
+                while True:
+                    try:
+                        return await client.acquire()
+                    except ConnectionError:
+                        await asyncio.sleep(1)
+        """
+    )
+    assert found(s) == []
+
+
+def test_loop_without_a_timeout_context_is_unbounded():
+    s = src(
+        """
+        import asyncio
+
+        async def acquire(client):
+            with open("log") as log:
+                while True:
+                    try:
+                        return await client.acquire()
+                    except ConnectionError:
+                        await asyncio.sleep(1)
+        """
+    )
+    assert found(s) == [("RTL001", 5)]
+
+
+def test_periodic_loop_that_continues_after_success_is_not_a_retry():
+    s = src(
+        """
+        import asyncio
+
+        async def checkpoint(self):
+            while True:
+                await asyncio.sleep(5)
+                try:
+                    if self.connected:
+                        await self.flush()
+                        continue
+                    await self.reconnect()
+                except Exception:
+                    continue
+                return
+        """
+    )
+    assert found(s) == []
