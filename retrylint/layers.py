@@ -77,6 +77,11 @@ class Layer:
     def name(self) -> str:
         return f"{self.label} on '{self.function.name}'" if self.unit_root is None else self.label
 
+    @property
+    def described(self) -> str:
+        """The layer with its worst case: ``Celery task on 'build' (up to 4 attempts)``."""
+        return f"{self.name} ({self.policy.attempts_text()})"
+
 
 def short_name(qualname: str | None) -> str:
     """How messages name an exception: builtins bare, others qualified."""

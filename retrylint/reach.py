@@ -289,6 +289,16 @@ class Reachability:
         return None
 
 
+def chain_text(reaches: list[Reach]) -> str:
+    """``build_course -> run_batch (pipeline.py:4) -> messages.create`` for the first reach,
+    with a count of the others."""
+    chain = reaches[0].chain
+    middle = [f"{link.name} ({link.path}:{link.line})" for link in chain[1:-1]]
+    text = " -> ".join([chain[0].name, *middle, chain[-1].name])
+    others = len({r.name for r in reaches}) - 1
+    return text + (f" and {others} more billable call{'s' if others > 1 else ''}" if others > 0 else "")
+
+
 def _inside(path, root) -> bool:
     return any(entry[0] == id(root) and entry[2] == 0 for entry in path)
 

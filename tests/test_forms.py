@@ -1562,7 +1562,7 @@ def test_hand_loop_without_sleep_around_billable():
         """
     )
     assert found(s) == [("RTL006", at(s, "for attempt in range"))]
-    assert "hand-written retry loop retries billable" in message(s, "RTL006")
+    assert "hand-written retry loop (up to 3 attempts) retries billable" in message(s, "RTL006")
 
 
 def test_hand_loop_catching_deterministic_error():

@@ -48,6 +48,7 @@ from typing import Iterable
 from retrylint.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.layers import Layer, short_name
+from retrylint.reach import chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
 
@@ -69,12 +70,11 @@ class MissingNonRetryable(Rule):
             if not reaches:
                 continue
             what = "every exception" if policy.retry_all else "broad " + ", ".join(dict.fromkeys(broad))
-            calls = ", ".join(dict.fromkeys(r.name for r in reaches))
             errors = ctx.deterministic_errors_reached(layer)
             hint = ", ".join(e.rpartition(".")[2] for e in errors[:4]) or "the errors that never heal"
             message = (
-                f"{layer.name} retries on {what} around billable {calls} and declares no "
-                f"non-retryable errors; stop at once on {hint}"
+                f"{layer.described} retries on {what} around billable {chain_text(reaches)} and "
+                f"declares no non-retryable errors; stop at once on {hint}"
             )
             yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, errors), reaches[0].chain)
 
@@ -171,7 +171,7 @@ def summarize(text):
     return client.chat.completions.create(model="gpt-4o", messages=[])
 """,
         line=7,
-        message="tenacity @retry on 'summarize' retries on every exception around billable chat.completions.create",
+        message="tenacity @retry on 'summarize' (up to 3 attempts) retries on every exception around billable summarize -> chat.completions.create",
         fixed="""
 import openai
 from tenacity import retry, stop_after_attempt, wait_exponential, retry_if_not_exception_type
@@ -199,7 +199,7 @@ def outline(topic):
     return client.messages.create(model="claude", max_tokens=100, messages=[])
 """,
         line=8,
-        message="Celery task on 'outline' retries on broad Exception around billable messages.create",
+        message="Celery task on 'outline' (up to 4 attempts) retries on broad Exception around billable outline -> messages.create",
         fixed="""
 from anthropic import Anthropic, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, UnprocessableEntityError
 from celery import shared_task
@@ -227,7 +227,7 @@ def complete(prompt):
     return litellm.completion(model="gpt-4o", messages=[])
 """,
         line=5,
-        message="backoff.on_exception on 'complete' retries on broad Exception",
+        message="backoff.on_exception on 'complete' (up to 3 attempts) retries on broad Exception around billable complete -> completion",
         fixed="""
 import backoff
 import litellm
@@ -250,6 +250,6 @@ def summarize(text):
             time.sleep(2 ** attempt)
 """,
         line=6,
-        message="hand-written retry loop retries on broad Exception",
+        message="hand-written retry loop (up to 3 attempts) retries on broad Exception",
     ),
 ]

@@ -51,7 +51,7 @@ import libcst as cst
 from retrylint.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.layers import Layer, keywords_of
-from retrylint.reach import Reach
+from retrylint.reach import Reach, chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
 
@@ -79,8 +79,8 @@ class NonIdempotentBillableRetry(Rule):
                 else "store each result and skip work already done before calling again"
             )
             message = (
-                f"{layer.name} ({layer.policy.attempts_text()}) can re-run billable calls that "
-                f"already succeeded: {described}; {self._worst_case(layer, ctx.reaches(layer))}; {advice}"
+                f"{layer.described} can re-run billable calls that already succeeded: {described}; "
+                f"{self._worst_case(layer, ctx.reaches(layer))}; chain {chain_text([r for r, _ in flagged])}; {advice}"
             )
             yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, flagged), flagged[0][0].chain)
 

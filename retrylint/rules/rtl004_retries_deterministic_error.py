@@ -58,13 +58,13 @@ class RetriesDeterministicError(Rule):
                     continue
                 if id(ref) in handler_refs or layer.kind == "loop":
                     message = (
-                        f"{layer.name} retries after {ref.name}, which no retry can fix; "
+                        f"{layer.described} retries after {ref.name}, which no retry can fix; "
                         f"re-raise it instead of retrying"
                     )
                     yield ctx.diagnostic(self, layer.anchor, message)
                     continue
                 message = (
-                    f"{layer.name} retries on {ref.name}, which no retry can fix; "
+                    f"{layer.described} retries on {ref.name}, which no retry can fix; "
                     f"remove it from the retry-on set"
                 )
                 yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, ref))
@@ -129,7 +129,7 @@ def summarize(text):
     ...
 """,
         line=5,
-        message="Celery task on 'summarize' retries on openai.BadRequestError, which no retry can fix",
+        message="Celery task on 'summarize' (up to 6 attempts) retries on openai.BadRequestError, which no retry can fix",
         fixed="""
 import openai
 from celery import shared_task

@@ -45,7 +45,7 @@ from typing import Iterable
 from retrylint.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.layers import Layer
-from retrylint.reach import ClientUse, Reach
+from retrylint.reach import ClientUse, Reach, chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
 
@@ -76,7 +76,7 @@ class StackedRetries(Rule):
             product = "unbounded calls" if total is None else f"up to {total} calls"
             message = (
                 f"{reach.name} runs under {len(parts)} retry layers: {' x '.join(parts)} = "
-                f"{product} per run; let one layer retry"
+                f"{product} per run; chain {chain_text([reach])}; let one layer retry"
             )
             yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, reach), reach.chain)
 

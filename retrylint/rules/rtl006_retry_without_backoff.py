@@ -38,6 +38,7 @@ from typing import Iterable
 from retrylint.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.layers import Layer
+from retrylint.reach import chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
 
@@ -54,9 +55,11 @@ class RetryWithoutBackoff(Rule):
             reaches = ctx.reaches(layer)
             if not reaches:
                 continue
-            calls = ", ".join(dict.fromkeys(r.name for r in reaches))
             advice = "sleep with exponential backoff and jitter" if layer.kind == "loop" else "add exponential backoff with jitter"
-            message = f"{layer.name} retries billable {calls} without waiting between attempts; {advice}"
+            message = (
+                f"{layer.described} retries billable {chain_text(reaches)} without waiting "
+                f"between attempts; {advice}"
+            )
             yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer), reaches[0].chain)
 
     @staticmethod
@@ -122,7 +125,7 @@ def summarize(text):
     return openai.chat.completions.create(model="gpt-4o", messages=[])
 """,
         line=5,
-        message="tenacity @retry on 'summarize' retries billable chat.completions.create without waiting",
+        message="tenacity @retry on 'summarize' (up to 3 attempts) retries billable summarize -> chat.completions.create without waiting",
         fixed="""
 import openai
 from tenacity import retry, stop_after_attempt, wait_exponential_jitter
@@ -142,7 +145,7 @@ def summarize(text):
     return openai.chat.completions.create(model="gpt-4o", messages=[])
 """,
         line=5,
-        message="Celery task on 'summarize' retries billable chat.completions.create without waiting",
+        message="Celery task on 'summarize' (up to 4 attempts) retries billable summarize -> chat.completions.create without waiting",
         fixed="""
 import openai
 from celery import shared_task
@@ -164,6 +167,6 @@ def summarize(text):
             pass
 """,
         line=5,
-        message="hand-written retry loop retries billable chat.completions.create without waiting",
+        message="hand-written retry loop (up to 3 attempts) retries billable summarize -> chat.completions.create without waiting",
     ),
 ]
