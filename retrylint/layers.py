@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from retrylint.catalog import LayerSpec
-from retrylint.model import EXCEPT, LOOP, NO_LITERAL, ClassInfo, Function, ModuleModel, Scope
+from retrylint.model import EXCEPT, NO_LITERAL, ClassInfo, Function, ModuleModel, Scope, descendants
 
 
 @dataclass
@@ -562,19 +562,6 @@ def _last_small(body) -> cst.CSTNode | None:
     return last
 
 
-def _shallow(node: cst.CSTNode, stop_at_loops: bool = True):
-    """Nodes under ``node`` that belong to the same loop level (not in nested defs or loops)."""
-    stack = list(node.children)
-    while stack:
-        child = stack.pop()
-        yield child
-        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if stop_at_loops and isinstance(child, (cst.For, cst.While)):
-            continue
-        stack.extend(child.children)
-
-
 class _LoopShape:
     """Reads a ``for``/``while`` loop: is it a retry loop, is it bounded, does it wait."""
 
@@ -600,7 +587,7 @@ class _LoopShape:
         }
 
     def _mentions_exception(self, test: cst.CSTNode) -> bool:
-        nodes = [test, *_shallow(test)]
+        nodes = [test, *descendants(test, stop_at_loops=True)]
         return any(isinstance(n, cst.Name) and n.value in self.exception_names for n in nodes)
 
     def iterator(self) -> str | None:
@@ -621,7 +608,7 @@ class _LoopShape:
         end of the try (or its else), or in the loop body after it. A loop that goes on
         after a success is a worker or polling loop."""
         for try_ in self.tries:
-            if any(isinstance(n, cst.Continue) for n in _shallow(try_.body)):
+            if any(isinstance(n, cst.Continue) for n in descendants(try_.body, stop_at_loops=True)):
                 return False  # it goes on after work that succeeded: a periodic loop
         for try_ in self.tries:
             for block in (try_.body, try_.orelse.body if try_.orelse else None):
@@ -645,7 +632,7 @@ class _LoopShape:
         names = []
         if isinstance(self.loop, cst.For):
             names.append(self.model.code(self.loop.target))
-        for node in _shallow(self.loop.body):
+        for node in descendants(self.loop.body, stop_at_loops=True):
             if isinstance(node, cst.AugAssign):
                 names.append(self.model.code(node.target))
         if isinstance(self.loop, cst.While):
@@ -655,7 +642,7 @@ class _LoopShape:
     def _exit_tests(self) -> list[cst.If]:
         """``if <test>: raise|break|return`` anywhere at this loop level."""
         found = []
-        for node in _shallow(self.loop.body):
+        for node in descendants(self.loop.body, stop_at_loops=True):
             if not isinstance(node, cst.If):
                 continue
             orelse = node.orelse
@@ -690,7 +677,7 @@ class _LoopShape:
         for node in self._exit_tests():
             if self._mentions_exception(node.test):
                 continue  # ``if e.status < 500: raise`` classifies, it does not count
-            if any(isinstance(n, cst.Comparison) for n in [node.test, *_shallow(node.test)]):
+            if any(isinstance(n, cst.Comparison) for n in [node.test, *descendants(node.test, stop_at_loops=True)]):
                 return True
         return False
 
@@ -710,14 +697,14 @@ class _LoopShape:
     def classifies(self) -> bool:
         """A handler that re-raises some failures at once (``if not transient(e): raise``)."""
         for handler in self.retrying_handlers:
-            for node in _shallow(handler.body):
+            for node in descendants(handler.body, stop_at_loops=True):
                 if isinstance(node, cst.If) and isinstance(_last_small(node.body), cst.Raise):
                     if self._mentions_exception(node.test):
                         return True
         return False
 
     def sleeps(self) -> bool:
-        for node in _shallow(self.loop.body):
+        for node in descendants(self.loop.body, stop_at_loops=True):
             if isinstance(node, cst.Call):
                 func = node.func
                 name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)

@@ -526,25 +526,22 @@ def _is_staticmethod(node: cst.FunctionDef) -> bool:
     )
 
 
+def descendants(node: cst.CSTNode, stop_at_loops: bool = False) -> Iterator[cst.CSTNode]:
+    """Nodes under ``node`` in the same scope (nested defs, classes and lambdas are yielded
+    but not entered; nor are nested loops when ``stop_at_loops``)."""
+    stack = list(node.children)
+    while stack:
+        child = stack.pop()
+        yield child
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if stop_at_loops and isinstance(child, (cst.For, cst.While)):
+            continue
+        stack.extend(child.children)
+
+
 def _contains_yield(body: cst.CSTNode) -> bool:
-    found = False
-
-    class Finder(cst.CSTVisitor):
-        def visit_Yield(self, node: cst.Yield) -> None:
-            nonlocal found
-            found = True
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-    body.visit(Finder())
-    return found
+    return any(isinstance(node, cst.Yield) for node in descendants(body))
 
 
 def _is_skip_guard(stmt: cst.If) -> bool:
@@ -557,25 +554,12 @@ def _is_skip_guard(stmt: cst.If) -> bool:
         last = last.body[-1]
     if not isinstance(last, (cst.Return, cst.Continue)):
         return False
-    looks_up = False
+    return any(_looks_up(node) for node in [stmt.test, *descendants(stmt.test)])
 
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            nonlocal looks_up
-            looks_up = True
 
-        def visit_Subscript(self, node: cst.Subscript) -> None:
-            nonlocal looks_up
-            looks_up = True
-
-        def visit_Attribute(self, node: cst.Attribute) -> None:
-            nonlocal looks_up
-            looks_up = True
-
-        def visit_Comparison(self, node: cst.Comparison) -> None:
-            nonlocal looks_up
-            if any(isinstance(t.operator, (cst.In, cst.NotIn)) for t in node.comparisons):
-                looks_up = True
-
-    stmt.test.visit(Finder())
-    return looks_up
+def _looks_up(node: cst.CSTNode) -> bool:
+    if isinstance(node, (cst.Call, cst.Subscript, cst.Attribute)):
+        return True
+    return isinstance(node, cst.Comparison) and any(
+        isinstance(t.operator, (cst.In, cst.NotIn)) for t in node.comparisons
+    )
