@@ -13,7 +13,7 @@ from rich.progress import Progress
 from retrylint import __version__
 from retrylint.catalog import CatalogError
 from retrylint.config import ConfigError, Overrides, check_code_prefixes
-from retrylint.reporters import FORMATS, format_diff, make_console, print_diagnostics, summary_lines
+from retrylint.reporters import FORMATS, HUMAN_FORMATS, format_diff, make_console, print_diagnostics, summary_lines
 from retrylint.rules import ALL_RULES, RULES_BY_CODE
 from retrylint.rules.base import Rule
 from retrylint.runner import CheckOptions, CheckOutcome, run_check
@@ -105,7 +105,7 @@ def check_command(args: argparse.Namespace) -> int:
         return _report_diff(outcome, stdout, stderr, quiet=args.quiet)
     print_diagnostics(stdout, outcome.diagnostics, args.output_format,
                       texts=outcome.texts, unsafe_fixes=args.unsafe_fixes)
-    if args.output_format != "json" and not args.quiet:
+    if args.output_format in HUMAN_FORMATS and not args.quiet:
         for line in summary_lines(outcome.diagnostics, fixed=outcome.fixed, fixing=args.fix,
                                   unsafe_fixes=args.unsafe_fixes):
             stdout.print(line)

@@ -1,4 +1,5 @@
-"""Printing diagnostics (full, concise, json), fix diffs and the closing summary."""
+"""Printing diagnostics (full, concise, json and the CI formats of formats.py), fix diffs and the
+closing summary."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from rich.console import Console
 from rich.text import Text
 
 from retrylint.diagnostics import Applicability, Diagnostic
+from retrylint.formats import MACHINE_FORMATS
 
-FORMATS = ("full", "concise", "json")
+HUMAN_FORMATS = ("full", "concise")  # the formats followed by the summary
+FORMATS = (*HUMAN_FORMATS, "json", *MACHINE_FORMATS)
 NEWLINE = re.compile(r"\r\n|\r|\n")  # the line breaks Python counts, unlike str.splitlines
 
 
@@ -44,6 +47,9 @@ def print_diagnostics(console: Console, diagnostics: list[Diagnostic], output_fo
     ordered = sorted(diagnostics, key=lambda d: d.sort_key)
     if output_format == "json":
         console.file.write(format_json(ordered) + "\n")
+        return
+    if output_format in MACHINE_FORMATS:
+        console.file.write(MACHINE_FORMATS[output_format](ordered))
         return
     for diagnostic in ordered:
         if output_format == "concise":
