@@ -103,7 +103,10 @@ class RuleContext:
             if reach.spec.provider not in providers:
                 providers.append(reach.spec.provider)
         libraries = [self.catalog.library_for_provider(p) for p in providers]
-        libraries += self.catalog.libraries_detected_by(self.model.imported_modules)
+        imported = set(self.model.imported_modules)
+        for reach in self.reaches(layer):
+            imported |= reach.function.scope.model.imported_modules
+        libraries += self.catalog.libraries_detected_by(imported)
         for library in libraries:
             if library is None:
                 continue

@@ -10,7 +10,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import libcst as cst
 
@@ -20,6 +20,7 @@ from retrylint.diagnostics import UNREADABLE_CODE, Applicability, Diagnostic, un
 from retrylint.fixes import apply_edits, overlaps
 from retrylint.layers import LayerFinder
 from retrylint.model import ModuleModel
+from retrylint.project import Project
 from retrylint.reach import Reachability
 from retrylint.rules import ALL_RULES
 from retrylint.settings import Settings
@@ -46,6 +47,8 @@ class Engine:
             self.settings.extend_catalog, self.settings.billable, self.settings.non_retryable
         )
         self.rules = [rule() for rule in ALL_RULES]
+        self.project = Project(self.catalog)
+        self.project.add_config_root(self.settings.root)
 
     @cached_property
     def prefilter_words(self) -> tuple[str, ...]:
@@ -62,25 +65,28 @@ class Engine:
         return "except" in source and any(word in source for word in LOOP_WORDS)
 
     # ----- checking ---------------------------------------------------------------------
-    def lint_source(self, source: str, path: str) -> list[Diagnostic]:
-        """Diagnostics for one file, selected and with suppressions applied."""
+    def lint_source(self, source: str, path: str, *, apply_noqa: bool = True) -> list[Diagnostic]:
+        """Diagnostics for one file, selected and, with ``apply_noqa``, without ``# noqa``-ed ones
+        (flake8 applies ``# noqa`` itself)."""
         if SKIP_FILE.search(source):
             return []
         diagnostics = self._raw_diagnostics(source, path)
-        return self._select(diagnostics, source, path)
+        return self._select(diagnostics, source, path, apply_noqa=apply_noqa)
 
     def _raw_diagnostics(self, source: str, path: str) -> list[Diagnostic]:
         if not self.could_hold_layer(source):
             return []
         if "\x00" in source:
             return [unreadable_file(path, "source contains null bytes")]
+        module_name, is_package = self.project.module_name_for(Path(path))
         try:
-            model = ModuleModel(source, path, self.catalog, module_name_for(path))
+            model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project)
         except cst.ParserSyntaxError as error:
             return [_syntax_error(source, path, error)]
         except RecursionError:
             return [unreadable_file(path, "nesting too deep to analyse")]
         layers = LayerFinder(model).find()
+        self.project.register(model, layers)
         reachability = Reachability(model, layers, self.settings.idempotency_guards)
         layers = [layer for layer in layers if not layer.speculative or reachability.reaches(layer)]
         if not layers:
@@ -105,13 +111,14 @@ class Engine:
             return True
         return False
 
-    def _select(self, diagnostics: list[Diagnostic], source: str, path: str) -> list[Diagnostic]:
+    def _select(self, diagnostics: list[Diagnostic], source: str, path: str, *,
+                apply_noqa: bool = True) -> list[Diagnostic]:
         lines = source.splitlines()
         kept = []
         for diagnostic in diagnostics:
             if not self._enabled(diagnostic.code, path):
                 continue
-            if diagnostic.code != UNREADABLE_CODE and _suppressed(diagnostic, lines):
+            if apply_noqa and diagnostic.code != UNREADABLE_CODE and _suppressed(diagnostic, lines):
                 continue
             kept.append(diagnostic)
         kept.sort(key=lambda d: d.sort_key)
@@ -199,12 +206,3 @@ def _path_matches(path: str, pattern: str) -> bool:
         or fnmatch.fnmatch(posix.name, pattern)
         or fnmatch.fnmatch(str(posix), f"*/{pattern}")
     )
-
-
-def module_name_for(path: str) -> str:
-    """A dotted module name for ``path``, for resolving relative imports."""
-    parts = list(PurePosixPath(path.replace("\\", "/")).with_suffix("").parts)
-    parts = [p for p in parts if p not in ("", ".", "..", "/")]
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1] + ["__init__"]
-    return ".".join(parts) or "__module__"

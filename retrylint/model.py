@@ -6,12 +6,15 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from retrylint.catalog import Catalog
+
+if TYPE_CHECKING:
+    from retrylint.project import Project
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 NO_LITERAL = object()
@@ -103,6 +106,7 @@ class ClassInfo:
     qualname: str
     node: cst.ClassDef
     bases: list[str | None]
+    owner: "ModuleModel"
     methods: dict[str, Function] = field(default_factory=dict)
     body_attrs: dict[str, Binding] = field(default_factory=dict)  # class-body assignments
     self_attrs: dict[str, Binding] = field(default_factory=dict)  # ``self.x = ...`` in methods
@@ -117,8 +121,18 @@ class ImportSite:
 class ModuleModel:
     """Everything the rules need to know about one module."""
 
-    def __init__(self, source: str, path: str, catalog: "Catalog", module_name: str = "__module__"):
+    def __init__(
+        self,
+        source: str,
+        path: str,
+        catalog: "Catalog",
+        module_name: str = "__module__",
+        is_package: bool = False,
+        project: "Project | None" = None,
+    ):
         self.catalog = catalog
+        self.project = project
+        self.is_package = is_package
         self.source = source
         self.path = path
         self.module_name = module_name
@@ -182,23 +196,28 @@ class ModuleModel:
         binding = scope.lookup(name)
         if binding is None:
             return f"builtins.{name}" if name in BUILTIN_NAMES else None
-        if binding.qualname is not None:
-            return binding.qualname
-        if binding.value is not None and binding.scope is not None:
-            return self._qualify(binding.value, binding.scope, depth + 1)
-        return None
+        return self._qualify_binding(binding, depth)
 
     def _qualify_self_attribute(self, attr: str, cls: ClassInfo, depth: int) -> str | None:
+        """``self.attr``: a method or attribute of the class or its bases, or else of the one
+        subclass in this module that sets it (a base method using a subclass's attribute)."""
         for info in self.class_mro(cls):
             if attr in info.methods:
                 return info.methods[attr].qualname
             binding = info.self_attrs.get(attr) or info.body_attrs.get(attr)
             if binding is not None:
-                if binding.qualname is not None:
-                    return binding.qualname
-                if binding.value is not None and binding.scope is not None:
-                    return self._qualify(binding.value, binding.scope, depth + 1)
-                return None
+                return self._qualify_binding(binding, depth)
+        subclasses = [
+            info for info in self.classes
+            if info is not cls and attr in info.self_attrs and any(base is cls for base in self.class_mro(info))
+        ]
+        return self._qualify_binding(subclasses[0].self_attrs[attr], depth) if len(subclasses) == 1 else None
+
+    def _qualify_binding(self, binding: Binding, depth: int) -> str | None:
+        if binding.qualname is not None:
+            return binding.qualname
+        if binding.value is not None and binding.scope is not None:
+            return self._qualify(binding.value, binding.scope, depth + 1)
         return None
 
     def _qualify_call_result(self, call: cst.Call, scope: Scope, depth: int) -> str | None:
@@ -214,9 +233,8 @@ class ModuleModel:
         spec = catalog.client_by_name.get(owner)
         if spec is not None and method in spec.option_methods:
             return owner
-        cls = self.class_by_qualname.get(target)
-        if cls is not None:
-            return target
+        if self.resolve_class(target) is not None:
+            return target  # an instance of a project class
         return None
 
     def class_mro(self, cls: ClassInfo) -> Iterator[ClassInfo]:
@@ -228,7 +246,7 @@ class ModuleModel:
                 continue
             seen.add(id(info))
             yield info
-            stack.extend(self.class_by_qualname[b] for b in info.bases if b in self.class_by_qualname)
+            stack.extend(base for base in map(info.owner.resolve_class, info.bases) if base is not None)
 
     def literal(self, expr: cst.BaseExpression | None, scope: Scope, depth: int = 0):
         """The Python value of a literal (or of a module constant bound to one)."""
@@ -285,13 +303,46 @@ class ModuleModel:
         return self.function_of_node.get(id(node))
 
     def resolve_function(self, qualname: str | None) -> Function | None:
-        """The project function a qualified name refers to (this module only, for now)."""
+        """The project function (or method) a qualified name refers to, in this module or,
+        through the project, in another one."""
         if qualname is None:
             return None
-        return self.function_by_qualname.get(qualname)
+        local = self.function_by_qualname.get(qualname)
+        if local is not None or self.project is None:
+            return local
+        found = self.project.resolve(qualname)
+        return found if isinstance(found, Function) else None
 
-    def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
-        return self.parents_statement.get(id(node), node)
+    def resolve_class(self, qualname: str | None) -> ClassInfo | None:
+        if qualname is None:
+            return None
+        local = self.class_by_qualname.get(qualname)
+        if local is not None or self.project is None:
+            return local
+        found = self.project.resolve(qualname)
+        return found if isinstance(found, ClassInfo) else None
+
+    def resolve_in_module(self, parts: list[str], depth: int) -> "Function | ClassInfo | None":
+        """What ``<this module>.<parts...>`` is: a definition here, or one re-exported."""
+        binding = self.scope.names.get(parts[0])
+        if binding is None:
+            return None
+        rest = parts[1:]
+        if binding.function is not None:
+            return None if rest else binding.function
+        if binding.cls is not None:
+            if not rest:
+                return binding.cls
+            return self.method_of(binding.cls, rest[0]) if len(rest) == 1 else None
+        if binding.qualname is not None and self.project is not None:
+            return self.project.resolve(".".join([binding.qualname, *rest]), depth)
+        return None
+
+    def method_of(self, cls: ClassInfo, name: str) -> Function | None:
+        for info in self.class_mro(cls):
+            if name in info.methods:
+                return info.methods[name]
+        return None
 
 
 class _Builder:
@@ -301,7 +352,6 @@ class _Builder:
         self.model = model
         self.model.function_by_qualname: dict[str, Function] = {}
         self.model.class_by_qualname: dict[str, ClassInfo] = {}
-        self.model.parents_statement: dict[int, cst.CSTNode] = {}
         self.index = 0
         self.withs: dict[int, cst.With] = {}
 
@@ -320,7 +370,6 @@ class _Builder:
         model = self.model
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
-                model.parents_statement[id(small)] = stmt
                 self._walk_small(small, stmt, function, scope, path, cls, top)
             return
         if isinstance(stmt, cst.BaseSmallStatement):  # the body of a one-line suite
@@ -436,7 +485,9 @@ class _Builder:
         if not dots:
             return name
         package = self.model.module_name.split(".")
-        base = package[: max(len(package) - dots, 0)]
+        if not self.model.is_package:
+            package = package[:-1]
+        base = package[: max(len(package) - dots + 1, 0)]
         return ".".join([*base, name] if name else base) or None
 
     def _bind_target(self, target, value, scope: Scope, cls: ClassInfo | None = None, function: Function | None = None) -> None:
@@ -494,7 +545,7 @@ class _Builder:
         owner = model.module_name if outer is model.module_function else f"{outer.qualname}.<locals>"
         qualname = f"{owner}.{node.name.value}"
         bases = [model.qualify(arg.value, outer_scope) for arg in node.bases if arg.keyword is None]
-        info = ClassInfo(node.name.value, qualname, node, bases)
+        info = ClassInfo(node.name.value, qualname, node, bases, model)
         model.classes.append(info)
         model.class_by_qualname[qualname] = info
         outer_scope.names[node.name.value] = Binding(qualname=qualname, cls=info)

@@ -21,6 +21,7 @@ class ClientUse:
     spec: ClientSpec
     retries: int
     constructor: cst.Call | None  # where ``max_retries=0`` can be passed
+    model: ModuleModel  # the module the constructor is written in
 
 
 @dataclass
@@ -48,11 +49,23 @@ class Reachability:
         self.catalog = model.catalog
         self.guard_patterns = guard_patterns
         self.function_layers: dict[int, list[Layer]] = {}
+        self._indexed_models: set[int] = set()
+        self._index_layers(model, layers)
+        self._memo: dict[int, list[Reach] | None] = {}
+        self._layer_memo: dict[int, list[Reach]] = {}
+
+    def _index_layers(self, model: ModuleModel, layers: list[Layer]) -> None:
+        self._indexed_models.add(id(model))
         for layer in layers:
             if layer.unit_root is None:
                 self.function_layers.setdefault(id(layer.function), []).append(layer)
-        self._memo: dict[int, list[Reach] | None] = {}
-        self._layer_memo: dict[int, list[Reach]] = {}
+
+    def _layers_on(self, function: Function) -> list[Layer]:
+        """The layers that decorate ``function`` (in whichever module it is)."""
+        model = function.scope.model
+        if id(model) not in self._indexed_models and model.project is not None:
+            self._index_layers(model, model.project.layers_of(model))
+        return self.function_layers.get(id(function), [])
 
     def reaches(self, layer: Layer) -> list[Reach]:
         key = id(layer)
@@ -79,20 +92,22 @@ class Reachability:
         return found
 
     def _unit(self, function: Function, root: cst.CSTNode | None) -> list[Reach]:
+        model = function.scope.model
         sites = [s for s in function.calls if root is None or _inside(s.path, root)]
         found: list[Reach] = []
         for site in sites:
-            target = self.model.qualify(site.node.func, function.scope)
+            target = model.qualify(site.node.func, function.scope)
             if target is None:
                 continue
             spec = self.catalog.billable(target)
             if spec is not None:
                 here = [self._billable(function, site, target, spec, root)]
             else:
-                callee = self.model.resolve_function(target)
+                callee = model.resolve_function(target)
                 if callee is None or callee is function:
                     continue
-                link = ChainLink(self.model.path, self.model.line(callee.node), callee.name)
+                callee_model = callee.scope.model
+                link = ChainLink(callee_model.path, callee_model.line(callee.node), callee.name)
                 here = [
                     replace(
                         inner,
@@ -102,7 +117,7 @@ class Reachability:
                         guarded=inner.guarded
                         or self._guard_before(function, site, root)
                         or self._guarded_function(callee),
-                        inner_layers=[*self.function_layers.get(id(callee), []), *inner.inner_layers],
+                        inner_layers=[*self._layers_on(callee), *inner.inner_layers],
                     )
                     for inner in self._function(callee)
                 ]
@@ -115,13 +130,14 @@ class Reachability:
 
     def _billable(self, function: Function, site: CallSite, target: str, spec: BillableSpec, root) -> Reach:
         call = site.node
+        model = function.scope.model
         name = self._display(target, spec)
         return Reach(
             call=call,
             function=function,
             spec=spec,
             name=name,
-            chain=[ChainLink(self.model.path, self.model.line(call), name)],
+            chain=[ChainLink(model.path, model.line(call), name)],
             in_loop=_in_loop(site.path, root),
             guarded=self._guard_before(function, site, root),
             keyed=self._keyed(call, spec),
@@ -140,18 +156,19 @@ class Reachability:
         """Calls that can run after ``site`` succeeded, in the same unit: (name, billable)."""
         if site.in_return and not _in_loop(site.path, root):
             return []
+        model = function.scope.model
         later = []
         for other in sites:
             if other.index <= site.index or _exclusive(site.path, other.path):
                 continue
-            target = self.model.qualify(other.node.func, function.scope)
+            target = model.qualify(other.node.func, function.scope)
             if target is not None and self.catalog.billable(target) is not None:
                 later.append((self._display(target, self.catalog.billable(target)), True))
-            elif not self._infallible(other.node, target):
-                later.append((_short(self.model.code(other.node.func)), False))
+            elif not self._infallible(model, other.node, target):
+                later.append((_short(model.code(other.node.func)), False))
         return later
 
-    def _infallible(self, call: cst.Call, target: str | None) -> bool:
+    def _infallible(self, model: ModuleModel, call: cst.Call, target: str | None) -> bool:
         catalog = self.catalog
         if target is not None and target in catalog.infallible_names:
             return True
@@ -159,7 +176,7 @@ class Reachability:
         if isinstance(func, cst.Attribute):
             if func.attr.value in catalog.infallible_methods:
                 return True
-            receiver = self.model.code(func.value)
+            receiver = model.code(func.value)
             return receiver in catalog.infallible_receivers
         return False
 
@@ -170,17 +187,18 @@ class Reachability:
                     return True
         if self.guard_patterns:
             for other in function.calls:
-                if other.index < site.index and self._matches_guard(self.model.qualify(other.node.func, function.scope)):
+                if other.index < site.index and self._matches_guard(function.scope.model.qualify(other.node.func, function.scope)):
                     return True
         return False
 
     def _guarded_function(self, function: Function) -> bool:
         if not self.guard_patterns or not isinstance(function.node, cst.FunctionDef):
             return False
-        outer = function.scope.parent or self.model.scope
+        model = function.scope.model
+        outer = function.scope.parent or model.scope
         for decorator in function.node.decorators:
             expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
-            if self._matches_guard(self.model.qualify(expr, outer)):
+            if self._matches_guard(model.qualify(expr, outer)):
                 return True
         return False
 
@@ -206,7 +224,7 @@ class Reachability:
 
     # ----- SDK clients ------------------------------------------------------------------
     def _client(self, call: cst.Call, function: Function, target: str) -> ClientUse | None:
-        model = self.model
+        model = function.scope.model
         owner = target
         spec = None
         while "." in owner:
@@ -243,7 +261,7 @@ class Reachability:
             if spec.retries_param and spec.retries_param in kw:
                 override = model.literal(kw[spec.retries_param].value, function.scope)
             elif override is None and spec.setting:
-                override = self._module_setting(owner, spec.setting)
+                override = self._module_setting(model, owner, spec.setting)
         retries = spec.default_retries
         if isinstance(override, int) and not isinstance(override, bool):
             retries = override
@@ -254,7 +272,7 @@ class Reachability:
             if spec.retries_param in kw:
                 value = model.literal(kw[spec.retries_param].value, function.scope)
                 retries = value if isinstance(value, int) and not isinstance(value, bool) else spec.default_retries
-        return ClientUse(spec, retries, constructor)
+        return ClientUse(spec, retries, constructor, model)
 
     def _constructor_of(self, expr, function: Function) -> cst.Call | None:
         """Follow a name (or ``self.attr``) to the client constructor call it was bound to."""
@@ -263,7 +281,7 @@ class Reachability:
         if isinstance(expr, cst.Name):
             binding = scope.lookup(expr.value)
         elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None and expr.value.value == scope.self_name:
-            for info in self.model.class_mro(scope.cls):
+            for info in scope.model.class_mro(scope.cls):
                 binding = info.self_attrs.get(expr.attr.value) or info.body_attrs.get(expr.attr.value)
                 if binding is not None:
                     break
@@ -279,11 +297,12 @@ class Reachability:
             return None
         return None
 
-    def _module_setting(self, module: str, setting: str) -> int | None:
-        for target, value, scope in self.model.assignments:
+    @staticmethod
+    def _module_setting(model: ModuleModel, module: str, setting: str) -> int | None:
+        for target, value, scope in model.assignments:
             if isinstance(target, cst.Attribute) and target.attr.value == setting:
-                if self.model.qualify(target.value, scope) == module:
-                    literal = self.model.literal(value, scope)
+                if model.qualify(target.value, scope) == module:
+                    literal = model.literal(value, scope)
                     if isinstance(literal, int) and not isinstance(literal, bool):
                         return literal
         return None

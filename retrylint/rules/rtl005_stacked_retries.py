@@ -97,6 +97,8 @@ class StackedRetries(Rule):
         client = reach.client
         if client is None or client.constructor is None or not client.spec.retries_param:
             return None
+        if client.model is not ctx.model:
+            return None  # the client is built in another file
         if any(inner.policy.retries for inner in reach.inner_layers):
             return None  # removing the client's retries would still leave a stack
         new = ctx.fixes.with_keyword(client.constructor, client.spec.retries_param, "0")

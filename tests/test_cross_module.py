@@ -1,0 +1,205 @@
+"""Reachability across modules: imports of every shape, re-exports, methods of project
+classes, files outside the checked paths read on demand."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from test_cli import run
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+
+
+def check(root: Path, *paths: str) -> list[dict]:
+    result = run(root, "check", "--output-format", "json", *paths)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+FLAT = {
+    "tasks.py": """
+        from celery import shared_task
+
+        import pipeline
+
+
+        @shared_task(autoretry_for=(Exception,), max_retries=5, retry_backoff=True)
+        def build_course(course_id, chapters):
+            pipeline.run_batch(course_id, chapters)
+        """,
+    "pipeline.py": """
+        from llm import complete as ask
+        from store import save
+
+
+        def run_batch(course_id, chapters):
+            for chapter in chapters:
+                text = ask(chapter)
+                save(course_id, chapter, text)
+        """,
+    "llm.py": """
+        import anthropic
+
+        client = anthropic.Anthropic(max_retries=0)
+
+
+        def complete(prompt):
+            reply = client.messages.create(model="claude", max_tokens=1000, messages=[])
+            return reply.content[0].text
+        """,
+    "store.py": """
+        def save(course_id, chapter, text):
+            ...
+        """,
+}
+
+
+def test_chain_through_three_modules(tmp_path):
+    write_tree(tmp_path, FLAT)
+    found = check(tmp_path, "tasks.py")
+    assert [(d["code"], d["path"], d["line"]) for d in found] == [
+        ("RTL002", "tasks.py", 6),
+        ("RTL003", "tasks.py", 6),
+    ]
+    assert found[1]["chain"] == [
+        {"path": "tasks.py", "line": 6, "name": "build_course"},
+        {"path": "pipeline.py", "line": 5, "name": "run_batch"},
+        {"path": "llm.py", "line": 6, "name": "complete"},
+        {"path": "llm.py", "line": 7, "name": "messages.create"},
+    ]
+    assert "build_course -> run_batch (pipeline.py:5) -> complete (llm.py:6) -> messages.create" in found[1]["message"]
+    assert "runs in a loop, billed per item, billed again if save fails after it" in found[1]["message"]
+    assert "up to 6 attempts" in found[0]["message"]
+
+
+def test_sdk_retries_in_another_module_stack_without_a_fix_here(tmp_path):
+    files = dict(FLAT)
+    files["llm.py"] = FLAT["llm.py"].replace("anthropic.Anthropic(max_retries=0)", "anthropic.Anthropic()")
+    write_tree(tmp_path, files)
+    found = check(tmp_path, "tasks.py")
+    rtl005 = [d for d in found if d["code"] == "RTL005"]
+    assert len(rtl005) == 1
+    assert "Celery task on 'build_course' (6) x Anthropic client (3: retries 2 by default) = up to 18 calls" in rtl005[0]["message"]
+    assert rtl005[0]["fix"] is None
+
+
+PACKAGE = {
+    "app/__init__.py": "",
+    "app/tasks.py": """
+        from tenacity import retry, stop_after_attempt, wait_exponential
+
+        from .services import Summarizer
+        from . import storage
+
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential())
+        def nightly(texts):
+            service = Summarizer()
+            for text in texts:
+                storage.keep(service.summarize(text))
+        """,
+    "app/services/__init__.py": """
+        from .summarizer import Summarizer
+
+        __all__ = ["Summarizer"]
+        """,
+    "app/services/summarizer.py": """
+        from app.clients import LLMClient
+
+
+        class Base:
+            def summarize(self, text):
+                return self.client.complete(text)
+
+
+        class Summarizer(Base):
+            def __init__(self):
+                self.client = LLMClient()
+        """,
+    "app/clients.py": """
+        import openai
+
+
+        class LLMClient:
+            def __init__(self):
+                self.openai = openai.OpenAI(max_retries=0)
+
+            def complete(self, text):
+                return self.openai.chat.completions.create(model="gpt-4o", messages=[])
+        """,
+    "app/storage.py": """
+        def keep(summary):
+            ...
+        """,
+}
+
+
+def test_package_relative_imports_reexports_and_methods(tmp_path):
+    write_tree(tmp_path, PACKAGE)
+    found = check(tmp_path, "app/tasks.py")
+    assert [(d["code"], d["line"]) for d in found] == [("RTL002", 7), ("RTL003", 7)]
+    assert [link["name"] for link in found[1]["chain"]] == [
+        "nightly", "summarize", "complete", "chat.completions.create",
+    ]
+    assert [link["path"] for link in found[1]["chain"]] == [
+        "app/tasks.py", "app/services/summarizer.py", "app/clients.py", "app/clients.py",
+    ]
+
+
+def test_src_layout_and_checked_subfolder(tmp_path):
+    write_tree(tmp_path, {f"src/{name}": text for name, text in PACKAGE.items()})
+    (tmp_path / "pyproject.toml").write_text("[tool.retrylint]\n")
+    found = check(tmp_path, "src/app/tasks.py")
+    assert [(d["code"], d["path"]) for d in found] == [("RTL002", "src/app/tasks.py"), ("RTL003", "src/app/tasks.py")]
+
+
+def test_cycles_between_modules_terminate(tmp_path):
+    write_tree(tmp_path, {
+        "a.py": """
+            from tenacity import retry, stop_after_attempt, wait_fixed
+            import b
+
+            def ping(n):
+                return b.pong(n)
+
+            @retry(stop=stop_after_attempt(2), wait=wait_fixed(1))
+            def start():
+                for n in range(3):
+                    ping(n)
+            """,
+        "b.py": """
+            import litellm
+            import a
+
+            def pong(n):
+                if n:
+                    return a.ping(n - 1)
+                return litellm.completion(model="gpt-4o", messages=[])
+            """,
+    })
+    found = check(tmp_path, "a.py")
+    assert [(d["code"], d["line"]) for d in found] == [("RTL002", 7), ("RTL003", 7), ("RTL005", 7)]
+
+
+def test_unresolvable_and_broken_modules_are_skipped(tmp_path):
+    write_tree(tmp_path, {
+        "tasks.py": """
+            from tenacity import retry, stop_after_attempt, wait_fixed
+            import broken
+            from missing import thing
+
+            @retry(stop=stop_after_attempt(2), wait=wait_fixed(1))
+            def job():
+                broken.run()
+                thing()
+            """,
+        "broken.py": "def run(:\n",
+    })
+    assert check(tmp_path, "tasks.py") == []
