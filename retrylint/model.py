@@ -32,6 +32,7 @@ class Binding:
     function: "Function | None" = None
     cls: "ClassInfo | None" = None
     scope: "Scope | None" = None  # where ``value`` is to be resolved
+    imported: bool = False  # bound by an import: ``qualname`` may name a variable elsewhere
 
 
 class Scope:
@@ -214,6 +215,11 @@ class ModuleModel:
         return self._qualify_binding(subclasses[0].self_attrs[attr], depth) if len(subclasses) == 1 else None
 
     def _qualify_binding(self, binding: Binding, depth: int) -> str | None:
+        if binding.imported and self.project is not None and depth < 20:
+            exported = self.project.exported_binding(binding.qualname)
+            if exported is not None:  # ``from app.llm import client``: what client is there
+                found, model = exported
+                return model._qualify_binding(found, depth + 1)
         if binding.qualname is not None:
             return binding.qualname
         if binding.value is not None and binding.scope is not None:
@@ -447,10 +453,10 @@ class _Builder:
                 dotted = model.code(alias.name)
                 model.imported_modules.add(dotted)
                 if alias.asname is not None:
-                    scope.names[alias.asname.name.value] = Binding(qualname=dotted)
+                    scope.names[alias.asname.name.value] = Binding(qualname=dotted, imported=True)
                 else:
                     head = dotted.split(".")[0]
-                    scope.names[head] = Binding(qualname=head)
+                    scope.names[head] = Binding(qualname=head, imported=True)
             return
         if isinstance(small, cst.ImportFrom):
             if top:
@@ -464,7 +470,7 @@ class _Builder:
             for alias in small.names:
                 name = model.code(alias.name)
                 bound = alias.asname.name.value if alias.asname is not None else name
-                scope.names[bound] = Binding(qualname=f"{module}.{name}")
+                scope.names[bound] = Binding(qualname=f"{module}.{name}", imported=True)
                 model.imported_modules.add(f"{module}.{name}")
             return
         if isinstance(small, cst.Assign):

@@ -14,7 +14,7 @@ from retrylint.sources import SourceError, read_source
 
 if TYPE_CHECKING:
     from retrylint.layers import Layer
-    from retrylint.model import ClassInfo, Function, ModuleModel
+    from retrylint.model import Binding, ClassInfo, Function, ModuleModel
 
 MAX_CACHED_MODULES = 512
 MAX_RESOLVE_DEPTH = 12
@@ -123,6 +123,20 @@ class Project:
         return self._layers[id(model)]
 
     # ----- names ----------------------------------------------------------------------
+    def exported_binding(self, qualname: str) -> "tuple[Binding, ModuleModel] | None":
+        """The module-level variable (or re-import) a qualified name refers to in a project
+        module, e.g. ``app.llm.client`` bound to ``OpenAI()`` in ``app/llm.py``."""
+        module, _, name = qualname.rpartition(".")
+        model = self.module(module) if module else None
+        if model is None:
+            return None
+        binding = model.scope.names.get(name)
+        if binding is None or binding.function is not None or binding.cls is not None:
+            return None
+        if binding.imported or (binding.value is not None and binding.scope is not None):
+            return binding, model
+        return None
+
     def resolve(self, qualname: str, depth: int = 0) -> "Function | ClassInfo | None":
         """The function or class a qualified name refers to, following re-exports."""
         if depth > MAX_RESOLVE_DEPTH:

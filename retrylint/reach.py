@@ -236,23 +236,23 @@ class Reachability:
             return None
         override = None
         expr = call.func
-        constructor = None
+        found: tuple[cst.Call, ModuleModel] | None = None  # the constructor and its module
         while expr is not None:
             if isinstance(expr, cst.Call):
                 kw = keywords_of(expr)
                 if override is None and spec.retries_param in kw:
                     override = model.literal(kw[spec.retries_param].value, function.scope)
                 if model.qualify(expr.func, function.scope) in spec.names:
-                    constructor = expr
+                    found = (expr, model)
                     break
                 expr = expr.func
             elif isinstance(expr, cst.Attribute):
                 if model.qualify(expr, function.scope) == owner and not spec.module:
-                    constructor = self._constructor_of(expr, function)
+                    found = self._constructor_of(expr, function)
                     break
                 expr = expr.value
             elif isinstance(expr, cst.Name):
-                constructor = None if spec.module else self._constructor_of(expr, function)
+                found = None if spec.module else self._constructor_of(expr, function)
                 break
             else:
                 break
@@ -265,17 +265,18 @@ class Reachability:
         retries = spec.default_retries
         if isinstance(override, int) and not isinstance(override, bool):
             retries = override
-        elif override is NO_LITERAL:
-            retries = spec.default_retries
-        elif constructor is not None and spec.retries_param:
+        elif override is None and found is not None and spec.retries_param:
+            constructor, where = found
             kw = keywords_of(constructor)
             if spec.retries_param in kw:
-                value = model.literal(kw[spec.retries_param].value, function.scope)
+                value = where.literal(kw[spec.retries_param].value, where.scope)
                 retries = value if isinstance(value, int) and not isinstance(value, bool) else spec.default_retries
-        return ClientUse(spec, retries, constructor, model)
+        constructor, where = found if found is not None else (None, model)
+        return ClientUse(spec, retries, constructor, where)
 
-    def _constructor_of(self, expr, function: Function) -> cst.Call | None:
-        """Follow a name (or ``self.attr``) to the client constructor call it was bound to."""
+    def _constructor_of(self, expr, function: Function) -> tuple[cst.Call, ModuleModel] | None:
+        """Follow a name (or ``self.attr``) to the client constructor call it was bound to,
+        through imports of project modules; with the module that call is written in."""
         scope = function.scope
         binding = None
         if isinstance(expr, cst.Name):
@@ -285,12 +286,17 @@ class Reachability:
                 binding = info.self_attrs.get(expr.attr.value) or info.body_attrs.get(expr.attr.value)
                 if binding is not None:
                     break
-        for _ in range(5):
+        project = function.scope.model.project
+        for _ in range(8):
+            if binding is not None and binding.imported and project is not None:
+                exported = project.exported_binding(binding.qualname)
+                binding = exported[0] if exported is not None else None
+                continue
             if binding is None or binding.value is None:
                 return None
             value = binding.value
-            if isinstance(value, cst.Call):
-                return value
+            if isinstance(value, cst.Call) and binding.scope is not None:
+                return value, binding.scope.model
             if isinstance(value, cst.Name) and binding.scope is not None:
                 binding = binding.scope.lookup(value.value)
                 continue

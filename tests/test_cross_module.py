@@ -203,3 +203,46 @@ def test_unresolvable_and_broken_modules_are_skipped(tmp_path):
         "broken.py": "def run(:\n",
     })
     assert check(tmp_path, "tasks.py") == []
+
+
+def test_shared_client_and_celery_app_imported_from_project_modules(tmp_path):
+    write_tree(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            """,
+        "proj/llm.py": """
+            from openai import OpenAI
+
+            client = OpenAI(max_retries=0)
+            noisy = OpenAI()
+            """,
+        "proj/tasks.py": """
+            from proj.celery import app
+            from proj.llm import client, noisy
+
+
+            @app.task(bind=True, max_retries=2)
+            def quiet(self, text):
+                try:
+                    return client.chat.completions.create(model="m", messages=[])
+                except ConnectionError as exc:
+                    raise self.retry(exc=exc, countdown=5)
+
+
+            @app.task
+            def loud(text):
+                return noisy.chat.completions.create(model="m", messages=[])
+
+
+            @app.task(autoretry_for=(ConnectionError,), retry_backoff=True)
+            def stacked(text):
+                return noisy.chat.completions.create(model="m", messages=[])
+            """,
+    })
+    found = check(tmp_path, "proj/tasks.py")
+    assert [(d["code"], d["line"]) for d in found] == [("RTL005", 18)]
+    assert "Celery task on 'stacked' (4) x OpenAI client (3: retries 2 by default) = up to 12 calls" in found[0]["message"]
+    assert found[0]["fix"] is None
