@@ -1,4 +1,4 @@
-"""The ``retrylint`` command: ``check`` (the default), ``rule`` and ``--version``."""
+"""The ``retrylint`` command: ``check`` (the default), ``rule``, ``server`` and ``--version``."""
 
 from __future__ import annotations
 
@@ -76,6 +76,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     rule = subcommands.add_parser("rule", help="explain a rule, or list all rules")
     rule.set_defaults(handler=rule_command)
     rule.add_argument("code", nargs="?", help="a rule code such as RTL001")
+
+    server = subcommands.add_parser("server", help="run the language server (LSP over stdio)")
+    server.set_defaults(handler=server_command)
     return parser, set(subcommands.choices)
 
 
@@ -182,3 +185,11 @@ def fix_availability(rule: type[Rule]) -> str:
     if any(not case.unsafe for case in fixed):
         return "safe"
     return "unsafe" if fixed else "none"
+
+
+# ----- server -----------------------------------------------------------------------------
+def server_command(args: argparse.Namespace) -> int:
+    from retrylint.server import serve  # pygls loads only for the server
+
+    serve()
+    return EXIT_CLEAN
