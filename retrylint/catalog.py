@@ -32,6 +32,7 @@ class AttemptsSpec:
     counts: str = "attempts"  # or "retries" (attempts = value + 1)
     none: str = "unbounded"  # what an explicit None means: "unbounded" | "default"
     nonpositive: str | None = None  # "unbounded" when 0 or less never stops
+    true: str | None = None  # "unbounded" when ``param=True`` retries forever
 
     def total(self, value: int) -> int:
         return value + 1 if self.counts == "retries" else value
@@ -53,8 +54,19 @@ class LayerSpec:
     retries_nothing: bool = False  # retries on results or only by hand, never on an exception
     never_retry: tuple[str, ...] = ()
     waits: bool = False
-    delay_params: tuple[str, ...] = ()
-    growth_params: tuple[str, ...] = ()
+    delay_params: tuple[str, ...] = ()  # a delay before each retry: 0 means no wait
+    growth_params: tuple[str, ...] = ()  # a truthy value makes the delay grow
+    wait_params: tuple[str, ...] = ()  # any of them given means the layer waits
+    predicate_params: tuple[str, ...] = ()  # a callable that decides whether to retry
+    predicate_replaces_attempts: bool = False
+    # Call-site layers (``queue.enqueue(f, retry=Retry(max=3))``): the retried function is an
+    # argument; the policy is read from an object passed as ``policy_param`` (or from the call
+    # itself when there is no policy_param).
+    target_position: int | None = None
+    target_keyword: str | None = None
+    policy_param: str | None = None
+    policy_objects: tuple[str, ...] = ()
+    absent_policy: str = "none"  # "none": no retries without it; "default": the defaults apply
     fix_cap: str | None = None
     fix_never_retry: str | None = None
     fix_backoff: str | None = None
@@ -118,7 +130,7 @@ _LAYER_KEYS = {
     "library", "names", "form", "dialect", "label", "attempts", "deadline", "retry_on",
     "never_retry", "backoff", "fix", "receiver_method", "task_base", "base_param",
     "bind_param", "bound_retry", "bound_retry_attempts", "bound_retry_delay", "retry_kwargs_param", "stable_id",
-    "infer_keywords",
+    "infer_keywords", "target", "policy_param", "policy_objects", "absent_policy",
 }
 _CLIENT_KEYS = {"provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough"}
 _BILLABLE_KEYS = {"provider", "kind", "clients", "calls", "names", "idempotency_key", "idempotency_option", "stable_key_fix"}
@@ -155,6 +167,7 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
     retry_on = table.get("retry_on", {})
     backoff = table.get("backoff", {})
     fix = table.get("fix", {})
+    target = table.get("target", {})
     default = attempts.get("default", "unbounded")
     if default != "unbounded" and not isinstance(default, int):
         raise CatalogError(f"{path}:{_line_of(text, 'attempts')}: attempts.default must be an integer or \"unbounded\"")
@@ -173,6 +186,7 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
             counts=attempts.get("counts", "attempts"),
             none=attempts.get("none", "unbounded"),
             nonpositive=attempts.get("nonpositive"),
+            true=attempts.get("true"),
         ),
         deadline_params=tuple(deadline.get("params", ())),
         deadline_default=deadline.get("default"),
@@ -184,6 +198,14 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
         waits=bool(backoff.get("waits", False)),
         delay_params=tuple(backoff.get("delay_params", ())),
         growth_params=tuple(backoff.get("growth_params", ())),
+        wait_params=tuple(backoff.get("wait_params", ())),
+        predicate_params=tuple(retry_on.get("predicate_params", ())),
+        predicate_replaces_attempts=bool(retry_on.get("predicate_replaces_attempts", False)),
+        target_position=target.get("position"),
+        target_keyword=target.get("keyword"),
+        policy_param=table.get("policy_param"),
+        policy_objects=_strings(path, text, table, "policy_objects"),
+        absent_policy=table.get("absent_policy", "none"),
         fix_cap=fix.get("cap"),
         fix_never_retry=fix.get("never_retry"),
         fix_backoff=fix.get("backoff"),

@@ -68,19 +68,30 @@ class RuleContext:
         )
 
     # ----- fixes shared by several rules ---------------------------------------------------
-    def set_layer_argument(self, layer: Layer, name: str, value: str, imports: tuple[str, ...] = ()) -> list[Edit] | None:
-        """Edits that set ``name=value`` on the call declaring ``layer`` (a bare decorator
-        becomes a call). ``value`` may hold ``{0}``, ``{1}``... for the spellings of
-        ``imports`` (qualified names imported in the file's style)."""
+    def set_layer_arguments(self, layer: Layer, values: dict[str, str], imports: tuple[str, ...] = ()) -> list[Edit] | None:
+        """Edits that set ``name=value`` for each of ``values`` on the call declaring ``layer``
+        (a bare decorator becomes a call; a call site without its policy object gets one).
+        Values may hold ``{0}``, ``{1}``... for the spellings of ``imports`` (qualified names
+        imported in the file's style)."""
+        spec = layer.spec
+        wrap = layer.call is None and layer.site is not None and spec is not None and spec.policy_objects
+        if wrap:
+            imports = (*imports, spec.policy_objects[0])
         spelled, import_edits = self.fixes.references(imports)
-        code = value.format(*spelled)
-        if layer.call is not None:
-            new = self.fixes.with_keyword(layer.call, name, code)
-            return [self.fixes.replace(layer.call, new), *import_edits]
-        if layer.bare is not None:
-            new = self.fixes.call_of_bare(layer.bare, name, code)
-            return [self.fixes.replace(layer.bare, new), *import_edits]
-        return None
+        codes = {name: value.format(*spelled) for name, value in values.items()}
+        if wrap:
+            inner = ", ".join(f"{name}={code}" for name, code in codes.items())
+            old, codes = layer.site, {spec.policy_param: f"{spelled[-1]}({inner})"}
+            new = layer.site
+        elif layer.call is not None:
+            old = new = layer.call
+        elif layer.bare is not None:
+            old, new = layer.bare, cst.Call(func=layer.bare)
+        else:
+            return None
+        for name, code in codes.items():
+            new = self.fixes.with_keyword(new, name, code)
+        return [self.fixes.replace(old, new), *import_edits]
 
     def tenacity_name(self, key: str) -> str:
         """The qualified name of a tenacity builder the fixes write (from the catalog)."""

@@ -42,10 +42,6 @@ class FixBuilder:
             whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
         return call.with_changes(args=_append(call.args, new_arg))
 
-    def call_of_bare(self, expr: cst.BaseExpression, name: str, value: str) -> cst.Call:
-        """``@retry`` becomes ``@retry(name=value)``."""
-        return self.with_keyword(cst.Call(func=expr), name, value)
-
     def without_element(self, container: cst.Tuple | cst.List, element: cst.BaseExpression) -> cst.CSTNode | None:
         kept = [e for e in container.elements if e.value is not element]
         if len(kept) == len(container.elements) or not kept:

@@ -64,6 +64,7 @@ class Layer:
     spec: LayerSpec | None = None
     call: cst.Call | None = None  # the call whose arguments declare the policy
     bare: cst.BaseExpression | None = None  # a bare decorator (``@retry``)
+    site: cst.Call | None = None  # a call-site layer: the call that hands the function over
     keywords: dict[str, cst.Arg] = field(default_factory=dict)
     task_class: ClassInfo | None = None  # Celery: the Task subclass that declares the options
     bound_self: str | None = None  # Celery bound task: the name of ``self``
@@ -181,6 +182,10 @@ class LayerFinder:
         model = self.model
         for site in function.calls:
             call = site.node
+            spec, _ = self._spec_for(call, function.scope)
+            if spec is not None and spec.form == "call-site":
+                self._call_site(function, call, spec)
+                continue
             # retry(...)(fn) / Retrying(...)(fn, *args) / r = Retrying(...); r(fn, *args)
             declared = self._bound_call(call.func, function.scope)
             if declared is not None:
@@ -199,6 +204,32 @@ class LayerFinder:
             if spec is not None and spec.form in ("retrying", "context"):
                 self.claimed_loops.add(id(loop))
                 self.layers.append(self._make(spec, "block", loop, function, loop, call, function.scope))
+
+    def _call_site(self, function: Function, call: cst.Call, spec: LayerSpec) -> None:
+        """``queue.enqueue(f, retry=Retry(max=3))``, ``workflow.execute_activity(f, ...)``,
+        ``PythonOperator(python_callable=f, retries=2)``: a layer around ``f``."""
+        model, scope = self.model, function.scope
+        kw = keywords_of(call)
+        handed = kw.get(spec.target_keyword) if spec.target_keyword else None
+        if handed is None and spec.target_position is not None:
+            handed = positional(call, spec.target_position)
+        target = model.resolve_function(model.qualify(handed.value, scope)) if handed is not None else None
+        if target is None:
+            return
+        policy_call: cst.Call | None = call
+        options = None
+        if spec.policy_param:
+            policy_call = self._bound_call(kw[spec.policy_param].value, scope) if spec.policy_param in kw else None
+            if policy_call is not None and model.qualify(policy_call.func, scope) not in spec.policy_objects:
+                return  # a policy built elsewhere: cannot be read
+            if policy_call is None and spec.absent_policy != "default":
+                return  # no policy, no retries
+            options = {name: (arg.value, scope) for name, arg in keywords_of(policy_call).items()}
+            options.update({p: (kw[p].value, scope) for p in spec.deadline_params if p in kw})
+        policy = self.kwargs_policy(spec, policy_call, scope, options)
+        layer = Layer("call", spec.library, spec.label, call, target, None, policy, spec=spec,
+                      call=policy_call, keywords=keywords_of(policy_call), site=call)
+        self.layers.append(layer)
 
     @staticmethod
     def _bound_call(expr: cst.BaseExpression, scope: Scope) -> cst.Call | None:
@@ -338,7 +369,11 @@ class LayerFinder:
         if attempts.param in options:
             expr, where = options[attempts.param]
             value = model.literal(expr, where)
-            if value is None:
+            if value is True and attempts.true == "unbounded":
+                capped, count = False, None
+            elif value is False:
+                capped, count = True, 1
+            elif value is None:
                 if attempts.none == "unbounded":
                     capped, count = False, None
             elif isinstance(value, int) and not isinstance(value, bool):
@@ -378,12 +413,18 @@ class LayerFinder:
                 else:
                     policy.never_retry = self.exception_refs(expr, where, call)
                     policy.classifier = bool(policy.never_retry)
+        for param in spec.predicate_params:
+            if param in options:
+                policy.retry_all, policy.predicate, policy.classifier = False, True, True
+                if spec.predicate_replaces_attempts:
+                    policy.capped, policy.attempts = True, None
         policy.waits = spec.waits
-        for param in spec.delay_params:
-            if param in options and model.literal(*options[param]) in (0, 0.0):
-                policy.waits = any(
-                    model.literal(*options[g]) not in (False, None, 0, NO_LITERAL) for g in spec.growth_params if g in options
-                )
+        delays = [model.literal(*options[p]) for p in spec.delay_params if p in options]
+        if delays:
+            growth = any(model.literal(*options[g]) not in (False, None, 0, NO_LITERAL) for g in spec.growth_params if g in options)
+            policy.waits = growth or any(d not in (0, 0.0, None) for d in delays)
+        if any(param in options for param in spec.wait_params):
+            policy.waits = True
         return policy
 
     def _retry_set(self, policy: Policy, expr, scope, owner) -> None:

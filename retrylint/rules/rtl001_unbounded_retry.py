@@ -76,15 +76,15 @@ class UnboundedRetry(Rule):
                 code = ctx.model.code(stop.value)
                 if isinstance(stop.value, cst.BinaryOperation):
                     code = f"({code})"
-                edits = ctx.set_layer_argument(layer, "stop", f"{code} | {{0}}({n})", (stop_name,))
+                edits = ctx.set_layer_arguments(layer, {"stop": f"{code} | {{0}}({n})"}, (stop_name,))
             else:
-                edits = ctx.set_layer_argument(layer, "stop", f"{{0}}({n})", (stop_name,))
+                edits = ctx.set_layer_arguments(layer, {"stop": f"{{0}}({n})"}, (stop_name,))
             return make_fix(f"Stop after {n} attempts", edits)
         if layer.task_class is not None and spec.fix_cap and spec.fix_cap not in layer.keywords:
             edits = self._class_attribute(ctx, layer, spec.fix_cap, str(n))
             return make_fix(f"Set {spec.fix_cap} = {n}", edits)
         if spec.fix_cap:
-            edits = ctx.set_layer_argument(layer, spec.fix_cap, str(n))
+            edits = ctx.set_layer_arguments(layer, {spec.fix_cap: str(n)})
             return make_fix(f"Pass {spec.fix_cap}={n}", edits)
         return None
 

@@ -91,12 +91,12 @@ class MissingNonRetryable(Rule):
             existing = layer.keywords.get("retry")
             if existing is not None:
                 value = f"{ctx.model.code(existing.value)} & {value}"
-            return make_fix(message, ctx.set_layer_argument(layer, "retry", value, (*errors, helper)))
+            return make_fix(message, ctx.set_layer_arguments(layer, {"retry": value}, (*errors, helper)))
         if spec.fix_never_retry == "giveup":
             value = f"lambda error: isinstance(error, {tuple_code})"
-            return make_fix(message, ctx.set_layer_argument(layer, "giveup", value, tuple(errors)))
+            return make_fix(message, ctx.set_layer_arguments(layer, {"giveup": value}, tuple(errors)))
         if spec.fix_never_retry and layer.task_class is None and not layer.retry_calls:
-            return make_fix(message, ctx.set_layer_argument(layer, spec.fix_never_retry, tuple_code, tuple(errors)))
+            return make_fix(message, ctx.set_layer_arguments(layer, {spec.fix_never_retry: tuple_code}, tuple(errors)))
         return None
 
 

@@ -70,11 +70,12 @@ class RetryWithoutBackoff(Rule):
         if spec.dialect == "tenacity":
             wait = ctx.tenacity_name("fix_wait")
             args = ctx.catalog.tenacity.get("fix_wait_args", "")
-            edits = ctx.set_layer_argument(layer, "wait", f"{{0}}({args})", (wait,))
+            edits = ctx.set_layer_arguments(layer, {"wait": f"{{0}}({args})"}, (wait,))
             return make_fix("Wait with exponential backoff and jitter between attempts", edits)
         if spec.fix_backoff and layer.task_class is None:
-            edits = ctx.set_layer_argument(layer, spec.fix_backoff, "True")
-            return make_fix(f"Pass {spec.fix_backoff}=True", edits)
+            values = dict(pair.strip().split("=", 1) for pair in spec.fix_backoff.split(";"))
+            edits = ctx.set_layer_arguments(layer, values)
+            return make_fix("Pass " + ", ".join(f"{k}={v}" for k, v in values.items()), edits)
         return None
 
 
