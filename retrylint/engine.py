@@ -73,25 +73,32 @@ class Engine:
         diagnostics = self._raw_diagnostics(source, path)
         return self._select(diagnostics, source, path, apply_noqa=apply_noqa)
 
-    def _raw_diagnostics(self, source: str, path: str) -> list[Diagnostic]:
+    def analyse(self, source: str, path: str) -> RuleContext | Diagnostic | None:
+        """The model of one file with its retry layers and their reach; an RTL999 diagnostic
+        when it cannot be parsed; None when it holds no retry layer."""
         if not self.could_hold_layer(source):
-            return []
+            return None
         if "\x00" in source:
-            return [unreadable_file(path, "source contains null bytes")]
+            return unreadable_file(path, "source contains null bytes")
         module_name, is_package = self.project.module_name_for(Path(path))
         try:
             model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project)
         except cst.ParserSyntaxError as error:
-            return [_syntax_error(source, path, error)]
+            return _syntax_error(source, path, error)
         except RecursionError:
-            return [unreadable_file(path, "nesting too deep to analyse")]
+            return unreadable_file(path, "nesting too deep to analyse")
         layers = LayerFinder(model).find()
         self.project.register(model, layers)
         reachability = Reachability(model, layers, self.settings.idempotency_guards)
         layers = [layer for layer in layers if not layer.speculative or reachability.reaches(layer)]
         if not layers:
-            return []
-        context = RuleContext(model, self.catalog, self.settings, layers, reachability)
+            return None
+        return RuleContext(model, self.catalog, self.settings, layers, reachability)
+
+    def _raw_diagnostics(self, source: str, path: str) -> list[Diagnostic]:
+        context = self.analyse(source, path)
+        if not isinstance(context, RuleContext):
+            return [context] if context is not None else []
         found: list[Diagnostic] = []
         for rule in self.rules:
             if self._enabled(rule.code, path):

@@ -314,6 +314,20 @@ class Reachability:
         return None
 
 
+def retry_stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]]:
+    """Every layer that retries ``reach`` from ``layer`` down, SDK client included: the
+    worst-case attempts of each (None: unbounded) and how messages name them."""
+    layers = [layer, *(inner for inner in reach.inner_layers if inner.policy.retries)]
+    factors = [item.policy.factor() for item in layers]
+    parts = [f"{item.name} ({'unbounded' if f is None else f})" for item, f in zip(layers, factors)]
+    client = reach.client
+    if client is not None and client.retries > 0:
+        factors.append(client.retries + 1)
+        default = " by default" if client.retries == client.spec.default_retries else ""
+        parts.append(f"{client.spec.label} ({client.retries + 1}: retries {client.retries}{default})")
+    return factors, parts
+
+
 def chain_text(reaches: list[Reach]) -> str:
     """``build_course -> run_batch (pipeline.py:4) -> messages.create`` for the first reach,
     with a count of the others."""

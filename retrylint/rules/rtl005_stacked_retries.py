@@ -45,7 +45,7 @@ from typing import Iterable
 from retrylint.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.layers import Layer
-from retrylint.reach import ClientUse, Reach, chain_text
+from retrylint.reach import Reach, chain_text, retry_stack
 from retrylint.rules.base import Invalid, Rule, Valid
 
 
@@ -62,7 +62,7 @@ class StackedRetries(Rule):
                 continue
             worst: tuple[int | None, Reach, list[str]] | None = None
             for reach in ctx.reaches(layer):
-                factors, parts = self._stack(layer, reach)
+                factors, parts = retry_stack(layer, reach)
                 if len(parts) < 2:
                     continue
                 total = None if None in factors else prod(factors)
@@ -81,18 +81,6 @@ class StackedRetries(Rule):
             yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, reach), reach.chain)
 
     @staticmethod
-    def _stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]]:
-        layers = [layer, *(inner for inner in reach.inner_layers if inner.policy.retries)]
-        factors = [item.policy.factor() for item in layers]
-        parts = [f"{item.name} ({_count(item.policy.factor())})" for item in layers]
-        client = reach.client
-        if client is not None and client.retries > 0:
-            factors.append(client.retries + 1)
-            default = "" if _explicit(client) else " by default"
-            parts.append(f"{client.spec.label} ({client.retries + 1}: retries {client.retries}{default})")
-        return factors, parts
-
-    @staticmethod
     def _fix(ctx: RuleContext, layer: Layer, reach: Reach):
         client = reach.client
         if client is None or client.constructor is None or not client.spec.retries_param:
@@ -104,14 +92,6 @@ class StackedRetries(Rule):
         new = ctx.fixes.with_keyword(client.constructor, client.spec.retries_param, "0")
         return make_fix(f"Pass {client.spec.retries_param}=0 to the {client.spec.label}",
                         [ctx.fixes.replace(client.constructor, new)], unsafe=True)
-
-
-def _count(factor: int | None) -> str:
-    return "unbounded" if factor is None else str(factor)
-
-
-def _explicit(client: ClientUse) -> bool:
-    return client.retries != client.spec.default_retries
 
 
 def _worse(total: int | None, than: int | None) -> bool:
