@@ -2,7 +2,9 @@
 Reports a file that retrylint could not check: it cannot be read, decoded (neither as UTF-8
 nor in the encoding its PEP 263 coding cookie names), holds null bytes, or does not parse.
 The message names the reason (and the line, for a syntax error). The run goes on with the
-other files.
+other files. Syntax is checked only in files that could hold a retry layer (they contain one
+of the catalog's words, or an `except` inside a loop): the others are never parsed, for speed,
+and their syntax errors are left to Python and your other linters.
 
 ## Why is this bad?
 Nothing in that file was checked, so an unsafe retry in it would go unnoticed.
