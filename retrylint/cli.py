@@ -13,6 +13,7 @@ from rich.progress import Progress
 from retrylint import __version__
 from retrylint.catalog import CatalogError
 from retrylint.config import ConfigError, Overrides, check_code_prefixes
+from retrylint.report import REPORT_FORMATS, collect, render_json, render_mermaid, render_table
 from retrylint.reporters import FORMATS, HUMAN_FORMATS, format_diff, make_console, print_diagnostics, summary_lines
 from retrylint.rules import ALL_RULES, RULES_BY_CODE
 from retrylint.rules.base import Rule
@@ -79,6 +80,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
 
     server = subcommands.add_parser("server", help="run the language server (LSP over stdio)")
     server.set_defaults(handler=server_command)
+
+    report = subcommands.add_parser("report", help="show each retry entry point's layers and worst-case billed calls")
+    report.set_defaults(handler=report_command)
+    report.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
+    report.add_argument("--format", choices=REPORT_FORMATS, default="table")
+    report.add_argument("--config", type=Path, metavar="FILE")
+    report.add_argument("--isolated", action="store_true", help="ignore all configuration files")
     return parser, set(subcommands.choices)
 
 
@@ -188,6 +196,23 @@ def fix_availability(rule: type[Rule]) -> str:
 
 
 # ----- server -----------------------------------------------------------------------------
+def report_command(args: argparse.Namespace) -> int:
+    try:
+        points, errors = collect(args.paths, config=args.config, isolated=args.isolated)
+    except (ConfigError, CatalogError) as error:
+        _error(str(error))
+        return EXIT_ERROR
+    for message in errors:
+        _error(message)
+    if args.format == "json":
+        print(render_json(points))
+    elif args.format == "mermaid":
+        print(render_mermaid(points))
+    else:
+        render_table(points, make_console(sys.stdout))
+    return EXIT_ERROR if errors else EXIT_CLEAN
+
+
 def server_command(args: argparse.Namespace) -> int:
     from retrylint.server import serve  # pygls loads only for the server
 

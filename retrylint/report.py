@@ -1,0 +1,168 @@
+"""``retrylint report``: the blast radius of every retry entry point. For each outermost
+retry layer: the layers stacked under it, its worst-case attempts, the billable calls it
+reaches and the worst-case number of billed calls for one message."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from math import prod
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from retrylint.config import ConfigResolver
+from retrylint.context import RuleContext
+from retrylint.discovery import discover, display_path
+from retrylint.engine import Engine
+from retrylint.reach import retry_stack
+from retrylint.settings import Settings
+from retrylint.sources import SourceError, read_source
+
+REPORT_FORMATS = ("table", "json", "mermaid")
+
+
+@dataclass
+class BillableReach:
+    name: str
+    chain: list[dict]
+    attempts: int | None  # product of the stack over this call; None: unbounded
+    per_item: bool
+
+
+@dataclass
+class EntryPoint:
+    path: str
+    line: int
+    layer: str
+    layers: list[str]  # the worst stack, outermost first
+    attempts: int | None  # worst-case attempts of the whole stack; None: unbounded
+    billable: list[BillableReach] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+
+    @property
+    def billed_calls(self) -> int | None:
+        """Worst-case billed calls for one message (per item for calls in loops)."""
+        counts = [reach.attempts for reach in self.billable]
+        return None if None in counts else sum(counts)
+
+    @property
+    def per_item(self) -> bool:
+        return any(reach.per_item for reach in self.billable)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["billed_calls"] = self.billed_calls
+        data["per_item"] = self.per_item
+        return data
+
+
+def entry_points(context: RuleContext, findings: dict[int, list[str]]) -> list[EntryPoint]:
+    """The outermost layers of one analysed file."""
+    found = []
+    for layer in context.layers:
+        if not context.outermost(layer):
+            continue
+        worst_parts = [layer.name]
+        worst_total: int | None = layer.policy.factor()
+        billable = []
+        for reach in context.reaches(layer):
+            factors, parts = retry_stack(layer, reach)
+            total = None if None in factors else prod(factors)
+            billable.append(BillableReach(reach.name, [link.to_json() for link in reach.chain], total, reach.in_loop))
+            if len(parts) > len(worst_parts) or (total is None and worst_total is not None):
+                worst_parts, worst_total = parts, total
+        line = context.model.line(layer.anchor)
+        found.append(EntryPoint(context.model.path, line, layer.name, worst_parts, worst_total,
+                                billable, sorted(set(findings.get(line, [])))))
+    return found
+
+
+def collect(paths: list[Path], config: Path | None = None, isolated: bool = False) -> tuple[list[EntryPoint], list[str]]:
+    """Entry points under ``paths`` and one-line errors for files that could not be read."""
+    resolver = ConfigResolver(config=config, isolated=isolated)
+    discovery = discover(paths, resolver.settings_for)
+    engines: dict[Settings, Engine] = {}
+    points: list[EntryPoint] = []
+    errors = list(discovery.errors)
+    for path, settings in discovery.files:
+        engine = engines.setdefault(settings, Engine(settings))
+        shown = display_path(path)
+        try:
+            text = read_source(path).text
+        except SourceError as error:
+            errors.append(f"{shown}: {error.reason}")
+            continue
+        context = engine.analyse(text, shown)
+        if not isinstance(context, RuleContext):
+            continue
+        findings: dict[int, list[str]] = {}
+        for diagnostic in engine.lint_source(text, shown):
+            findings.setdefault(diagnostic.line, []).append(diagnostic.code)
+        points.extend(entry_points(context, findings))
+    points.sort(key=lambda p: (p.path, p.line))
+    return points, errors
+
+
+def _count(value: int | None, per_item: bool = False) -> str:
+    text = "unbounded" if value is None else str(value)
+    return text + (" per item" if per_item and value is not None else "")
+
+
+def render_table(points: list[EntryPoint], console: Console) -> None:
+    table = Table(title="Retry entry points (worst case for one message)", show_lines=True)
+    for column in ("entry point", "stacked layers", "attempts", "billable calls", "billed calls", "findings"):
+        table.add_column(column)
+    for point in points:
+        calls = "\n".join(sorted({reach.name for reach in point.billable})) or "-"
+        table.add_row(
+            f"{point.layer}\n{point.path}:{point.line}",
+            "\n".join(point.layers),
+            _count(point.attempts),
+            calls,
+            _count(point.billed_calls, point.per_item) if point.billable else "0",
+            ", ".join(point.findings) or "-",
+        )
+    console.print(table)
+
+
+def render_json(points: list[EntryPoint]) -> str:
+    return json.dumps([point.to_json() for point in points], indent=2)
+
+
+def render_mermaid(points: list[EntryPoint]) -> str:
+    """A flowchart of layers -> call chain -> billable calls, for GitHub Markdown."""
+    lines = ["```mermaid", "flowchart LR"]
+    ids: dict[str, str] = {}
+
+    def node(key: str, label: str, shape: str = "box") -> str:
+        if key not in ids:
+            ids[key] = f"n{len(ids)}"
+            text = label.replace('"', "'")
+            lines.append(f'    {ids[key]}{"[[" if shape == "layer" else "(" if shape == "call" else "["}"{text}"'
+                         f'{"]]" if shape == "layer" else ")" if shape == "call" else "]"}')
+        return ids[key]
+
+    edges: set[tuple[str, str, str]] = set()
+    for point in points:
+        layer = node(f"{point.path}:{point.line}", f"{point.layer}<br/>{_count(point.attempts)} attempts", "layer")
+        for reach in point.billable:
+            previous = layer
+            for link in reach.chain[1:-1]:
+                current = node(f"{link['path']}:{link['line']}:{link['name']}", f"{link['name']}<br/>{link['path']}:{link['line']}")
+                edges.add((previous, current, ""))
+                previous = current
+            last = reach.chain[-1]
+            billed = node(f"{last['path']}:{last['line']}:{last['name']}", f"{last['name']}", "call")
+            edges.add((previous, billed, f"x{_count(reach.attempts, reach.per_item)}"))
+    for source, target, label in sorted(edges):
+        arrow = f" -->|{_safe(label)}| " if label else " --> "
+        lines.append(f"    {source}{arrow}{target}")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def _safe(label: str) -> str:
+    return re.sub(r"[|\"]", "", label)

@@ -1,0 +1,49 @@
+"""``retrylint report``: entry points, stacks and worst-case billed calls, in each format."""
+
+from __future__ import annotations
+
+import json
+
+from test_cli import run
+from test_cross_module import FLAT, write_tree
+
+
+def test_report_json_across_modules(tmp_path):
+    files = dict(FLAT)
+    files["llm.py"] = FLAT["llm.py"].replace("anthropic.Anthropic(max_retries=0)", "anthropic.Anthropic()")
+    write_tree(tmp_path, files)
+    result = run(tmp_path, "report", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (point,) = json.loads(result.stdout)
+    assert (point["path"], point["line"], point["layer"]) == ("tasks.py", 6, "Celery task on 'build_course'")
+    assert point["layers"] == ["Celery task on 'build_course' (6)", "Anthropic client (3: retries 2 by default)"]
+    assert point["attempts"] == 18
+    assert point["billed_calls"] == 18 and point["per_item"] is True
+    assert [link["name"] for link in point["billable"][0]["chain"]] == ["build_course", "run_batch", "complete", "messages.create"]
+    assert point["findings"] == ["RTL002", "RTL003", "RTL005"]
+
+
+def test_report_mermaid_and_table(tmp_path):
+    write_tree(tmp_path, FLAT)
+    mermaid = run(tmp_path, "report", "--format", "mermaid")
+    assert mermaid.stdout.splitlines() == [
+        "```mermaid",
+        "flowchart LR",
+        "    n0[[\"Celery task on 'build_course'<br/>6 attempts\"]]",
+        '    n1["run_batch<br/>pipeline.py:5"]',
+        '    n2["complete<br/>llm.py:6"]',
+        '    n3("messages.create")',
+        "    n0 --> n1",
+        "    n1 --> n2",
+        "    n2 -->|x6 per item| n3",
+        "```",
+    ]
+    table = run(tmp_path, "report", COLUMNS="200")
+    assert "Retry entry points (worst case for one message)" in table.stdout
+    assert "6 per item" in table.stdout
+    assert "RTL002, RTL003" in table.stdout
+
+
+def test_report_of_a_clean_project_is_empty(tmp_path):
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    assert json.loads(run(tmp_path, "report", "--format", "json").stdout) == []
