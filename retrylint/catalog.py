@@ -84,6 +84,48 @@ class LayerSpec:
 
 
 @dataclass(frozen=True)
+class EntryPointSpec:
+    """A function that another system re-invokes when it fails (a Cloud Tasks or SQS handler,
+    a webhook): matched by qualified-name globs or by a marker string in its body."""
+
+    label: str
+    names: tuple[str, ...] = ()
+    markers: tuple[str, ...] = ()  # lower-case substrings, e.g. a header name it reads
+    attempts: int | str = "unknown"  # an int, "unbounded" or "unknown"
+    retry_on: tuple[str, ...] = ()  # qualified exception names; empty: every failure
+
+
+def entry_point_from_table(table: dict, where: str) -> EntryPointSpec:
+    """Read one ``[[entrypoint]]`` table (catalog or config); raises ValueError naming ``where``."""
+    unknown = set(table) - {"label", "name", "names", "markers", "attempts", "retry-on", "retry_on"}
+    if unknown:
+        raise ValueError(f"unknown key {sorted(unknown)[0]!r} in an entrypoint of {where}")
+    names = table.get("names", [table["name"]] if "name" in table else [])
+    attempts = table.get("attempts", "unknown")
+    retry_on = table.get("retry-on", table.get("retry_on", []))
+    if retry_on == "all":
+        retry_on = []
+    checks = [
+        (isinstance(names, list) and all(isinstance(n, str) for n in names) and (names or table.get("markers")),
+         "'name' (a qualified-name glob) or 'markers'"),
+        (isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 1 or attempts in ("unbounded", "unknown"),
+         "'attempts': an integer >= 1, \"unbounded\" or \"unknown\""),
+        (isinstance(retry_on, list) and all(isinstance(n, str) for n in retry_on), "'retry-on': \"all\" or a list of exception names"),
+        (isinstance(table.get("markers", []), list), "'markers': a list of strings"),
+    ]
+    for ok, needed in checks:
+        if not ok:
+            raise ValueError(f"an entrypoint of {where} needs {needed}")
+    return EntryPointSpec(
+        label=str(table.get("label", "retried entry point")),
+        names=tuple(names),
+        markers=tuple(m.lower() for m in table.get("markers", [])),
+        attempts=attempts,
+        retry_on=tuple(retry_on),
+    )
+
+
+@dataclass(frozen=True)
 class ClientSpec:
     provider: str
     names: tuple[str, ...]
@@ -135,7 +177,7 @@ _LAYER_KEYS = {
 _CLIENT_KEYS = {"provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough"}
 _BILLABLE_KEYS = {"provider", "kind", "clients", "calls", "names", "idempotency_key", "idempotency_option", "stable_key_fix"}
 _ERROR_KEYS = {"library", "module", "aliases", "detect", "deterministic", "also_deterministic", "broad"}
-_TOP_KEYS = {"layer", "client", "billable", "errors", "tenacity", "infallible", "loops"}
+_TOP_KEYS = {"layer", "client", "billable", "errors", "tenacity", "infallible", "loops", "entrypoint"}
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -280,6 +322,7 @@ class Catalog:
     tenacity: dict[str, object] = field(default_factory=dict)
     infallible: dict[str, list[str]] = field(default_factory=dict)
     loops: dict[str, list[str]] = field(default_factory=dict)
+    entrypoints: list[EntryPointSpec] = field(default_factory=list)
     billable_patterns: tuple[str, ...] = ()
     extra_deterministic: tuple[str, ...] = ()
 
@@ -371,6 +414,11 @@ class Catalog:
             if not isinstance(tables, list):
                 raise CatalogError(f"{path}:{_line_of(text, key)}: '{key}' must be an array of tables ([[{key}]])")
             target.extend(reader(path, text, table) for table in tables)
+        for table in data.get("entrypoint", []):
+            try:
+                self.entrypoints.append(entry_point_from_table(table, str(path)))
+            except (ValueError, KeyError, TypeError) as error:
+                raise CatalogError(f"{path}:{_line_of(text, 'entrypoint')}: {error}") from None
         for section in ("tenacity", "infallible", "loops"):
             merged = getattr(self, section)
             for key, value in data.get(section, {}).items():
@@ -386,11 +434,13 @@ def load_catalog(
     extra_files: tuple[Path, ...] = (),
     billable_patterns: tuple[str, ...] = (),
     non_retryable: tuple[str, ...] = (),
+    entrypoints: tuple[EntryPointSpec, ...] = (),
 ) -> Catalog:
     """The shipped catalog, extended with the user's files and config entries."""
     catalog = Catalog()
     for path in _builtin_files() + tuple(extra_files):
         catalog.merge_file(path)
+    catalog.entrypoints.extend(entrypoints)
     catalog.billable_patterns = tuple(billable_patterns)
     catalog.extra_deterministic = tuple(non_retryable)
     catalog.reindex()

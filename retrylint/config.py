@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from retrylint.catalog import EntryPointSpec, entry_point_from_table
 from retrylint.diagnostics import UNREADABLE_CODE
 from retrylint.rules import ALL_RULES
 from retrylint.settings import Settings
@@ -194,6 +195,15 @@ def _catalog_paths(value: Any, where: str, folder: Path) -> tuple[Path, ...]:
     return tuple(Path(os.path.abspath(folder / item)) for item in _strings(value, where, folder))
 
 
+def _entrypoints(value: Any, where: str, folder: Path) -> tuple[EntryPointSpec, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ConfigError(f"{where} must be an array of tables ([[tool.retrylint.entrypoint]]), got {value!r}")
+    try:
+        return tuple(entry_point_from_table(item, where) for item in value)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 KEYS: dict[str, Callable[[Any, str, Path], Any]] = {
     "select": _codes,
     "extend-select": _codes,
@@ -207,4 +217,5 @@ KEYS: dict[str, Callable[[Any, str, Path], Any]] = {
     "billable": _strings,
     "non-retryable": _strings,
     "extend-catalog": _catalog_paths,
+    "entrypoint": _entrypoints,
 }

@@ -44,22 +44,29 @@ class Engine:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
         self.catalog = load_catalog(
-            self.settings.extend_catalog, self.settings.billable, self.settings.non_retryable
+            self.settings.extend_catalog,
+            self.settings.billable,
+            self.settings.non_retryable,
+            self.settings.entrypoint,
         )
         self.rules = [rule() for rule in ALL_RULES]
         self.project = Project(self.catalog)
         self.project.add_config_root(self.settings.root)
 
     @cached_property
-    def prefilter_words(self) -> tuple[str, ...]:
-        """Words without which a file can hold no retry layer (from the catalog)."""
+    def prefilter(self) -> re.Pattern:
+        """Words without one of which a file can hold no retry layer (from the catalog):
+        layer names, Task bases, receiver methods, entry-point names and markers."""
         words = {name.rpartition(".")[2] for name in self.catalog.layer_by_name}
         words |= {name.rpartition(".")[2] for name in self.catalog.task_bases}
         words |= set(self.catalog.layers_by_receiver_method)
-        return tuple(sorted(words))
+        for spec in self.catalog.entrypoints:
+            words |= {max(re.split(r"[*?\[\]]", name.rpartition(".")[2]), key=len) for name in spec.names}
+            words |= set(spec.markers)
+        return re.compile("|".join(sorted(map(re.escape, words - {""}))), re.IGNORECASE)
 
     def could_hold_layer(self, source: str) -> bool:
-        if any(word in source for word in self.prefilter_words):
+        if self.prefilter.search(source):
             return True
         # A hand-written retry loop needs an except clause inside a while or a range loop.
         return "except" in source and any(word in source for word in LOOP_WORDS)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from retrylint.catalog import LayerSpec
+from retrylint.catalog import EntryPointSpec, LayerSpec
 from retrylint.model import EXCEPT, NO_LITERAL, ClassInfo, Function, ModuleModel, Scope, descendants
 
 
@@ -112,9 +112,14 @@ class LayerFinder:
         self.claimed_loops: set[int] = set()
 
     def find(self) -> list[Layer]:
+        markers = [
+            spec for spec in self.catalog.entrypoints
+            if any(marker in self.model.source.lower() for marker in spec.markers)
+        ]
         for function in self.model.functions:
             if function is not self.model.module_function:
                 self._decorators(function)
+                self._entry_point(function, markers)
             self._calls(function)
         for cls in self.model.classes:
             self._task_class(cls)
@@ -176,6 +181,20 @@ class LayerFinder:
         policy = self.tenacity_policy(call, scope) if spec.dialect == "tenacity" else self.kwargs_policy(spec, call, scope)
         return Layer(kind, spec.library, spec.label, anchor, function, unit_root, policy,
                      spec=spec, call=call, bare=bare, keywords=keywords_of(call))
+
+    # ----- externally retried entry points ------------------------------------------
+    def _entry_point(self, function: Function, marked: list[EntryPointSpec]) -> None:
+        specs = [s for s in self.catalog.entrypoints if any(fnmatch.fnmatchcase(function.qualname, n) for n in s.names)]
+        if marked:
+            body = self.model.code(function.node.body).lower()
+            specs += [s for s in marked if any(marker in body for marker in s.markers)]
+        if not specs:
+            return
+        spec = specs[0]
+        policy = Policy(capped=spec.attempts != "unbounded", attempts=spec.attempts if isinstance(spec.attempts, int) else None)
+        policy.retry_all = not spec.retry_on
+        policy.retry_on = [ExceptionRef(self.catalog.canonical_exception(n), function.node.name) for n in spec.retry_on]
+        self.layers.append(Layer("entrypoint", "external", spec.label, function.node.name, function, None, policy))
 
     # ----- call and block forms -----------------------------------------------------
     def _calls(self, function: Function) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retrylint.catalog import EntryPointSpec
 
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "build", "dist",
@@ -25,6 +29,7 @@ class Settings:
     billable: tuple[str, ...] = ()
     non_retryable: tuple[str, ...] = ()
     extend_catalog: tuple[Path, ...] = ()
+    entrypoint: tuple["EntryPointSpec", ...] = ()
     # The folder holding the config file; relative patterns are matched from here.
     root: Path | None = None
     config_file: Path | None = None

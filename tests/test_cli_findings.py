@@ -215,3 +215,42 @@ def test_syntax_error_is_reported_and_the_run_goes_on(tmp_path):
     assert (found[0]["code"], found[0]["path"], found[0]["line"]) == ("RTL999", "a_broken.py", 3)
     assert found[0]["message"] == "cannot check this file: syntax error: '(' was never closed"
     assert [d["path"] for d in found[1:]] == ["b_tasks.py"] * 5
+
+
+def test_entrypoints_declared_in_config(tmp_path):
+    write(tmp_path, "pyproject.toml", textwrap.dedent(
+        """\
+        [tool.retrylint]
+
+        [[tool.retrylint.entrypoint]]
+        name = "handlers.on_*"
+        label = "SQS handler"
+        attempts = 4
+        """
+    ))
+    write(tmp_path, "handlers.py", textwrap.dedent(
+        """\
+        import anthropic
+
+        client = anthropic.Anthropic(max_retries=0)
+
+        def on_upload(event):
+            for record in event["Records"]:
+                client.messages.create(model="m", max_tokens=1, messages=[])
+        """
+    ))
+    result = run(tmp_path, "check", "--output-format", "json")
+    found = json.loads(result.stdout)
+    assert [(d["code"], d["line"]) for d in found] == [("RTL002", 5), ("RTL003", 5)]
+    assert found[1]["message"].startswith("SQS handler on 'on_upload' (up to 4 attempts)")
+
+
+def test_bad_entrypoint_config_is_a_usage_error(tmp_path):
+    write(tmp_path, "pyproject.toml", '[tool.retrylint]\n\n[[tool.retrylint.entrypoint]]\nname = "x.*"\nattempts = 0\n')
+    write(tmp_path, "x.py", "x = 1\n")
+    result = run(tmp_path, "check")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"retrylint: error: an entrypoint of 'entrypoint' in {tmp_path / 'pyproject.toml'} needs "
+        "'attempts': an integer >= 1, \"unbounded\" or \"unknown\""
+    )

@@ -306,3 +306,37 @@ def test_messages_are_billable_even_as_the_last_step():
     )
     assert found(s) == [("RTL003", 6)]
     assert "messages.create (sends a message: a lost response still sent it)" in message(s, "RTL003")
+
+
+# ----- externally retried entry points --------------------------------------------------
+CLOUD_TASKS = src(
+    """
+    import openai
+    from flask import request
+
+    client = openai.OpenAI(max_retries=0)
+
+    def handle_summary():
+        attempt = request.headers.get("X-CloudTasks-TaskRetryCount")
+        text = client.chat.completions.create(model="m", messages=[])
+        save(text)
+        return "ok"
+    """
+)
+
+
+def test_cloud_tasks_handler_is_recognised_by_its_headers():
+    assert found(CLOUD_TASKS) == [("RTL002", 6), ("RTL003", 6)]
+    assert "Cloud Tasks handler on 'handle_summary' (an unknown number of attempts)" in message(CLOUD_TASKS, "RTL003")
+
+
+def test_configured_entry_points():
+    from retrylint.catalog import entry_point_from_table
+
+    s = CLOUD_TASKS.replace('attempt = request.headers.get("X-CloudTasks-TaskRetryCount")\n    ', "")
+    assert found(s) == []
+    sqs = entry_point_from_table({"name": "tasks.handle_*", "attempts": 5, "retry-on": ["openai.APIError"], "label": "SQS handler"}, "test")
+    assert found(s, entrypoint=(sqs,)) == [("RTL002", 6), ("RTL003", 6)]
+    assert "SQS handler on 'handle_summary' (up to 5 attempts) retries on broad openai.APIError" in message(s, "RTL002", entrypoint=(sqs,))
+    forever = entry_point_from_table({"name": "tasks.handle_summary", "attempts": "unbounded"}, "test")
+    assert [code for code, _ in found(s, entrypoint=(forever,))] == ["RTL001", "RTL002", "RTL003"]
