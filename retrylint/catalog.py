@@ -67,6 +67,7 @@ class LayerSpec:
     policy_param: str | None = None
     policy_objects: tuple[str, ...] = ()
     absent_policy: str = "none"  # "none": no retries without it; "default": the defaults apply
+    enabled_by: str | None = None  # a flag that must be passed as True for any retry to happen
     fix_cap: str | None = None
     fix_never_retry: str | None = None
     fix_backoff: str | None = None
@@ -172,7 +173,7 @@ _LAYER_KEYS = {
     "library", "names", "form", "dialect", "label", "attempts", "deadline", "retry_on",
     "never_retry", "backoff", "fix", "receiver_method", "task_base", "base_param",
     "bind_param", "bound_retry", "bound_retry_attempts", "bound_retry_delay", "retry_kwargs_param", "stable_id",
-    "infer_keywords", "target", "policy_param", "policy_objects", "absent_policy",
+    "infer_keywords", "target", "policy_param", "policy_objects", "absent_policy", "enabled_by",
 }
 _CLIENT_KEYS = {"provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough"}
 _BILLABLE_KEYS = {"provider", "kind", "clients", "calls", "names", "idempotency_key", "idempotency_option", "stable_key_fix"}
@@ -214,14 +215,15 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
     if default != "unbounded" and not isinstance(default, int):
         raise CatalogError(f"{path}:{_line_of(text, 'attempts')}: attempts.default must be an integer or \"unbounded\"")
     names = _strings(path, text, table, "names")
-    if not names:
-        raise CatalogError(f"{path}:{_line_of(text, '[[layer]]')}: a [[layer]] needs 'names'")
+    if not names and not table.get("receiver_method"):
+        raise CatalogError(f"{path}:{_line_of(text, '[[layer]]')}: a [[layer]] needs 'names' or 'receiver_method'")
+    first = names[0] if names else table["receiver_method"]
     return LayerSpec(
-        library=table.get("library", names[0].split(".")[0]),
+        library=table.get("library", first.split(".")[0]),
         names=names,
         form=table.get("form", "decorator"),
         dialect=table.get("dialect", "kwargs"),
-        label=table.get("label", names[0]),
+        label=table.get("label", first),
         attempts=AttemptsSpec(
             param=attempts.get("param"),
             default=None if default == "unbounded" else default,
@@ -248,6 +250,7 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
         policy_param=table.get("policy_param"),
         policy_objects=_strings(path, text, table, "policy_objects"),
         absent_policy=table.get("absent_policy", "none"),
+        enabled_by=table.get("enabled_by"),
         fix_cap=fix.get("cap"),
         fix_never_retry=fix.get("never_retry"),
         fix_backoff=fix.get("backoff"),

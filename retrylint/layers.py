@@ -167,6 +167,8 @@ class LayerFinder:
             spec, call = self._spec_for(decorator.decorator, outer)
             if spec is None or spec.form not in ("decorator", "task"):
                 continue
+            if self._switched_off(spec, call, outer):
+                continue
             if spec.dialect == "tenacity" and function.is_async and function.is_generator:
                 continue  # tenacity cannot retry an async generator: not a layer
             bare = None if call is not None else decorator.decorator
@@ -176,6 +178,13 @@ class LayerFinder:
                 layer = self._make(spec, "decorator", decorator, function, None, call, outer, bare)
             if layer is not None:
                 self.layers.append(layer)
+
+    def _switched_off(self, spec: LayerSpec, call: cst.Call | None, scope: Scope) -> bool:
+        """Retries that only happen when a flag is passed as True (taskiq's retry_on_error)."""
+        if not spec.enabled_by:
+            return False
+        arg = keywords_of(call).get(spec.enabled_by)
+        return arg is None or self.model.literal(arg.value, scope) is not True
 
     def _make(self, spec, kind, anchor, function, unit_root, call, scope, bare=None) -> Layer:
         policy = self.tenacity_policy(call, scope) if spec.dialect == "tenacity" else self.kwargs_policy(spec, call, scope)
@@ -204,6 +213,11 @@ class LayerFinder:
             spec, _ = self._spec_for(call, function.scope)
             if spec is not None and spec.form == "call-site":
                 self._call_site(function, call, spec)
+                continue
+            if spec is not None and spec.form == "policy":
+                # A retry policy object (google-api-core Retry, Runnable.with_retry): checked for
+                # its own bounds; what it wraps is decided at run time.
+                self.layers.append(self._make(spec, "policy", call, function, call, call, function.scope))
                 continue
             # retry(...)(fn) / Retrying(...)(fn, *args) / r = Retrying(...); r(fn, *args)
             declared = self._bound_call(call.func, function.scope)

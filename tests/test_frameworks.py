@@ -340,3 +340,53 @@ def test_configured_entry_points():
     assert "SQS handler on 'handle_summary' (up to 5 attempts) retries on broad openai.APIError" in message(s, "RTL002", entrypoint=(sqs,))
     forever = entry_point_from_table({"name": "tasks.handle_summary", "attempts": "unbounded"}, "test")
     assert [code for code, _ in found(s, entrypoint=(forever,))] == ["RTL001", "RTL002", "RTL003"]
+
+
+# ----- taskiq, retry policy objects ---------------------------------------------------------
+def test_taskiq_retries_only_with_retry_on_error():
+    s = src(
+        """
+        from taskiq import InMemoryBroker
+        import openai
+
+        broker = InMemoryBroker()
+        client = openai.OpenAI(max_retries=0)
+
+        @broker.task
+        def plain(text):
+            return client.chat.completions.create(model="m", messages=[])
+
+        @broker.task(retry_on_error=True, max_retries=5)
+        def retried(text):
+            return client.chat.completions.create(model="m", messages=[])
+        """
+    )
+    assert found(s) == [("RTL002", 11), ("RTL006", 11)]
+    assert "taskiq task on 'retried' (up to 5 attempts)" in message(s, "RTL006")
+
+
+def test_google_api_core_retry_without_timeout_is_unbounded():
+    s = src(
+        """
+        from google.api_core import retry
+
+        bounded = retry.Retry(initial=1.0, maximum=10.0)
+        forever = retry.Retry(initial=1.0, timeout=None)
+        """
+    )
+    assert found(s) == [("RTL001", 4)]
+    assert "google-api-core Retry retries without limit" in message(s, "RTL001")
+
+
+def test_langchain_with_retry_zero_attempts_is_unbounded():
+    s = src(
+        """
+        from langchain_openai import ChatOpenAI
+
+        model = ChatOpenAI(model="m")
+        careful = model.with_retry(stop_after_attempt=4)
+        forever = model.with_retry(stop_after_attempt=0)
+        """
+    )
+    assert found(s) == [("RTL001", 5)]
+    assert "stop_after_attempt=3" in fixed(s, select=("RTL001",))
