@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from typing import Sequence
 
 import libcst as cst
@@ -18,17 +19,24 @@ class FixBuilder:
 
     # ----- edits ----------------------------------------------------------------------
     def replace(self, old: cst.CSTNode, new: cst.CSTNode | str) -> Edit:
-        code_range = self.model.range(old)  # excludes the node's own parentheses
-        if isinstance(new, cst.BaseExpression) and new.lpar:
-            new = new.with_changes(lpar=(), rpar=())
-        content = new if isinstance(new, str) else self.model.code(new)
-        return Edit(
-            code_range.start.line,
-            code_range.start.column + 1,
-            code_range.end.line,
-            code_range.end.column + 1,
-            content,
-        )
+        """The smallest edit that turns the file into the one where ``old`` is ``new``.
+
+        The whole module is rendered, so that the new node gets the indentation of the block
+        it sits in (a node rendered alone loses it)."""
+        if isinstance(new, str):
+            new = cst.parse_expression(new)
+        before = self.model.source
+        after = self.model.tree.deep_replace(old, new).code
+        start = 0
+        limit = min(len(before), len(after))
+        while start < limit and before[start] == after[start]:
+            start += 1
+        end = 0
+        while end < limit - start and before[-1 - end] == after[-1 - end]:
+            end += 1
+        line, column = _position(before, start)
+        end_line, end_column = _position(before, len(before) - end)
+        return Edit(line, column, end_line, end_column, after[start : len(after) - end])
 
     def with_keyword(self, call: cst.Call, name: str, value: str) -> cst.Call:
         """``call`` with ``name=value`` set: replaced when present, appended otherwise."""
@@ -40,7 +48,7 @@ class FixBuilder:
                 return call.with_changes(args=args)
         new_arg = cst.Arg(value=expr, keyword=cst.Name(name), equal=cst.AssignEqual(
             whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
-        return call.with_changes(args=_append(call.args, new_arg))
+        return call.with_changes(args=_append(call.args, new_arg, call.whitespace_before_args))
 
     def without_element(self, container: cst.Tuple | cst.List, element: cst.BaseExpression) -> cst.CSTNode | None:
         kept = [e for e in container.elements if e.value is not element]
@@ -109,8 +117,9 @@ class FixBuilder:
 
     def _extend_import(self, node: cst.ImportFrom, names: list[str]) -> Edit:
         aliases = list(node.names)
+        opening = node.lpar.whitespace_after if node.lpar else None
         for name in names:
-            aliases = _append(aliases, cst.ImportAlias(name=cst.Name(name)))
+            aliases = _append(aliases, cst.ImportAlias(name=cst.Name(name)), opening)
         return self.replace(node, node.with_changes(names=aliases))
 
     def _insert_lines(self, lines: list[str]) -> Edit:
@@ -137,14 +146,36 @@ class FixBuilder:
         return 0
 
 
-def _append(elements: Sequence, new):
-    """Append to args/import names/tuple elements, copying the existing comma style."""
+def _line_starts(text: str) -> list[int]:
+    """Offsets where each line starts, splitting lines as libcst and Python do."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset."""
+    starts = _line_starts(text)
+    line = bisect.bisect_right(starts, offset) - 1
+    return line + 1, offset - starts[line] + 1
+
+
+def _append(elements: Sequence, new, opening: cst.BaseParenthesizableWhitespace | None = None):
+    """Append to args/import names/tuple elements, copying the existing comma style.
+    ``opening`` is the whitespace after the opening bracket: the layout of a one-element
+    list that ends with a trailing comma."""
     elements = list(elements)
     if not elements:
         return [new]
     last = elements[-1]
     if last.comma is not cst.MaybeSentinel.DEFAULT:  # a trailing comma: keep the layout
-        between = elements[-2].comma if len(elements) > 1 else last.comma
+        if len(elements) > 1:
+            between = elements[-2].comma
+        elif opening is not None:
+            between = cst.Comma(whitespace_after=opening)
+        else:
+            between = last.comma
         elements[-1] = last.with_changes(comma=between)
         new = new.with_changes(comma=last.comma)
     else:
@@ -163,9 +194,7 @@ def _append(elements: Sequence, new):
 
 def apply_edits(source: str, edits: Sequence[Edit]) -> str:
     """Apply non-overlapping edits (1-based line/column positions) to ``source``."""
-    starts = [0]
-    for line in source.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
+    starts = _line_starts(source)
 
     def offset(line: int, column: int) -> int:
         if line - 1 >= len(starts):

@@ -65,10 +65,7 @@ def test_json_findings_with_chain_and_fixes(tmp_path):
     assert rtl003["fix"] is None
     assert found[0]["fix"]["applicability"] == "safe"
     assert found[0]["fix"]["edits"] == [
-        {
-            "line": 12, "column": 2, "end_line": 12, "end_column": 59,
-            "content": "shared_task(autoretry_for=(Exception,), max_retries=3)",
-        }
+        {"line": 12, "column": 54, "end_line": 12, "end_column": 58, "content": "3"}
     ]
     assert found[3]["fix"]["applicability"] == "unsafe"
     assert set(found[0]) == {

@@ -1,0 +1,90 @@
+"""Fix output in layouts the rule cases do not cover: nested blocks, multi-line calls with a
+trailing comma, parenthesized imports, CRLF newlines. Exact output, re-linted, idempotent."""
+
+from __future__ import annotations
+
+import textwrap
+
+from retrylint.engine import Engine
+from retrylint.settings import Settings
+
+
+def fix(source: str, **settings) -> str:
+    engine = Engine(Settings(**settings))
+    result = engine.fix_source(source, "svc.py")
+    assert engine.fix_source(result.source, "svc.py").source == result.source
+    compile(result.source, "svc.py", "exec")
+    return result.source
+
+
+BEFORE = textwrap.dedent(
+    """\
+    import openai
+    from tenacity import (
+        retry,
+        stop_after_attempt,
+    )
+
+    client = openai.OpenAI(max_retries=0)
+
+
+    class Service:
+        @retry(
+            stop=stop_after_attempt(3),
+        )
+        async def ask(self, prompt):
+            return await client.chat.completions.create(model="m", messages=[])
+    """
+)
+
+AFTER = textwrap.dedent(
+    """\
+    import openai
+    from tenacity import (
+        retry,
+        stop_after_attempt,
+        retry_if_not_exception_type,
+        wait_exponential_jitter,
+    )
+
+    client = openai.OpenAI(max_retries=0)
+
+
+    class Service:
+        @retry(
+            stop=stop_after_attempt(3),
+            retry=retry_if_not_exception_type((openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError, openai.UnprocessableEntityError)),
+            wait=wait_exponential_jitter(max=60),
+        )
+        async def ask(self, prompt):
+            return await client.chat.completions.create(model="m", messages=[])
+    """
+)
+
+
+def test_multiline_decorator_in_a_class_keeps_its_layout():
+    assert fix(BEFORE) == AFTER
+
+
+def test_crlf_newlines_are_kept():
+    assert fix(BEFORE.replace("\n", "\r\n")) == AFTER.replace("\n", "\r\n")
+
+
+def test_bare_decorator_on_a_nested_function_and_new_import_after_the_docstring():
+    before = textwrap.dedent(
+        '''\
+        """Jobs."""
+        import tenacity
+
+
+        def outer():
+            @tenacity.retry
+            def inner():
+                pass
+
+            return inner
+        '''
+    )
+    assert fix(before, select=("RTL001",)) == before.replace(
+        "@tenacity.retry\n", "@tenacity.retry(stop=tenacity.stop_after_attempt(3))\n"
+    )
