@@ -4,6 +4,7 @@ execution order, classes, and module constants. Built with one walk over the lib
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Iterator
@@ -171,11 +172,13 @@ class ModuleModel:
         ``client.chat`` resolve to ``openai.OpenAI.chat``)."""
         return self._qualify(expr, scope, 0)
 
-    def _qualify(self, expr, scope: Scope, depth: int) -> str | None:
+    def _qualify(self, expr, scope: Scope, depth: int, follow: bool = False) -> str | None:
+        """``follow``: the expression is used as a value (``x.attr``), so a name imported from
+        a project module is followed to what it is bound to there."""
         if expr is None or depth > 20:
             return None
         if isinstance(expr, cst.Name):
-            return self._qualify_name(expr.value, scope, depth)
+            return self._qualify_name(expr.value, scope, depth, follow)
         if isinstance(expr, cst.Attribute):
             if (
                 isinstance(expr.value, cst.Name)
@@ -183,7 +186,7 @@ class ModuleModel:
                 and expr.value.value == scope.self_name
             ):
                 return self._qualify_self_attribute(expr.attr.value, scope.cls, depth)
-            base = self._qualify(expr.value, scope, depth + 1)
+            base = self._qualify(expr.value, scope, depth + 1, follow=True)
             if base and expr.attr.value in self.catalog.passthrough_attrs:
                 return base  # ``client.with_raw_response.chat...`` is the same call
             return f"{base}.{expr.attr.value}" if base else None
@@ -193,11 +196,11 @@ class ModuleModel:
             return self._qualify(expr.expression, scope, depth + 1)
         return None
 
-    def _qualify_name(self, name: str, scope: Scope, depth: int) -> str | None:
+    def _qualify_name(self, name: str, scope: Scope, depth: int, follow: bool = False) -> str | None:
         binding = scope.lookup(name)
         if binding is None:
             return f"builtins.{name}" if name in BUILTIN_NAMES else None
-        return self._qualify_binding(binding, depth)
+        return self._qualify_binding(binding, depth, follow)
 
     def _qualify_self_attribute(self, attr: str, cls: ClassInfo, depth: int) -> str | None:
         """``self.attr``: a method or attribute of the class or its bases, or else of the one
@@ -214,12 +217,12 @@ class ModuleModel:
         ]
         return self._qualify_binding(subclasses[0].self_attrs[attr], depth) if len(subclasses) == 1 else None
 
-    def _qualify_binding(self, binding: Binding, depth: int) -> str | None:
-        if binding.imported and self.project is not None and depth < 20:
+    def _qualify_binding(self, binding: Binding, depth: int, follow: bool = False) -> str | None:
+        if follow and binding.imported and self.project is not None and depth < 20:
             exported = self.project.exported_binding(binding.qualname)
             if exported is not None:  # ``from app.llm import client``: what client is there
                 found, model = exported
-                return model._qualify_binding(found, depth + 1)
+                return model._qualify_binding(found, depth + 1, follow)
         if binding.qualname is not None:
             return binding.qualname
         if binding.value is not None and binding.scope is not None:
@@ -571,7 +574,7 @@ class _Builder:
             return
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             path = path + ((id(node), LOOP, 0),)
-        for child in node.children:
+        for child in children(node):
             self._expr(child, function, path, in_return)
         if isinstance(node, cst.Call):
             function.calls.append(CallSite(node, self._next(), path, in_return))
@@ -583,10 +586,35 @@ def _is_staticmethod(node: cst.FunctionDef) -> bool:
     )
 
 
+_SKIPPED_FIELDS = ("whitespace", "lpar", "rpar", "comma", "semicolon", "equal", "colon", "star", "operator",
+                   "dot", "header", "footer", "leading_lines", "lines_after_decorators")
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The child nodes that hold code, in source order, without libcst's costly ``children``
+    (which walks every whitespace and punctuation node too)."""
+    kind = type(node)
+    names = _CHILD_FIELDS.get(kind)
+    if names is None:
+        names = tuple(
+            f.name for f in dataclasses.fields(kind) if not f.name.startswith(_SKIPPED_FIELDS)
+        )
+        _CHILD_FIELDS[kind] = names
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
 def descendants(node: cst.CSTNode, stop_at_loops: bool = False) -> Iterator[cst.CSTNode]:
     """Nodes under ``node`` in the same scope (nested defs, classes and lambdas are yielded
     but not entered; nor are nested loops when ``stop_at_loops``)."""
-    stack = list(node.children)
+    stack = list(children(node))
     while stack:
         child = stack.pop()
         yield child
@@ -594,7 +622,7 @@ def descendants(node: cst.CSTNode, stop_at_loops: bool = False) -> Iterator[cst.
             continue
         if stop_at_loops and isinstance(child, (cst.For, cst.While)):
             continue
-        stack.extend(child.children)
+        stack.extend(children(child))
 
 
 def _contains_yield(body: cst.CSTNode) -> bool:

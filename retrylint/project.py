@@ -3,6 +3,7 @@ on demand when reachability needs a function, a class or a re-export from anothe
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,12 +30,14 @@ class Project:
         self.roots: list[Path] = []
         self._models: OrderedDict[str, ModuleModel | None] = OrderedDict()
         self._layers: dict[int, list[Layer]] = {}
+        self._files: dict[str, Path | None] = {}
 
     # ----- layout ---------------------------------------------------------------------
     def add_root(self, folder: Path) -> None:
         folder = folder.resolve()
         if folder.is_dir() and folder not in self.roots:
             self.roots.append(folder)
+            self._files.clear()  # a new root can hold modules not found before
 
     def add_config_root(self, folder: Path | None) -> None:
         """A project folder (where the config lives): it and its ``src/`` hold modules."""
@@ -73,6 +76,11 @@ class Project:
             return path.as_posix()
 
     def file_for(self, module: str) -> Path | None:
+        if module not in self._files:
+            self._files[module] = self._find_file(module)
+        return self._files[module]
+
+    def _find_file(self, module: str) -> Path | None:
         relative = Path(*module.split("."))
         for root in self.roots:
             for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
@@ -115,6 +123,21 @@ class Project:
         except (SourceError, cst.ParserSyntaxError, RecursionError, ValueError):
             return None
 
+    def _may_bind(self, module: str, name: str) -> bool:
+        """A cheap look at a module's text before parsing it: does ``name`` appear where a
+        module-level assignment or an import would put it?"""
+        if module in self._models:
+            return True
+        path = self.file_for(module)
+        if path is None:
+            return False
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+        pattern = rf"^(?:{re.escape(name)}\s*(?::[^=\n]*)?=[^=]|.*\bimport\b.*\b{re.escape(name)}\b|\s+{re.escape(name)}\s*,?\s*$)"
+        return re.search(pattern, text, re.MULTILINE) is not None
+
     def layers_of(self, model: "ModuleModel") -> list["Layer"]:
         from retrylint.layers import LayerFinder
 
@@ -127,7 +150,9 @@ class Project:
         """The module-level variable (or re-import) a qualified name refers to in a project
         module, e.g. ``app.llm.client`` bound to ``OpenAI()`` in ``app/llm.py``."""
         module, _, name = qualname.rpartition(".")
-        model = self.module(module) if module else None
+        if not module or not self._may_bind(module, name):
+            return None
+        model = self.module(module)
         if model is None:
             return None
         binding = model.scope.names.get(name)
