@@ -547,7 +547,6 @@ class _Builder:
         else:
             outer_scope.names[node.name.value] = Binding(qualname=qualname, function=function)
         self._walk_block(node.body.body, function, scope, (), None)
-        function.is_generator = _contains_yield(node.body)
 
     def _define_class(self, node: cst.ClassDef, outer: Function, outer_scope: Scope) -> None:
         model = self.model
@@ -574,6 +573,8 @@ class _Builder:
             return
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             path = path + ((id(node), LOOP, 0),)
+        elif isinstance(node, cst.Yield):
+            function.is_generator = True
         for child in children(node):
             self._expr(child, function, path, in_return)
         if isinstance(node, cst.Call):
@@ -623,10 +624,6 @@ def descendants(node: cst.CSTNode, stop_at_loops: bool = False) -> Iterator[cst.
         if stop_at_loops and isinstance(child, (cst.For, cst.While)):
             continue
         stack.extend(children(child))
-
-
-def _contains_yield(body: cst.CSTNode) -> bool:
-    return any(isinstance(node, cst.Yield) for node in descendants(body))
 
 
 def _is_skip_guard(stmt: cst.If) -> bool:
