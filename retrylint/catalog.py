@@ -433,6 +433,11 @@ def _builtin_files() -> tuple[Path, ...]:
     return tuple(sorted(builtin_catalog_dir().glob("*.toml")))
 
 
+def catalog_files(extra_files: tuple[Path, ...] = ()) -> tuple[Path, ...]:
+    """The shipped catalog files, then the user's."""
+    return _builtin_files() + tuple(extra_files)
+
+
 def load_catalog(
     extra_files: tuple[Path, ...] = (),
     billable_patterns: tuple[str, ...] = (),
@@ -441,7 +446,7 @@ def load_catalog(
 ) -> Catalog:
     """The shipped catalog, extended with the user's files and config entries."""
     catalog = Catalog()
-    for path in _builtin_files() + tuple(extra_files):
+    for path in catalog_files(extra_files):
         catalog.merge_file(path)
     catalog.entrypoints.extend(entrypoints)
     catalog.billable_patterns = tuple(billable_patterns)

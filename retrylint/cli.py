@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from retrylint import __version__
+from retrylint.cache import DEFAULT_CACHE_DIR
 from retrylint.catalog import CatalogError
 from retrylint.config import ConfigError, Overrides, check_code_prefixes
 from retrylint.report import REPORT_FORMATS, collect, render_json, render_mermaid, render_table
@@ -72,6 +73,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     check.add_argument("--ignore", type=_code_list, default=(), metavar="CODES",
                        help="comma-separated rule codes or prefixes to disable")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when diagnostics remain")
+    check.add_argument("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N",
+                       help="worker processes (default: the number of CPUs)")
+    check.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, metavar="DIR",
+                       help=f"where findings are cached by file content (default: {DEFAULT_CACHE_DIR})")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     check.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only, no summary")
 
     rule = subcommands.add_parser("rule", help="explain a rule, or list all rules")
@@ -90,6 +96,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     return parser, set(subcommands.choices)
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value!r}")
+    return int(value)
+
+
 def _code_list(value: str) -> tuple[str, ...]:
     return tuple(code.strip() for code in value.split(",") if code.strip())
 
@@ -104,7 +116,8 @@ def check_command(args: argparse.Namespace) -> int:
             ignore=check_code_prefixes(list(args.ignore), "--ignore"),
         )
         options = CheckOptions(fix=args.fix, unsafe_fixes=args.unsafe_fixes, diff=args.diff,
-                               config=args.config, isolated=args.isolated, overrides=overrides)
+                               config=args.config, isolated=args.isolated, overrides=overrides,
+                               jobs=args.jobs, cache_dir=None if args.no_cache else args.cache_dir)
         with ProgressBar(stderr, enabled=sys.stderr.isatty() and not args.quiet) as progress:
             outcome = run_check(args.paths, options, progress)
     except (ConfigError, CatalogError) as error:

@@ -77,6 +77,19 @@ class Diagnostic:
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code, self.message)
 
+    @classmethod
+    def from_json(cls, data: dict) -> "Diagnostic":
+        """The inverse of ``to_json`` (for the cache)."""
+        fix = data["fix"]
+        return cls(
+            **{key: data[key] for key in ("code", "name", "message", "path", "line", "column", "end_line",
+                                            "end_column", "severity")},
+            fix=None if fix is None else Fix(
+                Applicability(fix["applicability"]), fix["message"], tuple(Edit(**edit) for edit in fix["edits"])
+            ),
+            chain=[ChainLink(**link) for link in data["chain"]],
+        )
+
     def to_json(self) -> dict:
         return {
             "code": self.code,

@@ -14,7 +14,8 @@ from pathlib import Path, PurePosixPath
 
 import libcst as cst
 
-from retrylint.catalog import load_catalog
+from retrylint.cache import digest
+from retrylint.catalog import catalog_files, load_catalog
 from retrylint.context import RuleContext
 from retrylint.diagnostics import UNREADABLE_CODE, Applicability, Diagnostic, unreadable_file
 from retrylint.fixes import apply_edits, overlaps
@@ -54,6 +55,12 @@ class Engine:
         self.project.add_config_root(self.settings.root)
 
     @cached_property
+    def fingerprint(self) -> str:
+        """What, besides a file's text, its findings depend on: catalog files and settings."""
+        parts = [path.read_bytes() for path in catalog_files(self.settings.extend_catalog)]
+        return digest(*parts, repr(self.settings))
+
+    @cached_property
     def prefilter(self) -> re.Pattern:
         """Words without one of which a file can hold no retry layer (from the catalog):
         layer names, Task bases, receiver methods, entry-point names and markers."""
@@ -87,9 +94,9 @@ class Engine:
             return None
         if "\x00" in source:
             return unreadable_file(path, "source contains null bytes")
-        module_name, is_package = self.project.module_name_for(Path(path))
+        module_name, is_package, root = self.project.module_name_for(Path(path))
         try:
-            model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project)
+            model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project, root)
         except cst.ParserSyntaxError as error:
             return _syntax_error(source, path, error)
         except RecursionError:

@@ -7,6 +7,7 @@ import builtins
 import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
@@ -131,9 +132,11 @@ class ModuleModel:
         module_name: str = "__module__",
         is_package: bool = False,
         project: "Project | None" = None,
+        root: "Path | None" = None,
     ):
         self.catalog = catalog
         self.project = project
+        self.root = root  # the import root this module is named from
         self.is_package = is_package
         self.source = source
         self.path = path
@@ -219,7 +222,7 @@ class ModuleModel:
 
     def _qualify_binding(self, binding: Binding, depth: int, follow: bool = False) -> str | None:
         if follow and binding.imported and self.project is not None and depth < 20:
-            exported = self.project.exported_binding(binding.qualname)
+            exported = self.project.exported_binding(binding.qualname, self.root)
             if exported is not None:  # ``from app.llm import client``: what client is there
                 found, model = exported
                 return model._qualify_binding(found, depth + 1, follow)
@@ -319,7 +322,7 @@ class ModuleModel:
         local = self.function_by_qualname.get(qualname)
         if local is not None or self.project is None:
             return local
-        found = self.project.resolve(qualname)
+        found = self.project.resolve(qualname, near=self.root)
         return found if isinstance(found, Function) else None
 
     def resolve_class(self, qualname: str | None) -> ClassInfo | None:
@@ -328,7 +331,7 @@ class ModuleModel:
         local = self.class_by_qualname.get(qualname)
         if local is not None or self.project is None:
             return local
-        found = self.project.resolve(qualname)
+        found = self.project.resolve(qualname, near=self.root)
         return found if isinstance(found, ClassInfo) else None
 
     def resolve_in_module(self, parts: list[str], depth: int) -> "Function | ClassInfo | None":
@@ -344,7 +347,7 @@ class ModuleModel:
                 return binding.cls
             return self.method_of(binding.cls, rest[0]) if len(rest) == 1 else None
         if binding.qualname is not None and self.project is not None:
-            return self.project.resolve(".".join([binding.qualname, *rest]), depth)
+            return self.project.resolve(".".join([binding.qualname, *rest]), depth, self.root)
         return None
 
     def method_of(self, cls: ClassInfo, name: str) -> Function | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
@@ -28,9 +29,10 @@ class Project:
         self.catalog = catalog
         self.cwd = (cwd or Path.cwd()).resolve()
         self.roots: list[Path] = []
-        self._models: OrderedDict[str, ModuleModel | None] = OrderedDict()
+        self._models: OrderedDict[Path, ModuleModel | None] = OrderedDict()
         self._layers: dict[int, list[Layer]] = {}
-        self._files: dict[str, Path | None] = {}
+        self._files: dict[tuple[str, Path | None], tuple[Path, Path] | None] = {}
+        self._touched: set[Path] | None = None
 
     # ----- layout ---------------------------------------------------------------------
     def add_root(self, folder: Path) -> None:
@@ -45,10 +47,10 @@ class Project:
         self.add_root(base / "src")
         self.add_root(base)
 
-    def module_name_for(self, path: Path) -> tuple[str, bool]:
-        """The dotted name of the module in ``path`` and whether it is a package's
-        ``__init__``: named from the first folder above it that is not a package, or from a
-        ``src/`` root above that (namespace packages)."""
+    def module_name_for(self, path: Path) -> tuple[str, bool, Path]:
+        """The dotted name of the module in ``path``, whether it is a package's ``__init__``,
+        and the import root it is named from: the first folder above it that is not a
+        package, or a ``src/`` root above that (namespace packages)."""
         path = self.absolute(path)
         package_root = path.parent
         while (package_root / "__init__.py").is_file() and package_root.parent != package_root:
@@ -63,7 +65,7 @@ class Project:
         is_package = bool(parts) and parts[-1] == "__init__"
         if is_package:
             parts = parts[:-1]
-        return ".".join(parts) or "__module__", is_package
+        return ".".join(parts) or "__module__", is_package, base
 
     def absolute(self, path: Path | str) -> Path:
         path = Path(path)
@@ -75,62 +77,84 @@ class Project:
         except ValueError:
             return path.as_posix()
 
-    def file_for(self, module: str) -> Path | None:
-        if module not in self._files:
-            self._files[module] = self._find_file(module)
-        return self._files[module]
+    def locate(self, module: str, near: Path | None = None) -> tuple[Path, Path] | None:
+        """The file of a module and the root it is found under, looking first in ``near``
+        (the importing module's own root, as Python's path puts a script's folder first)."""
+        key = (module, near)
+        if key not in self._files:
+            self._files[key] = self._find_file(module, near)
+        return self._files[key]
 
-    def _find_file(self, module: str) -> Path | None:
+    def _find_file(self, module: str, near: Path | None) -> tuple[Path, Path] | None:
         relative = Path(*module.split("."))
-        for root in self.roots:
+        roots = ([near] if near is not None else []) + [root for root in self.roots if root != near]
+        for root in roots:
             for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
                 if candidate.is_file():
-                    return candidate
+                    return candidate, root
         return None
 
     # ----- models ---------------------------------------------------------------------
     def register(self, model: "ModuleModel", layers: list["Layer"]) -> None:
         """The model of a file being checked: other modules resolve into it, not a copy."""
-        self._remember(model.module_name, model)
+        self._remember(self.absolute(model.path), model)
         self._layers[id(model)] = layers
 
-    def module(self, name: str) -> "ModuleModel | None":
-        if name in self._models:
-            self._models.move_to_end(name)
-            return self._models[name]
-        model = self._load(name)
-        self._remember(name, model)
+    @contextmanager
+    def tracking(self) -> Iterator[set[Path]]:
+        """Collect the files of other modules read while this block runs (the dependencies
+        of one file's findings, for the cache)."""
+        self._touched = set()
+        try:
+            yield self._touched
+        finally:
+            self._touched = None
+
+    def module(self, name: str, near: Path | None = None) -> "ModuleModel | None":
+        found = self.locate(name, near)
+        if found is None:
+            return None
+        path, root = found
+        self._touch(path)
+        if path in self._models:
+            self._models.move_to_end(path)
+            return self._models[path]
+        model = self._load(name, path, root)
+        self._remember(path, model)
         return model
 
-    def _remember(self, name: str, model: "ModuleModel | None") -> None:
-        self._models[name] = model
-        self._models.move_to_end(name)
+    def _touch(self, path: Path) -> None:
+        if self._touched is not None:
+            self._touched.add(path)
+
+    def _remember(self, path: Path, model: "ModuleModel | None") -> None:
+        self._models[path] = model
+        self._models.move_to_end(path)
         while len(self._models) > MAX_CACHED_MODULES:
             _, evicted = self._models.popitem(last=False)
             if evicted is not None:
                 self._layers.pop(id(evicted), None)
 
-    def _load(self, name: str) -> "ModuleModel | None":
+    def _load(self, name: str, path: Path, root: Path) -> "ModuleModel | None":
         from retrylint.model import ModuleModel
 
-        path = self.file_for(name)
-        if path is None:
-            return None
         try:
             source = read_source(path).text
             is_package = path.name == "__init__.py"
-            return ModuleModel(source, self.display_path(path), self.catalog, name, is_package, self)
+            return ModuleModel(source, self.display_path(path), self.catalog, name, is_package, self, root)
         except (SourceError, cst.ParserSyntaxError, RecursionError, ValueError):
             return None
 
-    def _may_bind(self, module: str, name: str) -> bool:
+    def _may_bind(self, module: str, name: str, near: Path | None) -> bool:
         """A cheap look at a module's text before parsing it: does ``name`` appear where a
         module-level assignment or an import would put it?"""
-        if module in self._models:
-            return True
-        path = self.file_for(module)
-        if path is None:
+        found = self.locate(module, near)
+        if found is None:
             return False
+        path, _ = found
+        self._touch(path)
+        if path in self._models:
+            return True
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -146,13 +170,13 @@ class Project:
         return self._layers[id(model)]
 
     # ----- names ----------------------------------------------------------------------
-    def exported_binding(self, qualname: str) -> "tuple[Binding, ModuleModel] | None":
+    def exported_binding(self, qualname: str, near: Path | None = None) -> "tuple[Binding, ModuleModel] | None":
         """The module-level variable (or re-import) a qualified name refers to in a project
         module, e.g. ``app.llm.client`` bound to ``OpenAI()`` in ``app/llm.py``."""
         module, _, name = qualname.rpartition(".")
-        if not module or not self._may_bind(module, name):
+        if not module or not self._may_bind(module, name, near):
             return None
-        model = self.module(module)
+        model = self.module(module, near)
         if model is None:
             return None
         binding = model.scope.names.get(name)
@@ -162,13 +186,13 @@ class Project:
             return binding, model
         return None
 
-    def resolve(self, qualname: str, depth: int = 0) -> "Function | ClassInfo | None":
+    def resolve(self, qualname: str, depth: int = 0, near: Path | None = None) -> "Function | ClassInfo | None":
         """The function or class a qualified name refers to, following re-exports."""
         if depth > MAX_RESOLVE_DEPTH:
             return None
         parts = qualname.split(".")
         for split in range(len(parts) - 1, 0, -1):
-            model = self.module(".".join(parts[:split]))
+            model = self.module(".".join(parts[:split]), near)
             if model is None:
                 continue
             return model.resolve_in_module(parts[split:], depth + 1)

@@ -286,11 +286,12 @@ class Reachability:
                 binding = info.self_attrs.get(expr.attr.value) or info.body_attrs.get(expr.attr.value)
                 if binding is not None:
                     break
-        project = function.scope.model.project
+        where = function.scope.model
+        project = where.project
         for _ in range(8):
             if binding is not None and binding.imported and project is not None:
-                exported = project.exported_binding(binding.qualname)
-                binding = exported[0] if exported is not None else None
+                exported = project.exported_binding(binding.qualname, where.root)
+                binding, where = exported if exported is not None else (None, where)
                 continue
             if binding is None or binding.value is None:
                 return None

@@ -3,10 +3,12 @@ front end that works on files (the CLI today; the flake8 plugin and the LSP late
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from retrylint.cache import ResultCache
 from retrylint.config import ConfigResolver, Overrides
 from retrylint.diagnostics import Diagnostic, unreadable_file
 from retrylint.discovery import discover, display_path
@@ -14,6 +16,9 @@ from retrylint.engine import Engine
 from retrylint.settings import Settings
 from retrylint.sources import Source, SourceError, read_source
 from retrylint.writer import write_atomically
+
+
+MIN_FILES_PER_JOB = 16
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,8 @@ class CheckOptions:
     config: Path | None = None
     isolated: bool = False
     overrides: Overrides = Overrides()
+    jobs: int = 1
+    cache_dir: Path | None = None  # None: no cache
 
 
 @dataclass
@@ -62,20 +69,60 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     resolver = ConfigResolver(config=options.config, isolated=options.isolated, overrides=options.overrides)
     discovery = discover(paths, resolver.settings_for)
     outcome = CheckOutcome(errors=list(discovery.errors), files_checked=len(discovery.files))
-    engines: dict[Settings, Engine] = {}
     if progress is not None:
         progress.start(len(discovery.files))
-    for path, settings in discovery.files:
-        if settings not in engines:
-            engines[settings] = Engine(settings)
-        _check_file(path, engines[settings], options, outcome)
-        if progress is not None:
-            progress.advance()
+    for _, settings in discovery.files:
+        if settings not in _ENGINES:  # a bad catalog file is a usage error, before any work
+            _ENGINES[settings] = Engine(settings)
+    chunks = _chunks(discovery.files, options.jobs)
+    if options.jobs > 1 and len(chunks) > 1:
+        with ProcessPoolExecutor(max_workers=options.jobs) as pool:
+            for part in pool.map(_check_chunk, chunks, [options] * len(chunks)):
+                _merge(outcome, part, progress)
+    else:
+        for chunk in chunks:
+            _merge(outcome, _check_chunk(chunk, options), progress)
     outcome.diagnostics.sort(key=lambda d: d.sort_key)
+    outcome.changes.sort(key=lambda change: change.path)
     return outcome
 
 
-def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: CheckOutcome) -> None:
+def _chunks(files: list, jobs: int) -> list[list]:
+    """Runs of files for the workers: several per worker, so that one slow file does not
+    hold the others back; consecutive files stay together (they share modules)."""
+    if jobs <= 1 or len(files) < MIN_FILES_PER_JOB * 2:
+        return [files]
+    size = max(MIN_FILES_PER_JOB, len(files) // (jobs * 8))
+    return [files[start:start + size] for start in range(0, len(files), size)]
+
+
+_ENGINES: dict[Settings, Engine] = {}
+
+
+def _check_chunk(files: list[tuple[Path, Settings]], options: CheckOptions) -> CheckOutcome:
+    """Check some files in this process (a worker, or the main one)."""
+    outcome = CheckOutcome()
+    cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
+    for path, settings in files:
+        if settings not in _ENGINES:
+            _ENGINES[settings] = Engine(settings)
+        _check_file(path, _ENGINES[settings], options, outcome, cache)
+        outcome.files_checked += 1
+    return outcome
+
+
+def _merge(outcome: CheckOutcome, part: CheckOutcome, progress: Progress | None) -> None:
+    outcome.diagnostics.extend(part.diagnostics)
+    outcome.texts.update(part.texts)
+    outcome.changes.extend(part.changes)
+    outcome.errors.extend(part.errors)
+    if progress is not None:
+        for _ in range(part.files_checked):
+            progress.advance()
+
+
+def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: CheckOutcome,
+                cache: ResultCache | None = None) -> None:
     shown = display_path(path)
     try:
         source = read_source(path)
@@ -83,7 +130,7 @@ def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: Chec
         outcome.diagnostics.append(unreadable_file(shown, error.reason, error.line))
         return
     try:
-        diagnostics, text = _lint_or_fix(source, shown, engine, options, outcome)
+        diagnostics, text = _lint_or_fix(source, shown, engine, options, outcome, cache)
     except Exception as error:  # an engine bug must not hide the other files' results
         outcome.errors.append(f"internal error while checking {shown}: {type(error).__name__}: {error}")
         return
@@ -93,10 +140,10 @@ def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: Chec
 
 
 def _lint_or_fix(source: Source, shown: str, engine: Engine, options: CheckOptions,
-                 outcome: CheckOutcome) -> tuple[list[Diagnostic], str]:
+                 outcome: CheckOutcome, cache: ResultCache | None) -> tuple[list[Diagnostic], str]:
     """The diagnostics left in the file and the text they refer to."""
     if not (options.fix or options.diff):
-        return engine.lint_source(source.text, shown), source.text
+        return _lint_cached(source.text, shown, engine, cache), source.text
     result = engine.fix_source(source.text, shown, unsafe=options.unsafe_fixes)
     if result.source == source.text:
         return result.diagnostics, source.text
@@ -104,3 +151,15 @@ def _lint_or_fix(source: Source, shown: str, engine: Engine, options: CheckOptio
         return engine.lint_source(source.text, shown), source.text
     outcome.changes.append(FileChange(shown, source.text, result.source, result.applied))
     return result.diagnostics, result.source
+
+
+def _lint_cached(text: str, shown: str, engine: Engine, cache: ResultCache | None) -> list[Diagnostic]:
+    if cache is None:
+        return engine.lint_source(text, shown)
+    key = cache.key(engine.fingerprint, shown, text)
+    found = cache.get(key)
+    if found is None:
+        with engine.project.tracking() as dependencies:
+            found = engine.lint_source(text, shown)
+        cache.put(key, found, dependencies)
+    return found
