@@ -137,6 +137,7 @@ class ClientSpec:
     setting: str | None = None
     option_methods: tuple[str, ...] = ()
     passthrough: tuple[str, ...] = ()
+    opaque_params: tuple[str, ...] = ()  # constructor keywords that may change retries unseen
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,10 @@ _LAYER_KEYS = {
     "bind_param", "bound_retry", "bound_retry_attempts", "bound_retry_delay", "retry_kwargs_param", "stable_id",
     "infer_keywords", "target", "policy_param", "policy_objects", "absent_policy", "enabled_by",
 }
-_CLIENT_KEYS = {"provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough"}
+_CLIENT_KEYS = {
+    "provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough",
+    "factories", "service", "opaque_params",
+}
 _BILLABLE_KEYS = {"provider", "kind", "clients", "calls", "names", "idempotency_key", "idempotency_option", "stable_key_fix"}
 _ERROR_KEYS = {"library", "module", "aliases", "detect", "deterministic", "also_deterministic", "broad"}
 _TOP_KEYS = {"layer", "client", "billable", "errors", "tenacity", "infallible", "loops", "entrypoint"}
@@ -271,6 +275,8 @@ def _client(path: Path, text: str, table: dict) -> ClientSpec:
     _check_keys(path, text, table, _CLIENT_KEYS, "[[client]]")
     retries = table.get("retries", {})
     names = _strings(path, text, table, "names")
+    # A client made by a factory for a named service: ``boto3.client("bedrock-runtime")``.
+    names += tuple(f"{factory}[{table['service']}]" for factory in _strings(path, text, table, "factories"))
     return ClientSpec(
         provider=table.get("provider", names[0].split(".")[0] if names else "?"),
         names=names,
@@ -281,6 +287,7 @@ def _client(path: Path, text: str, table: dict) -> ClientSpec:
         setting=table.get("setting"),
         option_methods=_strings(path, text, table, "option_methods"),
         passthrough=_strings(path, text, table, "passthrough"),
+        opaque_params=_strings(path, text, table, "opaque_params"),
     )
 
 
@@ -343,7 +350,7 @@ class Catalog:
         # Classes whose instances carry layers (``app = Celery(); @app.task``).
         self.known_classes = {
             owner
-            for name in self.layer_by_name
+            for name in [*self.layer_by_name, *(n.partition("[")[0] for n in self.client_by_name if "[" in n)]
             for owner in [name.rpartition(".")[0]]
             if owner and owner.rpartition(".")[2][:1].isupper()
         }

@@ -245,6 +245,9 @@ class ModuleModel:
         spec = catalog.client_by_name.get(owner)
         if spec is not None and method in spec.option_methods:
             return owner
+        service = call.args[0].value if call.args and call.args[0].keyword is None else None
+        if isinstance(service, cst.SimpleString) and f"{target}[{service.evaluated_value}]" in catalog.client_by_name:
+            return f"{target}[{service.evaluated_value}]"  # boto3.client("bedrock-runtime")
         if self.resolve_class(target) is not None:
             return target  # an instance of a project class
         return None

@@ -265,6 +265,8 @@ class Reachability:
         retries = spec.default_retries
         if isinstance(override, int) and not isinstance(override, bool):
             retries = override
+        elif override is None and found is not None and any(p in keywords_of(found[0]) for p in spec.opaque_params):
+            retries = 0  # configured in a way this pass does not read: do not count it
         elif override is None and found is not None and spec.retries_param:
             constructor, where = found
             kw = keywords_of(constructor)

@@ -390,3 +390,41 @@ def test_langchain_with_retry_zero_attempts_is_unbounded():
     )
     assert found(s) == [("RTL001", 5)]
     assert "stop_after_attempt=3" in fixed(s, select=("RTL001",))
+
+
+# ----- AWS through boto3 ------------------------------------------------------------------
+BEDROCK = src(
+    """
+    import boto3
+    from botocore.config import Config
+    from tenacity import retry, stop_after_attempt, wait_random_exponential, retry_if_exception_type
+
+    bedrock = boto3.client("bedrock-runtime")
+    quiet = boto3.client("bedrock-runtime", config=Config(retries={"max_attempts": 0}))
+    ses = boto3.Session().client("ses")
+    s3 = boto3.client("s3")
+
+    @retry(stop=stop_after_attempt(3), wait=wait_random_exponential(), retry=retry_if_exception_type(TimeoutError))
+    def ask(body):
+        return bedrock.invoke_model(modelId="m", body=body)
+
+    @retry(stop=stop_after_attempt(3), wait=wait_random_exponential(), retry=retry_if_exception_type(TimeoutError))
+    def ask_quietly(body):
+        return quiet.converse(modelId="m", messages=[])
+
+    @retry(stop=stop_after_attempt(3), wait=wait_random_exponential(), retry=retry_if_exception_type(TimeoutError))
+    def mail(to):
+        ses.send_email(Source="a@b", Destination={"ToAddresses": [to]}, Message={})
+
+    @retry(stop=stop_after_attempt(3), wait=wait_random_exponential(), retry=retry_if_exception_type(TimeoutError))
+    def upload(body):
+        s3.put_object(Bucket="b", Key="k", Body=body)
+    """
+)
+
+
+def test_boto3_bedrock_and_ses_are_billable_with_botocore_retries():
+    assert found(BEDROCK) == [("RTL003", at(BEDROCK, "def mail") - 1), ("RTL005", 10), ("RTL005", at(BEDROCK, "def mail") - 1)]
+    assert "tenacity @retry on 'ask' (3) x boto3 bedrock-runtime client (3: retries 2 by default) = up to 9 calls" in [
+        d.message for d in Engine(Settings(select=("RTL005",))).lint_source(BEDROCK, "tasks.py")
+    ][0]
