@@ -61,19 +61,23 @@ class Engine:
         return digest(*parts, repr(self.settings))
 
     @cached_property
-    def prefilter(self) -> re.Pattern:
+    def prefilter(self) -> tuple[re.Pattern, re.Pattern | None]:
         """Words without one of which a file can hold no retry layer (from the catalog):
-        layer names, Task bases, receiver methods, entry-point names and markers."""
+        layer names, Task bases, receiver methods, entry-point names; and entry-point markers
+        (header names, matched in any case)."""
         words = {name.rpartition(".")[2] for name in self.catalog.layer_by_name}
         words |= {name.rpartition(".")[2] for name in self.catalog.task_bases}
         words |= set(self.catalog.layers_by_receiver_method)
+        markers: set[str] = set()
         for spec in self.catalog.entrypoints:
             words |= {max(re.split(r"[*?\[\]]", name.rpartition(".")[2]), key=len) for name in spec.names}
-            words |= set(spec.markers)
-        return re.compile("|".join(sorted(map(re.escape, words - {""}))), re.IGNORECASE)
+            markers |= set(spec.markers)
+        names = re.compile("|".join(sorted(map(re.escape, words - {""}))))
+        return names, re.compile("|".join(sorted(map(re.escape, markers))), re.IGNORECASE) if markers else None
 
     def could_hold_layer(self, source: str) -> bool:
-        if self.prefilter.search(source):
+        names, markers = self.prefilter
+        if names.search(source) or (markers is not None and markers.search(source)):
             return True
         # A hand-written retry loop needs an except clause inside a while or a range loop.
         return "except" in source and any(word in source for word in LOOP_WORDS)

@@ -248,8 +248,8 @@ class ModuleModel:
         service = call.args[0].value if call.args and call.args[0].keyword is None else None
         if isinstance(service, cst.SimpleString) and f"{target}[{service.evaluated_value}]" in catalog.client_by_name:
             return f"{target}[{service.evaluated_value}]"  # boto3.client("bedrock-runtime")
-        if self.resolve_class(target) is not None:
-            return target  # an instance of a project class
+        if target.rpartition(".")[2][:1].isupper() and self.resolve_class(target) is not None:
+            return target  # an instance of a project class (classes are CamelCase: look no further)
         return None
 
     def class_mro(self, cls: ClassInfo) -> Iterator[ClassInfo]:
