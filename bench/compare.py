@@ -1,0 +1,404 @@
+#!/usr/bin/env python3
+"""Benchmark retrylint against flake8, ruff and Fixit on the pinned corpus (issue 5).
+
+Usage (from the repository root):
+
+    python bench/compare.py                 # whole corpus, about 5-10 minutes on 2 cores
+    python bench/compare.py --quick         # a small slice, for a smoke test
+    python bench/compare.py --corpus /tmp/retrylint-corpus/src --markdown-out bench/latest.md
+
+Every tool runs as a subprocess under ``/usr/bin/time -v``: wall time is measured around the
+subprocess, peak memory is GNU time's "Maximum resident set size", i.e. that of the largest single
+process (the tool or one of its workers), not the sum. The tools other than retrylint live in a
+separate venv (``bench/.venv-tools``, made on first use from ``bench/requirements-tools.txt``).
+Timings are never asserted anywhere; they depend on the machine and on its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+CORPUS_SCRIPT = ROOT.parent / "shared" / "bench" / "corpus.sh"
+TOOLS_VENV = BENCH / ".venv-tools"
+TOOLS_REQUIREMENTS = BENCH / "requirements-tools.txt"
+DEFAULT_RETRYLINT = ROOT / ".venv" / "bin" / "retrylint"
+# A typical file that holds a retry layer (Celery's Task.retry), relative to the corpus's src.
+ONE_FILE = Path("celery") / "celery" / "app" / "task.py"
+QUICK_PACKAGE = "celery"  # --quick runs on this package of the corpus only
+FIXIT_SLICE_LINES = 40_000  # about 25-30 s of Fixit on two cores
+QUICK_FIXIT_SLICE_LINES = 3_000
+ONE_FILE_REPEATS = 5
+LIBCST_VERSION = "import importlib.metadata as m; print(m.version('libcst'))"
+
+
+@dataclass
+class Run:
+    """One measured row of the table."""
+
+    tool: str
+    wall: float  # seconds
+    rss_kib: int | None  # peak RSS of the largest process, KiB
+    notes: list[str] = field(default_factory=list)
+    ratio: bool = True  # show a ratio to flake8 (not for the one-file rows)
+
+
+# ---------------------------------------------------------------------------- argument parsing
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="compare.py",
+        description="Time retrylint, flake8, ruff and Fixit on the pinned corpus; print one table.",
+    )
+    parser.add_argument(
+        "--corpus",
+        metavar="DIR",
+        type=Path,
+        help="the corpus's src folder (default: lay it out with ../shared/bench/corpus.sh)",
+    )
+    parser.add_argument(
+        "--retrylint",
+        metavar="PATH",
+        type=Path,
+        default=DEFAULT_RETRYLINT,
+        help="the retrylint executable (default: .venv/bin/retrylint); its venv's python is used "
+        "for the libcst parse and start-up timings",
+    )
+    parser.add_argument(
+        "--tools-venv",
+        metavar="DIR",
+        type=Path,
+        default=TOOLS_VENV,
+        help="venv holding flake8, ruff and fixit; made if missing (default: bench/.venv-tools)",
+    )
+    parser.add_argument(
+        "--jobs",
+        metavar="N",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="job count for retrylint and flake8 (default: the number of CPUs)",
+    )
+    parser.add_argument(
+        "--markdown-out", metavar="FILE", type=Path, help="also write the report to FILE"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"run on the {QUICK_PACKAGE} package only"
+    )
+    return parser
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def timed(
+    cmd: list[str], *, cwd: Path | None = None, stdout_path: Path | None = None
+) -> tuple[float, int | None, float]:
+    """Run cmd under /usr/bin/time -v; return (wall s, peak RSS KiB, user + system CPU s).
+
+    The CPU time counts the process and the workers it waited for; unlike the wall time it
+    hardly moves when other work shares the machine.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+        try:
+            start = time.perf_counter()
+            proc = subprocess.run(
+                ["/usr/bin/time", "-v", "-o", report.name, *cmd],
+                cwd=cwd,
+                stdout=out,
+                stderr=subprocess.PIPE,
+            )
+            wall = time.perf_counter() - start
+        finally:
+            if stdout_path:
+                out.close()
+        text = Path(report.name).read_text()
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text))
+    if proc.returncode not in (0, 1):
+        tail = proc.stderr.decode(errors="replace")[-2000:]
+        raise SystemExit(f"{cmd[0]} failed with status {proc.returncode}:\n{tail}")
+    return wall, int(match.group(1)) if match else None, cpu
+
+
+def median_timed(cmd: list[str], repeats: int) -> tuple[float, int | None]:
+    runs = [timed(cmd) for _ in range(repeats)]
+    return statistics.median(r[0] for r in runs), max((r[1] or 0) for r in runs) or None
+
+
+def cpu_note(cpu: float) -> str:
+    return f"CPU {cpu:.1f} s" if cpu >= 10 else f"CPU {cpu:.2f} s"
+
+
+def python_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*.py") if p.is_file())
+
+
+def count_lines(paths: list[Path]) -> int:
+    total = 0
+    for path in paths:
+        with open(path, "rb") as handle:
+            total += sum(1 for _ in handle)
+    return total
+
+
+def stride_slice(paths: list[Path], lines: dict[Path, int], target: int) -> list[Path]:
+    """Every k-th file (sorted by path), so the slice spans all packages, about target lines."""
+    total = sum(lines[p] for p in paths)
+    step = max(1, round(total / target))
+    return paths[::step]
+
+
+# ---------------------------------------------------------------------------- setting up
+
+
+def lay_out_corpus() -> Path:
+    out = subprocess.run(
+        ["bash", str(CORPUS_SCRIPT)], cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True
+    ).stdout
+    return Path(out.strip().splitlines()[-1])
+
+
+def ensure_tools(venv: Path) -> Path:
+    bin_dir = venv / "bin"
+    if not all((bin_dir / tool).exists() for tool in ("flake8", "ruff", "fixit")):
+        print(f"making {venv} from {TOOLS_REQUIREMENTS.name} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(bin_dir / "pip"), "install", "-q", "-r", str(TOOLS_REQUIREMENTS)], check=True
+        )
+    return bin_dir
+
+
+def version_of(cmd: list[str]) -> str:
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+    return " ".join(out.split())
+
+
+# ---------------------------------------------------------------------------- formatting
+
+
+def mib(kib: int | None) -> str:
+    return "–" if kib is None else f"{kib / 1024:,.0f}"
+
+
+def format_table(runs: list[Run], flake8_wall: float | None) -> str:
+    """The markdown table: tool | wall time (s) | peak RSS (MiB) | ratio to flake8 | notes."""
+    lines = [
+        "| tool | wall time (s) | peak RSS (MiB) | ratio to flake8 | notes |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for run in runs:
+        if run.ratio and flake8_wall:
+            ratio = f"{run.wall / flake8_wall:.3f}"
+        else:
+            ratio = "–"
+        wall = f"{run.wall:.2f}" if run.wall < 10 else f"{run.wall:.1f}"
+        notes = "; ".join(run.notes).replace("|", "\\|")
+        lines.append(f"| {run.tool} | {wall} | {mib(run.rss_kib)} | {ratio} | {notes} |")
+    return "\n".join(lines) + "\n"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def format_targets(
+    cold: Run, warm: Run, flake8: Run, one_file: Run, parse: float, startup: float
+) -> str:
+    budget = 3 * parse + startup
+    rss_ok = cold.rss_kib is not None and cold.rss_kib <= 1024 * 1024
+    items = [
+        f"- cold run ≤ 0.10 × flake8: {cold.wall / flake8.wall:.3f} × — "
+        f"{verdict(cold.wall <= 0.10 * flake8.wall)}",
+        f"- warm run ≤ 0.01 × flake8: {warm.wall / flake8.wall:.3f} × — "
+        f"{verdict(warm.wall <= 0.01 * flake8.wall)}",
+        f"- one file ≤ 3 × parse + start-up = 3 × {parse:.3f} + {startup:.3f} = {budget:.3f} s: "
+        f"{one_file.wall:.3f} s — {verdict(one_file.wall <= budget)}",
+        f"- peak memory of the cold run ≤ 1 GiB: {mib(cold.rss_kib)} MiB — {verdict(rss_ok)}",
+    ]
+    return "\n".join(items) + "\n"
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    src = (args.corpus or lay_out_corpus()).resolve()
+    corpus = src / QUICK_PACKAGE if args.quick else src
+    one_file = src / ONE_FILE
+    if not one_file.is_file():
+        raise SystemExit(f"{one_file} is missing: is {src} the corpus's src folder?")
+    retrylint = str(args.retrylint.resolve())
+    python = str(args.retrylint.resolve().parent / "python")
+    tools = ensure_tools(args.tools_venv)
+    jobs = args.jobs
+    load_before = os.getloadavg()
+
+    files = python_files(corpus)
+    per_file = {p: count_lines([p]) for p in files}
+    total_lines = sum(per_file.values())
+    print(f"corpus {corpus}: {len(files):,} Python files, {total_lines:,} lines", file=sys.stderr)
+
+    runs: list[Run] = []
+    help_text = subprocess.run(
+        [retrylint, "check", "--help"], stdout=subprocess.PIPE, text=True, check=True
+    ).stdout
+    has = {flag: flag in help_text for flag in ("--no-cache", "--cache-dir", "--jobs")}
+    base = [retrylint, "check", "--isolated", "--output-format", "concise", "-q"]
+    if has["--jobs"]:
+        base += ["--jobs", str(jobs)]
+
+    with tempfile.TemporaryDirectory(prefix="retrylint-bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        cache_args = ["--cache-dir", str(scratch / "cache")] if has["--cache-dir"] else []
+        job_note = f"--jobs {jobs}" if has["--jobs"] else "no --jobs flag: one process"
+
+        print("retrylint cold ...", file=sys.stderr)
+        wall, rss, cpu = timed([*base, *cache_args, str(corpus)], stdout_path=scratch / "cold.txt")
+        cold = Run("retrylint, cold", wall, rss, [cpu_note(cpu)])
+        cold.notes.append(f"{job_note}; fresh empty cache dir" if cache_args else job_note)
+        runs.append(cold)
+
+        print("retrylint warm ...", file=sys.stderr)
+        wall, rss, cpu = timed([*base, *cache_args, str(corpus)], stdout_path=scratch / "warm.txt")
+        warm = Run("retrylint, warm", wall, rss, [cpu_note(cpu)])
+        if cache_args:
+            warm.notes.append("same cache dir again, nothing changed")
+        else:
+            warm.notes.append("no cache flags: a second cold-equivalent run")
+        same = (scratch / "cold.txt").read_bytes() == (scratch / "warm.txt").read_bytes()
+        findings = len((scratch / "cold.txt").read_bytes().splitlines())
+        warm.notes.append(
+            f"findings byte-identical to cold ({findings:,} line{'' if findings == 1 else 's'})"
+            if same
+            else "**findings differ from cold**"
+        )
+        runs.append(warm)
+
+    print("retrylint one file, libcst parse, start-up ...", file=sys.stderr)
+    one_lines = count_lines([one_file])
+    one_cmd = [retrylint, "check", "--isolated", "--output-format", "concise", "-q"]
+    if has["--no-cache"]:
+        one_cmd.append("--no-cache")
+    wall, rss = median_timed([*one_cmd, str(one_file)], ONE_FILE_REPEATS)
+    single = Run(f"retrylint, one file (`{ONE_FILE}`)", wall, rss, ratio=False)
+    single.notes.append(
+        f"{one_lines:,} lines; --no-cache, as for an edited file; median of {ONE_FILE_REPEATS}"
+    )
+    runs.append(single)
+
+    best_parse = (
+        "import sys, time, libcst\n"
+        "text = open(sys.argv[1], encoding='utf-8').read()\n"
+        "best = float('inf')\n"
+        "for _ in range(5):\n"
+        "    start = time.perf_counter()\n"
+        "    libcst.parse_module(text)\n"
+        "    best = min(best, time.perf_counter() - start)\n"
+        "print(best)\n"
+    )
+    out = subprocess.run(
+        [python, "-c", best_parse, str(one_file)], stdout=subprocess.PIPE, text=True, check=True
+    )
+    parse = float(out.stdout.strip())
+    one_parse = (
+        "import sys, libcst; libcst.parse_module(open(sys.argv[1], encoding='utf-8').read())"
+    )
+    wall, rss = median_timed([python, "-c", one_parse, str(one_file)], ONE_FILE_REPEATS)
+    runs.append(
+        Run(
+            "python: import libcst, parse that file",
+            wall,
+            rss,
+            [f"parse_module alone, in process: {parse:.3f} s (best of 5)"],
+            ratio=False,
+        )
+    )
+    startup, rss = median_timed([python, "-c", "pass"], ONE_FILE_REPEATS)
+    runs.append(Run("python -c pass", startup, rss, ["interpreter start-up"], ratio=False))
+
+    print("flake8 ...", file=sys.stderr)
+    wall, rss, cpu = timed([str(tools / "flake8"), "--isolated", "-j", str(jobs), "--exit-zero",
+                            str(corpus)])
+    flake8 = Run("flake8", wall, rss, [cpu_note(cpu), f"default settings, -j {jobs}"])
+    runs.append(flake8)
+
+    print("ruff ...", file=sys.stderr)
+    wall, rss, cpu = timed([str(tools / "ruff"), "check", "--isolated", "--select", "ALL",
+                            "--exit-zero", "--no-cache", "-q", str(corpus)])
+    runs.append(
+        Run("ruff", wall, rss, [cpu_note(cpu), "--select ALL, --no-cache, its own thread count"])
+    )
+
+    print("fixit on a slice ...", file=sys.stderr)
+    target = QUICK_FIXIT_SLICE_LINES if args.quick else FIXIT_SLICE_LINES
+    chosen = stride_slice(files, per_file, target)
+    slice_lines = sum(per_file[p] for p in chosen)
+    wall, rss, cpu = timed([str(tools / "fixit"), "lint", *map(str, chosen)], cwd=src)
+    rate = slice_lines / wall
+    runs.append(
+        Run(
+            "Fixit",
+            total_lines / rate,
+            rss,
+            [
+                cpu_note(cpu * total_lines / slice_lines) + " (scaled)",
+                f"scaled from a slice of {slice_lines:,} lines ({len(chosen):,} files, 1 in "
+                f"{round(len(files) / max(1, len(chosen)))} across the corpus) that took "
+                f"{wall:.1f} s: "
+                f"{rate:,.0f} lines/s",
+                "built-in rules, its own worker count",
+                "RSS is the slice's",
+            ],
+        )
+    )
+    load_after = os.getloadavg()
+
+    # Order the table: retrylint rows, then peers; flake8 is the reference.
+    header = [
+        f"Date: {datetime.date.today().isoformat()}; machine: {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Linux {platform.release()}; Python {platform.python_version()} "
+        f"(retrylint's venv: {version_of([python, '-V'])})",
+        f"Corpus: {'--quick slice ' + QUICK_PACKAGE + ' of ' if args.quick else ''}"
+        f"`../shared/bench/corpus.sh`: {len(files):,} Python files, {total_lines:,} lines",
+        f"Versions: {version_of([retrylint, '--version'])}; "
+        f"flake8 {version_of([str(tools / 'flake8'), '--version']).split()[0]}; "
+        f"{version_of([str(tools / 'ruff'), '--version'])}; "
+        f"{version_of([str(tools / 'fixit'), '--version'])}; libcst "
+        f"{version_of([python, '-c', LIBCST_VERSION])}",
+        f"Load average (1 min) before/after: {load_before[0]:.2f}/{load_after[0]:.2f} — "
+        "the machine is shared with other work, so wall times carry noise; the CPU time "
+        "(user + system, workers included) in the notes moves less",
+    ]
+    report = (
+        "\n".join(f"{line}  " for line in header)
+        + "\n\n"
+        + format_table(runs, flake8.wall)
+        + "\nTargets of issue 5:\n\n"
+        + format_targets(cold, warm, flake8, single, parse, startup)
+    )
+    print(report)
+    if args.markdown_out:
+        args.markdown_out.write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""bench/compare.py loads, parses its options and formats its table (no tool is run)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "compare.py"
+
+
+@pytest.fixture(scope="module")
+def compare():
+    if not SCRIPT.is_file():  # an sdist carries tests/ but not bench/
+        pytest.skip("bench/compare.py is not here")
+    spec = importlib.util.spec_from_file_location("bench_compare", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
+
+
+def test_arguments(compare):
+    args = compare.build_parser().parse_args(
+        ["--quick", "--corpus", "/c/src", "--jobs", "3", "--markdown-out", "t.md"]
+    )
+    assert (args.quick, args.corpus, args.jobs, args.markdown_out) == (
+        True, Path("/c/src"), 3, Path("t.md"))
+    defaults = compare.build_parser().parse_args([])
+    assert defaults.quick is False and defaults.corpus is None and defaults.markdown_out is None
+    assert defaults.retrylint == compare.ROOT / ".venv" / "bin" / "retrylint"
+
+
+def test_table_on_fake_timings(compare):
+    Run = compare.Run
+    runs = [
+        Run("retrylint, cold", 12.345, 300 * 1024, ["--jobs 2"]),
+        Run("retrylint, one file", 0.5, 48 * 1024, ["a | b"], ratio=False),
+        Run("flake8", 120.0, 64 * 1024, ["default settings, -j 2"]),
+        Run("Fixit", 1666.7, None, ["scaled from a slice of 40,000 lines"]),
+    ]
+    assert compare.format_table(runs, flake8_wall=120.0) == (
+        "| tool | wall time (s) | peak RSS (MiB) | ratio to flake8 | notes |\n"
+        "|---|---:|---:|---:|---|\n"
+        "| retrylint, cold | 12.3 | 300 | 0.103 | --jobs 2 |\n"
+        "| retrylint, one file | 0.50 | 48 | – | a \\| b |\n"
+        "| flake8 | 120.0 | 64 | 1.000 | default settings, -j 2 |\n"
+        "| Fixit | 1666.7 | – | 13.889 | scaled from a slice of 40,000 lines |\n"
+    )
+
+
+def test_targets_on_fake_timings(compare):
+    Run = compare.Run
+    cold, warm = Run("cold", 10.0, 2 * 1024 * 1024), Run("warm", 1.0, 50 * 1024)
+    flake8, one = Run("flake8", 120.0, 1024), Run("one", 0.2, 1024)
+    assert compare.format_targets(cold, warm, flake8, one, parse=0.05, startup=0.02) == (
+        "- cold run ≤ 0.10 × flake8: 0.083 × — met\n"
+        "- warm run ≤ 0.01 × flake8: 0.008 × — met\n"
+        "- one file ≤ 3 × parse + start-up = 3 × 0.050 + 0.020 = 0.170 s: 0.200 s — **not met**\n"
+        "- peak memory of the cold run ≤ 1 GiB: 2,048 MiB — **not met**\n"
+    )
+
+
+def test_stride_slice_spans_the_files(compare):
+    paths = [Path(f"f{i}.py") for i in range(10)]
+    lines = {p: 100 for p in paths}
+    assert compare.stride_slice(paths, lines, target=300) == paths[::3]
+    assert compare.stride_slice(paths, lines, target=10_000) == paths
