@@ -214,6 +214,9 @@ class LayerFinder:
             if spec is not None and spec.form == "call-site":
                 self._call_site(function, call, spec)
                 continue
+            if spec is not None and spec.form == "raise":
+                self._raised_retry(function, site, spec)
+                continue
             if spec is not None and spec.form == "policy":
                 # A retry policy object (google-api-core Retry, Runnable.with_retry): checked for
                 # its own bounds; what it wraps is decided at run time.
@@ -263,6 +266,19 @@ class LayerFinder:
         layer = Layer("call", spec.library, spec.label, call, target, None, policy, spec=spec,
                       call=policy_call, keywords=keywords_of(policy_call), site=call)
         self.layers.append(layer)
+
+    def _raised_retry(self, function: Function, site, spec: LayerSpec) -> None:
+        """``raise Retry(defer=5)`` (arq), ``raise RetryTask()`` (Huey): the function is run
+        again; the ``except`` it is raised from names what it retries on."""
+        policy = self.kwargs_policy(spec, None, function.scope)
+        handlers = {id(h.node): h.node for h in function.handlers}
+        handler = next((handlers[i] for i, kind, _ in reversed(site.path) if kind == EXCEPT and i in handlers), None)
+        if handler is None:
+            policy.retry_all, policy.predicate = False, True  # raised on a condition: a poll
+        elif handler.type is not None:
+            policy.retry_all = False
+            policy.retry_on = self.exception_refs(handler.type, function.scope)
+        self.layers.append(Layer("raise", spec.library, spec.label, site.node, function, None, policy, spec=spec))
 
     @staticmethod
     def _bound_call(expr: cst.BaseExpression, scope: Scope) -> cst.Call | None:

@@ -428,3 +428,39 @@ def test_boto3_bedrock_and_ses_are_billable_with_botocore_retries():
     assert "tenacity @retry on 'ask' (3) x boto3 bedrock-runtime client (3: retries 2 by default) = up to 9 calls" in [
         d.message for d in Engine(Settings(select=("RTL005",))).lint_source(BEDROCK, "tasks.py")
     ][0]
+
+
+# ----- retries raised from inside a job ---------------------------------------------------
+def test_arq_raise_retry_and_huey_raise_retry_task():
+    s = src(
+        """
+        from arq import Retry
+        from huey.exceptions import RetryTask
+        import openai
+
+        client = openai.AsyncOpenAI(max_retries=0)
+
+        async def summarize(ctx, text):
+            try:
+                return await client.chat.completions.create(model="m", messages=[])
+            except openai.RateLimitError:
+                raise Retry(defer=ctx["job_try"] * 5)
+
+        def sync(item):
+            try:
+                push(item)
+            except ConnectionError:
+                raise RetryTask(delay=30)
+
+        def poll(item):
+            if not ready(item):
+                raise RetryTask()
+        """
+    )
+    assert found(s) == [("RTL001", at(s, "RetryTask(delay")), ("RTL001", at(s, "RetryTask()"))]
+    assert found(s.replace("except openai.RateLimitError", "except Exception")) == [
+        ("RTL001", at(s, "RetryTask(delay")), ("RTL001", at(s, "RetryTask()")), ("RTL002", at(s, "raise Retry(")),
+    ]
+    assert "arq job (raise Retry) on 'summarize' (up to 5 attempts)" in message(
+        s.replace("except openai.RateLimitError", "except Exception"), "RTL002"
+    )
