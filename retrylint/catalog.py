@@ -33,6 +33,7 @@ class AttemptsSpec:
     none: str = "unbounded"  # what an explicit None means: "unbounded" | "default"
     nonpositive: str | None = None  # "unbounded" when 0 or less never stops
     true: str | None = None  # "unbounded" when ``param=True`` retries forever
+    other_caps: tuple[str, ...] = ()  # params that cap the attempts too when not None
 
     def total(self, value: int) -> int:
         return value + 1 if self.counts == "retries" else value
@@ -235,6 +236,7 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
             none=attempts.get("none", "unbounded"),
             nonpositive=attempts.get("nonpositive"),
             true=attempts.get("true"),
+            other_caps=tuple(attempts.get("other_caps", ())),
         ),
         deadline_params=tuple(deadline.get("params", ())),
         deadline_default=deadline.get("default"),

@@ -432,6 +432,10 @@ class LayerFinder:
                     capped, count = True, attempts.total(value)
             else:
                 capped, count = True, None
+        if not capped and any(
+            p in options and model.literal(*options[p]) is not None for p in attempts.other_caps
+        ):
+            capped, count = True, None
         deadline = spec.deadline_default is not None
         for param in spec.deadline_params:
             if param in options:

@@ -464,3 +464,24 @@ def test_arq_raise_retry_and_huey_raise_retry_task():
     assert "arq job (raise Retry) on 'summarize' (up to 5 attempts)" in message(
         s.replace("except openai.RateLimitError", "except Exception"), "RTL002"
     )
+
+
+def test_http_client_retry_policies():
+    s = src(
+        """
+        import requests
+        from botocore.config import Config
+        from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
+
+        default = Retry()
+        capped = Retry(total=None, connect=3, read=2)
+        adapter = HTTPAdapter(max_retries=Retry(total=5, backoff_factor=0.5))
+        plain = HTTPAdapter(max_retries=3)
+        aws = Config(retries={"max_attempts": 5, "mode": "standard"})
+        forever = Retry(total=None)
+        """
+    )
+    assert found(s) == [("RTL001", at(s, "forever"))]
+    assert "urllib3 Retry retries without limit" in message(s, "RTL001")
+    assert "forever = Retry(total=3)" in Engine(Settings(select=("RTL001",))).fix_source(s, "tasks.py").source
