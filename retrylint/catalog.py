@@ -69,6 +69,9 @@ class LayerSpec:
     policy_objects: tuple[str, ...] = ()
     absent_policy: str = "none"  # "none": no retries without it; "default": the defaults apply
     enabled_by: str | None = None  # a flag that must be passed as True for any retry to happen
+    # Errors the retried function can raise to stop the layer at once, e.g.
+    # ``ApplicationError(..., non_retryable=True)``: "<qualified name>:<keyword>".
+    stop_raises: tuple[str, ...] = ()
     fix_cap: str | None = None
     fix_never_retry: str | None = None
     fix_backoff: str | None = None
@@ -175,7 +178,7 @@ _LAYER_KEYS = {
     "library", "names", "form", "dialect", "label", "attempts", "deadline", "retry_on",
     "never_retry", "backoff", "fix", "receiver_method", "task_base", "base_param",
     "bind_param", "bound_retry", "bound_retry_attempts", "bound_retry_delay", "retry_kwargs_param", "stable_id",
-    "infer_keywords", "target", "policy_param", "policy_objects", "absent_policy", "enabled_by",
+    "infer_keywords", "target", "policy_param", "policy_objects", "absent_policy", "enabled_by", "stop_raises",
 }
 _CLIENT_KEYS = {
     "provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough",
@@ -257,6 +260,7 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
         policy_objects=_strings(path, text, table, "policy_objects"),
         absent_policy=table.get("absent_policy", "none"),
         enabled_by=table.get("enabled_by"),
+        stop_raises=_strings(path, text, table, "stop_raises"),
         fix_cap=fix.get("cap"),
         fix_never_retry=fix.get("never_retry"),
         fix_backoff=fix.get("backoff"),

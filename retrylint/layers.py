@@ -263,9 +263,24 @@ class LayerFinder:
             options = {name: (arg.value, scope) for name, arg in keywords_of(policy_call).items()}
             options.update({p: (kw[p].value, scope) for p in spec.deadline_params if p in kw})
         policy = self.kwargs_policy(spec, policy_call, scope, options)
+        if self._raises_to_stop(target, spec):
+            policy.classifier = True
         layer = Layer("call", spec.library, spec.label, call, target, None, policy, spec=spec,
                       call=policy_call, keywords=keywords_of(policy_call), site=call)
         self.layers.append(layer)
+
+    @staticmethod
+    def _raises_to_stop(function: Function, spec: LayerSpec) -> bool:
+        """The retried function raises an error that tells the layer to stop at once."""
+        model = function.scope.model
+        for entry in spec.stop_raises:
+            name, _, keyword = entry.partition(":")
+            for site in function.calls:
+                if model.qualify(site.node.func, function.scope) == name:
+                    arg = keywords_of(site.node).get(keyword)
+                    if arg is not None and model.literal(arg.value, function.scope) is True:
+                        return True
+        return False
 
     def _raised_retry(self, function: Function, site, spec: LayerSpec) -> None:
         """``raise Retry(defer=5)`` (arq), ``raise RetryTask()`` (Huey): the function is run

@@ -485,3 +485,15 @@ def test_http_client_retry_policies():
     assert found(s) == [("RTL001", at(s, "forever"))]
     assert "urllib3 Retry retries without limit" in message(s, "RTL001")
     assert "forever = Retry(total=3)" in Engine(Settings(select=("RTL001",))).fix_source(s, "tasks.py").source
+
+
+def test_temporal_activity_raising_non_retryable_application_errors_has_a_classifier():
+    s = TEMPORAL.replace(
+        "    return client.messages.create(model=\"m\", max_tokens=1, messages=[])",
+        "    try:\n"
+        "        return client.messages.create(model=\"m\", max_tokens=1, messages=[])\n"
+        "    except anthropic.BadRequestError as error:\n"
+        "        raise ApplicationError(str(error), non_retryable=True)",
+    ).replace("from temporalio.common import RetryPolicy", "from temporalio.common import RetryPolicy\nfrom temporalio.exceptions import ApplicationError")
+    assert "non_retryable=True" in s
+    assert [code for code, _ in found(s)] == ["RTL001"]
