@@ -74,6 +74,7 @@ class LayerSpec:
     stop_raises: tuple[str, ...] = ()
     fix_cap: str | None = None
     fix_never_retry: str | None = None
+    fix_never_retry_style: str = "tuple"  # or "predicate": the parameter takes a callable
     fix_backoff: str | None = None
     # Task queues
     receiver_method: str | None = None
@@ -263,6 +264,7 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
         stop_raises=_strings(path, text, table, "stop_raises"),
         fix_cap=fix.get("cap"),
         fix_never_retry=fix.get("never_retry"),
+        fix_never_retry_style=fix.get("never_retry_style", "tuple"),
         fix_backoff=fix.get("backoff"),
         receiver_method=table.get("receiver_method"),
         task_base=_strings(path, text, table, "task_base"),

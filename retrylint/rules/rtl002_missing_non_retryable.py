@@ -92,9 +92,9 @@ class MissingNonRetryable(Rule):
             if existing is not None:
                 value = f"{ctx.model.code(existing.value)} & {value}"
             return make_fix(message, ctx.set_layer_arguments(layer, {"retry": value}, (*errors, helper)))
-        if spec.fix_never_retry == "giveup":
+        if spec.fix_never_retry and spec.fix_never_retry_style == "predicate":
             value = f"lambda error: isinstance(error, {tuple_code})"
-            return make_fix(message, ctx.set_layer_arguments(layer, {"giveup": value}, tuple(errors)))
+            return make_fix(message, ctx.set_layer_arguments(layer, {spec.fix_never_retry: value}, tuple(errors)))
         if spec.fix_never_retry and layer.task_class is None and not layer.retry_calls:
             return make_fix(message, ctx.set_layer_arguments(layer, {spec.fix_never_retry: tuple_code}, tuple(errors)))
         return None
