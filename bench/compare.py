@@ -21,6 +21,7 @@ import datetime
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,7 +35,7 @@ ROOT = BENCH.parent
 CORPUS_SCRIPT = ROOT.parent / "shared" / "bench" / "corpus.sh"
 TOOLS_VENV = BENCH / ".venv-tools"
 TOOLS_REQUIREMENTS = BENCH / "requirements-tools.txt"
-DEFAULT_RETRYLINT = ROOT / ".venv" / "bin" / "retrylint"
+DEV_PYTHON = ROOT / ".venv" / "bin" / "python"
 # A typical file that holds a retry layer (Celery's Task.retry), relative to the corpus's src.
 ONE_FILE = Path("celery") / "celery" / "app" / "task.py"
 QUICK_PACKAGE = "celery"  # --quick runs on this package of the corpus only
@@ -73,9 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--retrylint",
         metavar="PATH",
         type=Path,
-        default=DEFAULT_RETRYLINT,
-        help="the retrylint executable (default: .venv/bin/retrylint); its venv's python is used "
-        "for the libcst parse and start-up timings",
+        help="the retrylint executable to measure, as it is; its venv's python is used for the "
+        "libcst parse and start-up timings (default: a copy of this checkout's retrylint/ and "
+        "rules/, taken at the start and run by .venv/bin/python, so that others' edits to the "
+        "tree during the run change nothing)",
     )
     parser.add_argument(
         "--tools-venv",
@@ -185,6 +187,35 @@ def ensure_tools(venv: Path) -> Path:
     return bin_dir
 
 
+def source_state() -> str:
+    """The commit retrylint is measured at, and whether its code has uncommitted changes."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True).stdout.strip()
+    if not head:
+        return "not a git checkout"
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "retrylint", "rules"],
+                           stdout=subprocess.PIPE, text=True).stdout.strip()
+    return f"commit {head}" + (" + uncommitted changes under retrylint/ or rules/" if dirty else "")
+
+
+def snapshot_retrylint(dest: Path) -> Path:
+    """Copy retrylint/ and rules/ to dest; return a launcher that runs that copy."""
+    for part in ("retrylint", "rules"):
+        shutil.copytree(ROOT / part, dest / "src" / part,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    launcher = dest / "retrylint"
+    launcher.write_text(
+        f"#!{DEV_PYTHON}\n"
+        "import sys\n"
+        f"sys.path.insert(0, {str(dest / 'src')!r})\n"
+        "from retrylint.cli import main\n"
+        "sys.exit(main())\n"
+    )
+    launcher.chmod(0o755)
+    return launcher
+
+
 def version_of(cmd: list[str]) -> str:
     out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
     return " ".join(out.split())
@@ -245,8 +276,15 @@ def main(argv: list[str] | None = None) -> int:
     one_file = src / ONE_FILE
     if not one_file.is_file():
         raise SystemExit(f"{one_file} is missing: is {src} the corpus's src folder?")
-    retrylint = str(args.retrylint.resolve())
-    python = str(args.retrylint.resolve().parent / "python")
+    code_dir = tempfile.TemporaryDirectory(prefix="retrylint-bench-code-")
+    if args.retrylint:
+        retrylint = str(args.retrylint.resolve())
+        python = str(args.retrylint.resolve().parent / "python")
+        source = f"{retrylint} as installed"
+    else:
+        source = source_state() + ", copied at the start"
+        retrylint = str(snapshot_retrylint(Path(code_dir.name)))
+        python = str(DEV_PYTHON)
     tools = ensure_tools(args.tools_venv)
     jobs = args.jobs
     load_before = os.getloadavg()
@@ -378,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(retrylint's venv: {version_of([python, '-V'])})",
         f"Corpus: {'--quick slice ' + QUICK_PACKAGE + ' of ' if args.quick else ''}"
         f"`../shared/bench/corpus.sh`: {len(files):,} Python files, {total_lines:,} lines",
-        f"Versions: {version_of([retrylint, '--version'])}; "
+        f"Versions: {version_of([retrylint, '--version'])} ({source}); "
         f"flake8 {version_of([str(tools / 'flake8'), '--version']).split()[0]}; "
         f"{version_of([str(tools / 'ruff'), '--version'])}; "
         f"{version_of([str(tools / 'fixit'), '--version'])}; libcst "
@@ -397,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     if args.markdown_out:
         args.markdown_out.write_text(report)
+    code_dir.cleanup()
     return 0
 
 
