@@ -133,6 +133,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"invalid TOML in {path}: {error}") from None
+    except UnicodeDecodeError as error:  # TOML is UTF-8
+        raise ConfigError(f"invalid TOML in {path}: not UTF-8 at byte {error.start}") from None
 
 
 def _tool_table(document: dict[str, Any]) -> Any:

@@ -1,6 +1,6 @@
 """The one engine API that every front end (CLI, flake8, LSP, pre-commit) calls.
 
-Pipeline for one source: cheap prefilter -> parse -> module model -> retry layers ->
+Pipeline for one source: Python's own syntax check -> cheap prefilter -> parse -> module model -> retry layers ->
 reachability -> rules -> selection and suppression -> (fixes, re-checked until stable)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import re
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -29,6 +30,7 @@ from retrylint.settings import Settings
 MAX_FIX_PASSES = 10
 LOOP_WORDS = ("while", "range(", "count(", "repeat(")
 NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+PYTHON_NEWLINE = re.compile(r"\r\n|\r|\n")  # what Python counts as a line break
 SKIP_FILE = re.compile(r"#\s*retrylint:\s*skip-file\b")
 
 
@@ -94,17 +96,25 @@ class Engine:
     def analyse(self, source: str, path: str) -> RuleContext | Diagnostic | None:
         """The model of one file with its retry layers and their reach; an RTL999 diagnostic
         when it cannot be parsed; None when it holds no retry layer."""
-        if not self.could_hold_layer(source):
-            return None
         if "\x00" in source:
             return unreadable_file(path, "source contains null bytes")
-        module_name, is_package, root = self.project.module_name_for(Path(path))
+        rejected = _python_rejects(source, path)  # in every file: "All checks passed" must mean it
+        if rejected is not None:
+            return rejected
+        if not self.could_hold_layer(source):
+            return None
         try:
-            model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project, root)
+            return self._analyse(source, path)
         except cst.ParserSyntaxError as error:
             return _syntax_error(source, path, error)
-        except RecursionError:
-            return unreadable_file(path, "nesting too deep to analyse")
+        except cst.CSTValidationError as error:  # libcst refuses a tree Python's parser builds
+            return _not_parsed(source, path, error)
+        except (RecursionError, MemoryError):
+            return _too_deep(path)
+
+    def _analyse(self, source: str, path: str) -> RuleContext | None:
+        module_name, is_package, root = self.project.module_name_for(Path(path))
+        model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project, root)
         layers = LayerFinder(model).find()
         self.project.register(model, layers)
         reachability = Reachability(model, layers, self.settings.idempotency_guards)
@@ -118,9 +128,12 @@ class Engine:
         if not isinstance(context, RuleContext):
             return [context] if context is not None else []
         found: list[Diagnostic] = []
-        for rule in self.rules:
-            if self._enabled(rule.code, path):
-                found.extend(rule.check(context))
+        try:
+            for rule in self.rules:
+                if self._enabled(rule.code, path):
+                    found.extend(rule.check(context))
+        except (RecursionError, MemoryError):
+            return [_too_deep(path)]
         return found
 
     def _enabled(self, code: str, path: str) -> bool:
@@ -138,7 +151,7 @@ class Engine:
 
     def _select(self, diagnostics: list[Diagnostic], source: str, path: str, *,
                 apply_noqa: bool = True) -> list[Diagnostic]:
-        lines = source.splitlines()
+        lines = _python_lines(source)
         kept = []
         for diagnostic in diagnostics:
             if not self._enabled(diagnostic.code, path):
@@ -185,18 +198,72 @@ class Engine:
         return FixResult(source, self.lint_source(source, path), applied)
 
 
+def _python_rejects(source: str, path: str) -> Diagnostic | None:
+    """RTL999 when Python itself cannot compile ``source``, before libcst sees it: its native
+    parser can overflow the C stack (a crash, not an exception) on nesting Python refuses, and
+    is slow on deep expressions Python would not build."""
+    try:
+        with warnings.catch_warnings():  # invalid escape sequences and the like are not ours
+            warnings.simplefilter("ignore")
+            compile(source, path, "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+    except SyntaxError as error:
+        line, column = _inside(source, error.lineno or 1, error.offset or 1)
+        return unreadable_file(path, f"syntax error: {error.msg}", line, column)
+    except (RecursionError, MemoryError):
+        return _too_deep(path)
+    except ValueError as error:
+        return unreadable_file(path, str(error))
+    return None
+
+
+def _not_parsed(source: str, path: str, error: Exception) -> Diagnostic:
+    """RTL999 for code libcst cannot represent, e.g. ``return*x``: Python's compiler (beyond its
+    parser) usually rejects it too, and then its wording and position are used."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, path, "exec", dont_inherit=True)
+    except SyntaxError as python_error:
+        line, column = _inside(source, python_error.lineno or 1, python_error.offset or 1)
+        return unreadable_file(path, f"syntax error: {python_error.msg}", line, column)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return unreadable_file(path, f"cannot parse it: {error}")
+
+
+def _python_lines(source: str) -> list[str]:
+    """The lines as Python counts them (``str.splitlines`` also splits at form feeds and more)."""
+    lines = PYTHON_NEWLINE.split(source)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _too_deep(path: str) -> Diagnostic:
+    return unreadable_file(path, "nesting too deep to analyse")
+
+
+def _inside(source: str, line: int, column: int) -> tuple[int, int]:
+    """``line``/``column`` moved onto the file's last character when they point past it
+    (Python reports some errors at end of file one line or one column beyond)."""
+    lines = _python_lines(source) or [""]
+    line = min(max(line, 1), len(lines))
+    column = min(max(column, 1), len(lines[line - 1]) + 1)
+    return line, column
+
+
 def _syntax_error(source: str, path: str, error: cst.ParserSyntaxError) -> Diagnostic:
     """RTL999 with Python's own wording and position when Python agrees it is an error."""
     try:
         compile(source, path, "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
     except SyntaxError as python_error:
-        line = python_error.lineno or 1
-        column = python_error.offset or 1
+        line, column = _inside(source, python_error.lineno or 1, python_error.offset or 1)
         return unreadable_file(path, f"syntax error: {python_error.msg}", line, column)
     except (ValueError, RecursionError, MemoryError):
         pass
     reason = " ".join(str(error.message).split())
-    return unreadable_file(path, f"syntax error: {reason}", error.raw_line, error.raw_column + 1)
+    line, column = _inside(source, error.raw_line, error.raw_column + 1)
+    return unreadable_file(path, f"syntax error: {reason}", line, column)
 
 
 def _fix_key(diagnostic: Diagnostic) -> tuple:
@@ -205,9 +272,11 @@ def _fix_key(diagnostic: Diagnostic) -> tuple:
 
 def _parses(source: str) -> bool:
     try:
-        cst.parse_module(source)
-        compile(source, "<fix>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
-    except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, "<fix>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+        cst.parse_module(source)  # only after Python accepted it: see _python_rejects
+    except (cst.ParserSyntaxError, cst.CSTValidationError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Sequence
 
 import libcst as cst
@@ -146,12 +147,12 @@ class FixBuilder:
         return 0
 
 
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # not str.splitlines, which also splits at \f, \v, \x1c...
+
+
 def _line_starts(text: str) -> list[int]:
     """Offsets where each line starts, splitting lines as libcst and Python do."""
-    starts = [0]
-    for line in text.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-    return starts
+    return [0] + [match.end() for match in _NEWLINE.finditer(text)]
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
