@@ -2,9 +2,8 @@
 Reports a file that retrylint could not check: it cannot be read, decoded (neither as UTF-8
 nor in the encoding its PEP 263 coding cookie names), holds null bytes, or does not parse.
 The message names the reason (and the line, for a syntax error). The run goes on with the
-other files. Syntax is checked only in files that could hold a retry layer (they contain one
-of the catalog's words, or an `except` inside a loop): the others are never parsed, for speed,
-and their syntax errors are left to Python and your other linters.
+other files. Every file gets Python's own syntax check (so "All checks passed" means it);
+only files that could hold a retry layer are then parsed with libcst and analysed.
 
 ## Why is this bad?
 Nothing in that file was checked, so an unsafe retry in it would go unnoticed.
