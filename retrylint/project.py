@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 
 from retrylint.catalog import Catalog
-from retrylint.sources import SourceError, read_source
+from retrylint.sources import SourceError, python_parses, read_source
 
 if TYPE_CHECKING:
     from retrylint.layers import Layer
@@ -140,6 +140,8 @@ class Project:
 
         try:
             source = read_source(path).text
+            if not python_parses(source):
+                return None
             is_package = path.name == "__init__.py"
             return ModuleModel(source, self.display_path(path), self.catalog, name, is_package, self, root)
         except (SourceError, cst.ParserSyntaxError, RecursionError, ValueError):

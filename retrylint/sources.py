@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import codecs
 import io
 import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,3 +62,15 @@ def decode_source(raw: bytes) -> tuple[str, str]:
     if "\x00" in text:
         raise SourceError("source contains null bytes", text[: text.index("\x00")].count("\n") + 1)
     return text, encoding
+
+
+def python_parses(text: str) -> bool:
+    """Whether Python's own parser accepts ``text``. libcst must only see such code: its native
+    parser overflows the C stack (the process dies) on nesting that Python refuses."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<module>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True

@@ -307,3 +307,14 @@ def test_a_fix_on_a_file_that_changed_meanwhile_is_not_written(tmp_path, monkeyp
         "retrylint: warning: not writing fixes to m.py: it changed on disk since it was read\n"
     )
     assert sorted(os.listdir(tmp_path)) == ["m.py"]  # no temporary file left behind
+
+
+def test_an_imported_module_nested_beyond_pythons_limits_does_not_crash_the_run(tmp_path):
+    """Cross-module resolution parses imported modules too; libcst's parser killed the process
+    (a segfault) on this one."""
+    (tmp_path / "deep.py").write_text("import openai\nclient = openai.OpenAI()\n" + DEEP_PARENS)
+    (tmp_path / "job.py").write_text("from tenacity import retry\nfrom deep import client\n\n@retry\ndef f():\n"
+                                     "    return client.chat.completions.create(model='m', messages=[])\n")
+    result = run(tmp_path, "--output-format", "concise", "-q", "--isolated", "job.py")
+    assert (result.returncode, result.stderr) == (1, "")
+    assert result.stdout.startswith("job.py:4:1: RTL001 ")
