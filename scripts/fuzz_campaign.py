@@ -87,24 +87,29 @@ def mutation_programs(rng: random.Random, count: int, deadline: float):
 
 
 def run_grammar(campaign: Campaign, count: int, deadline: float, seed: int) -> None:
+    """Batches of hypothesmith programs (each batch its own seed) until ``count`` or the deadline."""
     import hypothesmith
     from hypothesis import HealthCheck, given, seed as hypothesis_seed, settings
 
-    @hypothesis_seed(seed)
-    @settings(max_examples=count, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(hypothesmith.from_grammar())
-    def generated(program: str) -> None:
-        if time.time() > deadline:
-            return
-        campaign.run_one("grammar", RETRY_HEADER + program)
-        if not program.endswith("\n"):
-            return
-        # The same program as the body of a retried, billable function.
-        body = "".join("    " + line if line.strip() else line for line in program.splitlines(keepends=True))
-        campaign.run_one("grammar-in-retry", RETRY_HEADER + "@retry\ndef _inner():\n    client.chat.completions.create()\n" + body)
+    batch, done = 50, 0
+    while done < count and time.time() < deadline:
+        size = min(batch, count - done)
 
-    generated()
+        @hypothesis_seed(seed * 100_003 + done)
+        @settings(max_examples=size, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @given(hypothesmith.from_grammar())
+        def generated(program: str) -> None:
+            campaign.run_one("grammar", RETRY_HEADER + program)
+            if not program.endswith("\n"):
+                return
+            # The same program as the body of a retried, billable function.
+            body = "".join("    " + line if line.strip() else line for line in program.splitlines(keepends=True))
+            campaign.run_one("grammar-in-retry",
+                             RETRY_HEADER + "@retry\ndef _inner():\n    client.chat.completions.create()\n" + body)
+
+        generated()
+        done += size
+        print(campaign.report(), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
