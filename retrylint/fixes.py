@@ -131,11 +131,10 @@ class FixBuilder:
             anchor = model.range(top[-1].statement).end.line
         else:
             anchor = self._after_preamble()
-        source_lines = model.source.splitlines(keepends=True)
-        if anchor < len(source_lines) or (anchor == len(source_lines) and source_lines and source_lines[-1].endswith(("\n", "\r"))):
+        starts = _line_starts(model.source)  # starts[n] is where line n + 1 begins
+        if anchor + 1 < len(starts) or (anchor + 1 == len(starts) and starts[-1] == len(model.source)):
             return Edit(anchor + 1, 1, anchor + 1, 1, text)
-        last = source_lines[-1] if source_lines else ""
-        column = len(last.rstrip("\r\n")) + 1
+        column = len(model.source) - starts[-1] + 1  # the last line has no newline: append one
         return Edit(anchor, column, anchor, column, model.tree.default_newline + text.rstrip("\r\n"))
 
     def _after_preamble(self) -> int:
