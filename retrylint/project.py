@@ -83,7 +83,10 @@ class Project:
         key = (module, near)
         if key not in self._files:
             self._files[key] = self._find_file(module, near)
-        return self._files[key]
+        found = self._files[key]
+        if found is not None and self._touched is not None:
+            self._touched.add(found[0])  # what a file's findings depend on
+        return found
 
     def _find_file(self, module: str, near: Path | None) -> tuple[Path, Path] | None:
         relative = Path(*module.split("."))
@@ -115,17 +118,12 @@ class Project:
         if found is None:
             return None
         path, root = found
-        self._touch(path)
         if path in self._models:
             self._models.move_to_end(path)
             return self._models[path]
         model = self._load(name, path, root)
         self._remember(path, model)
         return model
-
-    def _touch(self, path: Path) -> None:
-        if self._touched is not None:
-            self._touched.add(path)
 
     def _remember(self, path: Path, model: "ModuleModel | None") -> None:
         self._models[path] = model
@@ -154,7 +152,6 @@ class Project:
         if found is None:
             return False
         path, _ = found
-        self._touch(path)
         if path in self._models:
             return True
         try:
