@@ -26,11 +26,11 @@ from retrylint.project import Project
 from retrylint.reach import Reachability
 from retrylint.rules import ALL_RULES
 from retrylint.settings import Settings
+from retrylint.sources import python_lines
 
 MAX_FIX_PASSES = 10
 LOOP_WORDS = ("while", "range(", "count(", "repeat(")
 NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
-PYTHON_NEWLINE = re.compile(r"\r\n|\r|\n")  # what Python counts as a line break
 SKIP_FILE = re.compile(r"#\s*retrylint:\s*skip-file\b")
 
 
@@ -151,7 +151,7 @@ class Engine:
 
     def _select(self, diagnostics: list[Diagnostic], source: str, path: str, *,
                 apply_noqa: bool = True) -> list[Diagnostic]:
-        lines = _python_lines(source)
+        lines = python_lines(source)
         kept = []
         for diagnostic in diagnostics:
             if not self._enabled(diagnostic.code, path):
@@ -231,14 +231,6 @@ def _not_parsed(source: str, path: str, error: Exception) -> Diagnostic:
     return unreadable_file(path, f"cannot parse it: {error}")
 
 
-def _python_lines(source: str) -> list[str]:
-    """The lines as Python counts them (``str.splitlines`` also splits at form feeds and more)."""
-    lines = PYTHON_NEWLINE.split(source)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
 def _too_deep(path: str) -> Diagnostic:
     return unreadable_file(path, "nesting too deep to analyse")
 
@@ -246,7 +238,7 @@ def _too_deep(path: str) -> Diagnostic:
 def _inside(source: str, line: int, column: int) -> tuple[int, int]:
     """``line``/``column`` moved onto the file's last character when they point past it
     (Python reports some errors at end of file one line or one column beyond)."""
-    lines = _python_lines(source) or [""]
+    lines = python_lines(source) or [""]
     line = min(max(line, 1), len(lines))
     column = min(max(column, 1), len(lines[line - 1]) + 1)
     return line, column

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import bisect
-import re
 from typing import Sequence
 
 import libcst as cst
 
 from retrylint.diagnostics import Edit
 from retrylint.model import ModuleModel
+from retrylint.sources import PYTHON_NEWLINE
 
 
 class FixBuilder:
@@ -146,12 +146,11 @@ class FixBuilder:
         return 0
 
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")  # not str.splitlines, which also splits at \f, \v, \x1c...
 
 
 def _line_starts(text: str) -> list[int]:
     """Offsets where each line starts, splitting lines as libcst and Python do."""
-    return [0] + [match.end() for match in _NEWLINE.finditer(text)]
+    return [0] + [match.end() for match in PYTHON_NEWLINE.finditer(text)]
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:

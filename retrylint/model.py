@@ -148,7 +148,6 @@ class ModuleModel:
         self.imports: list[ImportSite] = []
         self.imported_modules: set[str] = set()
         self.module_function = Function("<module>", module_name, self.tree, self.scope)
-        self.function_of_node: dict[int, Function] = {}
         self.assignments: list[tuple[cst.BaseAssignTargetExpression, cst.BaseExpression, Scope]] = []
         _Builder(self).build()
 
@@ -313,9 +312,6 @@ class ModuleModel:
                 yield from self.elements(binding.value, binding.scope, depth + 1)
                 return
         yield expr, scope
-
-    def function_for(self, node: cst.CSTNode) -> Function | None:
-        return self.function_of_node.get(id(node))
 
     def resolve_function(self, qualname: str | None) -> Function | None:
         """The project function (or method) a qualified name refers to, in this module or,
@@ -547,7 +543,6 @@ class _Builder:
                 scope.names[star.name.value] = Binding()
         model.functions.append(function)
         model.function_by_qualname[qualname] = function
-        model.function_of_node[id(node)] = function
         if cls is not None:
             cls.methods[node.name.value] = function
         else:

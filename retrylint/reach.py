@@ -11,7 +11,7 @@ import libcst as cst
 from retrylint.catalog import BillableSpec, ClientSpec
 from retrylint.diagnostics import ChainLink
 from retrylint.layers import Layer, keywords_of
-from retrylint.model import IF, LOOP, NO_LITERAL, CallSite, Function, ModuleModel
+from retrylint.model import IF, LOOP, CallSite, Function, ModuleModel
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import codecs
 import io
+import re
 import tokenize
 import warnings
 from dataclasses import dataclass
@@ -62,6 +63,17 @@ def decode_source(raw: bytes) -> tuple[str, str]:
     if "\x00" in text:
         raise SourceError("source contains null bytes", text[: text.index("\x00")].count("\n") + 1)
     return text, encoding
+
+
+PYTHON_NEWLINE = re.compile(r"\r\n|\r|\n")  # not str.splitlines, which also splits at \f, \v, \x1c...
+
+
+def python_lines(source: str) -> list[str]:
+    """The lines as Python counts them."""
+    lines = PYTHON_NEWLINE.split(source)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def python_parses(text: str) -> bool:

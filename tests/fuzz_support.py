@@ -3,18 +3,17 @@ seed sources, mutations of them, and the invariants every engine run must keep."
 
 from __future__ import annotations
 
-import ast
 import re
-import warnings
 from pathlib import Path
 from typing import Callable
 
 from retrylint.diagnostics import Diagnostic
 from retrylint.engine import Engine
 from retrylint.settings import Settings
+from retrylint.sources import python_lines
+from retrylint.sources import python_parses as compiles
 
 REPO = Path(__file__).resolve().parent.parent
-PYTHON_NEWLINE = re.compile(r"\r\n|\r|\n")
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|[0-9]+|\s+|\S")
 # Prepended to generated programs so that the prefilter lets them through to the full analysis.
 RETRY_HEADER = (
@@ -150,24 +149,6 @@ def mutate(source: str, choose: Choose, steps: int, *, keep_valid: bool = False)
 
 
 # ----- invariants -----------------------------------------------------------------------------------
-def python_lines(source: str) -> list[str]:
-    """The file's lines as Python counts them (``\\r\\n``, ``\\r`` and ``\\n`` end a line)."""
-    lines = PYTHON_NEWLINE.split(source)
-    if len(lines) > 1 and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def compiles(source: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(source, "<fuzz>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
-
-
 def position_problems(diagnostic: Diagnostic, lines: list[str]) -> list[str]:
     problems = []
     where = f"{diagnostic.code} at {diagnostic.line}:{diagnostic.column}-{diagnostic.end_line}:{diagnostic.end_column}"

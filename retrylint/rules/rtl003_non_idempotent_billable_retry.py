@@ -46,8 +46,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import libcst as cst
-
 from retrylint.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.layers import Layer, keywords_of
