@@ -378,7 +378,6 @@ class _Builder:
             self._walk_statement(statement, function, scope, path, cls, top)
 
     def _walk_statement(self, stmt, function: Function, scope: Scope, path, cls, top) -> None:
-        model = self.model
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 self._walk_small(small, stmt, function, scope, path, cls, top)

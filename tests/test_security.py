@@ -45,7 +45,7 @@ def make_project(tmp_path: Path, marker: Path) -> Path:
     (project / "setup.py").write_text(hostile(marker, "setup"))
     (project / "pyproject.toml").write_text(
         "[tool.retrylint]\nmax-attempts = 2\nextend-catalog = ['catalog.toml']\n"
-        f"billable = [\"__import__('os')._exit(42)\"]\n"
+        "billable = [\"__import__('os')._exit(42)\"]\n"
     )
     (project / "catalog.toml").write_text(
         f"[[billable]]\nprovider = \"x\"\nkind = \"llm\"\nnames = [\"open({str(marker)!r}, 'w')\"]\n"
