@@ -1,6 +1,6 @@
 """The one engine API that every front end (CLI, flake8, LSP, pre-commit) calls.
 
-Pipeline for one source: Python's own syntax check -> cheap prefilter -> parse -> module model -> retry layers ->
+Pipeline for one source: cheap prefilter -> Python's own syntax check -> parse -> module model -> retry layers ->
 reachability -> rules -> selection and suppression -> (fixes, re-checked until stable)."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from retrylint.diagnostics import UNREADABLE_CODE, Applicability, Diagnostic, un
 from retrylint.fixes import apply_edits, overlaps
 from retrylint.layers import LayerFinder
 from retrylint.model import ModuleModel
+from retrylint.prefilter import Prefilter
 from retrylint.project import Project
 from retrylint.reach import Reachability
 from retrylint.rules import ALL_RULES
@@ -29,7 +30,6 @@ from retrylint.settings import Settings
 from retrylint.sources import python_lines
 
 MAX_FIX_PASSES = 10
-LOOP_WORDS = ("while", "range(", "count(", "repeat(")
 NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 SKIP_FILE = re.compile(r"#\s*retrylint:\s*skip-file\b")
 
@@ -63,26 +63,11 @@ class Engine:
         return digest(*parts, repr(self.settings))
 
     @cached_property
-    def prefilter(self) -> tuple[re.Pattern, re.Pattern | None]:
-        """Words without one of which a file can hold no retry layer (from the catalog):
-        layer names, Task bases, receiver methods, entry-point names; and entry-point markers
-        (header names, matched in any case)."""
-        words = {name.rpartition(".")[2] for name in self.catalog.layer_by_name}
-        words |= {name.rpartition(".")[2] for name in self.catalog.task_bases}
-        words |= set(self.catalog.layers_by_receiver_method)
-        markers: set[str] = set()
-        for spec in self.catalog.entrypoints:
-            words |= {max(re.split(r"[*?\[\]]", name.rpartition(".")[2]), key=len) for name in spec.names}
-            markers |= set(spec.markers)
-        names = re.compile("|".join(sorted(map(re.escape, words - {""}))))
-        return names, re.compile("|".join(sorted(map(re.escape, markers))), re.IGNORECASE) if markers else None
+    def prefilter(self) -> Prefilter:
+        return Prefilter(self.catalog)
 
     def could_hold_layer(self, source: str) -> bool:
-        names, markers = self.prefilter
-        if names.search(source) or (markers is not None and markers.search(source)):
-            return True
-        # A hand-written retry loop needs an except clause inside a while or a range loop.
-        return "except" in source and any(word in source for word in LOOP_WORDS)
+        return self.prefilter.could_hold_layer(source)
 
     # ----- checking ---------------------------------------------------------------------
     def lint_source(self, source: str, path: str, *, apply_noqa: bool = True) -> list[Diagnostic]:
@@ -98,11 +83,11 @@ class Engine:
         when it cannot be parsed; None when it holds no retry layer."""
         if "\x00" in source:
             return unreadable_file(path, "source contains null bytes")
-        rejected = _python_rejects(source, path)  # in every file: "All checks passed" must mean it
+        if not self.could_hold_layer(source):
+            return None  # not parsed at all: syntax errors there are for the other linters
+        rejected = _python_rejects(source, path)
         if rejected is not None:
             return rejected
-        if not self.could_hold_layer(source):
-            return None
         try:
             return self._analyse(source, path)
         except cst.ParserSyntaxError as error:

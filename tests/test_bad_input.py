@@ -20,6 +20,8 @@ from retrylint.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 UNBOUNDED = "from tenacity import retry\n\n@retry\ndef f():\n    pass\n"
+# One line that lets a file through the prefilter (it can hold a retry layer), so that it is parsed.
+MAY_HOLD_A_LAYER = "from tenacity import retry as again\n"
 UNBOUNDED_LINE = "3:1: RTL001 tenacity @retry on 'f' retries without limit: it has no attempt cap and no deadline"
 DEEP_PARENS = "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
 DEEP_ATTRIBUTES = "x = a" + ".b" * 20000 + "\n"  # crashed libcst's native parser (a segfault)
@@ -38,19 +40,19 @@ def lint(source: str, path: str = "m.py") -> list[tuple[str, int, int, str]]:
 
 
 BAD_FILES = {
-    "a_syntax.py": (b"def f(:\n    pass\n", "1:7: RTL999 cannot check this file: syntax error: invalid syntax"),
+    "a_syntax.py": (b"def f(:\n    pass\n" + UNBOUNDED.encode(), "1:7: RTL999 cannot check this file: syntax error: invalid syntax"),
     "b_nulls.py": (b"x = 1\ny = '\x00'\n", "2:1: RTL999 cannot check this file: source contains null bytes"),
     "c_latin1_no_cookie.py": (b"# caf\xe9\nx = 1\n",
                               "1:1: RTL999 cannot check this file: cannot decode as utf-8 at byte 5 (line 1)"),
-    "d_python2.py": (b"print 'hello'\n",
+    "d_python2.py": (b"print 'hello'\n" + UNBOUNDED.encode(),
                      "1:1: RTL999 cannot check this file: syntax error: Missing parentheses in call to 'print'. "
                      "Did you mean print(...)?"),
-    "e_deep_parens.py": (DEEP_PARENS.encode(), "1:205: RTL999 cannot check this file: syntax error: "
+    "e_deep_parens.py": ((DEEP_PARENS + UNBOUNDED).encode(), "1:205: RTL999 cannot check this file: syntax error: "
                                                "too many nested parentheses"),
-    "f_deep_attributes.py": (DEEP_ATTRIBUTES.encode(), "1:1: RTL999 cannot check this file: nesting too deep to analyse"),
+    "f_deep_attributes.py": ((DEEP_ATTRIBUTES + UNBOUNDED).encode(), "1:1: RTL999 cannot check this file: nesting too deep to analyse"),
     "g_unknown_cookie.py": (b"# coding: klingon\nx = 1\n",
                             "1:1: RTL999 cannot check this file: unknown encoding: klingon (in the coding cookie)"),
-    "h_mixed_tabs.py": (b"if x:\n        a = 1\n\tb = 2\n", "3:1: RTL999 cannot check this file: syntax error: "
+    "h_mixed_tabs.py": (b"if x:\n        a = 1\n\tb = 2\n" + UNBOUNDED.encode(), "3:1: RTL999 cannot check this file: syntax error: "
                                                           "inconsistent use of tabs and spaces in indentation"),
 }
 GOOD_FILES = {
@@ -107,7 +109,8 @@ def test_a_folder_named_like_a_file_given_explicitly(tmp_path):
                                     "x = a" + "[0]" * 5000 + "\n"])
 def test_deep_nesting_is_one_diagnostic_not_a_crash(source):
     started = time.monotonic()
-    for body in (source, "from tenacity import retry\n" + source):
+    assert lint(source) == []  # it can hold no retry layer: not parsed at all
+    for body in (source + UNBOUNDED, MAY_HOLD_A_LAYER + source):
         ((code, line, _, message),) = lint(body)
         assert code == "RTL999" and line in (1, 2)
         assert message in ("cannot check this file: nesting too deep to analyse",
@@ -128,7 +131,7 @@ def test_deep_blocks_and_retry_layers_inside_them():
     source = "from tenacity import retry\n" + nested + "    " * 95 + "@retry\n" + "    " * 95 + "def g():\n" \
         + "    " * 96 + "pass\n"
     assert [(code, line) for code, line, *_ in lint(source)] == [("RTL001", 97)]
-    too_deep = "from tenacity import retry\n" + "".join(" " * i + "if x:\n" for i in range(101)) + " " * 101 + "pass\n"
+    too_deep = MAY_HOLD_A_LAYER + "".join(" " * i + "if x:\n" for i in range(101)) + " " * 101 + "pass\n"
     assert [code for code, *_ in lint(too_deep)] == ["RTL999"]  # Python's limit is 100 blocks
 
 
@@ -147,22 +150,30 @@ def test_a_100000_line_file_is_checked():
 @pytest.mark.parametrize(("source", "expected"), [
     ("", []),
     ("\n\n\n", []),
-    ("from tenacity import retry\nprint 'x'\n",
+    ("from tenacity import retry as again\nprint 'x'\n",
      [("RTL999", 2, 1, "cannot check this file: syntax error: Missing parentheses in call to 'print'. "
                        "Did you mean print(...)?")]),
-    ("from tenacity import retry\nexec 'code'\n",
+    ("from tenacity import retry as again\nexec 'code'\n",
      [("RTL999", 2, 1, "cannot check this file: syntax error: Missing parentheses in call to 'exec'. "
                        "Did you mean exec(...)?")]),
-    ("from tenacity import retry\ndef f():", [("RTL999", 2, 9, "cannot check this file: syntax error: "
+    ("from tenacity import retry as again\ndef f():", [("RTL999", 2, 9, "cannot check this file: syntax error: "
                                                                "expected an indented block after function definition on line 2")]),
     ("x = 1\x00\n", [("RTL999", 1, 1, "cannot check this file: source contains null bytes")]),
-    ("def f(:\n", [("RTL999", 1, 7, "cannot check this file: syntax error: invalid syntax")]),
+    ("@retry\ndef f(:\n", [("RTL999", 2, 7, "cannot check this file: syntax error: invalid syntax")]),
     # Python's parser accepts it, libcst's validation refused it with an exception (found by fuzzing)
-    ("from tenacity import retry\ndef f():\n    return* x\n",
+    ("from tenacity import retry as again\ndef f():\n    return* x\n",
      [("RTL999", 3, 11, "cannot check this file: syntax error: can't use starred expression here")]),
 ])
 def test_engine_reports_unparseable_sources_once(source, expected):
     assert lint(source) == expected
+
+
+def test_a_syntax_error_where_no_retry_layer_can_be_is_left_to_other_linters():
+    """Only files that can hold a retry layer are parsed (issue 5: parsing every file would cost
+    more than flake8's whole run); a broken file elsewhere is the other linters' to report."""
+    assert lint("def f(:\n    pass\n") == []
+    assert lint("import requests\nprint 'x'\n") == []
+    assert [code for code, *_ in lint("@app.task\ndef f(:\n")] == ["RTL999"]
 
 
 def test_invalid_escape_sequences_print_no_warning(capfd):

@@ -1,0 +1,218 @@
+"""The cheap test that runs on every file before anything is parsed: can this text hold a
+retry layer? A file that cannot is neither parsed nor analysed (reachability still parses the
+modules it needs, on demand).
+
+Each test looks for a layer's shape in the text, built from the catalog, so that a library
+added there is found here too:
+
+- a decorator named like a layer (``@app.task``, ``@retry(...)``, ``@dramatiq.actor``), a
+  class built on a task base (``class Job(Task)``), a raised retry (``raise Retry(defer=5)``),
+  a call of a retrying or call-site layer (``Retrying(...)``, ``queue.enqueue(f, retry=...)``);
+- a call of any other catalog name (``Retry(total=3)``, ``Config(retries=...)``), or an
+  import of one under another name, in a file that imports that name's library;
+- a method the catalog infers a layer from, with one of its telltale keywords;
+- a configured entry point's name or marker;
+- a hand-written loop: a ``try`` right inside ``while`` or ``for ... in range(...)`` (or
+  ``count``, ``repeat``, ``cycle``) whose body can leave it (``break`` or ``return``).
+
+Every pattern starts with a literal, so that the regular-expression engine can skip ahead:
+the whole test costs a fraction of reading the file."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from retrylint.catalog import Catalog
+
+UNGATED_FORMS = ("decorator", "task")  # recognised by their decorator, imported from anywhere
+CALL_FORMS = ("retrying", "context", "call-site")  # distinctive call names
+LOOP_ITERATORS = ("range", "count", "repeat", "cycle")
+TRY = re.compile(r"\n([ \t]+)try[ \t]*:")
+BLOCK_HEADER = re.compile(
+    r"[ \t]*(?:async[ \t]+)?(?:(while)\b|(for)\b(?:.*?\bin[ \t]+[\w.]*\b(%s)[ \t]*\()?"
+    r"|(?:if|elif|else|with|try|except|finally|def|class|match|case)\b)" % "|".join(LOOP_ITERATORS)
+)
+LEAVES_LOOP = re.compile(r"\b(?:break|return)\b")
+IMPORT = re.compile(r"import[ \t]+([\w. \t,]+)")
+FROM_IMPORT = re.compile(r"from[ \t]+([\w.]+)[ \t]+import\b")
+
+
+def _alternatives(words) -> str:
+    return "|".join(sorted(map(re.escape, words), key=lambda w: (-len(w), w)))
+
+
+def _leaf(name: str) -> str:
+    return name.rpartition(".")[2]
+
+
+class Prefilter:
+    """``could_hold_layer(text)`` for one catalog."""
+
+    def __init__(self, catalog: Catalog):
+        decorators: set[str] = set()
+        calls: set[str] = set()
+        raised: set[str] = set()
+        keywords_needed: dict[str, set[str]] = defaultdict(set)  # call name -> keywords it needs
+        self.gated: dict[str, set[str]] = defaultdict(set)  # library root -> names called after importing it
+        for name, spec in catalog.layer_by_name.items():
+            leaf, root = _leaf(name), name.partition(".")[0]
+            if spec.form in UNGATED_FORMS:
+                decorators.add(leaf)
+            elif spec.form == "raise":
+                raised.add(leaf)
+            elif spec.form in CALL_FORMS:
+                calls.add(leaf)
+                if spec.policy_param and spec.absent_policy == "none":
+                    keywords_needed[leaf].add(spec.policy_param)  # no policy given, no retries
+            self.gated[root].add(leaf)
+        self.decorator = re.compile(r"@[ \t]*(?:[\w.]+\.)?(?:%s)\b" % _alternatives(decorators))
+        bases = {_leaf(base) for base in catalog.task_bases}
+        self.task_class = re.compile(r"class[ \t]+\w+[ \t]*\([^)]*?\b(?:%s)\b" % _alternatives(bases)) if bases else None
+        self.raised = re.compile(r"raise[ \t]+(?:[\w.]+\.)?(?:%s)\b" % _alternatives(raised)) if raised else None
+        self.calls = {
+            leaf: (_call_of(leaf), [re.compile(r"\b%s[ \t]*=" % re.escape(k)) for k in keywords_needed[leaf]])
+            for leaf in calls
+        }
+        self.call_gates = _gates(calls)
+        gated = {leaf for leaves in self.gated.values() for leaf in leaves}
+        self.gated_calls = {leaf: _call_of(leaf) for leaf in gated}
+        self.aliased = {leaf: re.compile(r"%s[ \t]+as[ \t]" % re.escape(leaf)) for leaf in gated}  # import x as y
+        self.receiver_methods = {
+            method: (re.compile(r"\.[ \t]*%s[ \t]*\(" % re.escape(method)),
+                     re.compile(r"(?:%s)[ \t]*=" % _alternatives(spec.infer_keywords)))
+            for method, spec in catalog.layers_by_receiver_method.items() if spec.infer_keywords
+        }
+        words: set[str] = set()
+        markers: set[str] = set()
+        for entry in catalog.entrypoints:
+            words |= {max(re.split(r"[*?\[\]]", _leaf(name)), key=len) for name in entry.names}
+            markers |= set(entry.markers)
+        self.entry_words = words - {""}
+        self.entry_markers = [_any_case(marker) for marker in sorted(markers)]
+
+    def could_hold_layer(self, text: str) -> bool:
+        return (
+            self._library_layer(text)
+            or any(word in text for word in self.entry_words)
+            or any(marker.search(text) for marker in self.entry_markers)
+            or _hand_loop(text)
+        )
+
+    def _library_layer(self, text: str) -> bool:
+        if "@" in text and self.decorator.search(text):
+            return True
+        if self.task_class is not None and "class" in text and self.task_class.search(text):
+            return True
+        if self.raised is not None and "raise" in text and self.raised.search(text):
+            return True
+        for gate, leaves in self.call_gates.items():
+            if gate in text:
+                for leaf in leaves:
+                    call, keywords = self.calls[leaf]
+                    if _called(call, text) and all(keyword.search(text) for keyword in keywords):
+                        return True
+        for method, (call, keyword) in self.receiver_methods.items():
+            if method in text and call.search(text) and keyword.search(text):
+                return True
+        for root in self._imported_roots(text):
+            for leaf in self.gated[root]:
+                if leaf in text and (_called(self.gated_calls[leaf], text) or _called(self.aliased[leaf], text)):
+                    return True
+        return False
+
+    def _imported_roots(self, text: str) -> set[str]:
+        roots = {module.partition(".")[0] for module in FROM_IMPORT.findall(text)}
+        for names in IMPORT.findall(text):
+            roots |= {name.strip().partition(".")[0] for name in names.split(",")}
+        return roots & self.gated.keys()
+
+
+def _gates(words: set[str]) -> dict[str, list[str]]:
+    """The words that hold no other word, each with the words holding it: testing the
+    gates first spares a test per word."""
+    gates = {word: [] for word in words if not any(other != word and other in word for other in words)}
+    for word in sorted(words):
+        for gate in gates:
+            if gate in word:
+                gates[gate].append(word)
+    return gates
+
+
+def _any_case(marker: str) -> re.Pattern:
+    """``marker`` in any case; when it holds a character that has no case, the pattern starts
+    from there, so that the search can skip ahead to it."""
+    uncased = next((i for i, char in enumerate(marker) if char.lower() == char.upper()), None)
+    if uncased is None:
+        return re.compile(re.escape(marker), re.IGNORECASE)
+    before, after = marker[:uncased], marker[uncased + 1:]
+    char = re.escape(marker[uncased])
+    return re.compile("%s(?<=(?i:%s)%s)(?i:%s)" % (char, re.escape(before), char, re.escape(after)))
+
+
+def _call_of(name: str) -> re.Pattern:
+    return re.compile(r"%s[ \t]*\(" % re.escape(name))
+
+
+def _called(pattern: re.Pattern, text: str) -> bool:
+    """``pattern`` found after something that is not part of a name (so ``retry(`` does not
+    match ``myretry(``)."""
+    return any(match.start() == 0 or not _is_word_char(text[match.start() - 1]) for match in pattern.finditer(text))
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _hand_loop(text: str) -> bool:
+    """A ``try`` directly inside a counting or endless loop that it can leave."""
+    if "try" not in text:
+        return False
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "\n" + text
+    for match in TRY.finditer(text):
+        loop_indent = _enclosing_header(text, match.start(), _width(match.group(1)))
+        if loop_indent is not None and _loop_leaves(text, match.start(), loop_indent):
+            return True
+    return False
+
+
+def _enclosing_header(text: str, end: int, indent: int) -> int | None:
+    """The indentation of the loop header above the statement that starts after ``end``, or
+    None when the block holding that statement is not a ``while`` or counting ``for`` loop."""
+    while end > 0:
+        start = text.rfind("\n", 0, end) + 1
+        line, end = text[start:end], start - 1
+        code = line.lstrip(" \t")
+        if not code or code.startswith("#"):
+            continue
+        width = _width(line[: len(line) - len(code)])
+        if width >= indent:
+            continue
+        header = BLOCK_HEADER.match(line)
+        if header is None:  # the last line of a statement written over several lines
+            indent = width + 1
+            continue
+        return width if header.group(1) or header.group(3) else None
+    return None
+
+
+def _loop_leaves(text: str, start: int, indent: int) -> bool:
+    """Whether the lines from ``start`` to the end of the loop (the first line indented
+    ``indent`` or less) hold a ``break`` or ``return``."""
+    position = start
+    while position != -1:
+        following = text.find("\n", position + 1)
+        line = text[position + 1: following if following != -1 else len(text)]
+        code = line.lstrip(" \t")
+        if code and not code.startswith("#") and _width(line[: len(line) - len(code)]) <= indent:
+            return False
+        if LEAVES_LOOP.search(line):
+            return True
+        position = following
+    return False
+
+
+def _width(indent: str) -> int:
+    return len(indent.expandtabs())

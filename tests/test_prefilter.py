@@ -1,0 +1,127 @@
+"""The prefilter skips files that can hold no retry layer, and only those."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from retrylint.catalog import entry_point_from_table
+from retrylint.engine import Engine
+from retrylint.rules import ALL_RULES
+from retrylint.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+ENGINE = Engine(Settings())
+
+MAY_HOLD = {
+    "decorator": "from myapp.worker import app\n\n@app.task(bind=True)\ndef build(self): ...\n",
+    "decorator with spaces": "@ dramatiq.actor\ndef send(): ...\n",
+    "aliased import": "from tenacity import retry as again\n",
+    "retrying call": "for attempt in Retrying(stop=stop):\n    with attempt: ...\n",
+    "call-site layer with its policy": "queue.enqueue(build, retry=Retry(max=3))\n",
+    "policy of an imported library": "import urllib3\nadapter = HTTPAdapter(max_retries=urllib3.Retry(total=None))\n",
+    "task class": "class Build(\n    Task,\n):\n    def run(self): ...\n",
+    "raised retry": "async def job(ctx):\n    raise Retry(defer=5)\n",
+    "inferred from keywords": "worker.task(max_retries=None)(build)\n",
+    "cloud tasks marker": "def handler(request):\n    n = request.headers['X-CloudTasks-TaskRetryCount']\n",
+    "while loop": """
+        def fetch():
+            while True:
+                # one more time
+                try:
+                    return get()
+                except OSError:
+                    pass
+        """,
+    "range loop over several lines": """
+        def fetch():
+            for attempt in range(
+                3
+            ):
+                try:
+                    result = get()
+                    break
+                except OSError:
+                    continue
+        """,
+    "loop with a header over several lines, CR newlines": "def f():\r    while (\r        x\r    ):\r"
+                                                          "        try:\r            return 1\r        except E:\r"
+                                                          "            pass\r",
+    "tabs": "def fetch():\n\twhile True:\n\t\ttry:\n\t\t\treturn get()\n\t\texcept OSError:\n\t\t\tpass\n",
+}
+
+CANNOT_HOLD = {
+    "words only": '"""How we retry a task with backoff, see Retrying and enqueue."""\nretry = task = 1\n',
+    "import alone": "import tenacity\nfrom celery import Celery\n",
+    "generic policy name without its library": "config = Config(retries=3)\nx = Retry(total=3)\n",
+    "call-site layer without a policy": "queue.enqueue(build)\n",
+    "longer names": "myretry(f)\nx.enqueue_later(f)\n@pytest.mark.retry_later\ndef test(): ...\n",
+    "try at module level": "try:\n    import json\nexcept ImportError:\n    json = None\n",
+    "try inside a for over items": """
+        for item in items:
+            try:
+                handle(item)
+                break
+            except ValueError:
+                pass
+        """,
+    "try inside if inside a loop": """
+        while True:
+            if ready:
+                try:
+                    go()
+                except OSError:
+                    pass
+            break
+        """,
+    "loop that cannot be left": """
+        def serve():
+            while True:
+                try:
+                    handle(queue.get())
+                except Exception:
+                    log()
+        """,
+    "marker in another case of word": "X_CLOUDTASKS = 1\n",
+}
+
+
+@pytest.mark.parametrize("text", MAY_HOLD.values(), ids=MAY_HOLD.keys())
+def test_texts_that_may_hold_a_layer_pass(text):
+    assert ENGINE.could_hold_layer(dedent(text))
+
+
+@pytest.mark.parametrize("text", CANNOT_HOLD.values(), ids=CANNOT_HOLD.keys())
+def test_texts_that_cannot_hold_a_layer_are_skipped(text):
+    assert not ENGINE.could_hold_layer(dedent(text))
+
+
+def test_configured_entry_points_and_catalog_extensions_widen_it(tmp_path):
+    text = "def handle_order_event(event): ...\n"
+    assert not ENGINE.could_hold_layer(text)
+    handler = entry_point_from_table({"label": "SQS handler", "names": ["*.handle_order_*"]}, "test")
+    configured = Engine(Settings(entrypoint=(handler,)))
+    assert configured.could_hold_layer(text)
+    extra = tmp_path / "extra.toml"
+    extra.write_text('[[layer]]\nlibrary = "ourlib"\nnames = ["ourlib.resilient"]\nform = "decorator"\n'
+                     'dialect = "kwargs"\nlabel = "ourlib @resilient"\n')
+    assert not ENGINE.could_hold_layer("@resilient\ndef f(): ...\n")
+    assert Engine(Settings(extend_catalog=(extra,))).could_hold_layer("@resilient\ndef f(): ...\n")
+
+
+def _sources() -> list[tuple[str, str]]:
+    cases = [(f"{rule.code} case {i}", case.code) for rule in ALL_RULES for i, case in enumerate(rule.VALID + rule.INVALID)]
+    files = [*(REPO / "tests" / "corpus").rglob("*.py"), *(REPO / "examples").rglob("*.py")]
+    return cases + [(str(path.relative_to(REPO)), path.read_text(encoding="utf-8")) for path in files]
+
+
+@pytest.mark.parametrize(("name", "source"), _sources(), ids=[name for name, _ in _sources()])
+def test_the_prefilter_never_changes_findings(name, source, monkeypatch):
+    expected = Engine(Settings()).lint_source(source, "case.py")
+    unfiltered = Engine(Settings())
+    monkeypatch.setattr(unfiltered, "could_hold_layer", lambda text: True)
+    assert unfiltered.lint_source(source, "case.py") == expected
+    if expected:
+        assert ENGINE.could_hold_layer(source)
