@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from retrylint.catalog import Catalog
 
 if TYPE_CHECKING:
+    from retrylint.positions import StatementPositions
     from retrylint.project import Project
 
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -153,9 +154,12 @@ class ModuleModel:
 
     # ----- positions -------------------------------------------------------------------
     @cached_property
-    def positions(self):
-        """Node positions, computed only for modules that turn out to hold a retry layer."""
-        return MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
+    def positions(self) -> StatementPositions:
+        """Node positions as libcst's PositionProvider gives them (or as in the source, where libcst
+        does not round-trip it), rendering only the top-level statements that hold the nodes asked for."""
+        from retrylint.positions import StatementPositions  # it walks with this module's ``children``
+
+        return StatementPositions(self.tree, self.source)
 
     def range(self, node: cst.CSTNode) -> CodeRange:
         return self.positions[node]

@@ -1,0 +1,87 @@
+"""Node positions rendered one top-level statement at a time, instead of libcst's
+PositionProvider re-rendering the whole module for the few nodes a report needs."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import CodePosition, CodeRange, PositionProvider
+from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+from retrylint.model import children
+from retrylint.sources import PYTHON_NEWLINE
+
+
+class StatementPositions:
+    """``positions[node]`` is PositionProvider's CodeRange for ``node``, from rendering only the
+    top-level statement that holds it and finding that text in ``source``; when the text is not
+    found exactly once at a line start, the whole module's PositionProvider answers instead.
+    Where libcst does not round-trip the source (it drops a leading backslash continuation), a
+    placed statement gets its lines in the source, not PositionProvider's."""
+
+    def __init__(self, tree: cst.Module, source: str):
+        self.tree = tree
+        self.source = source
+        self._statement: dict[cst.CSTNode, int] = {}  # node -> index of its top-level statement
+        self._indexed = 0  # statements walked into ``_statement`` so far
+        self._computed: dict[cst.CSTNode, CodeRange] = {}  # as rendered from line 1
+        self._offset: dict[cst.CSTNode, int] = {}  # lines to add to that, for nodes placed so far
+        self._whole: dict[cst.CSTNode, CodeRange] | None = None
+
+    def __getitem__(self, node: cst.CSTNode) -> CodeRange:
+        if node not in self._offset:
+            index = self._find(node)
+            if index is None:  # the module, its header or footer, punctuation, or a foreign node
+                return self._whole_module()[node]
+            self._place(index)
+        found, offset = self._computed[node], self._offset[node]
+        if not offset:
+            return found
+        start, end = found.start, found.end
+        return CodeRange(CodePosition(start.line + offset, start.column), CodePosition(end.line + offset, end.column))
+
+    def _find(self, node: cst.CSTNode) -> int | None:
+        body = self.tree.body
+        while node not in self._statement and self._indexed < len(body):
+            todo: list[cst.CSTNode] = [body[self._indexed]]
+            while todo:
+                current = todo.pop()
+                self._statement[current] = self._indexed
+                todo.extend(children(current))
+            self._indexed += 1
+        return self._statement.get(node)
+
+    def _place(self, index: int) -> None:
+        """Render ``tree.body[index]`` and record its nodes' ranges at its place in the source."""
+        tree, source = self.tree, self.source
+        provider = PositionProvider()
+        state = PositionProvidingCodegenState(tree.default_indent, tree.default_newline, provider)
+        tree.body[index]._codegen(state)
+        if index == len(tree.body) - 1 and not tree.footer and not tree.has_trailing_newline:
+            state.tokens.pop()  # the newline Module codegen drops at the end of the file
+        starts = _line_starts_of("".join(state.tokens), source)
+        if len(starts) == 1:
+            ranges, offset = provider._computed, len(PYTHON_NEWLINE.findall(source, 0, starts[0]))
+        else:
+            whole = self._whole_module()
+            ranges, offset = {node: whole[node] for node in provider._computed}, 0
+        self._computed.update(ranges)  # shifted by ``offset`` lines only when asked for
+        self._offset.update(dict.fromkeys(ranges, offset))
+
+    def _whole_module(self) -> dict[cst.CSTNode, CodeRange]:
+        """What ``MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)`` gives."""
+        if self._whole is None:
+            provider = PositionProvider()
+            provider._gen_impl(self.tree)
+            self._whole = provider._computed
+        return self._whole
+
+
+def _line_starts_of(text: str, source: str) -> list[int]:
+    """Where ``text`` occurs in ``source`` at a line start; two places at most."""
+    found: list[int] = []
+    at = source.find(text)
+    while at >= 0 and len(found) < 2:
+        if at == 0 or source[at - 1] in "\r\n":
+            found.append(at)
+        at = source.find(text, at + 1)
+    return found
