@@ -353,6 +353,8 @@ class Catalog:
             spec.receiver_method: spec for spec in self.layers if spec.receiver_method
         }
         self.task_bases = {base: spec for spec in self.layers for base in spec.task_base}
+        # The last part of every layer's name: a call named otherwise is no layer.
+        self.layer_leaves = {name.rpartition(".")[2] for name in self.layer_by_name} | set(self.layers_by_receiver_method)
         self.client_by_name = {name: spec for spec in self.clients for name in spec.names}
         self.passthrough_attrs = {attr for spec in self.clients for attr in spec.passthrough}
         # Classes whose instances carry layers (``app = Celery(); @app.task``).

@@ -149,6 +149,8 @@ class LayerFinder:
     def _spec_for(self, expr: cst.BaseExpression, scope: Scope) -> tuple[LayerSpec | None, cst.Call | None]:
         call = expr if isinstance(expr, cst.Call) else None
         target_expr = call.func if call is not None else expr
+        if not self._may_name_layer(target_expr, scope):
+            return None, call
         target = self.model.qualify(target_expr, scope)
         spec = self.catalog.layer_by_name.get(target) if target else None
         if spec is None and isinstance(target_expr, cst.Attribute):
@@ -158,6 +160,24 @@ class LayerFinder:
                 if receiver is None or self.model.resolve_function(receiver) is None:
                     spec = inferred
         return spec, call
+
+    def _may_name_layer(self, expr: cst.BaseExpression, scope: Scope) -> bool:
+        """Whether ``expr`` can name a catalog layer: it ends in a layer's name, or is a name
+        imported under another one or bound to an expression. Resolving other names would
+        parse the project modules they come from, for nothing."""
+        leaves = self.catalog.layer_leaves
+        if isinstance(expr, cst.Attribute):
+            return expr.attr.value in leaves
+        if not isinstance(expr, cst.Name):
+            return True
+        if expr.value in leaves:
+            return True
+        binding = scope.lookup(expr.value)
+        if binding is None:
+            return False
+        if binding.imported:
+            return binding.qualname is not None and binding.qualname.rpartition(".")[2] in leaves
+        return binding.value is not None
 
     def _decorators(self, function: Function) -> None:
         node = function.node
