@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -571,17 +571,16 @@ class _Builder:
 
     def _expr(self, node: cst.CSTNode, function: Function, path, in_return: bool = False) -> None:
         """Record calls in execution order (arguments before the call)."""
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        kind = type(node)  # exact types: libcst's ABC-based isinstance is slow on this hot path
+        if kind in _NEW_SCOPES:
             return
-        if isinstance(node, cst.Lambda):
-            return
-        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        if kind in _COMPREHENSIONS:
             path = path + ((id(node), LOOP, 0),)
-        elif isinstance(node, cst.Yield):
+        elif kind is cst.Yield:
             function.is_generator = True
         for child in children(node):
             self._expr(child, function, path, in_return)
-        if isinstance(node, cst.Call):
+        if kind is cst.Call:
             function.calls.append(CallSite(node, self._next(), path, in_return))
 
 
@@ -591,6 +590,8 @@ def _is_staticmethod(node: cst.FunctionDef) -> bool:
     )
 
 
+_NEW_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _SKIPPED_FIELDS = ("whitespace", "lpar", "rpar", "comma", "semicolon", "equal", "colon", "star", "operator",
                    "dot", "header", "footer", "leading_lines", "lines_after_decorators")
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -608,12 +609,18 @@ def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         _CHILD_FIELDS[kind] = names
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (list, tuple)):
+        kind = type(value)
+        if kind is list or kind is tuple:
             for item in value:
-                if isinstance(item, cst.CSTNode):
+                if _is_node_type(type(item)):
                     yield item
+        elif _is_node_type(kind):
+            yield value
+
+
+@cache
+def _is_node_type(kind: type) -> bool:
+    return issubclass(kind, cst.CSTNode)
 
 
 def descendants(node: cst.CSTNode, stop_at_loops: bool = False) -> Iterator[cst.CSTNode]:
