@@ -20,6 +20,7 @@ the whole test costs a fraction of reading the file."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 
@@ -35,6 +36,7 @@ BLOCK_HEADER = re.compile(
 )
 LEAVES_LOOP = re.compile(r"\b(?:break|return)\b")
 IMPORT = re.compile(r"import[ \t]+([\w. \t,]+)")
+TRIPLE_QUOTE = re.compile("\"\"\"|'''")
 FROM_IMPORT = re.compile(r"from[ \t]+([\w.]+)[ \t]+import\b")
 
 
@@ -93,31 +95,33 @@ class Prefilter:
 
     def could_hold_layer(self, text: str) -> bool:
         return (
-            self._library_layer(text)
+            self._library_layer(_Code(text))
             or any(word in text for word in self.entry_words)
             or any(marker.search(text) for marker in self.entry_markers)
             or _hand_loop(text)
         )
 
-    def _library_layer(self, text: str) -> bool:
-        if "@" in text and self.decorator.search(text):
+    def _library_layer(self, code: "_Code") -> bool:
+        text = code.text
+        if "@" in text and code.finds(self.decorator):
             return True
-        if self.task_class is not None and "class" in text and self.task_class.search(text):
+        if self.task_class is not None and "class" in text and code.finds(self.task_class):
             return True
-        if self.raised is not None and "raise" in text and self.raised.search(text):
+        if self.raised is not None and "raise" in text and code.finds(self.raised):
             return True
         for gate, leaves in self.call_gates.items():
             if gate in text:
                 for leaf in leaves:
                     call, keywords = self.calls[leaf]
-                    if _called(call, text) and all(keyword.search(text) for keyword in keywords):
+                    if code.finds(call, after_word=True) and all(keyword.search(text) for keyword in keywords):
                         return True
         for method, (call, keyword) in self.receiver_methods.items():
-            if method in text and call.search(text) and keyword.search(text):
+            if method in text and code.finds(call) and keyword.search(text):
                 return True
         for root in self._imported_roots(text):
             for leaf in self.gated[root]:
-                if leaf in text and (_called(self.gated_calls[leaf], text) or _called(self.aliased[leaf], text)):
+                if leaf in text and (code.finds(self.gated_calls[leaf], after_word=True)
+                                     or code.finds(self.aliased[leaf], after_word=True)):
                     return True
         return False
 
@@ -154,10 +158,47 @@ def _call_of(name: str) -> re.Pattern:
     return re.compile(r"%s[ \t]*\(" % re.escape(name))
 
 
-def _called(pattern: re.Pattern, text: str) -> bool:
-    """``pattern`` found after something that is not part of a name (so ``retry(`` does not
-    match ``myretry(``)."""
-    return any(match.start() == 0 or not _is_word_char(text[match.start() - 1]) for match in pattern.finditer(text))
+class _Code:
+    """A file's text, and where its triple-quoted strings are (found on first need): a layer's
+    shape in a docstring's example is no layer."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._strings: tuple[list[int], list[int]] | None = None
+
+    def finds(self, pattern: re.Pattern, *, after_word: bool = False) -> bool:
+        """``pattern`` found outside triple-quoted strings; with ``after_word``, not right after
+        a name's character either (``retry(`` is not in ``myretry(``)."""
+        text = self.text
+        for match in pattern.finditer(text):
+            start = match.start()
+            if after_word and start and _is_word_char(text[start - 1]):
+                continue
+            if not self.in_string(start):
+                return True
+        return False
+
+    def in_string(self, position: int) -> bool:
+        if self._strings is None:
+            self._strings = _triple_quoted(self.text)
+        starts, ends = self._strings
+        index = bisect.bisect_right(starts, position) - 1
+        return index >= 0 and position < ends[index]
+
+
+def _triple_quoted(text: str) -> tuple[list[int], list[int]]:
+    """Where triple-quoted strings start and end (escapes and quotes in other strings are not
+    told apart: the test only has to be right about ordinary code)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    opening = TRIPLE_QUOTE.search(text)
+    while opening is not None:
+        closing = text.find(opening.group(), opening.end())
+        end = len(text) if closing == -1 else closing + 3
+        starts.append(opening.start())
+        ends.append(end)
+        opening = TRIPLE_QUOTE.search(text, end)
+    return starts, ends
 
 
 def _is_word_char(char: str) -> bool:
@@ -171,7 +212,10 @@ def _hand_loop(text: str) -> bool:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "\n" + text
+    code = _Code(text)
     for match in TRY.finditer(text):
+        if code.in_string(match.start()):
+            continue
         loop_indent = _enclosing_header(text, match.start(), _width(match.group(1)))
         if loop_indent is not None and _loop_leaves(text, match.start(), loop_indent):
             return True

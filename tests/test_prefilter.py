@@ -17,6 +17,7 @@ ENGINE = Engine(Settings())
 
 MAY_HOLD = {
     "decorator": "from myapp.worker import app\n\n@app.task(bind=True)\ndef build(self): ...\n",
+    "decorator after docstrings": '''"""Tasks."""\n\ndef g():\n    \'\'\'Doc.\'\'\'\n\n@app.task\ndef f(): ...\n''',
     "decorator with spaces": "@ dramatiq.actor\ndef send(): ...\n",
     "aliased import": "from tenacity import retry as again\n",
     "retrying call": "for attempt in Retrying(stop=stop):\n    with attempt: ...\n",
@@ -84,6 +85,19 @@ CANNOT_HOLD = {
                 except Exception:
                     log()
         """,
+    "examples in docstrings": '''
+        def chain():
+            """Run tasks one after another::
+
+                @app.task
+                def add(x, y):
+                    while True:
+                        try:
+                            return x + y
+                        except OSError:
+                            pass
+            """
+        ''',
     "marker in another case of word": "X_CLOUDTASKS = 1\n",
 }
 
