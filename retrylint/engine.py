@@ -5,10 +5,8 @@ reachability -> rules -> selection and suppression -> (fixes, re-checked until s
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import re
-import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -27,7 +25,7 @@ from retrylint.project import Project
 from retrylint.reach import Reachability
 from retrylint.rules import ALL_RULES
 from retrylint.settings import Settings
-from retrylint.sources import python_lines
+from retrylint.sources import python_lines, python_parses, python_rejects
 
 MAX_FIX_PASSES = 10
 NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -92,8 +90,6 @@ class Engine:
             return self._analyse(source, path)
         except cst.ParserSyntaxError as error:
             return _syntax_error(source, path, error)
-        except cst.CSTValidationError as error:  # libcst refuses a tree Python's parser builds
-            return _not_parsed(source, path, error)
         except (RecursionError, MemoryError):
             return _too_deep(path)
 
@@ -184,36 +180,16 @@ class Engine:
 
 
 def _python_rejects(source: str, path: str) -> Diagnostic | None:
-    """RTL999 when Python itself cannot compile ``source``, before libcst sees it: its native
-    parser can overflow the C stack (a crash, not an exception) on nesting Python refuses, and
-    is slow on deep expressions Python would not build."""
-    try:
-        with warnings.catch_warnings():  # invalid escape sequences and the like are not ours
-            warnings.simplefilter("ignore")
-            compile(source, path, "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
-    except SyntaxError as error:
+    """RTL999 when Python itself cannot compile ``source``, before libcst sees it."""
+    error = python_rejects(source, path)
+    if isinstance(error, SyntaxError):
         line, column = _inside(source, error.lineno or 1, error.offset or 1)
         return unreadable_file(path, f"syntax error: {error.msg}", line, column)
-    except (RecursionError, MemoryError):
+    if isinstance(error, (RecursionError, MemoryError)):
         return _too_deep(path)
-    except ValueError as error:
+    if error is not None:
         return unreadable_file(path, str(error))
     return None
-
-
-def _not_parsed(source: str, path: str, error: Exception) -> Diagnostic:
-    """RTL999 for code libcst cannot represent, e.g. ``return*x``: Python's compiler (beyond its
-    parser) usually rejects it too, and then its wording and position are used."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(source, path, "exec", dont_inherit=True)
-    except SyntaxError as python_error:
-        line, column = _inside(source, python_error.lineno or 1, python_error.offset or 1)
-        return unreadable_file(path, f"syntax error: {python_error.msg}", line, column)
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    return unreadable_file(path, f"cannot parse it: {error}")
 
 
 def _too_deep(path: str) -> Diagnostic:
@@ -230,14 +206,7 @@ def _inside(source: str, line: int, column: int) -> tuple[int, int]:
 
 
 def _syntax_error(source: str, path: str, error: cst.ParserSyntaxError) -> Diagnostic:
-    """RTL999 with Python's own wording and position when Python agrees it is an error."""
-    try:
-        compile(source, path, "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
-    except SyntaxError as python_error:
-        line, column = _inside(source, python_error.lineno or 1, python_error.offset or 1)
-        return unreadable_file(path, f"syntax error: {python_error.msg}", line, column)
-    except (ValueError, RecursionError, MemoryError):
-        pass
+    """RTL999 for code Python compiles but libcst cannot parse (syntax newer than it knows)."""
     reason = " ".join(str(error.message).split())
     line, column = _inside(source, error.raw_line, error.raw_column + 1)
     return unreadable_file(path, f"syntax error: {reason}", line, column)
@@ -248,12 +217,11 @@ def _fix_key(diagnostic: Diagnostic) -> tuple:
 
 
 def _parses(source: str) -> bool:
+    if not python_parses(source):
+        return False
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(source, "<fix>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
-        cst.parse_module(source)  # only after Python accepted it: see _python_rejects
-    except (cst.ParserSyntaxError, cst.CSTValidationError, SyntaxError, ValueError, RecursionError, MemoryError):
+        cst.parse_module(source)
+    except (cst.ParserSyntaxError, cst.CSTValidationError, RecursionError, MemoryError):
         return False
     return True
 

@@ -122,6 +122,22 @@ class ImportSite:
     statement: cst.SimpleStatementLine
 
 
+def parse_unchecked(source: str) -> cst.Module:
+    """libcst's parse without its check of every node as it is built (a fifth of the parse
+    time): the source has compiled with Python first (see sources.python_rejects), and the
+    tree is only read. Fixes build and check their nodes as usual."""
+    checked = cst.CSTNode.__post_init__
+    cst.CSTNode.__post_init__ = _unchecked
+    try:
+        return cst.parse_module(source)
+    finally:
+        cst.CSTNode.__post_init__ = checked
+
+
+def _unchecked(node: cst.CSTNode) -> None:
+    pass
+
+
 class ModuleModel:
     """Everything the rules need to know about one module."""
 
@@ -142,7 +158,7 @@ class ModuleModel:
         self.source = source
         self.path = path
         self.module_name = module_name
-        self.tree = cst.parse_module(source)
+        self.tree = parse_unchecked(source)
         self.scope = Scope(self)
         self.functions: list[Function] = []
         self.classes: list[ClassInfo] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import codecs
 import io
 import re
@@ -76,13 +75,20 @@ def python_lines(source: str) -> list[str]:
     return lines
 
 
-def python_parses(text: str) -> bool:
-    """Whether Python's own parser accepts ``text``. libcst must only see such code: its native
-    parser overflows the C stack (the process dies) on nesting that Python refuses."""
+def python_rejects(text: str, path: str = "<module>") -> Exception | None:
+    """Why Python's compiler refuses ``text`` (a SyntaxError, ValueError, RecursionError or
+    MemoryError), or None. libcst must only see code Python compiles: its native parser
+    overflows the C stack (the process dies) on nesting that Python refuses, and its trees are
+    built without libcst's own checks (see model.py). Compiling to bytecode costs less than
+    building Python's AST, and also refuses what only the compiler checks (``return *x``)."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings():  # invalid escape sequences and the like are not ours
             warnings.simplefilter("ignore")
-            compile(text, "<module>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
+            compile(text, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        return error
+    return None
+
+
+def python_parses(text: str) -> bool:
+    return python_rejects(text) is None
