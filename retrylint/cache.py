@@ -1,10 +1,13 @@
 """A content-hash cache of each file's findings, so that a run over an unchanged project
 costs little more than reading and hashing its files.
 
-An entry is keyed by the file's path and text, retrylint's version, the catalog and the
-settings; it also records the other project files the findings depend on (their content
-hashes are checked on every hit). Entries are written atomically, one file each, so two runs
-can share a cache; an entry that cannot be read or does not match is ignored and rebuilt."""
+The cache folder holds one index per engine fingerprint (catalog and settings). An index maps
+each checked file to an entry: the digest of its bytes, the working folder (which decides how
+its path is shown), its findings and the digests of the other project files they depend on.
+An index is loaded once per run and, if the run made new entries, rewritten atomically, merged
+with what is on disk then (entries of files that no longer exist are dropped), so concurrent
+runs leave a valid cache. An index that cannot be read or that another format or version of
+retrylint wrote is ignored and rebuilt; an entry that does not match is a miss."""
 
 from __future__ import annotations
 
@@ -12,13 +15,14 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from retrylint import __version__
 from retrylint.diagnostics import Diagnostic
 
 DEFAULT_CACHE_DIR = Path(".retrylint_cache")
-FORMAT = 1
+FORMAT = 2
 
 
 def digest(*parts: str | bytes) -> str:
@@ -29,53 +33,106 @@ def digest(*parts: str | bytes) -> str:
     return hasher.hexdigest()
 
 
+@dataclass
+class Hit:
+    """A file's cached findings; ``dependencies`` maps the files they depend on to their digests."""
+
+    diagnostics: list[Diagnostic]
+    dependencies: dict[str, str | None]
+
+
 class ResultCache:
+    """The cache in ``folder`` as one run sees it: each file is hashed at most once."""
+
     def __init__(self, folder: Path):
         self.folder = folder
+        self.cwd = os.getcwd()
+        self._indexes: dict[str, dict] = {}  # fingerprint -> file -> entry, as loaded
+        self._new: dict[str, dict] = {}  # fingerprint -> file -> entry, made by this run
+        self._digests: dict[str, str | None] = {}  # file -> digest of its bytes (None: unreadable)
 
-    def key(self, fingerprint: str, path: str, text: str) -> str:
-        return digest(__version__, fingerprint, path, text)
-
-    def _entry(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.json"
-
-    def get(self, key: str) -> list[Diagnostic] | None:
-        """The cached findings, or None when absent, unreadable, foreign or out of date."""
+    def lookup(self, fingerprint: str, path: Path, raw: bytes) -> Hit | None:
+        """The entry of ``path`` if made from the bytes ``raw``; its dependencies are left to
+        ``is_current``, best called once every file of the run has been looked up."""
+        file = os.path.join(self.cwd, path)
+        self._digests[file] = digest(raw)
+        entry = self._index(fingerprint).get(file)
         try:
-            data = json.loads(self._entry(key).read_text(encoding="utf-8"))
-            if data.get("format") != FORMAT or data.get("key") != key:
+            if (entry["digest"], entry["cwd"]) != (self._digests[file], self.cwd) \
+                    or not isinstance(entry["dependencies"], dict):
                 return None
-            for dependency, expected in data["dependencies"].items():
-                if _file_digest(Path(dependency)) != expected:
-                    return None
-            return [Diagnostic.from_json(item) for item in data["diagnostics"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return Hit([Diagnostic.from_json(item) for item in entry["diagnostics"]], entry["dependencies"])
+        except (KeyError, TypeError, ValueError, AttributeError):  # no entry, or a malformed one
             return None
 
-    def put(self, key: str, diagnostics: list[Diagnostic], dependencies: set[Path]) -> None:
-        entry = self._entry(key)
-        data = {
-            "format": FORMAT,
-            "key": key,
-            "dependencies": {str(path): _file_digest(path) for path in sorted(dependencies)},
+    def is_current(self, hit: Hit) -> bool:
+        """Whether the files the findings depend on still hold what they did."""
+        return all(self._digest(file) == expected for file, expected in hit.dependencies.items())
+
+    def put(self, fingerprint: str, path: Path, content_digest: str, diagnostics: list[Diagnostic],
+            dependencies: set[Path]) -> None:
+        """Record the findings of ``path`` when its bytes had ``content_digest``."""
+        self._new.setdefault(fingerprint, {})[os.path.join(self.cwd, path)] = {
+            "digest": content_digest,
+            "cwd": self.cwd,
+            "dependencies": {str(file): self._digest(str(file)) for file in sorted(dependencies)},
             "diagnostics": [diagnostic.to_json() for diagnostic in diagnostics],
         }
+
+    def save(self) -> None:
+        """Write the indexes this run added to, merged with what is on disk now."""
+        for fingerprint, new in self._new.items():
+            entries = self._load(fingerprint) or self._index(fingerprint)
+            entries.update(new)
+            kept = {file: entry for file, entry in entries.items()
+                    if self._digests.get(file) is not None or os.path.exists(file)}
+            data = {"format": FORMAT, "version": __version__, "fingerprint": fingerprint, "entries": kept}
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                _tag_folder(self.folder)
+                _write_atomically(self._path(fingerprint), json.dumps(data, separators=(",", ":")))
+            except OSError:
+                pass  # a cache that cannot be written only costs speed
+
+    def _digest(self, file: str) -> str | None:
+        if file not in self._digests:
+            try:
+                with open(file, "rb") as handle:
+                    self._digests[file] = digest(handle.read())
+            except OSError:
+                self._digests[file] = None
+        return self._digests[file]
+
+    def _index(self, fingerprint: str) -> dict:
+        if fingerprint not in self._indexes:
+            self._indexes[fingerprint] = self._load(fingerprint)
+        return self._indexes[fingerprint]
+
+    def _load(self, fingerprint: str) -> dict:
+        """The entries on disk; none when the index is missing, unreadable or foreign."""
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            _tag_folder(self.folder)
-            handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(data, file)
-            os.replace(temporary, entry)
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
+            data = json.loads(self._path(fingerprint).read_bytes())
+            if (data["format"], data["version"], data["fingerprint"]) == (FORMAT, __version__, fingerprint) \
+                    and isinstance(data["entries"], dict):
+                return data["entries"]
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            pass
+        return {}
+
+    def _path(self, fingerprint: str) -> Path:
+        return self.folder / f"{fingerprint}.json"
 
 
-def _file_digest(path: Path) -> str | None:
+def _write_atomically(target: Path, text: str) -> None:
+    """Readers see the old file or the new one, never a part."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
     try:
-        return digest(path.read_bytes())
-    except OSError:
-        return None
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def _tag_folder(folder: Path) -> None:

@@ -6,9 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-
-from rich.console import Console
-from rich.progress import Progress
+from typing import TYPE_CHECKING
 
 from retrylint import __version__
 from retrylint.cache import DEFAULT_CACHE_DIR
@@ -16,9 +14,12 @@ from retrylint.catalog import CatalogError
 from retrylint.config import ConfigError, Overrides, check_code_prefixes
 from retrylint.report import REPORT_FORMATS, collect, render_json, render_mermaid, render_table
 from retrylint.reporters import FORMATS, HUMAN_FORMATS, format_diff, make_console, print_diagnostics, summary_lines
-from retrylint.rules import ALL_RULES, RULES_BY_CODE
-from retrylint.rules.base import Rule
-from retrylint.runner import CheckOptions, CheckOutcome, run_check
+
+if TYPE_CHECKING:  # the commands import what they use, so that each starts quickly
+    from rich.console import Console
+
+    from retrylint.rules.base import Rule
+    from retrylint.runner import CheckOutcome
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 TOP_LEVEL_FLAGS = {"-h", "--help", "--version"}
@@ -108,6 +109,8 @@ def _code_list(value: str) -> tuple[str, ...]:
 
 # ----- check ------------------------------------------------------------------------------
 def check_command(args: argparse.Namespace) -> int:
+    from retrylint.runner import CheckOptions, run_check
+
     stdout, stderr = make_console(sys.stdout), make_console(sys.stderr)
     try:
         overrides = Overrides(
@@ -156,12 +159,16 @@ class ProgressBar:
     """A transient progress bar on stderr, shown only for long runs on a terminal."""
 
     def __init__(self, console: Console, *, enabled: bool):
+        self.console = console
         self.enabled = enabled
-        self.bar = Progress(console=console, transient=True)
+        self.bar = None
         self.task = None
 
     def start(self, total: int) -> None:
         if self.enabled and total > PROGRESS_MIN_FILES:
+            from rich.progress import Progress
+
+            self.bar = Progress(console=self.console, transient=True)
             self.task = self.bar.add_task("Checking", total=total)
             self.bar.start()
 
@@ -179,6 +186,8 @@ class ProgressBar:
 
 # ----- rule -------------------------------------------------------------------------------
 def rule_command(args: argparse.Namespace) -> int:
+    from retrylint.rules import RULES_BY_CODE
+
     if args.code is None:
         print(rule_table())
         return EXIT_CLEAN
@@ -192,6 +201,8 @@ def rule_command(args: argparse.Namespace) -> int:
 
 
 def rule_table() -> str:
+    from retrylint.rules import ALL_RULES
+
     rows = [("CODE", "NAME", "FIX", "SUMMARY")]
     rows += [(rule.code, rule.name, fix_availability(rule), rule.summary()) for rule in ALL_RULES]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]

@@ -8,13 +8,14 @@ import json
 import os
 import re
 from collections import Counter
-from typing import IO, Iterable, Mapping
-
-from rich.console import Console
-from rich.text import Text
+from typing import IO, TYPE_CHECKING, Iterable, Mapping
 
 from retrylint.diagnostics import Applicability, Diagnostic
 from retrylint.formats import MACHINE_FORMATS
+
+if TYPE_CHECKING:  # rich loads only when a console is made
+    from rich.console import Console
+    from rich.text import Text
 
 HUMAN_FORMATS = ("full", "concise")  # the formats followed by the summary
 FORMATS = (*HUMAN_FORMATS, "json", *MACHINE_FORMATS)
@@ -23,6 +24,8 @@ NEWLINE = re.compile(r"\r\n|\r|\n")  # the line breaks Python counts, unlike str
 
 def make_console(stream: IO[str]) -> Console:
     """A console that colours only a terminal; NO_COLOR wins over FORCE_COLOR, which wins over the TTY check."""
+    from rich.console import Console
+
     if os.environ.get("NO_COLOR"):
         color = False
     elif os.environ.get("FORCE_COLOR"):
@@ -63,6 +66,8 @@ def format_json(diagnostics: Iterable[Diagnostic]) -> str:
 
 
 def _location(diagnostic: Diagnostic) -> Text:
+    from rich.text import Text
+
     text = Text()
     text.append(diagnostic.path, style="bold")
     text.append(f":{diagnostic.line}:{diagnostic.column}: ")

@@ -3,18 +3,17 @@ front end that works on files (the CLI today; the flake8 plugin and the LSP late
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from retrylint.cache import ResultCache
+from retrylint.cache import Hit, ResultCache, digest
 from retrylint.config import ConfigResolver, Overrides
 from retrylint.diagnostics import Diagnostic, unreadable_file
 from retrylint.discovery import discover, display_path
 from retrylint.engine import Engine
 from retrylint.settings import Settings
-from retrylint.sources import Source, SourceError, read_source
+from retrylint.sources import Source, SourceError, decode_source, read_source
 from retrylint.writer import write_atomically
 
 
@@ -63,7 +62,8 @@ class Progress(Protocol):
 
 
 def run_check(paths: list[Path], options: CheckOptions, progress: Progress | None = None) -> CheckOutcome:
-    """Check (and fix) every file under ``paths``.
+    """Check (and fix) every file under ``paths``. With a cache (and no fixing), files whose
+    findings are cached are reported first, in this process; only the others are linted.
 
     Raises ConfigError or CatalogError for settings that cannot be used."""
     resolver = ConfigResolver(config=options.config, isolated=options.isolated, overrides=options.overrides)
@@ -74,17 +74,55 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     for _, settings in discovery.files:
         if settings not in _ENGINES:  # a bad catalog file is a usage error, before any work
             _ENGINES[settings] = Engine(settings)
-    chunks = _chunks(discovery.files, options.jobs)
+    caching = options.cache_dir is not None and not (options.fix or options.diff)
+    cache = ResultCache(options.cache_dir) if caching else None
+    todo = discovery.files if cache is None else _report_cached(cache, discovery.files, outcome, progress)
+    chunks = _chunks(todo, options.jobs)
     if options.jobs > 1 and len(chunks) > 1:
+        from concurrent.futures import ProcessPoolExecutor  # costs start-up time; warm runs need none
+
         with ProcessPoolExecutor(max_workers=options.jobs) as pool:
-            for part in pool.map(_check_chunk, chunks, [options] * len(chunks)):
-                _merge(outcome, part, progress)
+            for part in pool.map(_check_chunk, chunks, [options] * len(chunks), [caching] * len(chunks)):
+                _merge(outcome, part, progress, cache)
     else:
         for chunk in chunks:
-            _merge(outcome, _check_chunk(chunk, options), progress)
+            _merge(outcome, _check_chunk(chunk, options, caching), progress, cache)
+    if cache is not None:
+        cache.save()
     outcome.diagnostics.sort(key=lambda d: d.sort_key)
     outcome.changes.sort(key=lambda change: change.path)
     return outcome
+
+
+def _report_cached(cache: ResultCache, files: list[tuple[Path, Settings]], outcome: CheckOutcome,
+                   progress: Progress | None) -> list[tuple[Path, Settings]]:
+    """Report the files whose cached findings are current; return the others, to be linted.
+    All files are looked up (hashed) before dependencies are checked, so that none is hashed twice."""
+    found = [_lookup(cache, path, _ENGINES[settings].fingerprint) for path, settings in files]
+    todo = []
+    for (path, settings), hit_and_text in zip(files, found):
+        if hit_and_text is None or not cache.is_current(hit_and_text[0]):
+            todo.append((path, settings))
+            continue
+        hit, text = hit_and_text
+        outcome.diagnostics.extend(hit.diagnostics)
+        if hit.diagnostics:
+            outcome.texts[display_path(path)] = text
+        if progress is not None:
+            progress.advance()
+    return todo
+
+
+def _lookup(cache: ResultCache, path: Path, fingerprint: str) -> tuple[Hit, str] | None:
+    """The cache entry of ``path`` with the text its diagnostics refer to (decoded only if
+    there are diagnostics); None when the file must be linted."""
+    try:
+        with open(path, "rb", buffering=0) as file:
+            raw = file.read()
+        hit = cache.lookup(fingerprint, path, raw)
+        return None if hit is None else (hit, decode_source(raw)[0] if hit.diagnostics else "")
+    except (OSError, SourceError):  # linting reports what is wrong with the file
+        return None
 
 
 def _chunks(files: list, jobs: int) -> list[list]:
@@ -99,19 +137,24 @@ def _chunks(files: list, jobs: int) -> list[list]:
 _ENGINES: dict[Settings, Engine] = {}
 
 
-def _check_chunk(files: list[tuple[Path, Settings]], options: CheckOptions) -> CheckOutcome:
-    """Check some files in this process (a worker, or the main one)."""
-    outcome = CheckOutcome()
-    cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
+def _check_chunk(files: list[tuple[Path, Settings]], options: CheckOptions,
+                 caching: bool) -> tuple[CheckOutcome, list[tuple]]:
+    """Check some files in this process (a worker, or the main one); with ``caching``, also
+    return the arguments of ``ResultCache.put`` for each file linted."""
+    outcome, linted = CheckOutcome(), []
     for path, settings in files:
         if settings not in _ENGINES:
             _ENGINES[settings] = Engine(settings)
-        _check_file(path, _ENGINES[settings], options, outcome, cache)
+        _check_file(path, _ENGINES[settings], options, outcome, linted if caching else None)
         outcome.files_checked += 1
-    return outcome
+    return outcome, linted
 
 
-def _merge(outcome: CheckOutcome, part: CheckOutcome, progress: Progress | None) -> None:
+def _merge(outcome: CheckOutcome, checked: tuple[CheckOutcome, list[tuple]], progress: Progress | None,
+           cache: ResultCache | None) -> None:
+    part, linted = checked
+    for item in linted:  # none without a cache
+        cache.put(*item)
     outcome.diagnostics.extend(part.diagnostics)
     outcome.texts.update(part.texts)
     outcome.changes.extend(part.changes)
@@ -122,7 +165,7 @@ def _merge(outcome: CheckOutcome, part: CheckOutcome, progress: Progress | None)
 
 
 def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: CheckOutcome,
-                cache: ResultCache | None = None) -> None:
+                linted: list[tuple] | None = None) -> None:
     shown = display_path(path)
     try:
         source = read_source(path)
@@ -130,7 +173,7 @@ def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: Chec
         outcome.diagnostics.append(unreadable_file(shown, error.reason, error.line))
         return
     try:
-        diagnostics, text = _lint_or_fix(source, shown, engine, options, outcome, cache)
+        diagnostics, text = _lint_or_fix(source, shown, engine, options, outcome, linted)
     except Exception as error:  # an engine bug must not hide the other files' results
         outcome.errors.append(f"internal error while checking {shown}: {type(error).__name__}: {error}")
         return
@@ -140,10 +183,10 @@ def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: Chec
 
 
 def _lint_or_fix(source: Source, shown: str, engine: Engine, options: CheckOptions,
-                 outcome: CheckOutcome, cache: ResultCache | None) -> tuple[list[Diagnostic], str]:
+                 outcome: CheckOutcome, linted: list[tuple] | None) -> tuple[list[Diagnostic], str]:
     """The diagnostics left in the file and the text they refer to."""
     if not (options.fix or options.diff):
-        return _lint_cached(source.text, shown, engine, cache), source.text
+        return _lint(source, shown, engine, linted), source.text
     result = engine.fix_source(source.text, shown, unsafe=options.unsafe_fixes)
     if result.source == source.text:
         return result.diagnostics, source.text
@@ -153,13 +196,12 @@ def _lint_or_fix(source: Source, shown: str, engine: Engine, options: CheckOptio
     return result.diagnostics, result.source
 
 
-def _lint_cached(text: str, shown: str, engine: Engine, cache: ResultCache | None) -> list[Diagnostic]:
-    if cache is None:
-        return engine.lint_source(text, shown)
-    key = cache.key(engine.fingerprint, shown, text)
-    found = cache.get(key)
-    if found is None:
-        with engine.project.tracking() as dependencies:
-            found = engine.lint_source(text, shown)
-        cache.put(key, found, dependencies)
-    return found
+def _lint(source: Source, shown: str, engine: Engine, linted: list[tuple] | None) -> list[Diagnostic]:
+    """The file's diagnostics; with ``linted``, noted there for the cache with the files they
+    depend on, under the digest of the bytes actually linted."""
+    if linted is None:
+        return engine.lint_source(source.text, shown)
+    with engine.project.tracking() as dependencies:
+        diagnostics = engine.lint_source(source.text, shown)
+    linted.append((engine.fingerprint, source.path, digest(source.raw), diagnostics, dependencies))
+    return diagnostics

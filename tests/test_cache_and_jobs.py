@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from test_cli import run
+import pytest
+
+import retrylint.runner as runner
+from retrylint.engine import Engine
+from retrylint.runner import CheckOptions, run_check
+from test_cli import REPO, run
 from test_cross_module import FLAT, write_tree
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+UNDECODABLE = b"# coding: utf-8\nx = '\xff'\n"
 
 
 def findings(project: Path, *args: str) -> list[dict]:
@@ -18,20 +27,66 @@ def findings(project: Path, *args: str) -> list[dict]:
 
 
 def make_project(root: Path, copies: int = 40) -> None:
-    """Many packages, each a copy of the three-module example, so that work is shared out."""
+    """Many packages, each a copy of the three-module example, so that work is shared out;
+    and a file that cannot be decoded (RTL999)."""
     for number in range(copies):
         write_tree(root / f"pkg{number}", FLAT)
+    (root / "undecodable.py").write_bytes(UNDECODABLE)
 
 
-def test_same_findings_with_one_job_or_many_with_and_without_cache(tmp_path):
+def index(cache: Path) -> dict:
+    """The one index file in ``cache``."""
+    [file] = cache.glob("*.json")
+    return json.loads(file.read_text())
+
+
+@pytest.fixture
+def in_process(tmp_path, monkeypatch):
+    """Run checks in this process, from ``tmp_path``, with engines made afresh."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner, "_ENGINES", {})
+    return lambda jobs=1: run_check([Path(".")], CheckOptions(jobs=jobs, cache_dir=Path(".retrylint_cache")))
+
+
+def test_same_output_byte_for_byte_cold_warm_and_with_one_job_or_many(tmp_path):
     make_project(tmp_path)
-    baseline = findings(tmp_path, "--jobs", "1", "--no-cache")
-    assert len(baseline) == 80
-    assert findings(tmp_path, "--jobs", "2", "--no-cache") == baseline
-    assert findings(tmp_path, "--jobs", "2") == baseline  # cold cache
-    assert (tmp_path / ".retrylint_cache" / ".gitignore").read_text() == "*\n"
-    assert findings(tmp_path, "--jobs", "2") == baseline  # warm cache
-    assert findings(tmp_path, "--jobs", "1") == baseline
+    for output_format in ("json", "full"):
+        baseline = run(tmp_path, "check", "--output-format", output_format, "--jobs", "1", "--no-cache")
+        assert baseline.returncode == 1 and "RTL999" in baseline.stdout
+        for args in (["--jobs", "2", "--no-cache"], ["--jobs", "2"], ["--jobs", "2"], ["--jobs", "1"]):
+            result = run(tmp_path, "check", "--output-format", output_format, *args)  # cold, then warm cache
+            assert (result.returncode, result.stdout, result.stderr) == (1, baseline.stdout, baseline.stderr)
+        assert (tmp_path / ".retrylint_cache" / ".gitignore").read_text() == "*\n"
+        for cache in (tmp_path / ".retrylint_cache").glob("*.json"):
+            cache.unlink()
+
+
+def test_a_warm_run_starts_no_workers_and_decodes_only_files_with_findings(in_process, tmp_path, monkeypatch):
+    make_project(tmp_path)
+    cold = in_process()
+    assert len([d for d in cold.diagnostics if d.code != "RTL999"]) == 80
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started")
+
+    decoded, read = [], []
+    real_decode, real_read = runner.decode_source, runner.read_source
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", no_pool, raising=False)  # were it imported at the top
+    monkeypatch.setattr(runner, "decode_source", lambda raw: decoded.append(raw) or real_decode(raw))
+    monkeypatch.setattr(runner, "read_source", lambda path: read.append(path) or real_read(path))
+    warm = in_process(jobs=2)
+    assert [d.to_json() for d in warm.diagnostics] == [d.to_json() for d in cold.diagnostics]
+    assert warm.texts == cold.texts
+    assert len(decoded) == 40  # the tasks.py files, for their findings' source lines
+    assert list(map(str, read)) == ["undecodable.py"]  # never cached: RTL999 as without a cache
+
+    with (tmp_path / "pkg7" / "llm.py").open("a") as file:
+        file.write("# changed\n")
+    read.clear()
+    assert [d.to_json() for d in in_process(jobs=2).diagnostics] == [d.to_json() for d in cold.diagnostics]
+    package = {f"pkg7/{name}" for name in FLAT}
+    assert {"pkg7/llm.py", "pkg7/tasks.py"} <= set(map(str, read)) <= package | {"undecodable.py"}
 
 
 def test_a_changed_dependency_invalidates_the_cached_findings(tmp_path):
@@ -42,23 +97,68 @@ def test_a_changed_dependency_invalidates_the_cached_findings(tmp_path):
     llm.write_text(llm.read_text().replace("anthropic.Anthropic(max_retries=0)", "anthropic.Anthropic()"))
     after = findings(tmp_path, "tasks.py")
     assert [d["code"] for d in after] == ["RTL002", "RTL003", "RTL005"]
+    assert findings(tmp_path, "tasks.py") == after
+    llm.unlink()
+    assert findings(tmp_path, "tasks.py") == findings(tmp_path, "tasks.py", "--no-cache") != after
 
 
-def test_corrupt_or_foreign_cache_entries_are_rebuilt(tmp_path):
+@pytest.mark.parametrize("corrupt", [
+    lambda text: text[: len(text) // 2],  # truncated
+    lambda text: "{not json",
+    lambda text: "\x00\xff garbage",
+    lambda text: text.replace('"format":2', '"format":1'),  # another format
+    lambda text: text.replace('"version":"', '"version":"0.0.0-'),  # another version
+    lambda text: json.dumps({**json.loads(text), "entries": []}),
+    lambda text: json.dumps({**json.loads(text), "entries": {
+        file: {**entry, "diagnostics": [{"code": "RTL001"}], "dependencies": []}
+        for file, entry in json.loads(text)["entries"].items()}}),
+])
+def test_a_corrupt_truncated_or_foreign_cache_is_ignored_and_rebuilt(tmp_path, corrupt):
     write_tree(tmp_path, FLAT)
     baseline = findings(tmp_path, "tasks.py")
-    entries = list((tmp_path / ".retrylint_cache").rglob("*.json"))
-    assert entries
-    for number, entry in enumerate(entries):
-        entry.write_text("{not json" if number % 2 else json.dumps({"format": 1, "key": "someone else"}))
+    [file] = (tmp_path / ".retrylint_cache").glob("*.json")
+    file.write_text(corrupt(file.read_text()))
     assert findings(tmp_path, "tasks.py") == baseline
+    assert index(tmp_path / ".retrylint_cache")["entries"]  # rebuilt
     assert findings(tmp_path, "tasks.py") == baseline
+
+
+def test_two_concurrent_runs_leave_a_cache_that_a_third_run_uses(in_process, tmp_path, monkeypatch):
+    make_project(tmp_path)
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "retrylint", "check", "--output-format", "json", "--jobs", "1", "."]
+    runs = [subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    outputs = [process.communicate(timeout=300) for process in runs]
+    assert [process.returncode for process in runs] == [1, 1], outputs
+    assert outputs[0] == outputs[1]
+    assert not list((tmp_path / ".retrylint_cache").glob(".*.tmp"))
+
+    def no_lint(*args, **kwargs):
+        raise AssertionError("a file was linted")
+
+    monkeypatch.setattr(Engine, "lint_source", no_lint)
+    outcome = in_process()
+    assert outcome.errors == []
+    assert [d.to_json() for d in outcome.diagnostics] == json.loads(outputs[0][0])
+
+
+def test_entries_of_files_that_no_longer_exist_are_dropped(tmp_path):
+    make_project(tmp_path, copies=2)
+    findings(tmp_path)
+    entries = index(tmp_path / ".retrylint_cache")["entries"]
+    assert str(tmp_path / "pkg1" / "store.py") in entries
+    (tmp_path / "pkg1" / "store.py").unlink()
+    (tmp_path / "new.py").write_text("x = 1\n")
+    findings(tmp_path)
+    entries = index(tmp_path / ".retrylint_cache")["entries"]
+    assert str(tmp_path / "new.py") in entries and str(tmp_path / "pkg1" / "store.py") not in entries
 
 
 def test_cache_dir_option_and_no_cache(tmp_path):
     write_tree(tmp_path, FLAT)
     findings(tmp_path, "--cache-dir", "elsewhere")
-    assert list((tmp_path / "elsewhere").rglob("*.json"))
+    assert index(tmp_path / "elsewhere")["entries"]
     assert not (tmp_path / ".retrylint_cache").exists()
     findings(tmp_path, "--no-cache", "--cache-dir", "unused")
     assert not (tmp_path / "unused").exists()
