@@ -27,8 +27,8 @@ def discover(paths: list[Path], settings_for: SettingsFor) -> Discovery:
     discovery = Discovery()
     for path in paths:
         if path.is_dir():
-            for file in _walk(path, settings_for):
-                found.setdefault(os.path.abspath(file), (file, settings_for(file)))
+            for file, settings in _walk(path, settings_for):
+                found.setdefault(os.path.abspath(file), (file, settings))
         elif path.is_file():
             found.setdefault(os.path.abspath(path), (path, settings_for(path)))
         elif path.exists():
@@ -47,7 +47,7 @@ def _walk(top: Path, settings_for: SettingsFor):
         for name in sorted(names):
             file = Path(folder, name)
             if name.endswith(".py") and file.is_file() and not is_excluded(file, settings):
-                yield file
+                yield file, settings
 
 
 def is_excluded(path: Path, settings: Settings) -> bool:
@@ -55,14 +55,15 @@ def is_excluded(path: Path, settings: Settings) -> bool:
 
     A pattern without ``/`` matches the name; one with ``/`` matches the path relative to the
     config file's folder (or the working folder without one)."""
-    relative = _relative_to(path, settings.root or Path.cwd())
     for pattern in settings.exclude + settings.extend_exclude:
         pattern = pattern.rstrip("/")
         if "/" not in pattern:
             if fnmatch.fnmatchcase(path.name, pattern):
                 return True
-        elif relative is not None and _matches_anchored(relative, pattern.lstrip("/")):
-            return True
+        else:
+            relative = _relative_to(path, settings.root or Path.cwd())
+            if relative is not None and _matches_anchored(relative, pattern.lstrip("/")):
+                return True
     return False
 
 
@@ -82,5 +83,7 @@ def _relative_to(path: Path, root: Path) -> PurePosixPath | None:
 
 def display_path(path: Path) -> str:
     """``path`` relative to the working folder when under it, else absolute; with ``/``."""
-    relative = _relative_to(path, Path.cwd())
-    return str(relative) if relative is not None else Path(os.path.abspath(path)).as_posix()
+    absolute, cwd = os.path.abspath(path), os.getcwd()
+    if absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+        return Path(absolute[len(cwd.rstrip(os.sep)) + 1:]).as_posix()
+    return "." if absolute == cwd else Path(absolute).as_posix()
