@@ -19,10 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrylint import __version__
+from retrylint.catalog import catalog_files
 from retrylint.diagnostics import Diagnostic
+from retrylint.settings import Settings
 
 DEFAULT_CACHE_DIR = Path(".retrylint_cache")
 FORMAT = 2
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """What, besides a file's text, its findings depend on: the catalog files and the settings."""
+    parts = [path.read_bytes() for path in catalog_files(settings.extend_catalog)]
+    return digest(*parts, repr(settings))
 
 
 def digest(*parts: str | bytes) -> str:

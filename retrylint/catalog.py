@@ -8,6 +8,10 @@ import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retrylint.settings import Settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -453,6 +457,11 @@ def _builtin_files() -> tuple[Path, ...]:
 def catalog_files(extra_files: tuple[Path, ...] = ()) -> tuple[Path, ...]:
     """The shipped catalog files, then the user's."""
     return _builtin_files() + tuple(extra_files)
+
+
+def catalog_for(settings: "Settings") -> Catalog:
+    """The catalog a run with ``settings`` uses; raises CatalogError for a file it cannot use."""
+    return load_catalog(settings.extend_catalog, settings.billable, settings.non_retryable, settings.entrypoint)
 
 
 def load_catalog(

@@ -14,7 +14,6 @@ from typing import Any, Callable
 
 from retrylint.catalog import EntryPointSpec, entry_point_from_table
 from retrylint.diagnostics import UNREADABLE_CODE
-from retrylint.rules import ALL_RULES
 from retrylint.settings import Settings
 
 if sys.version_info >= (3, 11):
@@ -54,12 +53,14 @@ class Overrides:
 
 
 def _known_codes() -> set[str]:
+    from retrylint.rules import ALL_RULES  # loads libcst: only when codes are to be checked
+
     return {rule.code for rule in ALL_RULES} | {UNREADABLE_CODE}
 
 
 def check_code_prefixes(codes: list[str], where: str) -> tuple[str, ...]:
     """``codes`` unchanged if each one is a prefix of a rule code; ``where`` names the source."""
-    codes_known = _known_codes()
+    codes_known = _known_codes() if codes else set()
     for code in codes:
         if not (CODE_PREFIX.fullmatch(code) and any(k.startswith(code) for k in codes_known)):
             raise ConfigError(f"{where} has unknown rule code {code!r}{_suggestion(code, codes_known)}")

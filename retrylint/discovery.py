@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
@@ -45,9 +47,10 @@ def _walk(top: Path, settings_for: SettingsFor):
         settings = settings_for(Path(folder))
         subfolders[:] = sorted(d for d in subfolders if not is_excluded(Path(folder, d), settings))
         for name in sorted(names):
-            file = Path(folder, name)
-            if name.endswith(".py") and file.is_file() and not is_excluded(file, settings):
-                yield file, settings
+            if name.endswith(".py"):
+                file = Path(folder, name)
+                if file.is_file() and not is_excluded(file, settings):
+                    yield file, settings
 
 
 def is_excluded(path: Path, settings: Settings) -> bool:
@@ -55,16 +58,22 @@ def is_excluded(path: Path, settings: Settings) -> bool:
 
     A pattern without ``/`` matches the name; one with ``/`` matches the path relative to the
     config file's folder (or the working folder without one)."""
-    for pattern in settings.exclude + settings.extend_exclude:
-        pattern = pattern.rstrip("/")
-        if "/" not in pattern:
-            if fnmatch.fnmatchcase(path.name, pattern):
-                return True
-        else:
-            relative = _relative_to(path, settings.root or Path.cwd())
-            if relative is not None and _matches_anchored(relative, pattern.lstrip("/")):
-                return True
+    names, anchored = _patterns(settings.exclude + settings.extend_exclude)
+    if names is not None and names.match(path.name):
+        return True
+    if anchored:
+        relative = _relative_to(path, settings.root or Path.cwd())
+        return relative is not None and any(_matches_anchored(relative, pattern) for pattern in anchored)
     return False
+
+
+@lru_cache(maxsize=64)
+def _patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern | None, tuple[str, ...]]:
+    """The name patterns as one regular expression, and the anchored ones (with ``/``)."""
+    stripped = [pattern.rstrip("/") for pattern in patterns]
+    names = [fnmatch.translate(pattern) for pattern in stripped if "/" not in pattern]
+    anchored = tuple(pattern.lstrip("/") for pattern in stripped if "/" in pattern)
+    return (re.compile("|".join(names)) if names else None), anchored
 
 
 def _matches_anchored(relative: PurePosixPath, pattern: str) -> bool:

@@ -13,8 +13,8 @@ from pathlib import Path, PurePosixPath
 
 import libcst as cst
 
-from retrylint.cache import digest
-from retrylint.catalog import catalog_files, load_catalog
+from retrylint.cache import settings_fingerprint
+from retrylint.catalog import catalog_for
 from retrylint.context import RuleContext
 from retrylint.diagnostics import UNREADABLE_CODE, Applicability, Diagnostic, unreadable_file
 from retrylint.fixes import apply_edits, overlaps
@@ -44,21 +44,14 @@ class Engine:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
-        self.catalog = load_catalog(
-            self.settings.extend_catalog,
-            self.settings.billable,
-            self.settings.non_retryable,
-            self.settings.entrypoint,
-        )
+        self.catalog = catalog_for(self.settings)
         self.rules = [rule() for rule in ALL_RULES]
         self.project = Project(self.catalog)
         self.project.add_config_root(self.settings.root)
 
     @cached_property
     def fingerprint(self) -> str:
-        """What, besides a file's text, its findings depend on: catalog files and settings."""
-        parts = [path.read_bytes() for path in catalog_files(self.settings.extend_catalog)]
-        return digest(*parts, repr(self.settings))
+        return settings_fingerprint(self.settings)
 
     @cached_property
     def prefilter(self) -> Prefilter:

@@ -13,7 +13,6 @@ from xml.etree import ElementTree
 
 from retrylint import __version__
 from retrylint.diagnostics import Applicability, Diagnostic, Edit
-from retrylint.rules import ALL_RULES
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 GITLAB_SEVERITY = {"error": "major", "warning": "minor"}
@@ -28,6 +27,8 @@ def format_json_lines(diagnostics: Iterable[Diagnostic]) -> str:
 # ----- SARIF ------------------------------------------------------------------------------
 def format_sarif(diagnostics: Iterable[Diagnostic]) -> str:
     """A SARIF 2.1.0 log with one run: the rules, then one result per diagnostic."""
+    from retrylint.rules import ALL_RULES  # libcst loads only for the formats that list the rules
+
     rule_index = {rule.code: index for index, rule in enumerate(ALL_RULES)}
     run = {
         "tool": {"driver": {

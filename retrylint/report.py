@@ -9,17 +9,18 @@ import re
 from dataclasses import asdict, dataclass, field
 from math import prod
 from pathlib import Path
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from retrylint.config import ConfigResolver
-from retrylint.context import RuleContext
 from retrylint.discovery import discover, display_path
-from retrylint.engine import Engine
-from retrylint.reach import retry_stack
 from retrylint.settings import Settings
 from retrylint.sources import SourceError, read_source
+
+if TYPE_CHECKING:  # the CLI imports this module to build its parser: the engine loads only to report
+    from rich.console import Console
+
+    from retrylint.context import RuleContext
+    from retrylint.engine import Engine
 
 REPORT_FORMATS = ("table", "json", "mermaid")
 
@@ -61,6 +62,8 @@ class EntryPoint:
 
 def entry_points(context: RuleContext, findings: dict[int, list[str]]) -> list[EntryPoint]:
     """The outermost layers of one analysed file."""
+    from retrylint.reach import retry_stack
+
     found = []
     for layer in context.layers:
         if not context.outermost(layer):
@@ -82,13 +85,18 @@ def entry_points(context: RuleContext, findings: dict[int, list[str]]) -> list[E
 
 def collect(paths: list[Path], config: Path | None = None, isolated: bool = False) -> tuple[list[EntryPoint], list[str]]:
     """Entry points under ``paths`` and one-line errors for files that could not be read."""
+    from retrylint.context import RuleContext
+    from retrylint.engine import Engine
+
     resolver = ConfigResolver(config=config, isolated=isolated)
     discovery = discover(paths, resolver.settings_for)
     engines: dict[Settings, Engine] = {}
     points: list[EntryPoint] = []
     errors = list(discovery.errors)
     for path, settings in discovery.files:
-        engine = engines.setdefault(settings, Engine(settings))
+        if settings not in engines:
+            engines[settings] = Engine(settings)
+        engine = engines[settings]
         shown = display_path(path)
         try:
             text = read_source(path).text
@@ -112,6 +120,8 @@ def _count(value: int | None, per_item: bool = False) -> str:
 
 
 def render_table(points: list[EntryPoint], console: Console) -> None:
+    from rich.table import Table
+
     table = Table(title="Retry entry points (worst case for one message)", show_lines=True)
     for column in ("entry point", "stacked layers", "attempts", "billable calls", "billed calls", "findings"):
         table.add_column(column)

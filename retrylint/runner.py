@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from retrylint.cache import Hit, ResultCache, digest
+from retrylint.cache import Hit, ResultCache, digest, settings_fingerprint
+from retrylint.catalog import catalog_for
 from retrylint.config import ConfigResolver, Overrides
 from retrylint.diagnostics import Diagnostic, unreadable_file
 from retrylint.discovery import discover, display_path
-from retrylint.engine import Engine
 from retrylint.settings import Settings
 from retrylint.sources import Source, SourceError, decode_source, read_source
 from retrylint.writer import write_atomically
 
+if TYPE_CHECKING:
+    from retrylint.engine import Engine
+
 
 MIN_FILES_PER_JOB = 16
+CHUNKS_PER_JOB = 32  # small enough that the costly files, which cluster, spread over the workers
 
 
 @dataclass(frozen=True)
@@ -71,12 +75,14 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     outcome = CheckOutcome(errors=list(discovery.errors), files_checked=len(discovery.files))
     if progress is not None:
         progress.start(len(discovery.files))
+    fingerprints: dict[Settings, str] = {}
     for _, settings in discovery.files:
-        if settings not in _ENGINES:  # a bad catalog file is a usage error, before any work
-            _ENGINES[settings] = Engine(settings)
+        if settings not in fingerprints:  # a bad catalog file is a usage error, before any work
+            catalog_for(settings)
+            fingerprints[settings] = settings_fingerprint(settings)
     caching = options.cache_dir is not None and not (options.fix or options.diff)
     cache = ResultCache(options.cache_dir) if caching else None
-    todo = discovery.files if cache is None else _report_cached(cache, discovery.files, outcome, progress)
+    todo = discovery.files if cache is None else _report_cached(cache, discovery.files, fingerprints, outcome, progress)
     chunks = _chunks(todo, options.jobs)
     if options.jobs > 1 and len(chunks) > 1:
         from concurrent.futures import ProcessPoolExecutor  # costs start-up time; warm runs need none
@@ -94,11 +100,11 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     return outcome
 
 
-def _report_cached(cache: ResultCache, files: list[tuple[Path, Settings]], outcome: CheckOutcome,
-                   progress: Progress | None) -> list[tuple[Path, Settings]]:
+def _report_cached(cache: ResultCache, files: list[tuple[Path, Settings]], fingerprints: dict[Settings, str],
+                   outcome: CheckOutcome, progress: Progress | None) -> list[tuple[Path, Settings]]:
     """Report the files whose cached findings are current; return the others, to be linted.
     All files are looked up (hashed) before dependencies are checked, so that none is hashed twice."""
-    found = [_lookup(cache, path, _ENGINES[settings].fingerprint) for path, settings in files]
+    found = [_lookup(cache, path, fingerprints[settings]) for path, settings in files]
     todo = []
     for (path, settings), hit_and_text in zip(files, found):
         if hit_and_text is None or not cache.is_current(hit_and_text[0]):
@@ -130,11 +136,21 @@ def _chunks(files: list, jobs: int) -> list[list]:
     hold the others back; consecutive files stay together (they share modules)."""
     if jobs <= 1 or len(files) < MIN_FILES_PER_JOB * 2:
         return [files]
-    size = max(MIN_FILES_PER_JOB, len(files) // (jobs * 8))
+    size = max(MIN_FILES_PER_JOB, len(files) // (jobs * CHUNKS_PER_JOB))
     return [files[start:start + size] for start in range(0, len(files), size)]
 
 
 _ENGINES: dict[Settings, Engine] = {}
+
+
+def _engine(settings: Settings) -> Engine:
+    """This process's engine for ``settings``, made (and libcst imported) on first need: a run
+    whose findings are all cached needs none."""
+    if settings not in _ENGINES:
+        from retrylint.engine import Engine
+
+        _ENGINES[settings] = Engine(settings)
+    return _ENGINES[settings]
 
 
 def _check_chunk(files: list[tuple[Path, Settings]], options: CheckOptions,
@@ -143,9 +159,7 @@ def _check_chunk(files: list[tuple[Path, Settings]], options: CheckOptions,
     return the arguments of ``ResultCache.put`` for each file linted."""
     outcome, linted = CheckOutcome(), []
     for path, settings in files:
-        if settings not in _ENGINES:
-            _ENGINES[settings] = Engine(settings)
-        _check_file(path, _ENGINES[settings], options, outcome, linted if caching else None)
+        _check_file(path, _engine(settings), options, outcome, linted if caching else None)
         outcome.files_checked += 1
     return outcome, linted
 
