@@ -127,7 +127,8 @@ class LayerFinder:
             for loop in function.loops:
                 if id(loop) not in self.claimed_loops:
                     self._hand_loop(function, loop)
-        self.layers.sort(key=lambda layer: self.model.line(layer.anchor))
+        if len(self.layers) > 1:  # positions cost a render: none for a lone layer that may be dropped
+            self.layers.sort(key=lambda layer: self.model.line(layer.anchor))
         return self.layers
 
     # ----- resolving exceptions ---------------------------------------------------------
