@@ -42,6 +42,24 @@ QUICK_PACKAGE = "celery"  # --quick runs on this package of the corpus only
 FIXIT_SLICE_LINES = 40_000  # about 25-30 s of Fixit on two cores
 QUICK_FIXIT_SLICE_LINES = 3_000
 ONE_FILE_REPEATS = 5
+# The editor's path: a running process (the language server) re-checks one edited file.
+RECHECK_IN_PROCESS = """
+import statistics, sys, time
+if sys.argv[1]:
+    sys.path.insert(0, sys.argv[1])
+from retrylint.engine import Engine
+path = sys.argv[2]
+text = open(path, encoding="utf-8").read()
+engine = Engine()
+engine.lint_source(text, path)
+times = []
+for edit in range(%d):
+    edited = text + "\\n# edit %%d\\n" %% edit
+    start = time.perf_counter()
+    engine.lint_source(edited, path)
+    times.append(time.perf_counter() - start)
+print(statistics.median(times))
+""" % ONE_FILE_REPEATS
 LIBCST_VERSION = "import importlib.metadata as m; print(m.version('libcst'))"
 
 
@@ -204,6 +222,8 @@ def snapshot_retrylint(dest: Path) -> Path:
     for part in ("retrylint", "rules"):
         shutil.copytree(ROOT / part, dest / "src" / part,
                         ignore=shutil.ignore_patterns("__pycache__"))
+    # Byte-compiled as pip does on install (the bench must not time Python compiling retrylint).
+    subprocess.run([str(DEV_PYTHON), "-m", "compileall", "-q", str(dest / "src" / "retrylint")], check=True)
     launcher = dest / "retrylint"
     launcher.write_text(
         f"#!{DEV_PYTHON}\n"
@@ -250,9 +270,11 @@ def verdict(ok: bool) -> str:
 
 
 def format_targets(
-    cold: Run, warm: Run, flake8: Run, one_file: Run, parse: float, startup: float
+    cold: Run, warm: Run, flake8: Run, one_file: Run, recheck: Run, parse: float, startup: float,
+    import_and_parse: float,
 ) -> str:
     budget = 3 * parse + startup
+    wide_budget = 3 * (import_and_parse - startup) + startup
     rss_ok = cold.rss_kib is not None and cold.rss_kib <= 1024 * 1024
     items = [
         f"- cold run ≤ 0.10 × flake8: {cold.wall / flake8.wall:.3f} × — "
@@ -260,7 +282,10 @@ def format_targets(
         f"- warm run ≤ 0.01 × flake8: {warm.wall / flake8.wall:.3f} × — "
         f"{verdict(warm.wall <= 0.01 * flake8.wall)}",
         f"- one file ≤ 3 × parse + start-up = 3 × {parse:.3f} + {startup:.3f} = {budget:.3f} s: "
-        f"{one_file.wall:.3f} s — {verdict(one_file.wall <= budget)}",
+        f"{one_file.wall:.3f} s — {verdict(one_file.wall <= budget)}; counting libcst's import as part "
+        f"of its parse, 3 × {import_and_parse - startup:.3f} + {startup:.3f} = {wide_budget:.3f} s — "
+        f"{verdict(one_file.wall <= wide_budget)}; re-checked in a running process (the editor's path): "
+        f"{recheck.wall:.3f} s — {verdict(recheck.wall <= 3 * parse)} against 3 × parse",
         f"- peak memory of the cold run ≤ 1 GiB: {mib(cold.rss_kib)} MiB — {verdict(rss_ok)}",
     ]
     return "\n".join(items) + "\n"
@@ -281,10 +306,12 @@ def main(argv: list[str] | None = None) -> int:
         retrylint = str(args.retrylint.resolve())
         python = str(args.retrylint.resolve().parent / "python")
         source = f"{retrylint} as installed"
+        code_path = ""  # import the installed package
     else:
         source = source_state() + ", copied at the start"
         retrylint = str(snapshot_retrylint(Path(code_dir.name)))
         python = str(DEV_PYTHON)
+        code_path = str(Path(code_dir.name) / "src")
     tools = ensure_tools(args.tools_venv)
     jobs = args.jobs
     load_before = os.getloadavg()
@@ -359,16 +386,23 @@ def main(argv: list[str] | None = None) -> int:
     one_parse = (
         "import sys, libcst; libcst.parse_module(open(sys.argv[1], encoding='utf-8').read())"
     )
-    wall, rss = median_timed([python, "-c", one_parse, str(one_file)], ONE_FILE_REPEATS)
+    import_and_parse, rss = median_timed([python, "-c", one_parse, str(one_file)], ONE_FILE_REPEATS)
     runs.append(
         Run(
             "python: import libcst, parse that file",
-            wall,
+            import_and_parse,
             rss,
             [f"parse_module alone, in process: {parse:.3f} s (best of 5)"],
             ratio=False,
         )
     )
+    out = subprocess.run([python, "-c", RECHECK_IN_PROCESS, code_path, str(one_file)],
+                         stdout=subprocess.PIPE, text=True, check=True)
+    recheck = float(out.stdout.strip())
+    rechecked = Run("retrylint, that file re-checked in a running process", recheck, None,
+                    ["the language server's path: Engine.lint_source after one edit, its imports and "
+                    f"neighbouring modules loaded; median of {ONE_FILE_REPEATS}"], ratio=False)
+    runs.append(rechecked)
     startup, rss = median_timed([python, "-c", "pass"], ONE_FILE_REPEATS)
     runs.append(Run("python -c pass", startup, rss, ["interpreter start-up"], ratio=False))
 
@@ -430,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         + "\n\n"
         + format_table(runs, flake8.wall)
         + "\nTargets of issue 5:\n\n"
-        + format_targets(cold, warm, flake8, single, parse, startup)
+        + format_targets(cold, warm, flake8, single, rechecked, parse, startup, import_and_parse)
     )
     print(report)
     if args.markdown_out:

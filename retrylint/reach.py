@@ -74,11 +74,13 @@ class Reachability:
                 found = self._function(layer.function)
             else:
                 found = self._unit(layer.function, layer.unit_root)
-            head = ChainLink(self.model.path, self.model.line(layer.anchor), layer.function.name)
-            guarded_here = self._guarded_function(layer.function)
-            self._layer_memo[key] = [
-                replace(r, chain=[head, *r.chain], guarded=r.guarded or guarded_here) for r in found
-            ]
+            self._layer_memo[key] = []
+            if found:
+                head = ChainLink(self.model.path, self.model.line(layer.anchor), layer.function.name)
+                guarded_here = self._guarded_function(layer.function)
+                self._layer_memo[key] = [
+                    replace(r, chain=[head, *r.chain], guarded=r.guarded or guarded_here) for r in found
+                ]
         return self._layer_memo[key]
 
     # ----- walking ----------------------------------------------------------------------
@@ -106,7 +108,10 @@ class Reachability:
                 callee = model.resolve_function(target)
                 if callee is None or callee is function:
                     continue
-                callee_model = callee.scope.model
+                inner_reaches = self._function(callee)
+                if not inner_reaches:
+                    continue
+                callee_model = callee.scope.model  # its line only now: finding it renders code
                 link = ChainLink(callee_model.path, callee_model.line(callee.node), callee.name)
                 here = [
                     replace(
@@ -119,7 +124,7 @@ class Reachability:
                         or self._guarded_function(callee),
                         inner_layers=[*self._layers_on(callee), *inner.inner_layers],
                     )
-                    for inner in self._function(callee)
+                    for inner in inner_reaches
                 ]
             later = self._later_calls(function, sites, site, root)
             for reach in here:
