@@ -460,8 +460,22 @@ def catalog_files(extra_files: tuple[Path, ...] = ()) -> tuple[Path, ...]:
 
 
 def catalog_for(settings: "Settings") -> Catalog:
-    """The catalog a run with ``settings`` uses; raises CatalogError for a file it cannot use."""
+    """The catalog a run with ``settings`` uses, read again only when one of its files changed
+    (a language server lives long); not to be changed. Raises CatalogError for a file it cannot use."""
+    return _catalog_for(settings, tuple(_stamp(path) for path in catalog_files(settings.extend_catalog)))
+
+
+@lru_cache(maxsize=16)
+def _catalog_for(settings: "Settings", stamps: tuple) -> Catalog:
     return load_catalog(settings.extend_catalog, settings.billable, settings.non_retryable, settings.entrypoint)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 def load_catalog(

@@ -103,7 +103,7 @@ class Prefilter:
 
     def _library_layer(self, code: "_Code") -> bool:
         text = code.text
-        if "@" in text and code.finds(self.decorator):
+        if "@" in text and code.finds(self.decorator, line_start=True):
             return True
         if self.task_class is not None and "class" in text and code.finds(self.task_class):
             return True
@@ -166,13 +166,16 @@ class _Code:
         self.text = text
         self._strings: tuple[list[int], list[int]] | None = None
 
-    def finds(self, pattern: re.Pattern, *, after_word: bool = False) -> bool:
+    def finds(self, pattern: re.Pattern, *, after_word: bool = False, line_start: bool = False) -> bool:
         """``pattern`` found outside triple-quoted strings; with ``after_word``, not right after
-        a name's character either (``retry(`` is not in ``myretry(``)."""
+        a name's character either (``retry(`` is not in ``myretry(``); with ``line_start``, only
+        after indentation (where a decorator or a statement starts)."""
         text = self.text
         for match in pattern.finditer(text):
             start = match.start()
             if after_word and start and _is_word_char(text[start - 1]):
+                continue
+            if line_start and text[_line_start(text, start): start].strip(" \t\f"):
                 continue
             if not self.in_string(start):
                 return True
@@ -199,6 +202,10 @@ def _triple_quoted(text: str) -> tuple[list[int], list[int]]:
         ends.append(end)
         opening = TRIPLE_QUOTE.search(text, end)
     return starts, ends
+
+
+def _line_start(text: str, position: int) -> int:
+    return max(text.rfind("\n", 0, position), text.rfind("\r", 0, position)) + 1
 
 
 def _is_word_char(char: str) -> bool:

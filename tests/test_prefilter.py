@@ -98,6 +98,7 @@ CANNOT_HOLD = {
                             pass
             """
         ''',
+    "decorator-like text in a string": "R_INSTANCE = '<@task: {0.name} of {0.app}>'\nemail = 'a@retry.example'\n",
     "marker in another case of word": "X_CLOUDTASKS = 1\n",
 }
 
@@ -139,3 +140,17 @@ def test_the_prefilter_never_changes_findings(name, source, monkeypatch):
     assert unfiltered.lint_source(source, "case.py") == expected
     if expected:
         assert ENGINE.could_hold_layer(source)
+
+
+def test_a_changed_catalog_file_is_read_again(tmp_path):
+    """Engines share a catalog read once, until one of its files changes (a language server lives long)."""
+    extra = tmp_path / "extra.toml"
+    layer = ('[[layer]]\nlibrary = "ourlib"\nnames = ["ourlib.{name}"]\nform = "decorator"\n'
+             'dialect = "kwargs"\nlabel = "ourlib @{name}"\n')
+    extra.write_text(layer.format(name="resilient"))
+    settings = Settings(extend_catalog=(extra,))
+    assert Engine(settings).catalog is Engine(settings).catalog
+    assert Engine(settings).could_hold_layer("@resilient\ndef f(): ...\n")
+    extra.write_text(layer.format(name="durable") + "# longer\n")
+    assert Engine(settings).could_hold_layer("@durable\ndef f(): ...\n")
+    assert not Engine(settings).could_hold_layer("@resilient\ndef f(): ...\n")
