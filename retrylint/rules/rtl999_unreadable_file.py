@@ -2,8 +2,9 @@
 Reports a file that retrylint could not check: it cannot be read, decoded (neither as UTF-8
 nor in the encoding its PEP 263 coding cookie names), holds null bytes, or does not parse.
 The message names the reason (and the line, for a syntax error). The run goes on with the
-other files. Every file gets Python's own syntax check (so "All checks passed" means it);
-only files that could hold a retry layer are then parsed with libcst and analysed.
+other files. Every file is read and decoded; only files that could hold a retry layer (the
+prefilter) are compiled by Python, parsed with libcst and analysed, so a syntax error in any
+other file is left to your other linters (flake8's E999, ruff).
 
 ## Why is this bad?
 Nothing in that file was checked, so an unsafe retry in it would go unnoticed.
