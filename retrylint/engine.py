@@ -19,7 +19,7 @@ from retrylint.context import RuleContext
 from retrylint.diagnostics import UNREADABLE_CODE, Applicability, Diagnostic, unreadable_file
 from retrylint.fixes import apply_edits, overlaps
 from retrylint.layers import LayerFinder
-from retrylint.model import ModuleModel
+from retrylint.model import ModuleModel, parse_unchecked
 from retrylint.prefilter import Prefilter
 from retrylint.project import Project
 from retrylint.reach import Reachability
@@ -213,8 +213,8 @@ def _parses(source: str) -> bool:
     if not python_parses(source):
         return False
     try:
-        cst.parse_module(source)
-    except (cst.ParserSyntaxError, cst.CSTValidationError, RecursionError, MemoryError):
+        parse_unchecked(source)  # Python's compiler is the judge; libcst must be able to read it again
+    except (cst.ParserSyntaxError, RecursionError, MemoryError):
         return False
     return True
 

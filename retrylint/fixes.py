@@ -22,22 +22,19 @@ class FixBuilder:
     def replace(self, old: cst.CSTNode, new: cst.CSTNode | str) -> Edit:
         """The smallest edit that turns the file into the one where ``old`` is ``new``.
 
-        The whole module is rendered, so that the new node gets the indentation of the block
-        it sits in (a node rendered alone loses it)."""
+        The top-level statement holding ``old`` is rendered with the change (or, when it cannot
+        be placed in the source, the whole module), so that the new node gets the indentation
+        of the block it sits in (a node rendered alone loses it)."""
         if isinstance(new, str):
             new = cst.parse_expression(new)
-        before = self.model.source
-        after = self.model.tree.deep_replace(old, new).code
-        start = 0
-        limit = min(len(before), len(after))
-        while start < limit and before[start] == after[start]:
-            start += 1
-        end = 0
-        while end < limit - start and before[-1 - end] == after[-1 - end]:
-            end += 1
-        line, column = _position(before, start)
-        end_line, end_column = _position(before, len(before) - end)
-        return Edit(line, column, end_line, end_column, after[start : len(after) - end])
+        placed = self.model.positions.placed_statement(old)
+        if placed is None:
+            return _smallest_edit(self.model.source, self.model.tree.deep_replace(old, new).code)
+        statement, offset = placed
+        tree = self.model.tree
+        before = tree.code_for_node(statement)
+        after = tree.code_for_node(statement.deep_replace(old, new))
+        return _smallest_edit(self.model.source, after, before, offset)
 
     def with_keyword(self, call: cst.Call, name: str, value: str) -> cst.Call:
         """``call`` with ``name=value`` set: replaced when present, appended otherwise."""
@@ -151,6 +148,23 @@ class FixBuilder:
 def _line_starts(text: str) -> list[int]:
     """Offsets where each line starts, splitting lines as libcst and Python do."""
     return [0] + [match.end() for match in PYTHON_NEWLINE.finditer(text)]
+
+
+def _smallest_edit(source: str, after: str, before: str | None = None, offset: int = 0) -> Edit:
+    """The edit that turns ``before`` (the text at ``offset`` in ``source``; by default all of
+    it) into ``after``, placed in ``source``."""
+    if before is None:
+        before = source
+    start = 0
+    limit = min(len(before), len(after))
+    while start < limit and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < limit - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    line, column = _position(source, offset + start)
+    end_line, end_column = _position(source, min(offset + len(before) - end, len(source)))
+    return Edit(line, column, end_line, end_column, after[start : len(after) - end])
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:

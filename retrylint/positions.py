@@ -26,6 +26,7 @@ class StatementPositions:
         self._computed: dict[cst.CSTNode, CodeRange] = {}  # as rendered from line 1
         self._offset: dict[cst.CSTNode, int] = {}  # lines to add to that, for nodes placed so far
         self._whole: dict[cst.CSTNode, CodeRange] | None = None
+        self._text_starts: dict[int, int] = {}  # statement index -> where its text starts in the source
 
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:
         if node not in self._offset:
@@ -38,6 +39,17 @@ class StatementPositions:
             return found
         start, end = found.start, found.end
         return CodeRange(CodePosition(start.line + offset, start.column), CodePosition(end.line + offset, end.column))
+
+    def placed_statement(self, node: cst.CSTNode) -> tuple[cst.BaseStatement, int] | None:
+        """The top-level statement holding ``node`` and where its text starts in the source, or
+        None when it cannot be placed (a fix then renders the whole module)."""
+        index = self._find(node)
+        if index is None:
+            return None
+        if index not in self._text_starts and self._offset.get(node) is None:
+            self._place(index)
+        start = self._text_starts.get(index)
+        return None if start is None else (self.tree.body[index], start)
 
     def _find(self, node: cst.CSTNode) -> int | None:
         body = self.tree.body
@@ -61,6 +73,7 @@ class StatementPositions:
         starts = _line_starts_of("".join(state.tokens), source)
         if len(starts) == 1:
             ranges, offset = provider._computed, len(PYTHON_NEWLINE.findall(source, 0, starts[0]))
+            self._text_starts[index] = starts[0]
         else:
             whole = self._whole_module()
             ranges, offset = {node: whole[node] for node in provider._computed}, 0

@@ -88,3 +88,14 @@ def test_bare_decorator_on_a_nested_function_and_new_import_after_the_docstring(
     assert fix(before, select=("RTL001",)) == before.replace(
         "@tenacity.retry\n", "@tenacity.retry(stop=tenacity.stop_after_attempt(3))\n"
     )
+
+
+def test_identical_top_level_statements_are_fixed_in_place():
+    """A fix renders only the statement it changes, placed by its text; two identical statements
+    cannot be told apart that way, so the whole module is rendered instead: same result."""
+    layer = "@retry\ndef fetch():\n    return 1\n"
+    source = "from tenacity import retry\n\n" + layer + "\n" + layer + "\nvalue = 1\n"
+    fixed_layer = "@retry(stop=stop_after_attempt(3))\ndef fetch():\n    return 1\n"
+    assert fix(source, select=("RTL001",)) == (
+        "from tenacity import retry, stop_after_attempt\n\n" + fixed_layer + "\n" + fixed_layer + "\nvalue = 1\n"
+    )
