@@ -161,4 +161,3 @@ async def test_syntax_error_gets_one_diagnostic_and_the_server_stays_up(client):
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=other)))
     await client.wait_for_notification(PUBLISH)
     assert {d.code for d in client.diagnostics[other]} == {"RTL002", "RTL003"}
-
