@@ -35,6 +35,8 @@ def discover(paths: list[Path], settings_for: SettingsFor) -> Discovery:
             found.setdefault(os.path.abspath(path), (path, settings_for(path)))
         elif path.exists():
             discovery.errors.append(f"not a file or folder: {path}")
+        elif path.is_symlink():
+            discovery.errors.append(f"symlink to nothing (broken, or a loop): {path}")
         else:
             discovery.errors.append(f"path does not exist: {path}")
     discovery.files = sorted(found.values(), key=lambda item: display_path(item[0]))

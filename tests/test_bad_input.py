@@ -91,7 +91,7 @@ def test_paths_that_do_not_exist_or_loop_exit_2_and_the_others_are_checked(tmp_p
     assert result.returncode == 2
     assert result.stderr.splitlines() == ["retrylint: error: path does not exist: missing.py",
                                           "retrylint: error: path does not exist: missing_dir",
-                                          "retrylint: error: path does not exist: loop.py"]
+                                          "retrylint: error: symlink to nothing (broken, or a loop): loop.py"]
     assert result.stdout == f"ok.py:{UNBOUNDED_LINE}\n"
 
 
