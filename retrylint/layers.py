@@ -251,6 +251,10 @@ class LayerFinder:
                     target = model.resolve_function(model.qualify(call.args[0].value, function.scope))
                     if target is not None:
                         self.layers.append(self._make(spec, "call", declared, target, None, inner, function.scope))
+        for site in function.raised_names:  # ``raise RetryTask`` without a call
+            spec, _ = self._spec_for(site.node, function.scope)
+            if spec is not None and spec.form == "raise":
+                self._raised_retry(function, site, spec)
         for loop in function.loops:
             if not isinstance(loop, cst.For):
                 continue

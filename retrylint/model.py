@@ -75,6 +75,14 @@ class GuardSite:
 
 
 @dataclass
+class RaiseSite:
+    """``raise X`` of a name, not a call (``raise RetryTask``): a retry layer may be raised so."""
+
+    node: cst.BaseExpression
+    path: tuple[tuple[int, str, int], ...]
+
+
+@dataclass
 class ExceptHandlerSite:
     node: cst.ExceptHandler
     path: tuple[tuple[int, str, int], ...]
@@ -90,6 +98,7 @@ class Function:
     calls: list[CallSite] = field(default_factory=list)
     guards: list[GuardSite] = field(default_factory=list)
     handlers: list[ExceptHandlerSite] = field(default_factory=list)
+    raised_names: list[RaiseSite] = field(default_factory=list)
     loops: list[cst.For | cst.While] = field(default_factory=list)
     # For each loop (by id): the context managers of the ``with`` statements around it.
     loop_contexts: dict[int, list[cst.BaseExpression]] = field(default_factory=dict)
@@ -507,6 +516,8 @@ class _Builder:
                 self._expr(small.value, function, path)
             self._bind_target(small.target, small.value or small.annotation.annotation, scope, cls, function)
             return
+        if isinstance(small, cst.Raise) and isinstance(small.exc, (cst.Name, cst.Attribute)):
+            function.raised_names.append(RaiseSite(small.exc, path))
         self._expr(small, function, path, in_return=isinstance(small, cst.Return))
 
     def _from_module(self, node: cst.ImportFrom) -> str | None:

@@ -455,11 +455,19 @@ def test_arq_raise_retry_and_huey_raise_retry_task():
         def poll(item):
             if not ready(item):
                 raise RetryTask()
+
+        def push_later(item):
+            try:
+                push(item)
+            except ConnectionError:
+                raise RetryTask
         """
     )
-    assert found(s) == [("RTL001", at(s, "RetryTask(delay")), ("RTL001", at(s, "RetryTask()"))]
+    assert found(s) == [("RTL001", at(s, "RetryTask(delay")), ("RTL001", at(s, "RetryTask()")),
+                        ("RTL001", at(s, "raise RetryTask", 3))]
     assert found(s.replace("except openai.RateLimitError", "except Exception")) == [
-        ("RTL001", at(s, "RetryTask(delay")), ("RTL001", at(s, "RetryTask()")), ("RTL002", at(s, "raise Retry(")),
+        ("RTL001", at(s, "RetryTask(delay")), ("RTL001", at(s, "RetryTask()")),
+        ("RTL001", at(s, "raise RetryTask", 3)), ("RTL002", at(s, "raise Retry(")),
     ]
     assert "arq job (raise Retry) on 'summarize' (up to 5 attempts)" in message(
         s.replace("except openai.RateLimitError", "except Exception"), "RTL002"
