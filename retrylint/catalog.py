@@ -76,6 +76,10 @@ class LayerSpec:
     # Errors the retried function can raise to stop the layer at once, e.g.
     # ``ApplicationError(..., non_retryable=True)``: "<qualified name>:<keyword>".
     stop_raises: tuple[str, ...] = ()
+    # Options a surrounding object supplies when the layer's own call leaves them out (Airflow's
+    # ``DAG(default_args={"retries": 3})``): the keyword holding them, and the calls that take it.
+    defaults_keyword: str | None = None
+    defaults_from: tuple[str, ...] = ()
     fix_cap: str | None = None
     fix_never_retry: str | None = None
     fix_never_retry_style: str = "tuple"  # or "predicate": the parameter takes a callable
@@ -184,6 +188,7 @@ _LAYER_KEYS = {
     "never_retry", "backoff", "fix", "receiver_method", "task_base", "base_param",
     "bind_param", "bound_retry", "bound_retry_attempts", "bound_retry_delay", "retry_kwargs_param", "stable_id",
     "infer_keywords", "target", "policy_param", "policy_objects", "absent_policy", "enabled_by", "stop_raises",
+    "defaults",
 }
 _CLIENT_KEYS = {
     "provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough",
@@ -224,6 +229,7 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
     backoff = table.get("backoff", {})
     fix = table.get("fix", {})
     target = table.get("target", {})
+    defaults = table.get("defaults", {})
     default = attempts.get("default", "unbounded")
     if default != "unbounded" and not isinstance(default, int):
         raise CatalogError(f"{path}:{_line_of(text, 'attempts')}: attempts.default must be an integer or \"unbounded\"")
@@ -266,6 +272,8 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
         absent_policy=table.get("absent_policy", "none"),
         enabled_by=table.get("enabled_by"),
         stop_raises=_strings(path, text, table, "stop_raises"),
+        defaults_keyword=defaults.get("keyword"),
+        defaults_from=tuple(defaults.get("from", ())),
         fix_cap=fix.get("cap"),
         fix_never_retry=fix.get("never_retry"),
         fix_never_retry_style=fix.get("never_retry_style", "tuple"),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from retrylint.catalog import EntryPointSpec, LayerSpec
-from retrylint.model import EXCEPT, NO_LITERAL, ClassInfo, Function, ModuleModel, Scope, descendants
+from retrylint.model import EXCEPT, NO_LITERAL, WITH, CallSite, ClassInfo, Function, ModuleModel, Scope, descendants
 
 
 @dataclass
@@ -110,6 +110,7 @@ class LayerFinder:
         self.catalog = model.catalog
         self.layers: list[Layer] = []
         self.claimed_loops: set[int] = set()
+        self._withs: dict[int, dict[int, cst.With]] = {}
 
     def find(self) -> list[Layer]:
         markers = [
@@ -208,7 +209,11 @@ class LayerFinder:
         return arg is None or self.model.literal(arg.value, scope) is not True
 
     def _make(self, spec, kind, anchor, function, unit_root, call, scope, bare=None) -> Layer:
-        policy = self.tenacity_policy(call, scope) if spec.dialect == "tenacity" else self.kwargs_policy(spec, call, scope)
+        if spec.dialect == "tenacity":
+            policy = self.tenacity_policy(call, scope)
+        else:
+            options = self._with_defaults(spec, call, scope, self._enclosing_function(function)) if kind == "decorator" else None
+            policy = self.kwargs_policy(spec, call, scope, options)
         return Layer(kind, spec.library, spec.label, anchor, function, unit_root, policy,
                      spec=spec, call=call, bare=bare, keywords=keywords_of(call))
 
@@ -233,7 +238,7 @@ class LayerFinder:
             call = site.node
             spec, _ = self._spec_for(call, function.scope)
             if spec is not None and spec.form == "call-site":
-                self._call_site(function, call, spec)
+                self._call_site(function, site, spec)
                 continue
             if spec is not None and spec.form == "raise":
                 self._raised_retry(function, site, spec)
@@ -266,10 +271,10 @@ class LayerFinder:
                 self.claimed_loops.add(id(loop))
                 self.layers.append(self._make(spec, "block", loop, function, loop, call, function.scope))
 
-    def _call_site(self, function: Function, call: cst.Call, spec: LayerSpec) -> None:
+    def _call_site(self, function: Function, site: CallSite, spec: LayerSpec) -> None:
         """``queue.enqueue(f, retry=Retry(max=3))``, ``workflow.execute_activity(f, ...)``,
         ``PythonOperator(python_callable=f, retries=2)``: a layer around ``f``."""
-        model, scope = self.model, function.scope
+        model, scope, call = self.model, function.scope, site.node
         kw = keywords_of(call)
         handed = kw.get(spec.target_keyword) if spec.target_keyword else None
         if handed is None and spec.target_position is not None:
@@ -278,7 +283,7 @@ class LayerFinder:
         if target is None:
             return
         policy_call: cst.Call | None = call
-        options = None
+        options = self._with_defaults(spec, call, scope, function, site.path)
         if spec.policy_param:
             policy_call = self._bound_call(kw[spec.policy_param].value, scope) if spec.policy_param in kw else None
             if policy_call is not None and model.qualify(policy_call.func, scope) not in spec.policy_objects:
@@ -293,6 +298,58 @@ class LayerFinder:
         layer = Layer("call", spec.library, spec.label, call, target, None, policy, spec=spec,
                       call=policy_call, keywords=keywords_of(policy_call), site=call)
         self.layers.append(layer)
+
+    # ----- options from the surroundings (Airflow's DAG default_args) -------------------------
+    def _with_defaults(self, spec: LayerSpec, call: cst.Call | None, scope: Scope, function: Function | None,
+                       path: tuple = ()) -> dict | None:
+        """The call's keywords over the options its surroundings supply: ``spec.defaults_keyword``
+        of a ``spec.defaults_from`` call decorating ``function``, holding the call in a ``with``
+        (``path`` leads to it), or passed as the call's ``dag=``. None for a spec without them."""
+        if not spec.defaults_keyword:
+            return None
+        sources = []
+        if function is not None and isinstance(function.node, cst.FunctionDef):
+            sources += [d.decorator for d in function.node.decorators]
+        if function is not None and path:
+            withs = self._with_statements(function)
+            sources += [item.item for i, kind, _ in path if kind == WITH and i in withs for item in withs[i].items]
+        sources += [arg.value for name, arg in keywords_of(call).items() if name == "dag"]
+        options: dict = {}
+        for source in sources:
+            bound = self._bound_call(source, scope)
+            if bound is not None and self.model.qualify(bound.func, scope) in spec.defaults_from:
+                given = keywords_of(bound).get(spec.defaults_keyword)
+                if given is not None:
+                    options.update(self._dict_options(given.value, scope))
+        options.update({name: (arg.value, scope) for name, arg in keywords_of(call).items()})
+        return options
+
+    def _dict_options(self, expr: cst.BaseExpression, scope: Scope) -> dict:
+        """``{"retries": 3}`` or ``dict(retries=3)``, or a name bound to one, as options."""
+        if isinstance(expr, cst.Name):
+            binding = scope.lookup(expr.value)
+            if binding is not None and binding.value is not None and binding.scope is not None:
+                return self._dict_options(binding.value, binding.scope)
+        if isinstance(expr, cst.Dict):
+            return {
+                element.key.evaluated_value: (element.value, scope) for element in expr.elements
+                if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString)
+            }
+        if isinstance(expr, cst.Call) and self.model.qualify(expr.func, scope) == "builtins.dict":
+            return {name: (arg.value, scope) for name, arg in keywords_of(expr).items()}
+        return {}
+
+    def _with_statements(self, function: Function) -> dict[int, cst.With]:
+        found = self._withs.get(id(function))
+        if found is None:
+            found = {id(node): node for node in descendants(function.node) if isinstance(node, cst.With)}
+            self._withs[id(function)] = found
+        return found
+
+    def _enclosing_function(self, function: Function) -> Function | None:
+        """The function whose body defines ``function`` (an Airflow ``@dag`` around its tasks)."""
+        parent = function.scope.parent
+        return next((f for f in self.model.functions if f.scope is parent and f is not function), None)
 
     @staticmethod
     def _raises_to_stop(function: Function, spec: LayerSpec) -> bool:

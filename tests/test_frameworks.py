@@ -132,6 +132,47 @@ def test_airflow_task_decorator_and_python_operator():
     assert messages[1].startswith("Airflow PythonOperator on 'refund' (up to 3 attempts)")
 
 
+def test_airflow_dag_default_args_reach_the_tasks_that_leave_them_out():
+    s = src(
+        """
+        from datetime import datetime
+        from airflow import DAG
+        from airflow.decorators import dag, task
+        from airflow.operators.python import PythonOperator
+        import stripe
+
+        DEFAULTS = {"retries": 4, "owner": "billing"}
+
+        def refund(order):
+            stripe.Refund.create(charge=order.charge_id)
+
+        with DAG("refunds", start_date=datetime(2026, 1, 1), default_args=DEFAULTS):
+            refund_task = PythonOperator(task_id="refund", python_callable=refund)
+            once = PythonOperator(task_id="once", python_callable=refund, retries=0)
+
+        nightly = DAG("nightly", default_args=dict(retries=2))
+        late = PythonOperator(task_id="late", python_callable=refund, dag=nightly)
+        alone = PythonOperator(task_id="alone", python_callable=refund)
+
+        @dag(default_args={"retries": 1})
+        def charges():
+            @task
+            def charge(order):
+                stripe.Charge.create(amount=order.amount, currency="eur")
+
+            PythonOperator(task_id="refund_too", python_callable=refund)
+        """
+    )
+    layers = [(d.line, d.message.split(":")[0]) for d in Engine(Settings(select=("RTL003",))).lint_source(s, "dag.py")]
+    again = "can re-run billable calls that already succeeded"
+    assert layers == [
+        (at(s, "refund_task ="), f"Airflow PythonOperator on 'refund' (up to 5 attempts) {again}"),
+        (at(s, "late ="), f"Airflow PythonOperator on 'refund' (up to 3 attempts) {again}"),
+        (at(s, "@task"), f"Airflow task on 'charge' (up to 2 attempts) {again}"),
+        (at(s, "refund_too"), f"Airflow PythonOperator on 'refund' (up to 2 attempts) {again}"),
+    ]
+
+
 # ----- RQ ---------------------------------------------------------------------------------
 RQ = src(
     """
