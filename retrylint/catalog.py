@@ -4,6 +4,7 @@ deterministic errors. Loaded from the TOML files in ``rules/`` plus the user's o
 from __future__ import annotations
 
 import fnmatch
+import re
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -197,6 +198,12 @@ _CLIENT_KEYS = {
 _BILLABLE_KEYS = {"provider", "kind", "clients", "calls", "names", "idempotency_key", "idempotency_option", "stable_key_fix"}
 _ERROR_KEYS = {"library", "module", "aliases", "detect", "deterministic", "also_deterministic", "broad"}
 _TOP_KEYS = {"layer", "client", "billable", "errors", "tenacity", "infallible", "loops", "entrypoint"}
+
+
+def _toml_error_line(message: str, text: str) -> int:
+    """The line a tomllib error names: ``(at line N, column M)``, or the last for ``(at end of document)``."""
+    found = re.search(r"\(at line (\d+), column \d+\)$", message)
+    return int(found.group(1)) if found else max(len(text.splitlines()), 1)
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -434,7 +441,7 @@ class Catalog:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
-            raise CatalogError(f"{path}: invalid TOML: {error}") from None
+            raise CatalogError(f"{path}:{_toml_error_line(str(error), text)}: invalid TOML: {error}") from None
         _check_keys(path, text, data, _TOP_KEYS, "the catalog file")
         for key, reader, target in (
             ("layer", _layer, self.layers),

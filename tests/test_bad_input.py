@@ -246,7 +246,8 @@ def test_an_engine_crash_on_one_file_is_an_internal_error_and_the_others_are_che
     ("[[layer]]\nnames = ['x.retry']\nbogus = 1\n", "{file}:3: unknown key 'bogus' in [[layer]]"),
     ("[[billable]]\nnames = ['x.y']\nkind = 'lunch'\n", "{file}:3: kind must be llm, payment or message, got 'lunch'"),
     ("layer = 3\n", "{file}:1: 'layer' must be an array of tables ([[layer]])"),
-    ("[[layer]]\nnames = 'x'\nform = ]\nlibrary = 'x'\n", "{file}: invalid TOML: Invalid value (at line 3, column 8)"),
+    ("[[layer]]\nnames = 'x'\nform = ]\nlibrary = 'x'\n", "{file}:3: invalid TOML: Invalid value (at line 3, column 8)"),
+    ("[[layer]]\nnames = ['x.y']\nlabel = 'a", "{file}:3: invalid TOML: Expected \"'\" (at end of document)"),
 ])
 def test_a_malformed_catalog_names_the_file_and_the_line(tmp_path, catalog, message):
     (tmp_path / "pyproject.toml").write_text("[tool.retrylint]\nextend-catalog = ['extra.toml']\n")
