@@ -134,17 +134,20 @@ class ImportSite:
 def parse_unchecked(source: str) -> cst.Module:
     """libcst's parse without its check of every node as it is built (a fifth of the parse
     time): the source has compiled with Python first (see sources.python_rejects), and the
-    tree is only read. Fixes build and check their nodes as usual."""
-    checked = cst.CSTNode.__post_init__
+    tree is only read. Fixes build and check their nodes as usual (the check is put back as
+    it was when this module loaded, so overlapping parses cannot leave it off)."""
     cst.CSTNode.__post_init__ = _unchecked
     try:
         return cst.parse_module(source)
     finally:
-        cst.CSTNode.__post_init__ = checked
+        cst.CSTNode.__post_init__ = _CHECKED
 
 
 def _unchecked(node: cst.CSTNode) -> None:
     pass
+
+
+_CHECKED = cst.CSTNode.__post_init__
 
 
 class ModuleModel:
