@@ -99,3 +99,15 @@ def test_identical_top_level_statements_are_fixed_in_place():
     assert fix(source, select=("RTL001",)) == (
         "from tenacity import retry, stop_after_attempt\n\n" + fixed_layer + "\n" + fixed_layer + "\nvalue = 1\n"
     )
+
+
+def test_libcst_checks_the_nodes_fixes_build_after_an_unchecked_parse():
+    """Analysis parses skip libcst's per-node checks; fixes must still get them."""
+    import libcst as cst
+    import pytest
+
+    from retrylint.model import parse_unchecked
+
+    parse_unchecked("x = 1\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("1 is no name")
