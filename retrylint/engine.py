@@ -60,6 +60,13 @@ class Engine:
     def could_hold_layer(self, source: str) -> bool:
         return self.prefilter.could_hold_layer(source)
 
+    def _may_hold_entry_point(self, path: str) -> bool:
+        """An entry point configured by module (``myapp.handlers.*``) may be in this file."""
+        if not self.prefilter.entry_module_prefixes:
+            return False
+        module, _, _ = self.project.module_name_for(Path(path))
+        return self.prefilter.module_may_hold_entry_point(module)
+
     # ----- checking ---------------------------------------------------------------------
     def lint_source(self, source: str, path: str, *, apply_noqa: bool = True) -> list[Diagnostic]:
         """Diagnostics for one file, selected and, with ``apply_noqa``, without ``# noqa``-ed ones
@@ -74,7 +81,7 @@ class Engine:
         when it cannot be parsed; None when it holds no retry layer."""
         if "\x00" in source:
             return unreadable_file(path, "source contains null bytes")
-        if not self.could_hold_layer(source):
+        if not self.could_hold_layer(source) and not self._may_hold_entry_point(path):
             return None  # not parsed at all: syntax errors there are for the other linters
         rejected = _python_rejects(source, path)
         if rejected is not None:

@@ -11,7 +11,8 @@ added there is found here too:
 - a call of any other catalog name (``Retry(total=3)``, ``Config(retries=...)``), or an
   import of one under another name, in a file that imports that name's library;
 - a method the catalog infers a layer from, with one of its telltale keywords;
-- a configured entry point's name or marker;
+- a configured entry point's name or marker (or, for a pattern such as ``myapp.handlers.*``,
+  the module's name: ``Prefilter.module_may_hold_entry_point``);
 - a hand-written loop: a ``try`` right inside ``while`` or ``for ... in range(...)`` (or
   ``count``, ``repeat``, ``cycle``) whose body can leave it (``break`` or ``return``).
 
@@ -87,11 +88,18 @@ class Prefilter:
         }
         words: set[str] = set()
         markers: set[str] = set()
+        prefixes: set[str] = set()
         for entry in catalog.entrypoints:
-            words |= {max(re.split(r"[*?\[\]]", _leaf(name)), key=len) for name in entry.names}
+            for name in entry.names:
+                word = max(re.split(r"[*?\[\]]", _leaf(name)), key=len)
+                if word:
+                    words.add(word)
+                else:  # ``myapp.handlers.*``: only the module's name can tell
+                    prefixes.add(re.split(r"[*?\[\]]", name)[0])
             markers |= set(entry.markers)
-        self.entry_words = words - {""}
+        self.entry_words = words
         self.entry_markers = [_any_case(marker) for marker in sorted(markers)]
+        self.entry_module_prefixes = tuple(sorted(prefixes))
 
     def could_hold_layer(self, text: str) -> bool:
         return (
@@ -100,6 +108,12 @@ class Prefilter:
             or any(marker.search(text) for marker in self.entry_markers)
             or _hand_loop(text)
         )
+
+    def module_may_hold_entry_point(self, module: str) -> bool:
+        """Whether an entry point named by module (``myapp.handlers.*``) can be in ``module``:
+        its name and the pattern's literal start agree as far as both go."""
+        dotted = module + "."
+        return any(dotted.startswith(prefix) or prefix.startswith(dotted) for prefix in self.entry_module_prefixes)
 
     def _library_layer(self, code: "_Code") -> bool:
         text = code.text

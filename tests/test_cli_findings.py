@@ -251,3 +251,17 @@ def test_bad_entrypoint_config_is_a_usage_error(tmp_path):
         f"retrylint: error: an entrypoint of 'entrypoint' in {tmp_path / 'pyproject.toml'} needs "
         "'attempts': an integer >= 1, \"unbounded\" or \"unknown\""
     )
+
+
+def test_entrypoints_declared_by_module(tmp_path):
+    """``handlers.*`` names no function: the prefilter lets that module through by its name."""
+    write(tmp_path, "pyproject.toml", '[tool.retrylint]\n\n[[tool.retrylint.entrypoint]]\nname = "app.handlers.*"\n'
+                                      'label = "SQS handler"\nattempts = 4\n')
+    handler = "import anthropic\n\nclient = anthropic.Anthropic(max_retries=0)\n\ndef upload(event):\n" \
+              "    client.messages.create(model='m', max_tokens=1, messages=[])\n"
+    write(tmp_path, "app/__init__.py", "")
+    write(tmp_path, "app/handlers.py", handler)
+    write(tmp_path, "app/other.py", handler)
+    result = run(tmp_path, "check", "--output-format", "json")
+    found = json.loads(result.stdout)
+    assert [(d["code"], d["path"], d["line"]) for d in found] == [("RTL002", "app/handlers.py", 5)]
