@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from retrylint import __version__
 from retrylint.catalog import catalog_files
 from retrylint.diagnostics import Diagnostic
 from retrylint.settings import Settings
+from retrylint.writer import replace_file
 
 DEFAULT_CACHE_DIR = Path(".retrylint_cache")
 FORMAT = 2
@@ -98,7 +98,7 @@ class ResultCache:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 _tag_folder(self.folder)
-                _write_atomically(self._path(fingerprint), json.dumps(data, separators=(",", ":")))
+                replace_file(self._path(fingerprint), json.dumps(data, separators=(",", ":")).encode("utf-8"))
             except OSError:
                 pass  # a cache that cannot be written only costs speed
 
@@ -129,18 +129,6 @@ class ResultCache:
 
     def _path(self, fingerprint: str) -> Path:
         return self.folder / f"{fingerprint}.json"
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    """Readers see the old file or the new one, never a part."""
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def _tag_folder(folder: Path) -> None:

@@ -22,19 +22,25 @@ def write_atomically(source: Source, new_text: str) -> bool:
     try:
         if target.read_bytes() != source.raw:
             return _refuse(source.path, "it changed on disk since it was read")
-        mode = target.stat().st_mode & 0o7777
-        descriptor, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        replace_file(target, data, target.stat().st_mode & 0o7777)
     except OSError as error:
         return _refuse(source.path, error.strerror or str(error))
+    return True
+
+
+def replace_file(target: Path, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` beside ``target`` and move it over it: readers see the old file or the
+    new one, never a part. Raises OSError; leaves no temporary file behind."""
+    descriptor, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as temp:
             temp.write(data)
-        os.chmod(temp_name, mode)
+        if mode is not None:
+            os.chmod(temp_name, mode)
         os.replace(temp_name, target)
-    except OSError as error:
+    except BaseException:
         Path(temp_name).unlink(missing_ok=True)
-        return _refuse(source.path, error.strerror or str(error))
-    return True
+        raise
 
 
 def _refuse(path: Path, reason: str) -> bool:
