@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from retrylint.engine import Engine
-from retrylint.runner import CheckOptions, run_check
+from retrylint.runner import CheckOptions, CheckOutcome, run_check
 from retrylint.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -182,9 +182,24 @@ def test_invalid_escape_sequences_print_no_warning(capfd):
 
 
 # ----- the run goes on ---------------------------------------------------------------------------------
-def test_a_file_deleted_between_discovery_and_reading(tmp_path, monkeypatch):
+B_FINDING = ("b.py", "RTL001", "tenacity @retry on 'f' retries without limit: it has no attempt cap and no deadline")
+
+
+def check_two_files(tmp_path: Path, monkeypatch, break_a) -> CheckOutcome:
+    """Check a.py and b.py (both UNBOUNDED) in ``tmp_path``, with ``break_a(monkeypatch)``
+    having made something go wrong with a.py."""
     (tmp_path / "a.py").write_text(UNBOUNDED)
     (tmp_path / "b.py").write_text(UNBOUNDED)
+    break_a(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    return run_check([Path(".")], CheckOptions(isolated=True))
+
+
+def findings(outcome) -> list[tuple[str, str, str]]:
+    return [(d.path, d.code, d.message) for d in outcome.diagnostics]
+
+
+def test_a_file_deleted_between_discovery_and_reading(tmp_path, monkeypatch):
     import retrylint.runner as runner
 
     real_discover = runner.discover
@@ -194,20 +209,14 @@ def test_a_file_deleted_between_discovery_and_reading(tmp_path, monkeypatch):
         (tmp_path / "a.py").unlink()
         return found
 
-    monkeypatch.setattr(runner, "discover", discover_then_delete)
-    monkeypatch.chdir(tmp_path)
-    outcome = run_check([Path(".")], CheckOptions(isolated=True))
-    assert [(d.path, d.code, d.message) for d in outcome.diagnostics] == [
-        ("a.py", "RTL999", "cannot check this file: file vanished before it could be read"),
-        ("b.py", "RTL001", "tenacity @retry on 'f' retries without limit: it has no attempt cap and no deadline"),
-    ]
+    outcome = check_two_files(tmp_path, monkeypatch, lambda m: m.setattr(runner, "discover", discover_then_delete))
+    assert findings(outcome) == [("a.py", "RTL999", "cannot check this file: file vanished before it could be read"),
+                                 B_FINDING]
     assert outcome.errors == []
 
 
 def test_an_unreadable_file(tmp_path, monkeypatch):
     """(As root, chmod cannot make a file unreadable: the read itself is made to fail.)"""
-    (tmp_path / "a.py").write_text(UNBOUNDED)
-    (tmp_path / "b.py").write_text(UNBOUNDED)
     real_read_bytes = Path.read_bytes
 
     def read_bytes(self):
@@ -215,18 +224,11 @@ def test_an_unreadable_file(tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied", str(self))
         return real_read_bytes(self)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    monkeypatch.chdir(tmp_path)
-    outcome = run_check([Path(".")], CheckOptions(isolated=True))
-    assert [(d.path, d.code, d.message) for d in outcome.diagnostics] == [
-        ("a.py", "RTL999", "cannot check this file: permission denied"),
-        ("b.py", "RTL001", "tenacity @retry on 'f' retries without limit: it has no attempt cap and no deadline"),
-    ]
+    outcome = check_two_files(tmp_path, monkeypatch, lambda m: m.setattr(Path, "read_bytes", read_bytes))
+    assert findings(outcome) == [("a.py", "RTL999", "cannot check this file: permission denied"), B_FINDING]
 
 
 def test_an_engine_crash_on_one_file_is_an_internal_error_and_the_others_are_checked(tmp_path, monkeypatch):
-    (tmp_path / "a.py").write_text(UNBOUNDED)
-    (tmp_path / "b.py").write_text(UNBOUNDED)
     real_lint = Engine.lint_source
 
     def lint_source(self, source, path, **kwargs):
@@ -234,9 +236,7 @@ def test_an_engine_crash_on_one_file_is_an_internal_error_and_the_others_are_che
             raise KeyError("boom")
         return real_lint(self, source, path, **kwargs)
 
-    monkeypatch.setattr(Engine, "lint_source", lint_source)
-    monkeypatch.chdir(tmp_path)
-    outcome = run_check([Path(".")], CheckOptions(isolated=True))
+    outcome = check_two_files(tmp_path, monkeypatch, lambda m: m.setattr(Engine, "lint_source", lint_source))
     assert outcome.errors == ["internal error while checking a.py: KeyError: 'boom'"]
     assert [d.path for d in outcome.diagnostics] == ["b.py"]
 
