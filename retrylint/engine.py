@@ -71,31 +71,36 @@ class Engine:
     def lint_source(self, source: str, path: str, *, apply_noqa: bool = True) -> list[Diagnostic]:
         """Diagnostics for one file, selected and, with ``apply_noqa``, without ``# noqa``-ed ones
         (flake8 applies ``# noqa`` itself)."""
+        return self._lint(source, path, apply_noqa=apply_noqa)
+
+    def _lint(self, source: str, path: str, *, apply_noqa: bool = True, tree: cst.Module | None = None) -> list[Diagnostic]:
         if SKIP_FILE.search(source):
             return []
-        diagnostics = self._raw_diagnostics(source, path)
+        diagnostics = self._raw_diagnostics(source, path, tree)
         return self._select(diagnostics, source, path, apply_noqa=apply_noqa)
 
-    def analyse(self, source: str, path: str) -> RuleContext | Diagnostic | None:
+    def analyse(self, source: str, path: str, tree: cst.Module | None = None) -> RuleContext | Diagnostic | None:
         """The model of one file with its retry layers and their reach; an RTL999 diagnostic
-        when it cannot be parsed; None when it holds no retry layer."""
+        when it cannot be parsed; None when it holds no retry layer. ``tree``: the source's
+        libcst tree when Python and libcst have accepted it already (a fix's result)."""
         if "\x00" in source:
             return unreadable_file(path, "source contains null bytes")
         if not self.could_hold_layer(source) and not self._may_hold_entry_point(path):
             return None  # not parsed at all: syntax errors there are for the other linters
-        rejected = _python_rejects(source, path)
-        if rejected is not None:
-            return rejected
+        if tree is None:
+            rejected = _python_rejects(source, path)
+            if rejected is not None:
+                return rejected
         try:
-            return self._analyse(source, path)
+            return self._analyse(source, path, tree)
         except cst.ParserSyntaxError as error:
             return _syntax_error(source, path, error)
         except (RecursionError, MemoryError):
             return _too_deep(path)
 
-    def _analyse(self, source: str, path: str) -> RuleContext | None:
+    def _analyse(self, source: str, path: str, tree: cst.Module | None) -> RuleContext | None:
         module_name, is_package, root = self.project.module_name_for(Path(path))
-        model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project, root)
+        model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project, root, tree)
         layers = LayerFinder(model).find()
         self.project.register(model, layers)
         reachability = Reachability(model, layers, self.settings.idempotency_guards)
@@ -104,8 +109,8 @@ class Engine:
             return None
         return RuleContext(model, self.catalog, self.settings, layers, reachability)
 
-    def _raw_diagnostics(self, source: str, path: str) -> list[Diagnostic]:
-        context = self.analyse(source, path)
+    def _raw_diagnostics(self, source: str, path: str, tree: cst.Module | None = None) -> list[Diagnostic]:
+        context = self.analyse(source, path, tree)
         if not isinstance(context, RuleContext):
             return [context] if context is not None else []
         found: list[Diagnostic] = []
@@ -148,8 +153,9 @@ class Engine:
         """Apply fixes until none is left (or MAX_FIX_PASSES); only code that parses is kept."""
         applied = 0
         rejected: set[tuple] = set()
+        tree = None  # the tree of an accepted fix's result, parsed when it was checked: used once
         for _ in range(MAX_FIX_PASSES):
-            diagnostics = self.lint_source(source, path)
+            diagnostics, tree = self._lint(source, path, tree=tree), None
             chosen = []
             for diagnostic in diagnostics:
                 fix = diagnostic.fix
@@ -164,19 +170,21 @@ class Engine:
                 return FixResult(source, diagnostics, applied)
             edits = [edit for diagnostic in chosen for edit in diagnostic.fix.edits]
             candidate = apply_edits(source, edits)
-            if candidate == source or not _parses(candidate):
+            candidate_tree = _parsed(candidate) if candidate != source else None
+            if candidate_tree is None:
                 if len(chosen) == 1:
                     rejected.add(_fix_key(chosen[0]))
                     continue
                 # Apply one at a time to find the culprit.
                 candidate = apply_edits(source, chosen[0].fix.edits)
-                if candidate == source or not _parses(candidate):
+                candidate_tree = _parsed(candidate) if candidate != source else None
+                if candidate_tree is None:
                     rejected.add(_fix_key(chosen[0]))
                     continue
                 chosen = chosen[:1]
-            source = candidate
+            source, tree = candidate, candidate_tree
             applied += len(chosen)
-        return FixResult(source, self.lint_source(source, path), applied)
+        return FixResult(source, self._lint(source, path, tree=tree), applied)
 
 
 def _python_rejects(source: str, path: str) -> Diagnostic | None:
@@ -216,14 +224,14 @@ def _fix_key(diagnostic: Diagnostic) -> tuple:
     return (diagnostic.code, diagnostic.line, diagnostic.column, diagnostic.fix.edits)
 
 
-def _parses(source: str) -> bool:
+def _parsed(source: str) -> cst.Module | None:
+    """The tree of ``source`` when Python compiles it and libcst reads it again; else None."""
     if not python_parses(source):
-        return False
+        return None
     try:
-        parse_unchecked(source)  # Python's compiler is the judge; libcst must be able to read it again
+        return parse_unchecked(source)
     except (cst.ParserSyntaxError, RecursionError, MemoryError):
-        return False
-    return True
+        return None
 
 
 def _suppressed(diagnostic: Diagnostic, lines: list[str]) -> bool:

@@ -162,6 +162,7 @@ class ModuleModel:
         is_package: bool = False,
         project: "Project | None" = None,
         root: "Path | None" = None,
+        tree: cst.Module | None = None,  # the source's tree, when a caller has parsed it already
     ):
         self.catalog = catalog
         self.project = project
@@ -170,7 +171,7 @@ class ModuleModel:
         self.source = source
         self.path = path
         self.module_name = module_name
-        self.tree = parse_unchecked(source)
+        self.tree = tree if tree is not None else parse_unchecked(source)
         self.scope = Scope(self)
         self.functions: list[Function] = []
         self.classes: list[ClassInfo] = []
