@@ -81,6 +81,7 @@ class LayerSpec:
     # ``DAG(default_args={"retries": 3})``): the keyword holding them, and the calls that take it.
     defaults_keyword: str | None = None
     defaults_from: tuple[str, ...] = ()
+    defaults_object_param: str | None = None  # the layer call's keyword naming that object (``dag=``)
     fix_cap: str | None = None
     fix_never_retry: str | None = None
     fix_never_retry_style: str = "tuple"  # or "predicate": the parameter takes a callable
@@ -281,6 +282,7 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
         stop_raises=_strings(path, text, table, "stop_raises"),
         defaults_keyword=defaults.get("keyword"),
         defaults_from=tuple(defaults.get("from", ())),
+        defaults_object_param=defaults.get("object_param"),
         fix_cap=fix.get("cap"),
         fix_never_retry=fix.get("never_retry"),
         fix_never_retry_style=fix.get("never_retry_style", "tuple"),

@@ -304,7 +304,8 @@ class LayerFinder:
                        path: tuple = ()) -> dict | None:
         """The call's keywords over the options its surroundings supply: ``spec.defaults_keyword``
         of a ``spec.defaults_from`` call decorating ``function``, holding the call in a ``with``
-        (``path`` leads to it), or passed as the call's ``dag=``. None for a spec without them."""
+        (``path`` leads to it), or named by the call's ``spec.defaults_object_param`` (``dag=``).
+        None for a spec without them."""
         if not spec.defaults_keyword:
             return None
         sources = []
@@ -313,7 +314,8 @@ class LayerFinder:
         if function is not None and path:
             withs = self._with_statements(function)
             sources += [item.item for i, kind, _ in path if kind == WITH and i in withs for item in withs[i].items]
-        sources += [arg.value for name, arg in keywords_of(call).items() if name == "dag"]
+        named = keywords_of(call).get(spec.defaults_object_param)
+        sources += [named.value] if named is not None else []
         options: dict = {}
         for source in sources:
             bound = self._bound_call(source, scope)
