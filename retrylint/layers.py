@@ -755,11 +755,13 @@ def _last_small(body) -> cst.CSTNode | None:
     return last
 
 
+# What a ``for`` loop must iterate over to be a retry loop (the prefilter looks for their names).
+COUNTING_ITERATORS = ("builtins.range",)
+ENDLESS_ITERATORS = ("itertools.count", "itertools.repeat", "itertools.cycle")
+
+
 class _LoopShape:
     """Reads a ``for``/``while`` loop: is it a retry loop, is it bounded, does it wait."""
-
-    COUNTING_ITERATORS = ("builtins.range",)
-    ENDLESS_ITERATORS = ("itertools.count", "itertools.repeat", "itertools.cycle")
 
     def __init__(self, model: ModuleModel, function: Function, loop):
         self.model = model
@@ -792,7 +794,7 @@ class _LoopShape:
         if not self.retrying_handlers:
             return False  # no exception drives it: a polling or work loop
         if isinstance(self.loop, cst.For):
-            if self.iterator() not in self.COUNTING_ITERATORS + self.ENDLESS_ITERATORS:
+            if self.iterator() not in COUNTING_ITERATORS + ENDLESS_ITERATORS:
                 return False  # iterating over items: a fallback or batch loop, not a retry
         return self._exits_on_success()
 
@@ -859,7 +861,7 @@ class _LoopShape:
         if self.has_deadline():
             return True
         if isinstance(self.loop, cst.For):
-            return self.iterator() in self.COUNTING_ITERATORS or self._has_counter_exit()
+            return self.iterator() in COUNTING_ITERATORS or self._has_counter_exit()
         test = self.loop.test
         endless = (isinstance(test, cst.Name) and test.value == "True") or (
             isinstance(test, cst.Integer) and test.value != "0"
@@ -875,7 +877,7 @@ class _LoopShape:
         return False
 
     def attempts(self) -> int | None:
-        if isinstance(self.loop, cst.For) and self.iterator() in self.COUNTING_ITERATORS:
+        if isinstance(self.loop, cst.For) and self.iterator() in COUNTING_ITERATORS:
             args = [a for a in self.loop.iter.args if a.keyword is None]
             values = [self.model.literal(a.value, self.function.scope) for a in args[:2]]
             if all(isinstance(v, int) for v in values) and values:

@@ -26,10 +26,11 @@ import re
 from collections import defaultdict
 
 from retrylint.catalog import Catalog
+from retrylint.layers import COUNTING_ITERATORS, ENDLESS_ITERATORS
 
 UNGATED_FORMS = ("decorator", "task")  # recognised by their decorator, imported from anywhere
 CALL_FORMS = ("retrying", "context", "call-site")  # distinctive call names
-LOOP_ITERATORS = ("range", "count", "repeat", "cycle")
+LOOP_ITERATORS = tuple(name.rpartition(".")[2] for name in COUNTING_ITERATORS + ENDLESS_ITERATORS)
 TRY = re.compile(r"\n([ \t]+)try[ \t]*:")
 BLOCK_HEADER = re.compile(
     r"[ \t]*(?:async[ \t]+)?(?:(while)\b|(for)\b(?:.*?\bin[ \t]+[\w.]*\b(%s)[ \t]*\()?"
