@@ -230,7 +230,7 @@ def snapshot_retrylint(dest: Path) -> Path:
         f"#!{DEV_PYTHON}\n"
         "import sys\n"
         f"sys.path.insert(0, {str(dest / 'src')!r})\n"
-        "from retrylint.cli import main\n"
+        "from retrylint.frontends.cli import main\n"
         "sys.exit(main())\n"
     )
     launcher.chmod(0o755)

@@ -1,3 +1,3 @@
-from retrylint.cli import main
+from retrylint.frontends.cli import main
 
 raise SystemExit(main())

@@ -21,7 +21,7 @@ from retrylint import __version__
 from retrylint.catalog import catalog_files
 from retrylint.diagnostics import Diagnostic
 from retrylint.settings import Settings
-from retrylint.writer import replace_file
+from retrylint.fixing.writer import replace_file
 
 DEFAULT_CACHE_DIR = Path(".retrylint_cache")
 FORMAT = 2

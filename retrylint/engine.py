@@ -15,14 +15,14 @@ import libcst as cst
 
 from retrylint.cache import settings_fingerprint
 from retrylint.catalog import catalog_for
-from retrylint.context import RuleContext
+from retrylint.analysis.context import RuleContext
 from retrylint.diagnostics import UNREADABLE_CODE, Applicability, Diagnostic, unreadable_file
-from retrylint.fixes import apply_edits, overlaps
-from retrylint.layers import LayerFinder
-from retrylint.model import ModuleModel, parse_unchecked
-from retrylint.prefilter import Prefilter
-from retrylint.project import Project
-from retrylint.reach import Reachability
+from retrylint.fixing.edits import apply_edits, overlaps
+from retrylint.analysis.layers import LayerFinder
+from retrylint.analysis.model import ModuleModel, parse_unchecked
+from retrylint.analysis.prefilter import Prefilter
+from retrylint.analysis.project import Project
+from retrylint.analysis.reach import Reachability
 from retrylint.rules import ALL_RULES
 from retrylint.settings import Settings
 from retrylint.sources import python_lines, python_parses, python_rejects

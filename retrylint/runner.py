@@ -14,7 +14,7 @@ from retrylint.diagnostics import Diagnostic, unreadable_file
 from retrylint.discovery import discover, display_path
 from retrylint.settings import Settings
 from retrylint.sources import Source, SourceError, decode_source, read_source
-from retrylint.writer import write_atomically
+from retrylint.fixing.writer import write_atomically
 
 if TYPE_CHECKING:
     from retrylint.engine import Engine

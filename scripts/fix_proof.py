@@ -43,7 +43,7 @@ from retrylint.diagnostics import Applicability, Diagnostic  # noqa: E402
 from retrylint.engine import Engine  # noqa: E402
 from retrylint.settings import Settings  # noqa: E402
 from retrylint.sources import SourceError, read_source  # noqa: E402
-from retrylint.writer import write_atomically  # noqa: E402
+from retrylint.fixing.writer import write_atomically  # noqa: E402
 
 LATIN1_COOKIE = "# -*- coding: latin-1 -*-\n"
 

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from retrylint.diagnostics import Diagnostic
-from retrylint.formats import format_github
+from retrylint.output.ci_formats import format_github
 from retrylint.rules import ALL_RULES
 from test_cli import run
 from test_cli_findings import TASKS, write

@@ -8,7 +8,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from retrylint.positions import StatementPositions
+from retrylint.analysis.positions import StatementPositions
 
 ROOT = Path(__file__).resolve().parent.parent
 

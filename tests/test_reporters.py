@@ -8,7 +8,7 @@ import json
 import pytest
 
 from retrylint.diagnostics import Applicability, ChainLink, Diagnostic, Edit, Fix
-from retrylint.reporters import (
+from retrylint.output.terminal import (
     format_diff, format_json, make_console, print_diagnostics, summary_lines,
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from retrylint.sources import read_source
-from retrylint.writer import write_atomically
+from retrylint.fixing.writer import write_atomically
 
 
 def test_keeps_bom_crlf_and_mode(tmp_path):

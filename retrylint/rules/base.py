@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
 if TYPE_CHECKING:
-    from retrylint.context import RuleContext
+    from retrylint.analysis.context import RuleContext
     from retrylint.diagnostics import Diagnostic
 
 

@@ -42,9 +42,9 @@ from typing import Iterable
 
 import libcst as cst
 
-from retrylint.context import RuleContext, make_fix
+from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, Edit
-from retrylint.layers import Layer
+from retrylint.analysis.layers import Layer
 from retrylint.rules.base import Invalid, Rule, Valid
 
 

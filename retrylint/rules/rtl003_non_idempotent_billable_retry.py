@@ -46,10 +46,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from retrylint.context import RuleContext, make_fix
+from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
-from retrylint.layers import Layer, keywords_of
-from retrylint.reach import Reach, chain_text
+from retrylint.analysis.layers import Layer, keywords_of
+from retrylint.analysis.reach import Reach, chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
 

@@ -36,9 +36,9 @@ from typing import Iterable
 
 import libcst as cst
 
-from retrylint.context import RuleContext, make_fix
+from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
-from retrylint.layers import ExceptionRef, Layer
+from retrylint.analysis.layers import ExceptionRef, Layer
 from retrylint.rules.base import Invalid, Rule, Valid
 
 

@@ -42,10 +42,10 @@ from __future__ import annotations
 from math import prod
 from typing import Iterable
 
-from retrylint.context import RuleContext, make_fix
+from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
-from retrylint.layers import Layer
-from retrylint.reach import Reach, chain_text, retry_stack
+from retrylint.analysis.layers import Layer
+from retrylint.analysis.reach import Reach, chain_text, retry_stack
 from retrylint.rules.base import Invalid, Rule, Valid
 
 

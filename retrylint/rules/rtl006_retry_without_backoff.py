@@ -35,10 +35,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from retrylint.context import RuleContext, make_fix
+from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
-from retrylint.layers import Layer
-from retrylint.reach import chain_text
+from retrylint.analysis.layers import Layer
+from retrylint.analysis.reach import chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
 

@@ -22,7 +22,7 @@ from retrylint.config import ConfigError, ConfigResolver
 from retrylint.diagnostics import Applicability, Diagnostic, Edit
 from retrylint.discovery import display_path, is_excluded
 from retrylint.engine import NOQA, Engine
-from retrylint.reporters import NEWLINE
+from retrylint.output.terminal import NEWLINE
 
 DEBOUNCE_SECONDS = 0.3
 SOURCE = "retrylint"

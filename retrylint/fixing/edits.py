@@ -8,7 +8,7 @@ from typing import Sequence
 import libcst as cst
 
 from retrylint.diagnostics import Edit
-from retrylint.model import ModuleModel
+from retrylint.analysis.model import ModuleModel
 from retrylint.sources import PYTHON_NEWLINE
 
 

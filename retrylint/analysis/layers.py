@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from retrylint.catalog import EntryPointSpec, LayerSpec
-from retrylint.model import EXCEPT, NO_LITERAL, WITH, CallSite, ClassInfo, Function, ModuleModel, Scope, descendants
+from retrylint.analysis.model import EXCEPT, NO_LITERAL, WITH, CallSite, ClassInfo, Function, ModuleModel, Scope, descendants
 
 
 @dataclass

@@ -19,7 +19,7 @@ from retrylint.sources import SourceError, read_source
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: the engine loads only to report
     from rich.console import Console
 
-    from retrylint.context import RuleContext
+    from retrylint.analysis.context import RuleContext
     from retrylint.engine import Engine
 
 REPORT_FORMATS = ("table", "json", "mermaid")
@@ -62,7 +62,7 @@ class EntryPoint:
 
 def entry_points(context: RuleContext, findings: dict[int, list[str]]) -> list[EntryPoint]:
     """The outermost layers of one analysed file."""
-    from retrylint.reach import retry_stack
+    from retrylint.analysis.reach import retry_stack
 
     found = []
     for layer in context.layers:
@@ -85,7 +85,7 @@ def entry_points(context: RuleContext, findings: dict[int, list[str]]) -> list[E
 
 def collect(paths: list[Path], config: Path | None = None, isolated: bool = False) -> tuple[list[EntryPoint], list[str]]:
     """Entry points under ``paths`` and one-line errors for files that could not be read."""
-    from retrylint.context import RuleContext
+    from retrylint.analysis.context import RuleContext
     from retrylint.engine import Engine
 
     resolver = ConfigResolver(config=config, isolated=isolated)

@@ -16,8 +16,8 @@ from libcst.metadata import CodeRange
 from retrylint.catalog import Catalog
 
 if TYPE_CHECKING:
-    from retrylint.positions import StatementPositions
-    from retrylint.project import Project
+    from retrylint.analysis.positions import StatementPositions
+    from retrylint.analysis.project import Project
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 NO_LITERAL = object()
@@ -186,7 +186,7 @@ class ModuleModel:
     def positions(self) -> StatementPositions:
         """Node positions as libcst's PositionProvider gives them (or as in the source, where libcst
         does not round-trip it), rendering only the top-level statements that hold the nodes asked for."""
-        from retrylint.positions import StatementPositions  # it walks with this module's ``children``
+        from retrylint.analysis.positions import StatementPositions  # it walks with this module's ``children``
 
         return StatementPositions(self.tree, self.source)
 

@@ -11,10 +11,10 @@ import libcst as cst
 
 from retrylint.catalog import Catalog
 from retrylint.diagnostics import Applicability, ChainLink, Diagnostic, Edit, Fix
-from retrylint.fixes import FixBuilder
-from retrylint.layers import Layer
-from retrylint.model import ModuleModel
-from retrylint.reach import Reach, Reachability
+from retrylint.fixing.edits import FixBuilder
+from retrylint.analysis.layers import Layer
+from retrylint.analysis.model import ModuleModel
+from retrylint.analysis.reach import Reach, Reachability
 from retrylint.settings import Settings
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from retrylint.catalog import Catalog
 from retrylint.sources import SourceError, python_parses, read_source
 
 if TYPE_CHECKING:
-    from retrylint.layers import Layer
-    from retrylint.model import Binding, ClassInfo, Function, ModuleModel
+    from retrylint.analysis.layers import Layer
+    from retrylint.analysis.model import Binding, ClassInfo, Function, ModuleModel
 
 MAX_CACHED_MODULES = 512
 MAX_RESOLVE_DEPTH = 12
@@ -134,7 +134,7 @@ class Project:
                 self._layers.pop(id(evicted), None)
 
     def _load(self, name: str, path: Path, root: Path) -> "ModuleModel | None":
-        from retrylint.model import ModuleModel
+        from retrylint.analysis.model import ModuleModel
 
         try:
             source = read_source(path).text
@@ -162,7 +162,7 @@ class Project:
         return re.search(pattern, text, re.MULTILINE) is not None
 
     def layers_of(self, model: "ModuleModel") -> list["Layer"]:
-        from retrylint.layers import LayerFinder
+        from retrylint.analysis.layers import LayerFinder
 
         if id(model) not in self._layers:
             self._layers[id(model)] = LayerFinder(model).find()

@@ -12,8 +12,8 @@ from retrylint import __version__
 from retrylint.cache import DEFAULT_CACHE_DIR
 from retrylint.catalog import CatalogError
 from retrylint.config import ConfigError, Overrides, check_code_prefixes
-from retrylint.report import REPORT_FORMATS, collect, render_json, render_mermaid, render_table
-from retrylint.reporters import FORMATS, HUMAN_FORMATS, format_diff, make_console, print_diagnostics, summary_lines
+from retrylint.output.blast_radius import REPORT_FORMATS, collect, render_json, render_mermaid, render_table
+from retrylint.output.terminal import FORMATS, HUMAN_FORMATS, format_diff, make_console, print_diagnostics, summary_lines
 
 if TYPE_CHECKING:  # the commands import what they use, so that each starts quickly
     from rich.console import Console
@@ -238,7 +238,7 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def server_command(args: argparse.Namespace) -> int:
-    from retrylint.server import serve  # pygls loads only for the server
+    from retrylint.frontends.server import serve  # pygls loads only for the server
 
     serve()
     return EXIT_CLEAN

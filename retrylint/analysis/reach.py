@@ -10,8 +10,8 @@ import libcst as cst
 
 from retrylint.catalog import BillableSpec, ClientSpec
 from retrylint.diagnostics import ChainLink
-from retrylint.layers import Layer, keywords_of
-from retrylint.model import IF, LOOP, CallSite, Function, ModuleModel
+from retrylint.analysis.layers import Layer, keywords_of
+from retrylint.analysis.model import IF, LOOP, CallSite, Function, ModuleModel
 
 
 @dataclass

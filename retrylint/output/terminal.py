@@ -11,7 +11,7 @@ from collections import Counter
 from typing import IO, TYPE_CHECKING, Iterable, Mapping
 
 from retrylint.diagnostics import Applicability, Diagnostic
-from retrylint.formats import MACHINE_FORMATS
+from retrylint.output.ci_formats import MACHINE_FORMATS
 
 if TYPE_CHECKING:  # rich loads only when a console is made
     from rich.console import Console

@@ -7,7 +7,7 @@ import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from retrylint.model import children
+from retrylint.analysis.model import children
 from retrylint.sources import PYTHON_NEWLINE
 
 

@@ -1,0 +1,1 @@
+"""Changing code: fix edits and the atomic writer."""

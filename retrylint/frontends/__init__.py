@@ -1,0 +1,1 @@
+"""Thin shells over the engine: the command line, the flake8 plugin, the language server."""

@@ -1,0 +1,1 @@
+"""Showing findings: the terminal, CI formats, and the blast-radius report."""
