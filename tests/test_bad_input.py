@@ -135,6 +135,7 @@ def test_deep_blocks_and_retry_layers_inside_them():
     assert [code for code, *_ in lint(too_deep)] == ["RTL999"]  # Python's limit is 100 blocks
 
 
+@pytest.mark.slow
 def test_a_100000_line_file_is_checked():
     """Slow (libcst parses the whole module: several seconds), but one finding, in the right
     place, and no blow-up."""

@@ -48,6 +48,7 @@ def in_process(tmp_path, monkeypatch):
     return lambda jobs=1: run_check([Path(".")], CheckOptions(jobs=jobs, cache_dir=Path(".retrylint_cache")))
 
 
+@pytest.mark.slow
 def test_same_output_byte_for_byte_cold_warm_and_with_one_job_or_many(tmp_path):
     make_project(tmp_path)
     for output_format in ("json", "full"):

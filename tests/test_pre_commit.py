@@ -15,6 +15,8 @@ from test_cli import REPO, UNBOUNDED
 from test_cli_findings import TASKS
 from test_cross_module import FLAT, write_tree
 
+pytestmark = pytest.mark.slow
+
 SAFE = textwrap.dedent(
     """\
     import openai

@@ -10,8 +10,13 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from test_cli import REPO
 from test_cross_module import FLAT, write_tree
+
+pytestmark = pytest.mark.slow
+
 
 PUBLISH = "textDocument/publishDiagnostics"
 
