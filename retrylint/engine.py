@@ -19,7 +19,8 @@ from retrylint.analysis.context import RuleContext
 from retrylint.diagnostics import UNREADABLE_CODE, Applicability, Diagnostic, unreadable_file
 from retrylint.fixing.edits import apply_edits, overlaps
 from retrylint.analysis.layers import LayerFinder
-from retrylint.analysis.model import ModuleModel, parse_unchecked
+from retrylint.analysis.libcst_compat import parse_unchecked
+from retrylint.analysis.model import ModuleModel
 from retrylint.analysis.prefilter import Prefilter
 from retrylint.analysis.project import Project
 from retrylint.analysis.reach import Reachability

@@ -106,7 +106,7 @@ def test_libcst_checks_the_nodes_fixes_build_after_an_unchecked_parse():
     import libcst as cst
     import pytest
 
-    from retrylint.analysis.model import parse_unchecked
+    from retrylint.analysis.libcst_compat import parse_unchecked
 
     parse_unchecked("x = 1\n")
     with pytest.raises(cst.CSTValidationError):

@@ -4,10 +4,10 @@ PositionProvider re-rendering the whole module for the few nodes a report needs.
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import CodePosition, CodeRange, PositionProvider
-from libcst.metadata.position_provider import PositionProvidingCodegenState
+from libcst.metadata import CodePosition, CodeRange
 
-from retrylint.analysis.model import children
+from retrylint.analysis.libcst_compat import module_positions, statement_positions
+from retrylint.analysis.model.tree import children
 from retrylint.sources import PYTHON_NEWLINE
 
 
@@ -64,28 +64,20 @@ class StatementPositions:
 
     def _place(self, index: int) -> None:
         """Render ``tree.body[index]`` and record its nodes' ranges at its place in the source."""
-        tree, source = self.tree, self.source
-        provider = PositionProvider()
-        state = PositionProvidingCodegenState(tree.default_indent, tree.default_newline, provider)
-        tree.body[index]._codegen(state)
-        if index == len(tree.body) - 1 and not tree.footer and not tree.has_trailing_newline:
-            state.tokens.pop()  # the newline Module codegen drops at the end of the file
-        starts = _line_starts_of("".join(state.tokens), source)
+        text, computed = statement_positions(self.tree, self.tree.body[index])
+        starts = _line_starts_of(text, self.source)
         if len(starts) == 1:
-            ranges, offset = provider._computed, len(PYTHON_NEWLINE.findall(source, 0, starts[0]))
+            ranges, offset = computed, len(PYTHON_NEWLINE.findall(self.source, 0, starts[0]))
             self._text_starts[index] = starts[0]
         else:
             whole = self._whole_module()
-            ranges, offset = {node: whole[node] for node in provider._computed}, 0
+            ranges, offset = {node: whole[node] for node in computed}, 0
         self._computed.update(ranges)  # shifted by ``offset`` lines only when asked for
         self._offset.update(dict.fromkeys(ranges, offset))
 
     def _whole_module(self) -> dict[cst.CSTNode, CodeRange]:
-        """What ``MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)`` gives."""
         if self._whole is None:
-            provider = PositionProvider()
-            provider._gen_impl(self.tree)
-            self._whole = provider._computed
+            self._whole = module_positions(self.tree)
         return self._whole
 
 

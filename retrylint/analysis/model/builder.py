@@ -1,0 +1,251 @@
+"""The one walk over a module's tree that fills its model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from retrylint.analysis.model.skip_guards import is_skip_guard
+from retrylint.analysis.model.symbols import (
+    EXCEPT, IF, LOOP, TRY, WITH, Binding, CallSite, ClassInfo, ExceptHandlerSite, Function, GuardSite,
+    ImportSite, RaiseSite, Scope,
+)
+from retrylint.analysis.model.tree import children
+
+if TYPE_CHECKING:
+    from retrylint.analysis.model.module import ModuleModel
+
+
+class ModelBuilder:
+    """One walk that records imports, bindings, definitions and each function's calls."""
+
+    def __init__(self, model: ModuleModel):
+        self.model = model
+        self.index = 0
+        self.withs: dict[int, cst.With] = {}
+
+    def build(self) -> None:
+        model = self.model
+        self._walk_block(model.tree.body, model.module_function, model.scope, (), None, top=True)
+        model.functions.insert(0, model.module_function)
+        model.function_by_qualname[model.module_function.qualname] = model.module_function
+
+    # ----- statements --------------------------------------------------------------
+    def _walk_block(self, body, function: Function, scope: Scope, path, cls: ClassInfo | None, top=False) -> None:
+        for statement in body:
+            self._walk_statement(statement, function, scope, path, cls, top)
+
+    def _walk_statement(self, stmt, function: Function, scope: Scope, path, cls, top) -> None:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self._walk_small(small, stmt, function, scope, path, cls, top)
+            return
+        if isinstance(stmt, cst.BaseSmallStatement):  # the body of a one-line suite
+            self._walk_small(stmt, stmt, function, scope, path, cls, top)
+            return
+        if isinstance(stmt, cst.FunctionDef):
+            self._define_function(stmt, function, scope, cls)
+            return
+        if isinstance(stmt, cst.ClassDef):
+            self._define_class(stmt, function, scope)
+            return
+        if isinstance(stmt, cst.If):
+            self._walk_if(stmt, function, scope, path, cls)
+            return
+        if isinstance(stmt, (cst.For, cst.While)):
+            function.loops.append(stmt)
+            function.loop_contexts[id(stmt)] = [
+                item.item for entry in path if entry[1] == WITH for item in self.withs[entry[0]].items
+            ]
+            if isinstance(stmt, cst.For):
+                self._expr(stmt.iter, function, path)
+                self._bind_target(stmt.target, None, scope)
+            else:
+                self._expr(stmt.test, function, path)
+            self._walk_block(stmt.body.body, function, scope, path + ((id(stmt), LOOP, 0),), cls)
+            if stmt.orelse is not None:
+                self._walk_block(stmt.orelse.body.body, function, scope, path + ((id(stmt), LOOP, 1),), cls)
+            return
+        if isinstance(stmt, (cst.Try, cst.TryStar)):
+            self._walk_block(stmt.body.body, function, scope, path + ((id(stmt), TRY, 0),), cls)
+            for handler in stmt.handlers:
+                handler_path = path + ((id(stmt), TRY, 1), (id(handler), EXCEPT, 0))
+                function.handlers.append(ExceptHandlerSite(handler, handler_path))
+                if handler.name is not None and isinstance(handler.name.name, cst.Name):
+                    scope.names.pop(handler.name.name.value, None)
+                self._walk_block(handler.body.body, function, scope, handler_path, cls)
+            if stmt.orelse is not None:
+                self._walk_block(stmt.orelse.body.body, function, scope, path + ((id(stmt), TRY, 2),), cls)
+            if stmt.finalbody is not None:
+                self._walk_block(stmt.finalbody.body.body, function, scope, path + ((id(stmt), TRY, 3),), cls)
+            return
+        if isinstance(stmt, cst.With):
+            self.withs[id(stmt)] = stmt
+            for item in stmt.items:
+                self._expr(item.item, function, path)
+                if item.asname is not None:
+                    self._bind_target(item.asname.name, item.item, scope)
+            self._walk_block(stmt.body.body, function, scope, path + ((id(stmt), WITH, 0),), cls)
+            return
+        if isinstance(stmt, cst.Match):
+            self._expr(stmt.subject, function, path)
+            for number, case in enumerate(stmt.cases):
+                self._walk_block(case.body.body, function, scope, path + ((id(stmt), IF, number),), cls)
+            return
+        # Anything else: still record its calls.
+        self._expr(stmt, function, path)
+
+    def _walk_if(self, stmt: cst.If, function: Function, scope: Scope, path, cls) -> None:
+        self._expr(stmt.test, function, path)
+        if is_skip_guard(stmt):
+            function.guards.append(GuardSite(stmt, self._next(), path))
+        self._walk_block(stmt.body.body, function, scope, path + ((id(stmt), IF, 0),), cls)
+        orelse = stmt.orelse
+        if isinstance(orelse, cst.If):
+            self._walk_if(orelse, function, scope, path + ((id(stmt), IF, 1),), cls)
+        elif orelse is not None:
+            self._walk_block(orelse.body.body, function, scope, path + ((id(stmt), IF, 1),), cls)
+
+    def _walk_small(self, small, line, function: Function, scope: Scope, path, cls, top) -> None:
+        model = self.model
+        if isinstance(small, cst.Import):
+            if top:
+                model.imports.append(ImportSite(small, line))
+            for alias in small.names:
+                dotted = model.code(alias.name)
+                model.imported_modules.add(dotted)
+                if alias.asname is not None:
+                    scope.names[alias.asname.name.value] = Binding(qualname=dotted, imported=True)
+                else:
+                    head = dotted.split(".")[0]
+                    scope.names[head] = Binding(qualname=head, imported=True)
+            return
+        if isinstance(small, cst.ImportFrom):
+            if top:
+                model.imports.append(ImportSite(small, line))
+            module = self._from_module(small)
+            if module is None:
+                return
+            model.imported_modules.add(module)
+            if isinstance(small.names, cst.ImportStar):
+                return
+            for alias in small.names:
+                name = model.code(alias.name)
+                bound = alias.asname.name.value if alias.asname is not None else name
+                scope.names[bound] = Binding(qualname=f"{module}.{name}", imported=True)
+                model.imported_modules.add(f"{module}.{name}")
+            return
+        if isinstance(small, cst.Assign):
+            self._expr(small.value, function, path)
+            for target in small.targets:
+                self._bind_target(target.target, small.value, scope, cls, function)
+            return
+        if isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self._expr(small.value, function, path)
+            self._bind_target(small.target, small.value or small.annotation.annotation, scope, cls, function)
+            return
+        if isinstance(small, cst.Raise) and isinstance(small.exc, (cst.Name, cst.Attribute)):
+            function.raised_names.append(RaiseSite(small.exc, path))
+        self._expr(small, function, path, in_return=isinstance(small, cst.Return))
+
+    def _from_module(self, node: cst.ImportFrom) -> str | None:
+        dots = len(node.relative)
+        name = self.model.code(node.module) if node.module is not None else ""
+        if not dots:
+            return name
+        package = self.model.module_name.split(".")
+        if not self.model.is_package:
+            package = package[:-1]
+        base = package[: max(len(package) - dots + 1, 0)]
+        return ".".join([*base, name] if name else base) or None
+
+    def _bind_target(self, target, value, scope: Scope, cls: ClassInfo | None = None, function: Function | None = None) -> None:
+        if isinstance(target, cst.Name):
+            scope.names[target.value] = Binding(value=value, scope=scope)
+            if cls is not None:
+                cls.body_attrs[target.value] = scope.names[target.value]
+            self.model.assignments.append((target, value, scope))
+        elif (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and scope.cls is not None
+            and target.value.value == scope.self_name
+        ):
+            scope.cls.self_attrs.setdefault(target.attr.value, Binding(value=value, scope=scope))
+            self.model.assignments.append((target, value, scope))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_target(element.value, None, scope, cls, function)
+        elif isinstance(target, cst.Attribute):
+            self.model.assignments.append((target, value, scope))
+
+    # ----- definitions --------------------------------------------------------------
+    def _define_function(self, node: cst.FunctionDef, outer: Function, outer_scope: Scope, cls: ClassInfo | None) -> None:
+        model = self.model
+        owner = cls.qualname if cls is not None else (
+            model.module_name if outer is model.module_function else f"{outer.qualname}.<locals>"
+        )
+        qualname = f"{owner}.{node.name.value}"
+        scope = Scope(model, parent=model.scope if cls is not None else outer_scope, cls=cls)
+        function = Function(node.name.value, qualname, node, scope, cls=cls, is_async=node.asynchronous is not None)
+        params = function.params
+        if cls is not None and params and not _is_staticmethod(node):
+            scope.self_name = params[0].name.value
+        for param in params:
+            if param.name.value == scope.self_name:
+                continue
+            annotation = param.annotation.annotation if param.annotation is not None else None
+            scope.names[param.name.value] = Binding(value=annotation, scope=outer_scope if annotation is not None else None)
+        for star in (node.params.star_arg, node.params.star_kwarg):
+            if isinstance(star, cst.Param):
+                scope.names[star.name.value] = Binding()
+        model.functions.append(function)
+        model.function_by_qualname[qualname] = function
+        if cls is not None:
+            cls.methods[node.name.value] = function
+        else:
+            outer_scope.names[node.name.value] = Binding(qualname=qualname, function=function)
+        self._walk_block(node.body.body, function, scope, (), None)
+
+    def _define_class(self, node: cst.ClassDef, outer: Function, outer_scope: Scope) -> None:
+        model = self.model
+        owner = model.module_name if outer is model.module_function else f"{outer.qualname}.<locals>"
+        qualname = f"{owner}.{node.name.value}"
+        bases = [model.qualify(arg.value, outer_scope) for arg in node.bases if arg.keyword is None]
+        info = ClassInfo(node.name.value, qualname, node, bases, model)
+        model.classes.append(info)
+        model.class_by_qualname[qualname] = info
+        outer_scope.names[node.name.value] = Binding(qualname=qualname, cls=info)
+        class_scope = Scope(model, parent=outer_scope)
+        self._walk_block(node.body.body, outer, class_scope, ((id(node), "class", 0),), info)
+
+    # ----- expressions --------------------------------------------------------------
+    def _next(self) -> int:
+        self.index += 1
+        return self.index
+
+    def _expr(self, node: cst.CSTNode, function: Function, path, in_return: bool = False) -> None:
+        """Record calls in execution order (arguments before the call)."""
+        kind = type(node)  # exact types: libcst's ABC-based isinstance is slow on this hot path
+        if kind in _NEW_SCOPES:
+            return
+        if kind in _COMPREHENSIONS:
+            path = path + ((id(node), LOOP, 0),)
+        elif kind is cst.Yield:
+            function.is_generator = True
+        for child in children(node):
+            self._expr(child, function, path, in_return)
+        if kind is cst.Call:
+            function.calls.append(CallSite(node, self._next(), path, in_return))
+
+
+def _is_staticmethod(node: cst.FunctionDef) -> bool:
+    return any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators
+    )
+
+
+_NEW_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)

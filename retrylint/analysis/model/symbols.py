@@ -1,0 +1,120 @@
+"""What a module model is made of: name bindings and scopes, functions with their call sites
+in execution order, classes and imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from retrylint.analysis.model.module import ModuleModel
+
+# Kinds of the compound statements a call sits in, with the branch it is in.
+LOOP, IF, TRY, EXCEPT, WITH = "loop", "if", "try", "except", "with"
+
+
+@dataclass
+class Binding:
+    """What a name is bound to, as far as a light pass can tell."""
+
+    qualname: str | None = None  # an import target, a local definition, or an instance's class
+    value: cst.BaseExpression | None = None  # the expression assigned (e.g. the client constructor)
+    function: "Function | None" = None
+    cls: "ClassInfo | None" = None
+    scope: "Scope | None" = None  # where ``value`` is to be resolved
+    imported: bool = False  # bound by an import: ``qualname`` may name a variable elsewhere
+
+
+class Scope:
+    """Names bound in a module or a function; a function sees its module's names."""
+
+    def __init__(self, model: "ModuleModel", parent: "Scope | None" = None, cls: "ClassInfo | None" = None):
+        self.model = model
+        self.parent = parent
+        self.cls = cls  # for methods: the class that ``self``/``cls`` refer to
+        self.self_name: str | None = None
+        self.names: dict[str, Binding] = {}
+
+    def lookup(self, name: str) -> Binding | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.names:
+                return scope.names[name]
+            scope = scope.parent
+        return None
+
+
+@dataclass
+class CallSite:
+    node: cst.Call
+    index: int
+    path: tuple[tuple[int, str, int], ...]  # (id(statement), kind, branch) from the function down
+    in_return: bool
+
+
+@dataclass
+class GuardSite:
+    """``if <lookup>: return/continue`` - evidence that already-done work is skipped."""
+
+    node: cst.If
+    index: int
+    path: tuple[tuple[int, str, int], ...]
+
+
+@dataclass
+class RaiseSite:
+    """``raise X`` of a name, not a call (``raise RetryTask``): a retry layer may be raised so."""
+
+    node: cst.BaseExpression
+    path: tuple[tuple[int, str, int], ...]
+
+
+@dataclass
+class ExceptHandlerSite:
+    node: cst.ExceptHandler
+    path: tuple[tuple[int, str, int], ...]
+
+
+@dataclass
+class Function:
+    name: str
+    qualname: str
+    node: cst.FunctionDef | cst.Module
+    scope: Scope
+    cls: "ClassInfo | None" = None
+    calls: list[CallSite] = field(default_factory=list)
+    guards: list[GuardSite] = field(default_factory=list)
+    handlers: list[ExceptHandlerSite] = field(default_factory=list)
+    raised_names: list[RaiseSite] = field(default_factory=list)
+    loops: list[cst.For | cst.While] = field(default_factory=list)
+    # For each loop (by id): the context managers of the ``with`` statements around it.
+    loop_contexts: dict[int, list[cst.BaseExpression]] = field(default_factory=dict)
+    is_async: bool = False
+    is_generator: bool = False
+
+    @property
+    def params(self) -> list[cst.Param]:
+        if isinstance(self.node, cst.FunctionDef):
+            p = self.node.params
+            return [*p.posonly_params, *p.params, *p.kwonly_params]
+        return []
+
+
+@dataclass
+class ClassInfo:
+    name: str
+    qualname: str
+    node: cst.ClassDef
+    bases: list[str | None]
+    owner: "ModuleModel"
+    methods: dict[str, Function] = field(default_factory=dict)
+    body_attrs: dict[str, Binding] = field(default_factory=dict)  # class-body assignments
+    self_attrs: dict[str, Binding] = field(default_factory=dict)  # ``self.x = ...`` in methods
+
+
+@dataclass
+class ImportSite:
+    node: cst.Import | cst.ImportFrom
+    statement: cst.SimpleStatementLine
