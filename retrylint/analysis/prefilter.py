@@ -26,7 +26,7 @@ import re
 from collections import defaultdict
 
 from retrylint.catalog import Catalog
-from retrylint.analysis.layers import COUNTING_ITERATORS, ENDLESS_ITERATORS
+from retrylint.analysis.layers.readers.hand_loops import COUNTING_ITERATORS, ENDLESS_ITERATORS
 
 UNGATED_FORMS = ("decorator", "task")  # recognised by their decorator, imported from anywhere
 CALL_FORMS = ("retrying", "context", "call-site")  # distinctive call names

@@ -1,0 +1,133 @@
+"""The keyword dialect: a policy written as plain keyword arguments (``max_tries=5``,
+``autoretry_for=(...)``, ``retry_backoff=True``), whose meaning each catalog ``[[layer]]``
+declares (backoff, stamina, task queues, call-site policies, users' own libraries)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from retrylint.catalog import LayerSpec
+from retrylint.analysis.layers.layer import Policy, keywords_of, positional
+from retrylint.analysis.model import NO_LITERAL, Scope
+
+if TYPE_CHECKING:
+    from retrylint.analysis.layers.finder import LayerFinder
+
+
+def call_options(spec: LayerSpec, call: cst.Call | None, scope: Scope) -> dict:
+    """The options ``call`` passes: its keywords, and the retry set when given by position."""
+    options = {name: (arg.value, scope) for name, arg in keywords_of(call).items()}
+    if spec.retry_on_param and spec.retry_on_position is not None and spec.retry_on_param not in options:
+        arg = positional(call, spec.retry_on_position)
+        if arg is not None:
+            options[spec.retry_on_param] = (arg.value, scope)
+    return options
+
+
+def read_policy(finder: "LayerFinder", spec: LayerSpec, call: cst.Call | None, scope: Scope, options: dict | None = None) -> Policy:
+    """``options`` maps a parameter to its expression and scope (decorator keywords, or
+    a Task class's attributes); built from ``call`` when not given."""
+    model = finder.model
+    if options is None:
+        options = call_options(spec, call, scope)
+    policy = Policy()
+    capped, count = _attempts(model, spec, options)
+    deadline = _deadline(model, spec, options)
+    policy.attempts, policy.deadline = count, deadline
+    policy.capped = capped or deadline
+    _retry_on(finder, spec, call, options, policy)
+    for param in spec.never_retry:
+        if param in options:
+            expr, where = options[param]
+            if finder.is_callable_predicate(expr, where):
+                policy.classifier = True
+            else:
+                policy.never_retry = finder.exception_refs(expr, where, call)
+                policy.classifier = bool(policy.never_retry)
+    for param in spec.predicate_params:
+        if param in options:
+            policy.retry_all, policy.predicate, policy.classifier = False, True, True
+            if spec.predicate_replaces_attempts:
+                policy.capped, policy.attempts = True, None
+    policy.waits = _waits(model, spec, options)
+    return policy
+
+
+def _attempts(model, spec: LayerSpec, options: dict) -> tuple[bool, int | None]:
+    """(capped, worst-case total attempts) from the attempts parameter and its default."""
+    attempts = spec.attempts
+    capped, count = attempts.default is not None, attempts.default
+    if attempts.default is not None:
+        count = attempts.total(attempts.default)
+    if attempts.param in options:
+        expr, where = options[attempts.param]
+        value = model.literal(expr, where)
+        if value is True and attempts.true == "unbounded":
+            capped, count = False, None
+        elif value is False:
+            capped, count = True, 1
+        elif value is None:
+            if attempts.none == "unbounded":
+                capped, count = False, None
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if value <= 0 and attempts.nonpositive == "unbounded":
+                capped, count = False, None
+            else:
+                capped, count = True, attempts.total(value)
+        else:
+            capped, count = True, None
+    if not capped and any(
+        p in options and model.literal(*options[p]) is not None for p in attempts.other_caps
+    ):
+        capped, count = True, None
+    return capped, count
+
+
+def _deadline(model, spec: LayerSpec, options: dict) -> bool:
+    deadline = spec.deadline_default is not None
+    for param in spec.deadline_params:
+        if param in options:
+            value = model.literal(*options[param])
+            if value is None:
+                deadline = False
+            elif isinstance(value, (int, float)) and value <= 0 and spec.deadline_nonpositive == "unbounded":
+                deadline = False
+            else:
+                deadline = True
+    return deadline
+
+
+def _retry_on(finder: "LayerFinder", spec: LayerSpec, call: cst.Call | None, options: dict, policy: Policy) -> None:
+    """What triggers a retry: every exception, the given set, a predicate, or none at all."""
+    if spec.retries_nothing:
+        policy.retry_all, policy.retries_exceptions = False, spec.retry_on_param is not None
+        if spec.retry_on_param in options:
+            _retry_set(finder, policy, *options[spec.retry_on_param], call)
+        elif spec.retry_on_param is not None:
+            policy.retries_exceptions = False
+    elif spec.retry_on_param in options:
+        _retry_set(finder, policy, *options[spec.retry_on_param], call)
+    else:
+        policy.retry_all = True
+
+
+def _retry_set(finder: "LayerFinder", policy: Policy, expr, scope, owner) -> None:
+    if finder.is_callable_predicate(expr, scope):
+        policy.retry_all, policy.predicate, policy.classifier = False, True, True
+        return
+    policy.retry_all = False
+    policy.retries_exceptions = True
+    policy.retry_on = finder.exception_refs(expr, scope, owner)
+
+
+def _waits(model, spec: LayerSpec, options: dict) -> bool:
+    waits = spec.waits
+    delays = [model.literal(*options[p]) for p in spec.delay_params if p in options]
+    if delays:
+        growth = any(model.literal(*options[g]) not in (False, None, 0, NO_LITERAL) for g in spec.growth_params if g in options)
+        waits = growth or any(d not in (0, 0.0, None) for d in delays)
+    if any(param in options for param in spec.wait_params):
+        waits = True
+    return waits

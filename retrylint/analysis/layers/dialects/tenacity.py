@@ -1,0 +1,137 @@
+"""The tenacity dialect: a policy written as builder expressions (``stop=stop_after_attempt(3)
+| stop_after_delay(10)``, ``retry=retry_if_exception_type(...)``, ``wait=wait_fixed(0)``).
+Which qualified names are which builder comes from the catalog's ``[tenacity]`` table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from retrylint.catalog import LayerSpec
+from retrylint.analysis.layers.layer import Policy, keywords_of
+from retrylint.analysis.model import NO_LITERAL, Scope
+
+if TYPE_CHECKING:
+    from retrylint.analysis.layers.finder import LayerFinder
+
+
+def read_policy(finder: "LayerFinder", spec: LayerSpec, call: cst.Call | None, scope: Scope, options: dict | None = None) -> Policy:
+    """The policy of ``call``'s ``stop=``, ``retry=`` and ``wait=`` (a bare ``@retry``: forever, on anything)."""
+    return _TenacityReader(finder).policy(call, scope)
+
+
+class _TenacityReader:
+    def __init__(self, finder: "LayerFinder"):
+        self.finder = finder
+        self.model = finder.model
+        self.catalog = finder.catalog
+
+    def policy(self, call: cst.Call | None, scope: Scope) -> Policy:
+        kw = keywords_of(call)
+        policy = Policy(capped=False)
+        if "stop" in kw:
+            policy.attempts, policy.capped, policy.deadline = self._stop(kw["stop"].value, scope)
+        policy.retry_all = True
+        if "retry" in kw:
+            self._retry(kw["retry"].value, scope, policy, call)
+        policy.waits = "wait" in kw and self._waits(kw["wait"].value, scope)
+        return policy
+
+    def _names(self, key: str) -> tuple[str, ...]:
+        return self.catalog.tenacity_names(key)
+
+    def _stop(self, expr, scope) -> tuple[int | None, bool, bool]:
+        """(attempts, capped, deadline) of a tenacity stop expression."""
+        model = self.model
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.BitOr, cst.BitAnd)):
+            parts = [self._stop(expr.left, scope), self._stop(expr.right, scope)]
+            return _combine_stops(parts, any_=isinstance(expr.operator, cst.BitOr))
+        target = model.qualify(expr.func if isinstance(expr, cst.Call) else expr, scope)
+        if isinstance(expr, cst.Call) and target in self._names("stop_any") + self._names("stop_all"):
+            parts = [self._stop(arg.value, scope) for arg in expr.args]
+            return _combine_stops(parts, any_=target in self._names("stop_any"))
+        if target in self._names("stop_never"):
+            return None, False, False
+        if isinstance(expr, cst.Call) and target in self._names("stop_after_attempts"):
+            value = model.literal(expr.args[0].value, scope) if expr.args else NO_LITERAL
+            return (value if isinstance(value, int) and not isinstance(value, bool) else None), True, False
+        if isinstance(expr, cst.Call) and target in self._names("stop_after_time"):
+            return None, True, True
+        return None, True, False  # stop_when_event_set or a custom stop: assume it stops
+
+    def _retry(self, expr, scope, policy: Policy, owner: cst.Call | None) -> None:
+        """Read a tenacity retry= expression into ``policy``."""
+        model = self.model
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.BitOr, cst.BitAnd)):
+            self._combine_retries([expr.left, expr.right], scope, policy, owner, any_=isinstance(expr.operator, cst.BitOr))
+            return
+        target = model.qualify(expr.func if isinstance(expr, cst.Call) else expr, scope)
+        if isinstance(expr, cst.Call) and target in self._names("retry_any") + self._names("retry_all"):
+            self._combine_retries([a.value for a in expr.args], scope, policy, owner, any_=target in self._names("retry_any"))
+            return
+        if target in self._names("retry_types"):
+            arg = expr.args[0].value if isinstance(expr, cst.Call) and expr.args else None
+            if arg is None:
+                policy.retry_all = True
+            else:
+                policy.retry_all = False
+                policy.retry_on = self.finder.exception_refs(arg, scope, owner)
+        elif target in self._names("retry_not_types"):
+            arg = expr.args[0].value if isinstance(expr, cst.Call) and expr.args else None
+            policy.retry_all = True
+            policy.never_retry = self.finder.exception_refs(arg, scope, owner) if arg is not None else []
+        elif target in self._names("retry_results") or target in self._names("retry_never"):
+            policy.retry_all = False
+            policy.retries_exceptions = False
+        elif target in self._names("retry_always"):
+            policy.retry_all = True
+        else:  # retry_if_exception(pred), message matchers, custom callables
+            policy.retry_all = False
+            policy.predicate = True
+            policy.classifier = True
+
+    def _combine_retries(self, exprs, scope, policy: Policy, owner, any_: bool) -> None:
+        parts = []
+        for expr in exprs:
+            part = Policy()
+            self._retry(expr, scope, part, owner)
+            parts.append(part)
+        exceptions = [p for p in parts if p.retries_exceptions]
+        if not exceptions:
+            policy.retry_all, policy.retries_exceptions = False, False
+            return
+        if any_:
+            policy.retry_all = any(p.retry_all for p in exceptions)
+            policy.never_retry = [r for p in exceptions for r in p.never_retry] if all(p.never_retry for p in exceptions) else []
+        else:
+            policy.retry_all = all(p.retry_all for p in exceptions)
+            policy.never_retry = [r for p in exceptions for r in p.never_retry]
+        policy.retry_on = [r for p in exceptions for r in p.retry_on]
+        policy.predicate = any(p.predicate for p in exceptions)
+        policy.classifier = any(p.classifier for p in exceptions) or bool(policy.never_retry)
+
+    def _waits(self, expr, scope) -> bool:
+        model = self.model
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return self._waits(expr.left, scope) or self._waits(expr.right, scope)
+        target = model.qualify(expr.func if isinstance(expr, cst.Call) else expr, scope)
+        if target in self._names("wait_none"):
+            return False
+        if isinstance(expr, cst.Call) and target in self._names("wait_fixed") and expr.args:
+            return model.literal(expr.args[0].value, scope) not in (0, 0.0)
+        return True
+
+
+def _combine_stops(parts, any_: bool):
+    if any_:  # stops at the earliest
+        capped = [p for p in parts if p[1]]
+        if not capped:
+            return None, False, False
+        counts = [p[0] for p in capped if p[0] is not None]
+        return (min(counts) if counts else None), True, any(p[2] for p in capped)
+    if not all(p[1] for p in parts):  # stops only when every part would
+        return None, False, False
+    counts = [p[0] for p in parts]
+    attempts = max(counts) if all(c is not None for c in counts) else None
+    return attempts, True, any(p[2] for p in parts)

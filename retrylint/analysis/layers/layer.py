@@ -1,0 +1,123 @@
+"""What the readers make: a retry ``Layer`` and its ``Policy`` (attempt cap, deadline, what it
+retries on, what stops it, whether it waits), plus helpers for reading a call's arguments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from retrylint.catalog import LayerSpec
+from retrylint.analysis.model import ClassInfo, Function, Scope
+
+
+@dataclass
+class ExceptionRef:
+    """One exception class named in a retry set or a non-retryable list."""
+
+    name: str | None  # canonical qualified name; None when it cannot be resolved
+    node: cst.BaseExpression
+    # The tuple/list literal it was written in, inside the layer's own call (for removal).
+    container: cst.CSTNode | None = None
+
+
+@dataclass
+class Policy:
+    attempts: int | None = None  # worst-case total runs, when known
+    capped: bool = True  # False: no attempt cap and no deadline
+    deadline: bool = False
+    retry_all: bool = False  # every exception triggers a retry
+    retry_on: list[ExceptionRef] = field(default_factory=list)
+    predicate: bool = False  # a custom predicate decides
+    retries_exceptions: bool = True  # False: retries only on results or by hand
+    never_retry: list[ExceptionRef] = field(default_factory=list)
+    classifier: bool = False  # a giveup=/predicate/except clause that stops it at once
+    waits: bool = True
+
+    @property
+    def retries(self) -> bool:
+        """Whether this layer can run the code more than once."""
+        return not self.capped or self.attempts is None or self.attempts > 1
+
+    def attempts_text(self) -> str:
+        if not self.capped:
+            return "unbounded attempts"
+        if self.attempts is not None:
+            return f"up to {self.attempts} attempt{'s' if self.attempts != 1 else ''}"
+        return "a time-capped number of attempts" if self.deadline else "an unknown number of attempts"
+
+    def factor(self) -> int | None:
+        """Attempts as a multiplication factor; None when unbounded or unknown."""
+        return self.attempts if self.capped else None
+
+
+@dataclass
+class Layer:
+    kind: str  # decorator | call | block | task | task-class | loop | raise | policy | entrypoint
+    library: str
+    label: str
+    anchor: cst.CSTNode  # where diagnostics point
+    function: Function  # holds the retried unit
+    unit_root: cst.CSTNode | None  # None: the whole function is retried; else this block
+    policy: Policy
+    spec: LayerSpec | None = None
+    call: cst.Call | None = None  # the call whose arguments declare the policy
+    bare: cst.BaseExpression | None = None  # a bare decorator (``@retry``)
+    site: cst.Call | None = None  # a call-site layer: the call that hands the function over
+    keywords: dict[str, cst.Arg] = field(default_factory=dict)
+    task_class: ClassInfo | None = None  # Celery: the Task subclass that declares the options
+    bound_self: str | None = None  # Celery bound task: the name of ``self``
+    retry_calls: list[cst.Call] = field(default_factory=list)  # ``self.retry(...)`` sites
+    deterministic_handlers: list[tuple[ExceptionRef, cst.CSTNode]] = field(default_factory=list)
+    # A loop shaped like a retry with no sign of meaning it (no wait, no attempt counter):
+    # kept only when it reaches a billable call.
+    speculative: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.label} on '{self.function.name}'" if self.unit_root is None else self.label
+
+    @property
+    def described(self) -> str:
+        """The layer with its worst case: ``Celery task on 'build' (up to 4 attempts)``."""
+        return f"{self.name} ({self.policy.attempts_text()})"
+
+
+def short_name(qualname: str | None) -> str:
+    """How messages name an exception: builtins bare, others qualified."""
+    if qualname is None:
+        return "?"
+    return qualname[len("builtins."):] if qualname.startswith("builtins.") else qualname
+
+
+def keywords_of(call: cst.Call | None) -> dict[str, cst.Arg]:
+    if call is None:
+        return {}
+    return {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
+
+
+def positional(call: cst.Call | None, index: int) -> cst.Arg | None:
+    if call is None:
+        return None
+    args = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    return args[index] if index < len(args) else None
+
+
+def bound_call(expr: cst.BaseExpression, scope: Scope) -> cst.Call | None:
+    """``expr`` itself when it is a call, or the call a plain name was bound to."""
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value)
+        if binding is not None and isinstance(binding.value, cst.Call):
+            return binding.value
+    return expr if isinstance(expr, cst.Call) else None
+
+
+def last_statement(body) -> cst.CSTNode | None:
+    """The last simple statement of a block (``raise`` in ``log(e); raise``), or its last compound one."""
+    statements = body.body
+    if not statements:
+        return None
+    last = statements[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return last.body[-1]
+    return last

@@ -1,0 +1,39 @@
+"""What a form reader is. The finder visits a module's places in a fixed order and hands each
+place that names a catalog layer to the reader of that layer's ``form``; a reader fills in the
+hooks for the places its form is written in (``None``: the form is never written there).
+Every hook returns the ``Layer`` it reads, or None."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, ClassVar
+
+if TYPE_CHECKING:
+    from retrylint.analysis.layers.finder import LayerFinder
+    from retrylint.analysis.layers.layer import Layer
+
+
+class FormReader:
+    form: ClassVar[str]  # the catalog ``form`` it reads
+
+    # ``@deco`` / ``@deco(...)`` on a function: (finder, function, decorator, spec, call, scope)
+    at_decorator: ClassVar[Callable[..., "Layer | None"] | None] = None
+    # a call of the layer's own name (``queue.enqueue(f, retry=...)``): (finder, function, site, spec)
+    at_call: ClassVar[Callable[..., "Layer | None"] | None] = None
+    # ``X(...)(fn, ...)``, or ``r = X(...); r(fn)``: (finder, function, site, spec, declared, inner_call)
+    at_applied_call: ClassVar[Callable[..., "Layer | None"] | None] = None
+    # ``raise X`` without a call: (finder, function, site, spec)
+    at_raised_name: ClassVar[Callable[..., "Layer | None"] | None] = None
+    # ``for attempt in X(...):``: (finder, function, loop, spec, call)
+    at_loop: ClassVar[Callable[..., "Layer | None"] | None] = None
+    # ``class Job(Base):`` with a catalog ``task_base``: (finder, cls, spec)
+    at_class: ClassVar[Callable[..., "Layer | None"] | None] = None
+
+
+def applied_to_function(finder: "LayerFinder", function, site, spec, declared, inner) -> "Layer | None":
+    """``retry(...)(fn)``, ``Retrying(...)(fn, *args)``: a layer around ``fn`` when it is a
+    function of the project."""
+    model = finder.model
+    target = model.resolve_function(model.qualify(site.node.args[0].value, function.scope))
+    if target is None:
+        return None
+    return finder.make_layer(spec, "call", declared, target, None, inner, function.scope)

@@ -1,0 +1,55 @@
+"""Form ``call-site``: a call that hands a function to something that retries it
+(``queue.enqueue(f, retry=Retry(max=3))``, ``workflow.execute_activity(f, retry_policy=...)``,
+``PythonOperator(python_callable=f, retries=2)``): a layer around ``f``. The policy is read from
+the object passed as the catalog's ``policy_param``, or from the call itself."""
+
+from __future__ import annotations
+
+from retrylint.catalog import LayerSpec
+from retrylint.analysis.layers.layer import Layer, bound_call, keywords_of, positional
+from retrylint.analysis.layers.readers.base import FormReader
+from retrylint.analysis.model import CallSite, Function
+
+
+def read_call_site(finder, function: Function, site: CallSite, spec: LayerSpec) -> Layer | None:
+    model, scope, call = finder.model, function.scope, site.node
+    kw = keywords_of(call)
+    handed = kw.get(spec.target_keyword) if spec.target_keyword else None
+    if handed is None and spec.target_position is not None:
+        handed = positional(call, spec.target_position)
+    target = model.resolve_function(model.qualify(handed.value, scope)) if handed is not None else None
+    if target is None:
+        return None
+    policy_call = call
+    options = finder.surroundings.options(spec, call, scope, function, site.path)
+    if spec.policy_param:
+        policy_call = bound_call(kw[spec.policy_param].value, scope) if spec.policy_param in kw else None
+        if policy_call is not None and model.qualify(policy_call.func, scope) not in spec.policy_objects:
+            return None  # a policy built elsewhere: cannot be read
+        if policy_call is None and spec.absent_policy != "default":
+            return None  # no policy, no retries
+        options = {name: (arg.value, scope) for name, arg in keywords_of(policy_call).items()}
+        options.update({p: (kw[p].value, scope) for p in spec.deadline_params if p in kw})
+    policy = finder.keyword_policy(spec, policy_call, scope, options)
+    if _raises_to_stop(target, spec):
+        policy.classifier = True
+    return Layer("call", spec.library, spec.label, call, target, None, policy, spec=spec,
+                 call=policy_call, keywords=keywords_of(policy_call), site=call)
+
+
+def _raises_to_stop(function: Function, spec: LayerSpec) -> bool:
+    """The retried function raises an error that tells the layer to stop at once."""
+    model = function.scope.model
+    for entry in spec.stop_raises:
+        name, _, keyword = entry.partition(":")
+        for site in function.calls:
+            if model.qualify(site.node.func, function.scope) == name:
+                arg = keywords_of(site.node).get(keyword)
+                if arg is not None and model.literal(arg.value, function.scope) is True:
+                    return True
+    return False
+
+
+class CallSiteReader(FormReader):
+    form = "call-site"
+    at_call = staticmethod(read_call_site)

@@ -1,0 +1,17 @@
+"""Form ``decorator``: a retry decorator, bare or called (``@retry``, ``@backoff.on_exception(...)``,
+``@stamina.retry(on=...)``), also applied by hand (``retry(stop=...)(fetch)``)."""
+
+from __future__ import annotations
+
+from retrylint.analysis.layers.readers.base import FormReader, applied_to_function
+
+
+def read_decorator(finder, function, decorator, spec, call, scope):
+    bare = None if call is not None else decorator.decorator
+    return finder.make_layer(spec, "decorator", decorator, function, None, call, scope, bare)
+
+
+class DecoratorReader(FormReader):
+    form = "decorator"
+    at_decorator = staticmethod(read_decorator)
+    at_applied_call = staticmethod(applied_to_function)

@@ -1,0 +1,189 @@
+"""Hand-written retry loops: a ``for``/``while`` loop around a ``try`` whose ``except`` goes
+round again, and that leaves once the work succeeds. Not a catalog form: every loop no
+retrying object claimed is read here. Whether it is bounded and whether it waits come from its
+shape (a counting ``range``, an exit test on a counter, a ``sleep`` call, a timeout context)."""
+
+from __future__ import annotations
+
+import fnmatch
+
+import libcst as cst
+
+from retrylint.analysis.layers.layer import Layer, Policy, last_statement
+from retrylint.analysis.model import Function, ModuleModel, descendants
+
+
+def read(finder, function: Function, loop: cst.For | cst.While) -> Layer | None:
+    loop_info = _LoopShape(finder.model, function, loop)
+    if not loop_info.is_retry():
+        return None
+    policy = Policy(capped=loop_info.capped(), attempts=loop_info.attempts())
+    policy.deadline = False
+    retrying = loop_info.retrying_handlers
+    policy.retry_all = any(h.type is None for h in retrying)
+    for handler in retrying:
+        if handler.type is not None:
+            policy.retry_on.extend(finder.exception_refs(handler.type, function.scope))
+    for handler in loop_info.stopping_handlers:
+        if handler.type is not None:
+            policy.never_retry.extend(finder.exception_refs(handler.type, function.scope))
+    policy.classifier = bool(policy.never_retry) or loop_info.classifies()
+    policy.waits = loop_info.sleeps()
+    return Layer("loop", "hand-written", "hand-written retry loop", loop, function, loop, policy,
+                 speculative=not loop_info.shows_retry_intent())
+
+
+_EXITS = (cst.Raise, cst.Return, cst.Break)
+
+
+# What a ``for`` loop must iterate over to be a retry loop (the prefilter looks for their names).
+COUNTING_ITERATORS = ("builtins.range",)
+ENDLESS_ITERATORS = ("itertools.count", "itertools.repeat", "itertools.cycle")
+
+
+class _LoopShape:
+    """Reads a ``for``/``while`` loop: is it a retry loop, is it bounded, does it wait."""
+
+    def __init__(self, model: ModuleModel, function: Function, loop):
+        self.model = model
+        self.function = function
+        self.loop = loop
+        self.tries = [n for n in loop.body.body if isinstance(n, (cst.Try, cst.TryStar))]
+        self.retrying_handlers: list[cst.ExceptHandler] = []
+        self.stopping_handlers: list[cst.ExceptHandler] = []
+        for try_ in self.tries:
+            for handler in try_.handlers:
+                last = last_statement(handler.body)
+                if isinstance(last, _EXITS):
+                    self.stopping_handlers.append(handler)
+                else:
+                    self.retrying_handlers.append(handler)
+        self.exception_names = {
+            h.name.name.value for h in self.retrying_handlers if h.name is not None and isinstance(h.name.name, cst.Name)
+        }
+
+    def _mentions_exception(self, test: cst.CSTNode) -> bool:
+        nodes = [test, *descendants(test, stop_at_loops=True)]
+        return any(isinstance(n, cst.Name) and n.value in self.exception_names for n in nodes)
+
+    def iterator(self) -> str | None:
+        if isinstance(self.loop, cst.For) and isinstance(self.loop.iter, cst.Call):
+            return self.model.qualify(self.loop.iter.func, self.function.scope)
+        return None
+
+    def is_retry(self) -> bool:
+        if not self.retrying_handlers:
+            return False  # no exception drives it: a polling or work loop
+        if isinstance(self.loop, cst.For):
+            if self.iterator() not in COUNTING_ITERATORS + ENDLESS_ITERATORS:
+                return False  # iterating over items: a fallback or batch loop, not a retry
+        return self._exits_on_success()
+
+    def _exits_on_success(self) -> bool:
+        """A retry loop leaves once the work succeeds: an unconditional break/return at the
+        end of the try (or its else), or in the loop body after it. A loop that goes on
+        after a success is a worker or polling loop."""
+        for try_ in self.tries:
+            if any(isinstance(n, cst.Continue) for n in descendants(try_.body, stop_at_loops=True)):
+                return False  # it goes on after work that succeeded: a periodic loop
+        for try_ in self.tries:
+            for block in (try_.body, try_.orelse.body if try_.orelse else None):
+                if block is not None and isinstance(last_statement(block), (cst.Break, cst.Return)):
+                    return True
+        after = False
+        for statement in self.loop.body.body:
+            if isinstance(statement, (cst.Try, cst.TryStar)):
+                after = True
+            elif after and isinstance(statement, cst.SimpleStatementLine):
+                if any(isinstance(small, (cst.Break, cst.Return)) for small in statement.body):
+                    return True
+        return False
+
+    RETRY_WORDS = ("attempt", "retr", "tries", "tried")
+
+    def shows_retry_intent(self) -> bool:
+        """It waits between tries, or counts attempts: the loop is meant as a retry."""
+        if self.sleeps():
+            return True
+        names = []
+        if isinstance(self.loop, cst.For):
+            names.append(self.model.code(self.loop.target))
+        for node in descendants(self.loop.body, stop_at_loops=True):
+            if isinstance(node, cst.AugAssign):
+                names.append(self.model.code(node.target))
+        if isinstance(self.loop, cst.While):
+            names.append(self.model.code(self.loop.test))
+        return any(word in name.lower() for name in names for word in self.RETRY_WORDS) or "_" in names
+
+    def _exit_tests(self) -> list[cst.If]:
+        """``if <test>: raise|break|return`` anywhere at this loop level."""
+        found = []
+        for node in descendants(self.loop.body, stop_at_loops=True):
+            if not isinstance(node, cst.If):
+                continue
+            orelse = node.orelse
+            if isinstance(last_statement(node.body), _EXITS) or (
+                isinstance(orelse, cst.Else) and isinstance(last_statement(orelse.body), _EXITS)
+            ):
+                found.append(node)
+        return found
+
+    def has_deadline(self) -> bool:
+        """The loop runs inside a timeout context (``with anyio.fail_after(30):``)."""
+        patterns = self.model.catalog.loop_deadline_contexts
+        for context in self.function.loop_contexts.get(id(self.loop), ()):
+            if isinstance(context, cst.Call):
+                name = self.model.qualify(context.func, self.function.scope) or self.model.code(context.func)
+                if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+                    return True
+        return False
+
+    def capped(self) -> bool:
+        if self.has_deadline():
+            return True
+        if isinstance(self.loop, cst.For):
+            return self.iterator() in COUNTING_ITERATORS or self._has_counter_exit()
+        test = self.loop.test
+        endless = (isinstance(test, cst.Name) and test.value == "True") or (
+            isinstance(test, cst.Integer) and test.value != "0"
+        ) or (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not))
+        return not endless or self._has_counter_exit()
+
+    def _has_counter_exit(self) -> bool:
+        for node in self._exit_tests():
+            if self._mentions_exception(node.test):
+                continue  # ``if e.status < 500: raise`` classifies, it does not count
+            if any(isinstance(n, cst.Comparison) for n in [node.test, *descendants(node.test, stop_at_loops=True)]):
+                return True
+        return False
+
+    def attempts(self) -> int | None:
+        if isinstance(self.loop, cst.For) and self.iterator() in COUNTING_ITERATORS:
+            args = [a for a in self.loop.iter.args if a.keyword is None]
+            values = [self.model.literal(a.value, self.function.scope) for a in args[:2]]
+            if all(isinstance(v, int) for v in values) and values:
+                return values[0] if len(values) == 1 else max(values[1] - values[0], 0)
+        if isinstance(self.loop, cst.While) and isinstance(self.loop.test, cst.Comparison):
+            comparison = self.loop.test.comparisons[0]
+            value = self.model.literal(comparison.comparator, self.function.scope)
+            if isinstance(comparison.operator, (cst.LessThan, cst.LessThanEqual)) and isinstance(value, int):
+                return value + (1 if isinstance(comparison.operator, cst.LessThanEqual) else 0)
+        return None
+
+    def classifies(self) -> bool:
+        """A handler that re-raises some failures at once (``if not transient(e): raise``)."""
+        for handler in self.retrying_handlers:
+            for node in descendants(handler.body, stop_at_loops=True):
+                if isinstance(node, cst.If) and isinstance(last_statement(node.body), cst.Raise):
+                    if self._mentions_exception(node.test):
+                        return True
+        return False
+
+    def sleeps(self) -> bool:
+        for node in descendants(self.loop.body, stop_at_loops=True):
+            if isinstance(node, cst.Call):
+                func = node.func
+                name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+                if name in ("sleep", "wait"):
+                    return True
+        return False
