@@ -7,6 +7,8 @@ from textwrap import dedent
 
 import pytest
 
+from retrylint.analysis.layers.readers.base import CALL, DECORATOR, IMPORTED_CALL, PREFILTER_SHAPES, RAISE, TASK_CLASS, FormReader
+from retrylint.analysis.layers.registry import READERS
 from retrylint.catalog import entry_point_from_table
 from retrylint.engine import Engine
 from retrylint.rules import ALL_RULES
@@ -154,3 +156,61 @@ def test_a_changed_catalog_file_is_read_again(tmp_path):
     extra.write_text(layer.format(name="durable") + "# longer\n")
     assert Engine(settings).could_hold_layer("@durable\ndef f(): ...\n")
     assert not Engine(settings).could_hold_layer("@resilient\ndef f(): ...\n")
+
+
+def _forms_without_a_shape(readers) -> list[str]:
+    """Forms whose reader declares no shape the prefilter knows, or not the one its hooks read."""
+    needed = {"at_decorator": DECORATOR, "at_raised_name": RAISE, "at_class": TASK_CLASS}
+    return [
+        form for form, reader in readers.items()
+        if not reader.prefilter_shapes
+        or not set(reader.prefilter_shapes) <= set(PREFILTER_SHAPES)
+        or any(getattr(reader, hook) is not None and shape not in reader.prefilter_shapes for hook, shape in needed.items())
+    ]
+
+
+def test_every_registered_form_declares_its_prefilter_shapes():
+    assert _forms_without_a_shape(READERS) == []
+
+
+def test_a_form_registered_without_a_shape_is_caught():
+    class Unshaped(FormReader):
+        form = "new-shape"
+        at_call = staticmethod(lambda finder, function, site, spec: None)
+
+    class Undecorated(FormReader):
+        form = "new-decorator"
+        prefilter_shapes = (CALL,)
+        at_decorator = staticmethod(lambda finder, function, decorator, spec, call, scope: None)
+
+    readers = {**READERS, "new-shape": Unshaped(), "new-decorator": Undecorated()}
+    assert _forms_without_a_shape(readers) == ["new-shape", "new-decorator"]
+
+
+def _written_in(shape: str, name: str, spec) -> str:
+    """One line holding ``name`` (a catalog layer's qualified name) in ``shape``."""
+    leaf, root = name.rpartition(".")[2], name.partition(".")[0]
+    keyword = f"{spec.policy_param}=p" if spec.policy_param and spec.absent_policy == "none" else ""
+    return {
+        DECORATOR: f"@{leaf}\ndef f(): ...\n",
+        CALL: f"x = {leaf}({keyword})\n",
+        RAISE: f"def f():\n    raise {leaf}\n",
+        IMPORTED_CALL: f"import {root}\nx = {leaf}({keyword})\n",
+    }[shape]
+
+
+SHAPED = [
+    (f"{spec.form} {name} {shape}", shape, name, spec)
+    for name, spec in ENGINE.catalog.layer_by_name.items()
+    for shape in READERS[spec.form].prefilter_shapes if shape != TASK_CLASS
+]
+
+
+@pytest.mark.parametrize(("shape", "name", "spec"), [case[1:] for case in SHAPED], ids=[case[0] for case in SHAPED])
+def test_each_catalog_layer_passes_in_every_shape_its_form_declares(shape, name, spec):
+    assert ENGINE.could_hold_layer(_written_in(shape, name, spec))
+
+
+@pytest.mark.parametrize("base", sorted(ENGINE.catalog.task_bases))
+def test_each_task_base_passes_as_a_class_base(base):
+    assert ENGINE.could_hold_layer(f"class Job({base.rpartition('.')[2]}):\n    def run(self): ...\n")

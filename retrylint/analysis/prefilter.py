@@ -3,7 +3,8 @@ retry layer? A file that cannot is neither parsed nor analysed (reachability sti
 modules it needs, on demand).
 
 Each test looks for a layer's shape in the text, built from the catalog, so that a library
-added there is found here too:
+added there is found here too. Which shapes a layer is written in, its form's reader declares
+(``prefilter_shapes`` in ``analysis/layers/readers/``):
 
 - a decorator named like a layer (``@app.task``, ``@retry(...)``, ``@dramatiq.actor``), a
   class built on a task base (``class Job(Task)``), a raised retry (``raise Retry(defer=5)``),
@@ -25,11 +26,11 @@ import bisect
 import re
 from collections import defaultdict
 
-from retrylint.catalog import Catalog
+from retrylint.catalog import Catalog, LayerSpec
+from retrylint.analysis.layers.readers.base import CALL, DECORATOR, IMPORTED_CALL, RAISE, TASK_CLASS
 from retrylint.analysis.layers.readers.hand_loops import COUNTING_ITERATORS, ENDLESS_ITERATORS
+from retrylint.analysis.layers.registry import reader_for
 
-UNGATED_FORMS = ("decorator", "task")  # recognised by their decorator, imported from anywhere
-CALL_FORMS = ("retrying", "context", "call-site")  # distinctive call names
 LOOP_ITERATORS = tuple(name.rpartition(".")[2] for name in COUNTING_ITERATORS + ENDLESS_ITERATORS)
 TRY = re.compile(r"\n([ \t]+)try[ \t]*:")
 BLOCK_HEADER = re.compile(
@@ -40,6 +41,12 @@ LEAVES_LOOP = re.compile(r"\b(?:break|return)\b")
 IMPORT = re.compile(r"import[ \t]+([\w. \t,]+)")
 TRIPLE_QUOTE = re.compile("\"\"\"|'''")
 FROM_IMPORT = re.compile(r"from[ \t]+([\w.]+)[ \t]+import\b")
+
+
+def prefilter_shapes(spec: LayerSpec) -> tuple[str, ...]:
+    """The shapes ``spec``'s layers are written in, as its form's reader declares them."""
+    reader = reader_for(spec.form)
+    return reader.prefilter_shapes if reader is not None else ()
 
 
 def _alternatives(words) -> str:
@@ -60,18 +67,19 @@ class Prefilter:
         keywords_needed: dict[str, set[str]] = defaultdict(set)  # call name -> keywords it needs
         self.gated: dict[str, set[str]] = defaultdict(set)  # library root -> names called after importing it
         for name, spec in catalog.layer_by_name.items():
-            leaf, root = _leaf(name), name.partition(".")[0]
-            if spec.form in UNGATED_FORMS:
+            leaf, root, shapes = _leaf(name), name.partition(".")[0], prefilter_shapes(spec)
+            if DECORATOR in shapes:  # recognised by their decorator, imported from anywhere
                 decorators.add(leaf)
-            elif spec.form == "raise":
+            if RAISE in shapes:
                 raised.add(leaf)
-            elif spec.form in CALL_FORMS:
+            if CALL in shapes:  # distinctive call names
                 calls.add(leaf)
                 if spec.policy_param and spec.absent_policy == "none":
                     keywords_needed[leaf].add(spec.policy_param)  # no policy given, no retries
-            self.gated[root].add(leaf)
+            if IMPORTED_CALL in shapes:
+                self.gated[root].add(leaf)
         self.decorator = re.compile(r"@[ \t]*(?:[\w.]+\.)?(?:%s)\b" % _alternatives(decorators))
-        bases = {_leaf(base) for base in catalog.task_bases}
+        bases = {_leaf(base) for base, spec in catalog.task_bases.items() if TASK_CLASS in prefilter_shapes(spec)}
         self.task_class = re.compile(r"class[ \t]+\w+[ \t]*\([^)]*?\b(?:%s)\b" % _alternatives(bases)) if bases else None
         self.raised = re.compile(r"raise[ \t]+(?:[\w.]+\.)?(?:%s)\b" % _alternatives(raised)) if raised else None
         self.calls = {

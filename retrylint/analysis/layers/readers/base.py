@@ -1,7 +1,11 @@
 """What a form reader is. The finder visits a module's places in a fixed order and hands each
 place that names a catalog layer to the reader of that layer's ``form``; a reader fills in the
 hooks for the places its form is written in (``None``: the form is never written there).
-Every hook returns the ``Layer`` it reads, or None."""
+Every hook returns the ``Layer`` it reads, or None.
+
+A reader also declares the ``prefilter_shapes`` its form is written in: the prefilter lets a
+file through only when it holds one of them, so a form without a shape would be silently
+skipped (a test fails for one)."""
 
 from __future__ import annotations
 
@@ -12,8 +16,18 @@ if TYPE_CHECKING:
     from retrylint.analysis.layers.layer import Layer
 
 
+# The text shapes the prefilter (``analysis/prefilter.py``) looks for, each for a layer's name:
+DECORATOR = "decorator"  # ``@name`` or ``@x.name`` where a statement starts
+CALL = "call"  # ``name(`` anywhere (with the ``policy_param=`` keyword when retries need one)
+RAISE = "raise"  # ``raise name`` or ``raise x.name``
+TASK_CLASS = "task-class"  # ``class Job(Base)`` for a catalog ``task_base``
+IMPORTED_CALL = "imported-call"  # ``name(`` in a file importing the name's library (every form has it)
+PREFILTER_SHAPES = (DECORATOR, CALL, RAISE, TASK_CLASS, IMPORTED_CALL)
+
+
 class FormReader:
     form: ClassVar[str]  # the catalog ``form`` it reads
+    prefilter_shapes: ClassVar[tuple[str, ...]] = ()
 
     # ``@deco`` / ``@deco(...)`` on a function: (finder, function, decorator, spec, call, scope)
     at_decorator: ClassVar[Callable[..., "Layer | None"] | None] = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from retrylint.catalog import LayerSpec
 from retrylint.analysis.layers.layer import Layer, bound_call, keywords_of, positional
-from retrylint.analysis.layers.readers.base import FormReader
+from retrylint.analysis.layers.readers.base import CALL, IMPORTED_CALL, FormReader
 from retrylint.analysis.model import CallSite, Function
 
 
@@ -52,4 +52,5 @@ def _raises_to_stop(function: Function, spec: LayerSpec) -> bool:
 
 class CallSiteReader(FormReader):
     form = "call-site"
+    prefilter_shapes = (CALL, IMPORTED_CALL)
     at_call = staticmethod(read_call_site)

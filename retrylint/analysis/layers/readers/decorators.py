@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from retrylint.analysis.layers.readers.base import FormReader, applied_to_function
+from retrylint.analysis.layers.readers.base import DECORATOR, IMPORTED_CALL, FormReader, applied_to_function
 
 
 def read_decorator(finder, function, decorator, spec, call, scope):
@@ -13,5 +13,6 @@ def read_decorator(finder, function, decorator, spec, call, scope):
 
 class DecoratorReader(FormReader):
     form = "decorator"
+    prefilter_shapes = (DECORATOR, IMPORTED_CALL)
     at_decorator = staticmethod(read_decorator)
     at_applied_call = staticmethod(applied_to_function)

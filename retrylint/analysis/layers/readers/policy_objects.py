@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from retrylint.analysis.layers.readers.base import FormReader
+from retrylint.analysis.layers.readers.base import IMPORTED_CALL, FormReader
 
 
 def read_policy_object(finder, function, site, spec):
@@ -13,4 +13,5 @@ def read_policy_object(finder, function, site, spec):
 
 class PolicyObjectReader(FormReader):
     form = "policy"
+    prefilter_shapes = (IMPORTED_CALL,)
     at_call = staticmethod(read_policy_object)

@@ -5,7 +5,7 @@ it retries on."""
 from __future__ import annotations
 
 from retrylint.analysis.layers.layer import Layer
-from retrylint.analysis.layers.readers.base import FormReader
+from retrylint.analysis.layers.readers.base import IMPORTED_CALL, RAISE, FormReader
 from retrylint.analysis.model import EXCEPT
 
 
@@ -23,5 +23,6 @@ def read_raised_retry(finder, function, site, spec):
 
 class RaisedRetryReader(FormReader):
     form = "raise"
+    prefilter_shapes = (RAISE, IMPORTED_CALL)
     at_call = staticmethod(read_raised_retry)
     at_raised_name = staticmethod(read_raised_retry)

@@ -3,7 +3,7 @@ with the function to run (``Retrying(...)(fetch, url)``, ``r = Retrying(...); r(
 
 from __future__ import annotations
 
-from retrylint.analysis.layers.readers.base import FormReader, applied_to_function
+from retrylint.analysis.layers.readers.base import CALL, IMPORTED_CALL, FormReader, applied_to_function
 
 
 def read_iteration(finder, function, loop, spec, call):
@@ -13,5 +13,6 @@ def read_iteration(finder, function, loop, spec, call):
 
 class RetryingReader(FormReader):
     form = "retrying"
+    prefilter_shapes = (CALL, IMPORTED_CALL)
     at_loop = staticmethod(read_iteration)
     at_applied_call = staticmethod(applied_to_function)

@@ -9,7 +9,7 @@ import libcst as cst
 
 from retrylint.catalog import LayerSpec
 from retrylint.analysis.layers.layer import Layer, keywords_of, last_statement
-from retrylint.analysis.layers.readers.base import FormReader
+from retrylint.analysis.layers.readers.base import DECORATOR, IMPORTED_CALL, TASK_CLASS, FormReader
 from retrylint.analysis.model import EXCEPT, NO_LITERAL, ClassInfo, Function, Scope
 
 
@@ -31,6 +31,7 @@ def read_task_class(finder, cls: ClassInfo, spec: LayerSpec) -> Layer | None:
 
 class TaskReader(FormReader):
     form = "task"
+    prefilter_shapes = (DECORATOR, TASK_CLASS, IMPORTED_CALL)
     at_decorator = staticmethod(read_task_decorator)
     at_class = staticmethod(read_task_class)
 
