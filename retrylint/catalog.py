@@ -153,6 +153,8 @@ class ClientSpec:
     option_methods: tuple[str, ...] = ()
     passthrough: tuple[str, ...] = ()
     opaque_params: tuple[str, ...] = ()  # constructor keywords that may change retries unseen
+    base_url_param: str | None = None  # the constructor keyword naming the server
+    local_base_urls: tuple[str, ...] = ()  # globs of servers on this machine: nothing is billed
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ _LAYER_KEYS = {
 }
 _CLIENT_KEYS = {
     "provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough",
-    "factories", "service", "opaque_params",
+    "factories", "service", "opaque_params", "base_url_param", "local_base_urls",
 }
 _BILLABLE_KEYS = {"provider", "kind", "clients", "calls", "names", "idempotency_key", "idempotency_option", "stable_key_fix"}
 _ERROR_KEYS = {"library", "module", "aliases", "detect", "deterministic", "also_deterministic", "broad"}
@@ -317,6 +319,8 @@ def _client(path: Path, text: str, table: dict) -> ClientSpec:
         option_methods=_strings(path, text, table, "option_methods"),
         passthrough=_strings(path, text, table, "passthrough"),
         opaque_params=_strings(path, text, table, "opaque_params"),
+        base_url_param=table.get("base_url_param"),
+        local_base_urls=_strings(path, text, table, "local_base_urls"),
     )
 
 
@@ -405,6 +409,11 @@ class Catalog:
         self.infallible_names = set(self.infallible.get("names", ()))
         self.infallible_methods = set(self.infallible.get("methods", ()))
         self.infallible_receivers = set(self.infallible.get("receivers", ()))
+        self.interrupt_exceptions = set(self.infallible.get("interrupts", ()))
+        # The top modules of the billable SDKs: their errors come from their own calls only.
+        self.billable_roots = {
+            name.partition(".")[0] for spec in self.billables for name in (*spec.clients, *spec.names)
+        }
         for name in self.extra_deterministic:
             self.deterministic.setdefault(self.canonical_exception(name), None)
 

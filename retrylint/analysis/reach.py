@@ -11,7 +11,7 @@ import libcst as cst
 from retrylint.catalog import BillableSpec, ClientSpec
 from retrylint.diagnostics import ChainLink
 from retrylint.analysis.layers import Layer, keywords_of
-from retrylint.analysis.model import IF, LOOP, CallSite, Function, ModuleModel
+from retrylint.analysis.model import EXCEPT, IF, LOOP, CallSite, Function, ModuleModel, descendants
 
 
 @dataclass
@@ -22,6 +22,7 @@ class ClientUse:
     retries: int
     constructor: cst.Call | None  # where ``max_retries=0`` can be passed
     model: ModuleModel  # the module the constructor is written in
+    local: bool = False  # it talks to a server on this machine (``base_url="http://localhost..."``): nothing billed
 
 
 @dataclass
@@ -32,13 +33,15 @@ class Reach:
     name: str  # e.g. "chat.completions.create"
     chain: list[ChainLink]  # from the retried function down to the billable call
     in_loop: bool = False
-    followers: list[str] = field(default_factory=list)  # calls that can fail after it
+    # Calls that can fail after it: how messages name each, and its qualified name when known.
+    followers: list[tuple[str, str | None]] = field(default_factory=list)
     later_billable: list[str] = field(default_factory=list)
     guarded: bool = False
     keyed: bool = False
     inner_layers: list[Layer] = field(default_factory=list)
     client: ClientUse | None = None
     direct: bool = True  # the call sits in the retried unit itself, not in a helper
+    path: tuple = ()  # where the call (or the helper call leading to it) sits in the retried unit
 
 
 class Reachability:
@@ -103,7 +106,10 @@ class Reachability:
                 continue
             spec = self.catalog.billable(target)
             if spec is not None:
-                here = [self._billable(function, site, target, spec, root)]
+                billed = self._billable(function, site, target, spec, root)
+                if billed.client is not None and billed.client.local:
+                    continue
+                here = [billed]
             else:
                 callee = model.resolve_function(target)
                 if callee is None or callee is function:
@@ -118,6 +124,7 @@ class Reachability:
                         inner,
                         chain=[link, *inner.chain],
                         direct=False,
+                        path=site.path,
                         in_loop=inner.in_loop or _in_loop(site.path, root),
                         guarded=inner.guarded
                         or self._guard_before(function, site, root)
@@ -128,8 +135,8 @@ class Reachability:
                 ]
             later = self._later_calls(function, sites, site, root)
             for reach in here:
-                reach.followers = [*reach.followers, *(name for name, billable in later if not billable)]
-                reach.later_billable = [*reach.later_billable, *(name for name, billable in later if billable)]
+                reach.followers = [*reach.followers, *((name, target) for name, target, billable in later if not billable)]
+                reach.later_billable = [*reach.later_billable, *(name for name, _, billable in later if billable)]
             found.extend(here)
         return found
 
@@ -143,6 +150,7 @@ class Reachability:
             spec=spec,
             name=name,
             chain=[ChainLink(model.path, model.line(call), name)],
+            path=site.path,
             in_loop=_in_loop(site.path, root),
             guarded=self._guard_before(function, site, root),
             keyed=self._keyed(call, spec),
@@ -157,21 +165,35 @@ class Reachability:
         return target
 
     # ----- what happens around a call ---------------------------------------------------
-    def _later_calls(self, function: Function, sites: list[CallSite], site: CallSite, root) -> list[tuple[str, bool]]:
-        """Calls that can run after ``site`` succeeded, in the same unit: (name, billable)."""
+    def _later_calls(self, function: Function, sites: list[CallSite], site: CallSite, root) -> list[tuple[str, str | None, bool]]:
+        """Calls that can run after ``site`` succeeded, in the same unit: (name, qualified
+        name, billable). Calls in a handler of an interrupt (``except KeyboardInterrupt:
+        sys.exit(1)``) run when the program is being stopped, not after a retried failure."""
         if site.in_return and not _in_loop(site.path, root):
             return []
         model = function.scope.model
         later = []
         for other in sites:
-            if other.index <= site.index or _exclusive(site.path, other.path):
+            if other.index <= site.index or exclusive(site.path, other.path) or self._on_interrupt(function, other):
                 continue
             target = model.qualify(other.node.func, function.scope)
             if target is not None and self.catalog.billable(target) is not None:
-                later.append((self._display(target, self.catalog.billable(target)), True))
+                later.append((self._display(target, self.catalog.billable(target)), target, True))
             elif not self._infallible(model, other.node, target):
-                later.append((_short(model.code(other.node.func)), False))
+                later.append((_short(model.code(other.node.func)), target, False))
         return later
+
+    def _on_interrupt(self, function: Function, site: CallSite) -> bool:
+        """The call sits in an ``except`` clause that catches interrupts only."""
+        handlers = [entry[0] for entry in site.path if entry[1] == EXCEPT]
+        if not handlers:
+            return False
+        model = function.scope.model
+        for handler in function.handlers:
+            if id(handler.node) == handlers[-1] and handler.node.type is not None:
+                names = [model.qualify(e, s) for e, s in model.elements(handler.node.type, function.scope)]
+                return all(name in self.catalog.interrupt_exceptions for name in names)
+        return False
 
     def _infallible(self, model: ModuleModel, call: cst.Call, target: str | None) -> bool:
         catalog = self.catalog
@@ -262,9 +284,9 @@ class Reachability:
             else:
                 break
         if spec.module:
-            kw = keywords_of(call)
-            if spec.retries_param and spec.retries_param in kw:
-                override = model.literal(kw[spec.retries_param].value, function.scope)
+            given = _argument(call, spec.retries_param, function.scope, function.node)
+            if given is not None:
+                override = model.literal(*given)
             elif override is None and spec.setting:
                 override = self._module_setting(model, owner, spec.setting)
         retries = spec.default_retries
@@ -274,12 +296,21 @@ class Reachability:
             retries = 0  # configured in a way this pass does not read: do not count it
         elif override is None and found is not None and spec.retries_param:
             constructor, where = found
-            kw = keywords_of(constructor)
-            if spec.retries_param in kw:
-                value = where.literal(kw[spec.retries_param].value, where.scope)
+            given = _argument(constructor, spec.retries_param, where.scope)
+            if given is not None:
+                value = where.literal(*given)
                 retries = value if isinstance(value, int) and not isinstance(value, bool) else spec.default_retries
         constructor, where = found if found is not None else (None, model)
-        return ClientUse(spec, retries, constructor, where)
+        return ClientUse(spec, retries, constructor, where, local=self._local(spec, constructor, where))
+
+    @staticmethod
+    def _local(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -> bool:
+        """The client is built with a literal ``base_url`` on this machine (a local vLLM or Ollama)."""
+        if constructor is None or not spec.base_url_param:
+            return False
+        given = _argument(constructor, spec.base_url_param, where.scope)
+        url = where.literal(*given) if given is not None else None
+        return isinstance(url, str) and any(fnmatch.fnmatchcase(url, pattern) for pattern in spec.local_base_urls)
 
     def _constructor_of(self, expr, function: Function) -> tuple[cst.Call, ModuleModel] | None:
         """Follow a name (or ``self.attr``) to the client constructor call it was bound to,
@@ -346,6 +377,50 @@ def chain_text(reaches: list[Reach]) -> str:
     return text + (f" and {others} more billable call{'s' if others > 1 else ''}" if others > 0 else "")
 
 
+def _argument(call: cst.Call, name: str | None, scope, body: cst.CSTNode | None = None):
+    """The expression passed as keyword ``name`` (with the scope to read it in): written as a
+    keyword, or inside a ``**options`` dict built as a literal, ``dict(...)``, or by
+    ``options["name"] = ...`` in ``body``. None when it is not passed."""
+    if name is None:
+        return None
+    given = None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            given = (arg.value, scope)
+        elif arg.star == "**" and isinstance(arg.value, cst.Name):
+            given = _dict_entry(arg.value.value, name, scope, body) or given
+    return given
+
+
+def _dict_entry(variable: str, key: str, scope, body: cst.CSTNode | None):
+    binding = scope.lookup(variable)
+    value = binding.value if binding is not None else None
+    entry = None
+    if isinstance(value, cst.Dict):
+        for element in value.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) and element.key.evaluated_value == key:
+                entry = (element.value, binding.scope)
+    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
+        entry = next(((arg.value, binding.scope) for arg in value.args if arg.keyword is not None and arg.keyword.value == key), None)
+    if body is None or value is None:
+        return entry
+    for node in descendants(body):
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                subscript = target.target
+                if (
+                    isinstance(subscript, cst.Subscript)
+                    and isinstance(subscript.value, cst.Name)
+                    and subscript.value.value == variable
+                    and len(subscript.slice) == 1
+                    and isinstance(subscript.slice[0].slice, cst.Index)
+                    and isinstance(subscript.slice[0].slice.value, cst.SimpleString)
+                    and subscript.slice[0].slice.value.evaluated_value == key
+                ):
+                    entry = (node.value, scope)
+    return entry
+
+
 def _inside(path, root) -> bool:
     return any(entry[0] == id(root) and entry[2] == 0 for entry in path)
 
@@ -357,7 +432,8 @@ def _in_loop(path, root) -> bool:
     return any(kind == LOOP and branch == 0 for _, kind, branch in path[start:])
 
 
-def _exclusive(a, b) -> bool:
+def exclusive(a, b) -> bool:
+    """Two paths that lie in different branches of one ``if``: at most one of them runs."""
     branches = {entry[0]: entry[2] for entry in a if entry[1] == IF}
     return any(entry[1] == IF and entry[0] in branches and branches[entry[0]] != entry[2] for entry in b)
 

@@ -8,7 +8,7 @@ from typing import Sequence
 import libcst as cst
 
 from retrylint.diagnostics import Edit
-from retrylint.analysis.model import ModuleModel
+from retrylint.analysis.model import BUILTIN_NAMES, ModuleModel
 from retrylint.sources import PYTHON_NEWLINE
 
 
@@ -70,7 +70,7 @@ class FixBuilder:
         extend: dict[int, tuple[cst.ImportFrom, list[str]]] = {}
         new_from: dict[str, list[str]] = {}
         new_import: list[str] = []
-        taken = set(bound)
+        taken = set(bound) | BUILTIN_NAMES  # a builtin is never shadowed (openai.error.PermissionError)
         for qualname in qualnames:
             module, _, name = qualname.rpartition(".")
             existing = next((b for b, binding in bound.items() if binding.qualname == qualname), None)

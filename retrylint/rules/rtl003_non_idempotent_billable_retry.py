@@ -4,7 +4,10 @@ makes the repeat safe (no idempotency key the API honours, no configured guard, 
 skip-already-done check such as `if cache.get(key): return` before the call). A repeat is
 possible when the call runs in a loop, when another billable call or any other call that
 can fail (a DB write, a send, parsing the reply) runs after it in the retried code, or when
-it moves money or sends a message (a lost response is still a charge). A lone LLM call that
+it moves money or sends a message (a lost response is still a charge). A later call counts
+only if it can raise what the layer retries on: a layer that retries only an SDK's own
+errors (`openai.RateLimitError`) is re-run by calls into that SDK, not by `np.array(...)`.
+Of paid calls in exclusive branches of an `if`, one runs per attempt. A lone LLM call that
 is the last thing the retried code does is not flagged: a retry only repeats a failed call.
 
 ## Why is this bad?
@@ -49,7 +52,7 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.analysis.layers import Layer, keywords_of
-from retrylint.analysis.reach import Reach, chain_text
+from retrylint.analysis.reach import Reach, chain_text, exclusive
 from retrylint.rules.base import Invalid, Rule, Valid
 
 
@@ -63,7 +66,7 @@ class NonIdempotentBillableRetry(Rule):
         for layer in ctx.layers:
             if not layer.policy.retries or not ctx.outermost(layer):
                 continue
-            flagged = [(reach, self._reasons(reach)) for reach in ctx.reaches(layer) if not reach.keyed and not reach.guarded]
+            flagged = [(reach, self._reasons(ctx, layer, reach)) for reach in ctx.reaches(layer) if not reach.keyed and not reach.guarded]
             flagged = [(reach, reasons) for reach, reasons in flagged if reasons]
             if not flagged:
                 continue
@@ -84,8 +87,13 @@ class NonIdempotentBillableRetry(Rule):
 
     @staticmethod
     def _worst_case(layer: Layer, reaches: list[Reach]) -> str:
-        """Attempts x billable calls per run (a call in a loop counts per item)."""
-        calls = len(reaches)
+        """Attempts x billable calls per run (a call in a loop counts per item; of calls in
+        exclusive branches of an ``if``, one runs)."""
+        counted: list[Reach] = []
+        for reach in reaches:
+            if not any(exclusive(reach.path, other.path) for other in counted):
+                counted.append(reach)
+        calls = len(counted)
         per_item = " per item" if any(r.in_loop for r in reaches) else ""
         plural = "s" if calls != 1 else ""
         factor = layer.policy.factor()
@@ -97,14 +105,15 @@ class NonIdempotentBillableRetry(Rule):
         )
 
     @staticmethod
-    def _reasons(reach: Reach) -> list[str]:
+    def _reasons(ctx: RuleContext, layer: Layer, reach: Reach) -> list[str]:
         reasons = []
         if reach.in_loop:
             reasons.append("runs in a loop, billed per item")
         if reach.later_billable:
             reasons.append(f"billed again if {', '.join(dict.fromkeys(reach.later_billable))} fails after it")
-        if reach.followers:
-            names = list(dict.fromkeys(reach.followers))
+        followers = [name for name, target in reach.followers if _can_raise_retried(ctx, layer, target)]
+        if followers:
+            names = list(dict.fromkeys(followers))
             shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
             reasons.append(f"billed again if {shown} fails after it")
         if reach.spec.moves_money_or_sends and not reasons:
@@ -134,6 +143,22 @@ class NonIdempotentBillableRetry(Rule):
                 new = ctx.fixes.with_keyword(reach.call, param, f'{{"{option}": {value}}}')
             edits.append(ctx.fixes.replace(reach.call, new))
         return make_fix(f"Pass {key} as the idempotency key", edits, unsafe=True)
+
+
+def _can_raise_retried(ctx: RuleContext, layer: Layer, target: str | None) -> bool:
+    """Whether a call can raise something the layer retries on. A layer that retries only an
+    SDK's own errors (``openai.RateLimitError``) is not re-run by a failing ``np.array`` or
+    usage counter: only calls into that SDK can raise them."""
+    policy = layer.policy
+    if policy.retry_all or policy.predicate or not policy.retry_on:
+        return True
+    roots = set()
+    for ref in policy.retry_on:
+        root = ref.name.partition(".")[0] if ref.name else None
+        if root not in ctx.catalog.billable_roots:
+            return True  # a builtin, a DB or HTTP library's error: anything may raise it
+        roots.add(root)
+    return target is not None and target.partition(".")[0] in roots
 
 
 NonIdempotentBillableRetry.VALID = [
@@ -194,6 +219,24 @@ def fetch_and_store(url):
     ),
 ]
 
+NonIdempotentBillableRetry.VALID.append(
+    Valid(
+        """
+import numpy as np
+import openai
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+client = openai.OpenAI(max_retries=0)
+
+@retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(openai.RateLimitError))
+def embed(texts, usage):
+    response = client.embeddings.create(model="m", input=texts)
+    usage.add_tokens(response.usage.total_tokens)
+    return np.array([item.embedding for item in response.data])
+"""
+    )
+)
+
 NonIdempotentBillableRetry.INVALID = [
     Invalid(
         """
@@ -202,7 +245,7 @@ from celery import shared_task
 
 client = openai.OpenAI()
 
-@shared_task(autoretry_for=(openai.APIConnectionError,), max_retries=3)
+@shared_task(autoretry_for=(openai.APIConnectionError, ConnectionError), max_retries=3)
 def build(course_id, chapters):
     for chapter in chapters:
         text = client.chat.completions.create(model="gpt-4o", messages=[])

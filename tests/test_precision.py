@@ -1,0 +1,298 @@
+"""Precision on real code: each cause of a wrong finding seen on released packages, with the
+VALID shape that must stay silent next to the INVALID one that must still be reported."""
+
+from __future__ import annotations
+
+from test_cross_module import check, write_tree
+from test_forms import at, found, message, src
+
+
+# ----- RTL003: a follower matters only if it can raise what the layer retries on --------------
+def test_followers_that_cannot_raise_the_retried_sdk_errors_are_not_failures_after_the_call():
+    s = src(
+        """
+        import numpy as np
+        import openai
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        client = openai.OpenAI(max_retries=0)
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(),
+               retry=retry_if_exception_type((openai.RateLimitError, openai.APIConnectionError)))
+        def embed(texts, usage):
+            response = client.embeddings.create(model="m", input=texts)
+            usage.add_tokens(response.usage.total_tokens)
+            return np.array([item.embedding for item in response.data])
+        """
+    )
+    assert found(s) == []
+
+
+def test_a_follower_in_the_same_sdk_can_raise_what_the_layer_retries_on():
+    s = src(
+        """
+        import openai
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        client = openai.OpenAI(max_retries=0)
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(openai.RateLimitError))
+        def transcribe_and_upload(audio):
+            text = client.audio.transcriptions.create(model="whisper-1", file=audio)
+            client.files.create(file=text, purpose="batch")
+            return text
+        """
+    )
+    assert found(s) == [("RTL003", at(s, "@retry"))]
+    assert "audio.transcriptions.create (billed again if client.files.create fails after it)" in message(s, "RTL003")
+
+
+def test_followers_count_when_the_layer_retries_errors_anything_can_raise():
+    s = src(
+        """
+        import numpy as np
+        import openai
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        client = openai.OpenAI(max_retries=0)
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type((openai.RateLimitError, ValueError)))
+        def embed(texts):
+            response = client.embeddings.create(model="m", input=texts)
+            return np.array([item.embedding for item in response.data])
+        """
+    )
+    assert found(s) == [("RTL003", at(s, "@retry"))]
+    assert "billed again if np.array fails after it" in message(s, "RTL003")
+
+
+def test_paid_calls_in_exclusive_branches_are_one_call_per_attempt():
+    s = src(
+        """
+        import openai
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        client = openai.OpenAI(max_retries=0)
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(ValueError))
+        def ask(prompt, chat, db):
+            if chat:
+                reply = client.chat.completions.create(model="m", messages=[])
+            else:
+                reply = client.completions.create(model="m", prompt=prompt)
+            db.save(reply)
+        """
+    )
+    assert found(s) == [("RTL003", at(s, "@retry"))]
+    text = message(s, "RTL003")
+    assert "worst case: 3 attempts x 1 billable call = 3 billed calls;" in text
+    assert "chat.completions.create (billed again if db.save fails after it)" in text
+
+
+def test_exit_inside_except_keyboard_interrupt_is_not_a_failure_after_the_call():
+    s = src(
+        """
+        import sys
+        import time
+        import openai
+
+        client = openai.OpenAI(max_retries=0)
+
+        def main():
+            for attempt in range(3):
+                try:
+                    reply = client.chat.completions.create(model="m", messages=[])
+                    return reply
+                except KeyboardInterrupt:
+                    sys.exit(1)
+                except openai.RateLimitError:
+                    time.sleep(2 ** attempt)
+        """
+    )
+    assert found(s) == []
+
+
+def test_a_call_in_an_ordinary_handler_after_the_call_still_counts():
+    s = src(
+        """
+        import time
+        import openai
+
+        client = openai.OpenAI(max_retries=0)
+
+        def main(db):
+            for attempt in range(3):
+                try:
+                    reply = client.chat.completions.create(model="m", messages=[])
+                    db.save(reply)
+                    return reply
+                except ValueError:
+                    db.rollback()
+                    time.sleep(2 ** attempt)
+        """
+    )
+    assert found(s) == [("RTL003", at(s, "for attempt"))]
+    assert "billed again if db.save, db.rollback fails after it" in message(s, "RTL003")
+
+
+# ----- SDK retries switched off through data ------------------------------------------------
+def test_num_retries_set_to_zero_in_the_params_dict_switches_the_sdk_retries_off():
+    s = src(
+        """
+        import litellm
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(litellm.RateLimitError))
+        def ask(prompt):
+            params = {"model": "m", "messages": []}
+            params["num_retries"] = 0
+            return litellm.completion(**params)
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(litellm.RateLimitError))
+        def ask_literal(prompt):
+            options = {"model": "m", "messages": [], "num_retries": 0}
+            return litellm.completion(**options)
+        """
+    )
+    assert found(s) == []
+
+
+def test_litellm_without_num_retries_still_retries_through_the_provider_sdk():
+    s = src(
+        """
+        import litellm
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(litellm.RateLimitError))
+        def ask(prompt):
+            params = {"model": "m", "messages": []}
+            params["temperature"] = 0
+            return litellm.completion(**params)
+        """
+    )
+    assert found(s) == [("RTL005", at(s, "@retry"))]
+    assert "LiteLLM (provider SDK retries) (3: retries 2 by default) = up to 9 calls per run" in message(s, "RTL005")
+
+
+def test_a_project_class_making_a_default_client_stacks_under_the_layer_above(tmp_path):
+    write_tree(tmp_path, {
+        "llm.py": """
+            import openai
+
+
+            class Assistant:
+                def __init__(self):
+                    self.client = openai.OpenAI()
+
+                def ask(self, prompt):
+                    return self.client.chat.completions.create(model="m", messages=[])
+            """,
+        "jobs.py": """
+            import openai
+            from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+            from llm import Assistant
+
+
+            @retry(stop=stop_after_attempt(4), wait=wait_exponential(), retry=retry_if_exception_type(openai.RateLimitError))
+            def answer(prompt):
+                return Assistant().ask(prompt)
+            """,
+    })
+    findings = check(tmp_path, "jobs.py")
+    assert [(d["code"], d["line"]) for d in findings] == [("RTL005", 7)]
+    assert "tenacity @retry on 'answer' (4) x OpenAI client (3: retries 2 by default) = up to 12 calls per run" in findings[0]["message"]
+
+
+def test_tenacity_over_a_groq_client_stacks_with_its_two_retries():
+    s = src(
+        """
+        import groq
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        client = groq.Groq()
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(groq.RateLimitError))
+        def ask(prompt):
+            return client.chat.completions.create(model="m", messages=[])
+        """
+    )
+    assert found(s) == [("RTL005", at(s, "@retry"))]
+    assert "Groq client (3: retries 2 by default) = up to 9 calls per run" in message(s, "RTL005")
+
+
+# ----- not billable: a local OpenAI-compatible server ------------------------------------------
+def test_a_client_on_a_localhost_base_url_is_not_billable():
+    s = src(
+        """
+        import openai
+        from tenacity import retry, stop_after_attempt, wait_exponential
+
+        local = openai.OpenAI(base_url="http://localhost:8000/v1", api_key="none")
+        ollama = openai.OpenAI(base_url="http://127.0.0.1:11434/v1", api_key="ollama")
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential())
+        def ask(prompt, db):
+            reply = local.chat.completions.create(model="m", messages=[])
+            db.save(reply)
+            return ollama.chat.completions.create(model="m", messages=[])
+        """
+    )
+    assert found(s) == []
+
+
+def test_a_client_on_a_remote_base_url_is_billable():
+    s = src(
+        """
+        import openai
+        from tenacity import retry, stop_after_attempt, wait_exponential
+
+        remote = openai.OpenAI(base_url="https://api.together.xyz/v1", max_retries=0)
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential())
+        def ask(prompt):
+            return remote.chat.completions.create(model="m", messages=[])
+        """
+    )
+    assert found(s) == [("RTL002", at(s, "@retry"))]
+
+
+# ----- old SDK majors: openai<1 -----------------------------------------------------------------
+def test_openai_before_1_has_no_sdk_retries_on_429_and_names_its_own_error_classes():
+    s = src(
+        """
+        import openai
+        from tenacity import retry, stop_after_attempt, wait_exponential
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential())
+        def ask(prompt):
+            return openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=[])
+        """
+    )
+    assert found(s) == [("RTL002", at(s, "@retry"))]
+    text = message(s, "RTL002")
+    assert "stop at once on InvalidRequestError, AuthenticationError, PermissionError" in text
+    # The fix imports that major's classes, and never shadows the builtin PermissionError.
+    assert _fixed(s) == src(
+        """
+        import openai
+        from tenacity import retry, stop_after_attempt, wait_exponential, retry_if_not_exception_type
+        from openai.error import InvalidRequestError, AuthenticationError
+        import openai.error
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_not_exception_type((InvalidRequestError, AuthenticationError, openai.error.PermissionError)))
+        def ask(prompt):
+            return openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=[])
+        """
+    )
+
+
+def _fixed(source: str) -> str:
+    from retrylint.engine import Engine
+    from retrylint.settings import Settings
+
+    engine = Engine(Settings(select=("RTL002",)))
+    result = engine.fix_source(source, "tasks.py")
+    assert [d.code for d in result.diagnostics] == []
+    assert engine.fix_source(result.source, "tasks.py").applied == 0
+    return result.source
