@@ -8,7 +8,8 @@ from typing import Sequence
 import libcst as cst
 
 from retrylint.diagnostics import Edit
-from retrylint.analysis.model import BUILTIN_NAMES, ModuleModel
+from retrylint.analysis.model import ModuleModel
+from retrylint.analysis.model.module import BUILTIN_NAMES
 from retrylint.sources import PYTHON_NEWLINE
 
 
