@@ -14,7 +14,7 @@ from retrylint.diagnostics import Diagnostic, unreadable_file
 from retrylint.discovery import discover, display_path
 from retrylint.settings import Settings
 from retrylint.sources import Source, SourceError, decode_source, read_source
-from retrylint.fixing.writer import write_atomically
+from retrylint.fixing.writer import remove_stale_temporary_files, write_atomically
 
 if TYPE_CHECKING:
     from retrylint.engine import Engine
@@ -82,17 +82,21 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
             fingerprints[settings] = settings_fingerprint(settings)
     caching = options.cache_dir is not None and not (options.fix or options.diff)
     cache = ResultCache(options.cache_dir) if caching else None
+    if options.fix and not options.diff:
+        for folder in sorted({path.parent for path, _ in discovery.files}):
+            remove_stale_temporary_files(folder)
     todo = discovery.files if cache is None else _report_cached(cache, discovery.files, fingerprints, outcome, progress)
     chunks = _chunks(todo, options.jobs)
     if options.jobs > 1 and len(chunks) > 1:
         from concurrent.futures import ProcessPoolExecutor  # costs start-up time; warm runs need none
 
         with ProcessPoolExecutor(max_workers=options.jobs) as pool:
-            for part in pool.map(_check_chunk, chunks, [options] * len(chunks), [caching] * len(chunks)):
+            count = len(chunks)
+            for part in pool.map(_check_chunk, chunks, [options] * count, [caching] * count, [paths] * count):
                 _merge(outcome, part, progress, cache)
     else:
         for chunk in chunks:
-            _merge(outcome, _check_chunk(chunk, options, caching), progress, cache)
+            _merge(outcome, _check_chunk(chunk, options, caching, paths), progress, cache)
     if cache is not None:
         cache.save()
     outcome.diagnostics.sort(key=lambda d: d.sort_key)
@@ -153,13 +157,14 @@ def _engine(settings: Settings) -> Engine:
     return _ENGINES[settings]
 
 
-def _check_chunk(files: list[tuple[Path, Settings]], options: CheckOptions,
-                 caching: bool) -> tuple[CheckOutcome, list[tuple]]:
+def _check_chunk(files: list[tuple[Path, Settings]], options: CheckOptions, caching: bool,
+                 checked_paths: list[Path]) -> tuple[CheckOutcome, list[tuple]]:
     """Check some files in this process (a worker, or the main one); with ``caching``, also
-    return the arguments of ``ResultCache.put`` for each file linted."""
+    return the arguments of ``ResultCache.put`` for each file linted. Fixes are written only
+    to files inside ``checked_paths`` (the paths given)."""
     outcome, linted = CheckOutcome(), []
     for path, settings in files:
-        _check_file(path, _engine(settings), options, outcome, linted if caching else None)
+        _check_file(path, _engine(settings), options, outcome, checked_paths, linted if caching else None)
         outcome.files_checked += 1
     return outcome, linted
 
@@ -179,7 +184,7 @@ def _merge(outcome: CheckOutcome, checked: tuple[CheckOutcome, list[tuple]], pro
 
 
 def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: CheckOutcome,
-                linted: list[tuple] | None = None) -> None:
+                checked_paths: list[Path], linted: list[tuple] | None = None) -> None:
     shown = display_path(path)
     try:
         source = read_source(path)
@@ -187,7 +192,7 @@ def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: Chec
         outcome.diagnostics.append(unreadable_file(shown, error.reason, error.line))
         return
     try:
-        diagnostics, text = _lint_or_fix(source, shown, engine, options, outcome, linted)
+        diagnostics, text = _lint_or_fix(source, shown, engine, options, outcome, checked_paths, linted)
     except Exception as error:  # an engine bug must not hide the other files' results
         outcome.errors.append(f"internal error while checking {shown}: {type(error).__name__}: {error}")
         return
@@ -196,15 +201,15 @@ def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: Chec
         outcome.texts[shown] = text
 
 
-def _lint_or_fix(source: Source, shown: str, engine: Engine, options: CheckOptions,
-                 outcome: CheckOutcome, linted: list[tuple] | None) -> tuple[list[Diagnostic], str]:
+def _lint_or_fix(source: Source, shown: str, engine: Engine, options: CheckOptions, outcome: CheckOutcome,
+                 checked_paths: list[Path], linted: list[tuple] | None) -> tuple[list[Diagnostic], str]:
     """The diagnostics left in the file and the text they refer to."""
     if not (options.fix or options.diff):
         return _lint(source, shown, engine, linted), source.text
     result = engine.fix_source(source.text, shown, unsafe=options.unsafe_fixes)
     if result.source == source.text:
         return result.diagnostics, source.text
-    if options.fix and not options.diff and not write_atomically(source, result.source):
+    if options.fix and not options.diff and not write_atomically(source, result.source, checked_paths):
         return engine.lint_source(source.text, shown), source.text
     outcome.changes.append(FileChange(shown, source.text, result.source, result.applied))
     return result.diagnostics, result.source

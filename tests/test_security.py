@@ -95,3 +95,43 @@ def test_the_engine_runs_none_of_the_code(tmp_path, monkeypatch):
     assert diagnostics and result.applied >= 1
     assert not marker.exists()
     assert not {name for name in set(sys.modules) - modules if name.split(".")[0] in ("pkg", "helpers", "job")}
+
+
+FIXABLE = "from tenacity import retry\n\n@retry\ndef job():\n    pass\n"
+
+
+def fix_in_process(monkeypatch, folder: Path, *paths: str):
+    from retrylint import runner
+    from retrylint.runner import CheckOptions, run_check
+
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(runner, "_ENGINES", {})
+    return run_check([Path(path) for path in paths], CheckOptions(fix=True, isolated=True))
+
+
+def test_fix_does_not_write_through_a_symlink_to_a_file_outside_the_paths(tmp_path, monkeypatch, capsys):
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "t.py").write_text(FIXABLE)
+    (tmp_path / "tree" / "l.py").symlink_to("../outside/t.py")
+    (tmp_path / "tree" / "own.py").write_text(FIXABLE)
+    outcome = fix_in_process(monkeypatch, tmp_path, "tree")
+    assert (tmp_path / "outside" / "t.py").read_text() == FIXABLE
+    assert "stop_after_attempt(3)" in (tmp_path / "tree" / "own.py").read_text()
+    assert [change.path for change in outcome.changes] == ["tree/own.py"]
+    assert [(d.code, d.path) for d in outcome.diagnostics] == [("RTL001", "tree/l.py")]
+    assert capsys.readouterr().err == (
+        f"retrylint: warning: not writing fixes to tree/l.py: it is a symlink to {tmp_path / 'outside' / 't.py'},"
+        " which is outside the checked paths\n"
+    )
+
+
+def test_fix_removes_the_temporary_files_a_killed_run_left(tmp_path, monkeypatch):
+    process = subprocess.Popen(["true"])
+    process.wait()
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "job.py").write_text(FIXABLE)
+    left = tmp_path / "pkg" / f".job.py.retrylint-{process.pid}-x1y2.tmp"
+    left.write_text(FIXABLE)
+    fix_in_process(monkeypatch, tmp_path, "pkg")
+    assert sorted(os.listdir(tmp_path / "pkg")) == ["job.py"]
