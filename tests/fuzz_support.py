@@ -3,7 +3,9 @@ seed sources, mutations of them, and the invariants every engine run must keep."
 
 from __future__ import annotations
 
+import ast
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Callable
 
@@ -26,7 +28,8 @@ RETRY_HEADER = (
 )
 INSERTS = ["(", ")", "[", "]", "{", "}", ":", ",", "\n", "\t", "    ", "#", "'", '"', '"""', "\\", "\r\n", "\r",
            "@", "=", ".", "*", "**", "lambda", "async ", "await ", "yield ", "try:\n", "except:\n", "while True:\n",
-           "@retry\n", "for _ in range(3):\n", "retry(", "stop_after_attempt(", "max_retries=None", "\x0c", "\u00e9"]
+           "@retry\n", "for _ in range(3):\n", "retry(", "stop_after_attempt(", "max_retries=None", "\x0c", "\u00e9",
+           "**options", ", **self.config", "*args, "]
 
 Choose = Callable[[int], int]  # choose(n) -> an int in range(n)
 
@@ -198,4 +201,27 @@ def check_source(source: str, path: str = "fuzz.py", engine: Engine | None = Non
             continue
         if again.source != result.source:
             problems.append(f"fix_source(unsafe={unsafe}) is not idempotent")
+        problems += [f"fix_source(unsafe={unsafe}) {p}" for p in keywords_beside_unpacking(source, result.source)]
     return problems
+
+
+def keywords_beside_unpacking(before: str, after: str) -> list[str]:
+    """Calls that a fix gave a keyword which an unpacked argument (``**options``, ``*args``)
+    could already pass: ``f(**config, stop=...)`` raises TypeError when ``config`` has ``stop``."""
+    old, new = _unpacking_calls(before), _unpacking_calls(after)
+    return [f"added {sorted(keywords)} to {function}(...) beside an unpacked argument"
+            for (function, keywords), count in new.items() if count > old[(function, keywords)]]
+
+
+def _unpacking_calls(source: str) -> Counter:
+    """(callee, keyword names) of each call with a ``*`` or ``**`` argument."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return Counter()
+    return Counter(
+        (ast.unparse(node.func), frozenset(k.arg for k in node.keywords if k.arg is not None))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (any(k.arg is None for k in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args))
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hypothesmith
 import pytest
-from fuzz_support import RETRY_HEADER, check_source, mutate, seeds
+from fuzz_support import RETRY_HEADER, check_source, keywords_beside_unpacking, mutate, seeds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +22,19 @@ CI = dict(deadline=None, derandomize=True, database=None,
 def test_seeds_are_real_retry_code():
     assert len(SEEDS) >= 40
     assert all(check_source(seed) == [] for seed in SEEDS)
+
+
+def test_the_oracle_finds_a_keyword_added_beside_an_unpacked_argument():
+    before = "@retry(**self.config)\ndef f(): pass\n"
+    assert keywords_beside_unpacking(before, "@retry(**self.config, stop=s)\ndef f(): pass\n") == [
+        "added ['stop'] to retry(...) beside an unpacked argument"]
+    assert keywords_beside_unpacking(before, "import s\n" + before) == []
+    assert keywords_beside_unpacking("retry(*a, stop=x)\n", "retry(*a, stop=y)\n") == []
+
+
+def test_no_fix_adds_a_keyword_beside_an_unpacked_argument():
+    source = RETRY_HEADER.replace("@retry", "@retry(**CONFIG)").replace("OpenAI()", "OpenAI(*ARGS)")
+    assert check_source(source) == []
 
 
 @settings(max_examples=150, **CI)

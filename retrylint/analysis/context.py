@@ -91,6 +91,8 @@ class RuleContext:
             return None
         for name, code in codes.items():
             new = self.fixes.with_keyword(new, name, code)
+            if new is None:
+                return None
         return [self.fixes.replace(old, new), *import_edits]
 
     def tenacity_name(self, key: str) -> str:

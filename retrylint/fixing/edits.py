@@ -37,14 +37,18 @@ class FixBuilder:
         after = tree.code_for_node(statement.deep_replace(old, new))
         return _smallest_edit(self.model.source, after, before, offset)
 
-    def with_keyword(self, call: cst.Call, name: str, value: str) -> cst.Call:
-        """``call`` with ``name=value`` set: replaced when present, appended otherwise."""
+    def with_keyword(self, call: cst.Call, name: str, value: str) -> cst.Call | None:
+        """``call`` with ``name=value`` set: replaced when present, appended otherwise; None
+        when an unpacked argument (``**options``, ``*args``) could already pass ``name``
+        (adding it would raise TypeError, "multiple values for keyword argument")."""
         expr = cst.parse_expression(value)
         for index, arg in enumerate(call.args):
             if arg.keyword is not None and arg.keyword.value == name:
                 args = list(call.args)
                 args[index] = arg.with_changes(value=expr)
                 return call.with_changes(args=args)
+        if any(arg.star for arg in call.args):
+            return None
         new_arg = cst.Arg(value=expr, keyword=cst.Name(name), equal=cst.AssignEqual(
             whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
         return call.with_changes(args=_append(call.args, new_arg, call.whitespace_before_args))

@@ -191,6 +191,19 @@ UnboundedRetry.INVALID = [
         """
 from tenacity import retry
 
+class Job:
+    @retry(**self.config)
+    def run(self):
+        ...
+""",
+        line=5,
+        message="tenacity @retry on 'run' retries without limit",
+        fixed=None,  # the config may set stop: adding stop= would raise TypeError (multiple values)
+    ),
+    Invalid(
+        """
+from tenacity import retry
+
 @retry
 def fetch():
     ...

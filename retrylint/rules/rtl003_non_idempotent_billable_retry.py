@@ -141,6 +141,8 @@ class NonIdempotentBillableRetry(Rule):
                 if param in keywords_of(reach.call):
                     return None
                 new = ctx.fixes.with_keyword(reach.call, param, f'{{"{option}": {value}}}')
+            if new is None:
+                return None
             edits.append(ctx.fixes.replace(reach.call, new))
         return make_fix(f"Pass {key} as the idempotency key", edits, unsafe=True)
 

@@ -90,6 +90,8 @@ class StackedRetries(Rule):
         if any(inner.policy.retries for inner in reach.inner_layers):
             return None  # removing the client's retries would still leave a stack
         new = ctx.fixes.with_keyword(client.constructor, client.spec.retries_param, "0")
+        if new is None:
+            return None
         return make_fix(f"Pass {client.spec.retries_param}=0 to the {client.spec.label}",
                         [ctx.fixes.replace(client.constructor, new)], unsafe=True)
 
