@@ -6,22 +6,31 @@ each checked file to an entry: the digest of its bytes, the working folder (whic
 its path is shown), its findings and the digests of the other project files they depend on.
 An index is loaded once per run and, if the run made new entries, rewritten atomically, merged
 with what is on disk then (entries of files that no longer exist are dropped), so concurrent
-runs leave a valid cache. An index that cannot be read or that another format or version of
-retrylint wrote is ignored and rebuilt; an entry that does not match is a miss."""
+runs leave a valid cache. An index that cannot be read or that another format or build of
+retrylint wrote (its version and a digest of its installed code) is ignored and rebuilt; an
+entry that does not match, or whose fields have the wrong shape or types, is a miss.
+
+Files are written only into a cache folder that is not a symlink, never through a symlink; the
+``.gitignore`` that keeps the cache out of version control is written only into a folder this
+run created."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from retrylint import __version__
 from retrylint.catalog import catalog_files
 from retrylint.diagnostics import Diagnostic
+from retrylint.discovery import display_path
 from retrylint.settings import Settings
-from retrylint.fixing.writer import replace_file
+from retrylint.fixing.writer import remove_stale_temporary_files, replace_file
 
 DEFAULT_CACHE_DIR = Path(".retrylint_cache")
 FORMAT = 2
@@ -31,6 +40,31 @@ def settings_fingerprint(settings: Settings) -> str:
     """What, besides a file's text, its findings depend on: the catalog files and the settings."""
     parts = [path.read_bytes() for path in catalog_files(settings.extend_catalog)]
     return digest(*parts, repr(settings))
+
+
+def package_digest(folder: Path = Path(__file__).parent) -> str:
+    """A digest of retrylint's code and catalog as installed in ``folder``: a build changed
+    without a version bump (a git or editable install, pre-commit pinned to a commit) gets a
+    cache of its own. About 50 small files; the default is computed once per process."""
+    if folder == Path(__file__).parent:
+        return _installed_digest()
+    return _digest_of_files(folder, sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts))
+
+
+@lru_cache(maxsize=1)
+def _installed_digest() -> str:
+    folder = Path(__file__).parent
+    code = sorted(path for path in folder.rglob("*.py") if "__pycache__" not in path.parts)
+    return digest(_digest_of_files(folder, code), *(path.read_bytes() for path in catalog_files()))
+
+
+def _digest_of_files(folder: Path, files: list[Path]) -> str:
+    return digest(*(part for path in files for part in (path.relative_to(folder).as_posix(), path.read_bytes())))
+
+
+def build() -> str:
+    """What an index records of the retrylint that wrote it."""
+    return f"{__version__}+{package_digest()[:20]}"
 
 
 def digest(*parts: str | bytes) -> str:
@@ -65,13 +99,13 @@ class ResultCache:
         file = os.path.join(self.cwd, path)
         self._digests[file] = digest(raw)
         entry = self._index(fingerprint).get(file)
-        try:
-            if (entry["digest"], entry["cwd"]) != (self._digests[file], self.cwd) \
-                    or not isinstance(entry["dependencies"], dict):
-                return None
-            return Hit([Diagnostic.from_json(item) for item in entry["diagnostics"]], entry["dependencies"])
-        except (KeyError, TypeError, ValueError, AttributeError):  # no entry, or a malformed one
+        if not isinstance(entry, dict) or (entry.get("digest"), entry.get("cwd")) != (self._digests[file], self.cwd):
             return None
+        dependencies, diagnostics = entry.get("dependencies"), entry.get("diagnostics")
+        if not (_is_dependencies(dependencies) and isinstance(diagnostics, list)
+                and all(_is_diagnostic(item, display_path(path)) for item in diagnostics)):
+            return None  # a malformed entry: lint the file again
+        return Hit([Diagnostic.from_json(item) for item in diagnostics], dependencies)
 
     def is_current(self, hit: Hit) -> bool:
         """Whether the files the findings depend on still hold what they did."""
@@ -94,13 +128,26 @@ class ResultCache:
             entries.update(new)
             kept = {file: entry for file, entry in entries.items()
                     if self._digests.get(file) is not None or os.path.exists(file)}
-            data = {"format": FORMAT, "version": __version__, "fingerprint": fingerprint, "entries": kept}
+            data = {"format": FORMAT, "version": build(), "fingerprint": fingerprint, "entries": kept}
             try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                _tag_folder(self.folder)
+                if not self._prepare_folder():
+                    return
                 replace_file(self._path(fingerprint), json.dumps(data, separators=(",", ":")).encode("utf-8"))
             except OSError:
                 pass  # a cache that cannot be written only costs speed
+
+    def _prepare_folder(self) -> bool:
+        """Whether the cache may be written: its folder exists (made now, and then tagged)
+        and is not a symlink. Raises OSError."""
+        if os.path.islink(self.folder):
+            return False
+        if not self.folder.exists():
+            self.folder.parent.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir()
+            _tag_folder(self.folder)
+        else:
+            remove_stale_temporary_files(self.folder)
+        return True
 
     def _digest(self, file: str) -> str | None:
         if file not in self._digests:
@@ -120,7 +167,7 @@ class ResultCache:
         """The entries on disk; none when the index is missing, unreadable or foreign."""
         try:
             data = json.loads(self._path(fingerprint).read_bytes())
-            if (data["format"], data["version"], data["fingerprint"]) == (FORMAT, __version__, fingerprint) \
+            if (data["format"], data["version"], data["fingerprint"]) == (FORMAT, build(), fingerprint) \
                     and isinstance(data["entries"], dict):
                 return data["entries"]
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
@@ -132,7 +179,52 @@ class ResultCache:
 
 
 def _tag_folder(folder: Path) -> None:
-    """Keep the cache out of version control and backups, as other tools' caches do."""
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n", encoding="utf-8")
+    """Keep a cache folder retrylint made out of version control, as other tools' caches do;
+    never through a symlink, never over an existing file."""
+    try:
+        descriptor = os.open(folder / ".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0))
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w", encoding="utf-8") as ignore:
+        ignore.write("*\n")
+
+
+def _is_dependencies(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(file, str) and (expected is None or isinstance(expected, str)) for file, expected in value.items())
+
+
+def _is_diagnostic(item: object, path: str) -> bool:
+    """Whether ``item`` is a diagnostic of the file shown as ``path`` as ``Diagnostic.to_json`` writes it."""
+    if not (isinstance(item, dict) and _has(item, CODE_FIELDS, _is_text) and _has(item, POSITION_FIELDS, _position)):
+        return False
+    fix, chain = item.get("fix"), item.get("chain")
+    return (item["path"] == path and CODE.fullmatch(item["code"]) is not None
+            and (fix is None or _is_fix(fix))
+            and isinstance(chain, list) and all(isinstance(link, dict) and _has(link, ("path", "name"), _is_text)
+                                                and _has(link, ("line",), _position) for link in chain))
+
+
+def _is_fix(fix: object) -> bool:
+    return (isinstance(fix, dict) and fix.get("applicability") in ("safe", "unsafe")
+            and isinstance(fix.get("message"), str) and isinstance(fix.get("edits"), list)
+            and all(isinstance(edit, dict) and _has(edit, POSITION_FIELDS, _position) and _has(edit, ("content",), _is_text)
+                    for edit in fix["edits"]))
+
+
+def _has(item: dict, keys: tuple[str, ...], check: Callable[[object], bool]) -> bool:
+    """Whether each of ``keys`` is in ``item`` with a value that passes ``check``."""
+    return all(key in item and check(item[key]) for key in keys)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _position(value: object) -> bool:
+    return type(value) is int and value >= 1
+
+
+CODE = re.compile(r"RTL[0-9]{3}")
+CODE_FIELDS = ("code", "name", "message", "path", "severity")
+POSITION_FIELDS = ("line", "column", "end_line", "end_column")

@@ -39,12 +39,17 @@ def write_atomically(source: Source, new_text: str, inside: Sequence[Path] | Non
         if status.st_nlink > 1 or not _replace_keeping_metadata(target, source.raw, data, status):
             _write_in_place(target, source.raw, data, status)
     except Refused as reason:
-        print(f"retrylint: warning: not writing fixes to {source.path}: {reason}", file=sys.stderr)
-        return False
+        return _warn(source.path, str(reason))
     except OSError as error:
-        print(f"retrylint: warning: not writing fixes to {source.path}: {error.strerror or error}", file=sys.stderr)
-        return False
+        return _warn(source.path, error.strerror or str(error))
     return True
+
+
+def _warn(path: Path, reason: str) -> bool:
+    from retrylint.output.terminal import printable
+
+    print(f"retrylint: warning: not writing fixes to {printable(f'{path}: {reason}')}", file=sys.stderr)
+    return False
 
 
 def _is_inside(target: Path, paths: Sequence[Path]) -> bool:

@@ -13,7 +13,8 @@ from retrylint.cache import DEFAULT_CACHE_DIR
 from retrylint.catalog import CatalogError
 from retrylint.config import ConfigError, Overrides, check_code_prefixes
 from retrylint.output.blast_radius import REPORT_FORMATS, collect, render_json, render_mermaid, render_table
-from retrylint.output.terminal import FORMATS, HUMAN_FORMATS, format_diff, make_console, print_diagnostics, summary_lines
+from retrylint.output.terminal import (FORMATS, HUMAN_FORMATS, format_diff, make_console, print_diagnostics, printable,
+                                       summary_lines)
 
 if TYPE_CHECKING:  # the commands import what they use, so that each starts quickly
     from rich.console import Console
@@ -152,7 +153,7 @@ def _report_diff(outcome: CheckOutcome, stdout: Console, stderr: Console, *, qui
 
 
 def _error(message: str) -> None:
-    print(f"retrylint: error: {message}", file=sys.stderr)
+    print(f"retrylint: error: {printable(message)}", file=sys.stderr)
 
 
 class ProgressBar:

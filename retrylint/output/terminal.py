@@ -20,6 +20,13 @@ if TYPE_CHECKING:  # rich loads only when a console is made
 HUMAN_FORMATS = ("full", "concise")  # the formats followed by the summary
 FORMATS = (*HUMAN_FORMATS, "json", *MACHINE_FORMATS)
 NEWLINE = re.compile(r"\r\n|\r|\n")  # the line breaks Python counts, unlike str.splitlines
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # all but the tab
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (terminal escape sequences, line breaks) written as
+    ``\\xNN``: a path, a message or a source line never drives the terminal or splits a line."""
+    return CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 def make_console(stream: IO[str]) -> Console:
@@ -69,7 +76,7 @@ def _location(diagnostic: Diagnostic) -> Text:
     from rich.text import Text
 
     text = Text()
-    text.append(diagnostic.path, style="bold")
+    text.append(printable(diagnostic.path), style="bold")
     text.append(f":{diagnostic.line}:{diagnostic.column}: ")
     text.append(diagnostic.code, style="bold red")
     return text
@@ -77,7 +84,7 @@ def _location(diagnostic: Diagnostic) -> Text:
 
 def concise_line(diagnostic: Diagnostic) -> Text:
     """``path:line:col: CODE message``."""
-    return _location(diagnostic).append(f" {diagnostic.message}")
+    return _location(diagnostic).append(f" {printable(diagnostic.message)}")
 
 
 def full_report(diagnostic: Diagnostic, source: str | None, *, unsafe_fixes: bool) -> Text:
@@ -85,7 +92,7 @@ def full_report(diagnostic: Diagnostic, source: str | None, *, unsafe_fixes: boo
     text = _location(diagnostic)
     if is_fixable(diagnostic, unsafe_fixes=unsafe_fixes):
         text.append(" [*]", style="bold cyan")
-    text.append(f" {diagnostic.message}\n")
+    text.append(f" {printable(diagnostic.message)}\n")
     lines = NEWLINE.split(source) if source is not None else []
     number = str(diagnostic.line)
     gutter = " " * len(number)
@@ -93,16 +100,16 @@ def full_report(diagnostic: Diagnostic, source: str | None, *, unsafe_fixes: boo
         line = lines[diagnostic.line - 1]
         start = min(max(diagnostic.column - 1, 0), len(line))
         end = diagnostic.end_column - 1 if diagnostic.end_line == diagnostic.line else len(line)
-        indent = "".join(c if c == "\t" else " " for c in line[:start])
+        indent = "".join(c if c == "\t" else " " for c in printable(line[:start]))
         text.append(f"{gutter} |\n", style="blue")
         text.append(f"{number} | ", style="blue")
-        text.append(f"{line}\n")
+        text.append(f"{printable(line)}\n")
         text.append(f"{gutter} | ", style="blue")
         text.append(indent)
-        text.append("^" * max(end - start, 1), style="bold red")
+        text.append("^" * max(len(printable(line[start:end])), 1), style="bold red")
         text.append("\n")
     if diagnostic.chain:
-        chain = " -> ".join(f"{link.path}:{link.line} {link.name}" for link in diagnostic.chain)
+        chain = printable(" -> ".join(f"{link.path}:{link.line} {link.name}" for link in diagnostic.chain))
         text.append(f"{gutter} = ", style="blue")
         text.append("chain: ", style="bold")
         text.append(f"{chain}\n")
@@ -110,7 +117,7 @@ def full_report(diagnostic: Diagnostic, source: str | None, *, unsafe_fixes: boo
         text.append(f"{gutter} = ", style="blue")
         text.append("help: ", style="bold cyan")
         suffix = "" if diagnostic.fix.applicability is Applicability.SAFE else " (unsafe fix)"
-        text.append(f"{diagnostic.fix.message}{suffix}\n")
+        text.append(f"{printable(diagnostic.fix.message)}{suffix}\n")
     return text
 
 
