@@ -36,6 +36,7 @@ class Project:
 
     # ----- layout ---------------------------------------------------------------------
     def add_root(self, folder: Path) -> None:
+        """A folder searched for every module, after the importing module's own root."""
         folder = folder.resolve()
         if folder.is_dir() and folder not in self.roots:
             self.roots.append(folder)
@@ -50,12 +51,14 @@ class Project:
     def module_name_for(self, path: Path) -> tuple[str, bool, Path]:
         """The dotted name of the module in ``path``, whether it is a package's ``__init__``,
         and the import root it is named from: the first folder above it that is not a
-        package, or a ``src/`` root above that (namespace packages)."""
+        package, or a ``src/`` root above that (namespace packages). That root is searched
+        only for this module's imports (``near``): another file's root never changes what a
+        file's imports resolve to, so findings do not depend on which files a run checks, in
+        which order, or in how many processes."""
         path = self.absolute(path)
         package_root = path.parent
         while (package_root / "__init__.py").is_file() and package_root.parent != package_root:
             package_root = package_root.parent
-        self.add_root(package_root)
         base = package_root
         for root in self.roots:
             if root.name == "src" and root in package_root.parents:
