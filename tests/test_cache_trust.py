@@ -174,3 +174,55 @@ def test_control_characters_in_a_cached_message_and_in_a_path_are_not_printed_ra
     if output_format == "concise":
         located = [line.split(":")[0] for line in result.stdout.splitlines() if ":6:1: RTL" in line]
         assert located == ["odd\\x1b[31m\\x0aname.py"] * 2 + ["tasks.py"] * 2, result.stdout
+
+
+def fresh(folder: Path, monkeypatch, path: str = "tasks.py") -> list[dict]:
+    """The findings of ``path`` from the cache, checked against a run without it."""
+    cached = as_json(check(folder, monkeypatch, ".retrylint_cache", path))
+    monkeypatch.setattr(runner, "_ENGINES", {})
+    uncached = [d.to_json() for d in run_check([Path(path)], CheckOptions(isolated=True)).diagnostics]
+    assert cached == uncached
+    return cached
+
+
+def codes(found: list[dict]) -> list[str]:
+    return [d["code"] for d in found]
+
+
+def test_a_module_that_appears_after_the_first_run_is_seen(tmp_path, monkeypatch):
+    write_tree(tmp_path, FLAT)
+    llm = tmp_path / "llm.py"
+    text = llm.read_text()
+    llm.unlink()
+    assert codes(fresh(tmp_path, monkeypatch)) == []
+    llm.write_text(text)
+    assert codes(fresh(tmp_path, monkeypatch)) == ["RTL002", "RTL003"]
+
+
+def test_a_module_renamed_away_and_back_is_seen(tmp_path, monkeypatch):
+    write_tree(tmp_path, FLAT)
+    assert codes(fresh(tmp_path, monkeypatch)) == ["RTL002", "RTL003"]
+    (tmp_path / "llm.py").rename(tmp_path / "llm_old.py")  # a branch switch
+    assert codes(fresh(tmp_path, monkeypatch)) == []
+    (tmp_path / "llm_old.py").rename(tmp_path / "llm.py")
+    assert codes(fresh(tmp_path, monkeypatch)) == ["RTL002", "RTL003"]
+
+
+def test_a_module_that_becomes_a_package_and_back_is_seen(tmp_path, monkeypatch):
+    write_tree(tmp_path, FLAT)
+    assert codes(fresh(tmp_path, monkeypatch)) == ["RTL002", "RTL003"]
+    (tmp_path / "llm").mkdir()
+    (tmp_path / "llm.py").rename(tmp_path / "llm" / "__init__.py")
+    assert codes(fresh(tmp_path, monkeypatch)) == ["RTL002", "RTL003"]
+    (tmp_path / "llm.py").write_text("def complete(prompt):\n    return prompt\n")  # shadows the package
+    assert codes(fresh(tmp_path, monkeypatch)) == []
+
+
+def test_a_new_module_that_shadows_the_one_resolved_before_is_seen(tmp_path, monkeypatch):
+    """``llm`` resolves to the project's llm.py (the working folder is a configured root); an
+    llm.py beside pipeline.py, in its own folder, comes first on the path."""
+    write_tree(tmp_path / "jobs", FLAT)
+    (tmp_path / "jobs" / "llm.py").rename(tmp_path / "llm.py")
+    assert codes(fresh(tmp_path, monkeypatch, "jobs/tasks.py")) == ["RTL002", "RTL003"]
+    (tmp_path / "jobs" / "llm.py").write_text("def complete(prompt):\n    return prompt\n")
+    assert codes(fresh(tmp_path, monkeypatch, "jobs/tasks.py")) == []

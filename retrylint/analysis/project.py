@@ -31,7 +31,8 @@ class Project:
         self.roots: list[Path] = []
         self._models: OrderedDict[Path, ModuleModel | None] = OrderedDict()
         self._layers: dict[int, list[Layer]] = {}
-        self._files: dict[tuple[str, Path | None], tuple[Path, Path] | None] = {}
+        # (module, near) -> (the file and root it is found in, or None; the paths tried before)
+        self._files: dict[tuple[str, Path | None], tuple[tuple[Path, Path] | None, list[Path]]] = {}
         self._touched: set[Path] | None = None
 
     # ----- layout ---------------------------------------------------------------------
@@ -86,19 +87,24 @@ class Project:
         key = (module, near)
         if key not in self._files:
             self._files[key] = self._find_file(module, near)
-        found = self._files[key]
-        if found is not None and self._touched is not None:
-            self._touched.add(found[0])  # what a file's findings depend on
+        found, missing = self._files[key]
+        if self._touched is not None:  # what a file's findings depend on: the file found, and
+            self._touched.update(missing)  # the ones that would be found instead if they appeared
+            if found is not None:
+                self._touched.add(found[0])
         return found
 
-    def _find_file(self, module: str, near: Path | None) -> tuple[Path, Path] | None:
+    def _find_file(self, module: str, near: Path | None) -> tuple[tuple[Path, Path] | None, list[Path]]:
+        """Where ``module`` is found, and the paths tried before (absent, or not files)."""
         relative = Path(*module.split("."))
         roots = ([near] if near is not None else []) + [root for root in self.roots if root != near]
+        missing = []
         for root in roots:
             for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
                 if candidate.is_file():
-                    return candidate, root
-        return None
+                    return (candidate, root), missing
+                missing.append(candidate)
+        return None, missing
 
     # ----- models ---------------------------------------------------------------------
     def register(self, model: "ModuleModel", layers: list["Layer"]) -> None:
