@@ -102,9 +102,10 @@ class ResultCache:
         if not isinstance(entry, dict) or (entry.get("digest"), entry.get("cwd")) != (self._digests[file], self.cwd):
             return None
         dependencies, diagnostics = entry.get("dependencies"), entry.get("diagnostics")
-        if not (_is_dependencies(dependencies) and isinstance(diagnostics, list)
-                and all(_is_diagnostic(item, display_path(path)) for item in diagnostics)):
+        if not (_is_dependencies(dependencies) and isinstance(diagnostics, list)):
             return None  # a malformed entry: lint the file again
+        if diagnostics and not all(_is_diagnostic(item, display_path(path)) for item in diagnostics):
+            return None
         return Hit([Diagnostic.from_json(item) for item in diagnostics], dependencies)
 
     def is_current(self, hit: Hit) -> bool:
@@ -182,7 +183,7 @@ def _tag_folder(folder: Path) -> None:
     """Keep a cache folder retrylint made out of version control, as other tools' caches do;
     never through a symlink, never over an existing file."""
     try:
-        descriptor = os.open(folder / ".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0))
+        descriptor = os.open(folder / ".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
     except FileExistsError:
         return
     with os.fdopen(descriptor, "w", encoding="utf-8") as ignore:
