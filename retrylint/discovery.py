@@ -23,11 +23,15 @@ class Discovery:
     errors: list[str] = field(default_factory=list)
 
 
-def discover(paths: list[Path], settings_for: SettingsFor) -> Discovery:
-    """Expand folders to their ``*.py`` files, skipping excluded names; named files always count."""
+def discover(paths: list[Path], settings_for: SettingsFor, *, force_exclude: bool = False) -> Discovery:
+    """Expand folders to their ``*.py`` files, skipping excluded names. A path named on the
+    command line counts even when excluded, unless ``force_exclude`` (ruff's ``--force-exclude``,
+    for pre-commit, which names every changed file)."""
     found: dict[str, tuple[Path, Settings]] = {}
     discovery = Discovery()
     for path in paths:
+        if force_exclude and (path.is_dir() or path.is_file()) and is_excluded_with_parents(path, settings_for):
+            continue
         if path.is_dir():
             for file, settings in _walk(path, settings_for):
                 found.setdefault(os.path.abspath(file), (file, settings))
@@ -67,6 +71,19 @@ def is_excluded(path: Path, settings: Settings) -> bool:
         relative = _relative_to(path, settings.root or Path.cwd())
         return relative is not None and any(_matches_anchored(relative, pattern) for pattern in anchored)
     return False
+
+
+def is_excluded_with_parents(path: Path, settings_for: SettingsFor) -> bool:
+    """Whether ``path`` or a folder above it, up to its project's root (the config file's
+    folder, or the working folder), is excluded."""
+    settings = settings_for(path)
+    root = Path(os.path.abspath(settings.root or Path.cwd()))
+    current = Path(os.path.abspath(path))
+    while current != root and root in current.parents:
+        if is_excluded(current, settings):
+            return True
+        current = current.parent
+    return current != root and is_excluded(current, settings)
 
 
 @lru_cache(maxsize=64)

@@ -6,6 +6,7 @@ reachability -> rules -> selection and suppression -> (fixes, re-checked until s
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -131,10 +132,20 @@ class Engine:
         ignored = any(code.startswith(p) for p in settings.ignore)
         if selected and not ignored:
             for pattern, codes in settings.per_file_ignores:
-                if _path_matches(path, pattern) and any(code.startswith(c) for c in codes):
+                if _path_matches(self._from_root(path), pattern) and any(code.startswith(c) for c in codes):
                     return False
             return True
         return False
+
+    def _from_root(self, path: str) -> str:
+        """``path`` relative to the folder of the config file (per-file-ignores patterns are
+        written from there), or as given when there is none or it lies outside."""
+        if self.settings.root is None:
+            return path
+        try:
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(self.settings.root)).as_posix()
+        except ValueError:
+            return path
 
     def _select(self, diagnostics: list[Diagnostic], source: str, path: str, *,
                 apply_noqa: bool = True) -> list[Diagnostic]:

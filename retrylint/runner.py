@@ -34,6 +34,7 @@ class CheckOptions:
     overrides: Overrides = Overrides()
     jobs: int = 1
     cache_dir: Path | None = None  # None: no cache
+    force_exclude: bool = False  # exclude named files too (see discovery.discover)
 
 
 @dataclass
@@ -71,7 +72,7 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
 
     Raises ConfigError or CatalogError for settings that cannot be used."""
     resolver = ConfigResolver(config=options.config, isolated=options.isolated, overrides=options.overrides)
-    discovery = discover(paths, resolver.settings_for)
+    discovery = discover(paths, resolver.settings_for, force_exclude=options.force_exclude)
     outcome = CheckOutcome(errors=list(discovery.errors), files_checked=len(discovery.files))
     if progress is not None:
         progress.start(len(discovery.files))

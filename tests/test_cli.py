@@ -58,6 +58,13 @@ def test_nonexistent_path_exits_2_but_others_are_checked(project):
     assert result.stdout.startswith(RTL999_LINE + "\n")
 
 
+@pytest.mark.parametrize("command", [["check"], ["check", "--fix"], ["report"], ["report", "--format", "mermaid"]])
+def test_a_path_not_found_prints_only_the_error(project, command):
+    result = run(project, *command, "nope/")
+    assert (result.returncode, result.stderr) == (2, "retrylint: error: path does not exist: nope\n")
+    assert result.stdout == ""
+
+
 def test_json_output_is_only_the_array(project):
     (project / "bad.py").write_bytes(UNDECODABLE)
     result = run(project, "--output-format", "json")
@@ -110,6 +117,23 @@ def test_exclude_skips_but_named_file_is_checked(project):
     (project / "bad.py").write_bytes(UNDECODABLE)
     assert run(project).returncode == 0
     assert run(project, "bad.py").returncode == 1
+
+
+def test_force_exclude_applies_excludes_to_named_files_and_their_folders(project):
+    (project / "pyproject.toml").write_text("[tool.retrylint]\nextend-exclude = ['bad.py', 'gen', 'app/legacy/*.py']\n")
+    for folder in ("", "gen/", "app/legacy/", "app/"):
+        (project / folder).mkdir(parents=True, exist_ok=True)
+        (project / folder / "bad.py").write_bytes(UNDECODABLE)
+    (project / "app" / "legacy" / "old.py").write_bytes(UNDECODABLE)
+    (project / "app" / "new.py").write_bytes(UNDECODABLE)
+    named = ["bad.py", "gen/bad.py", "app/legacy/old.py", "gen"]
+    result = run(project, "--force-exclude", "--output-format", "concise", *named)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "All checks passed!\n", "")
+    result = run(project, "--force-exclude", "--output-format", "concise", "-q", *named, "app/new.py")
+    assert (result.returncode, result.stdout) == (1, RTL999_LINE.replace("bad.py", "app/new.py") + "\n")
+    result = run(project / "app", "--force-exclude", "--output-format", "concise", "-q", "legacy/old.py", "new.py")
+    assert (result.returncode, result.stdout) == (1, RTL999_LINE.replace("bad.py", "new.py") + "\n")
+    assert run(project, "--output-format", "concise", "-q", *named).stdout.count("RTL999") == 3
 
 
 def test_unknown_select_code_is_a_usage_error(project):

@@ -108,6 +108,21 @@ def test_config_select_ignore_and_per_file_ignores(tmp_path):
     assert codes(selected) == [("RTL003", 12)]
 
 
+def test_per_file_ignores_are_relative_to_the_config_folder_from_any_working_folder(tmp_path, monkeypatch):
+    write(tmp_path, "pyproject.toml", '[tool.retrylint]\nper-file-ignores = { "legacy/tasks.py" = ["RTL"] }\n')
+    write(tmp_path, "legacy/tasks.py", TASKS)
+    write(tmp_path, "app/legacy/tasks.py", TASKS)
+    from_root = run(tmp_path, "check", "--output-format", "json", "legacy/tasks.py")
+    from_folder = run(tmp_path / "legacy", "check", "--output-format", "json", "tasks.py")
+    assert (codes(from_root), codes(from_folder)) == ([], [])
+    assert codes(run(tmp_path / "app", "check", "--output-format", "json", "legacy/tasks.py")) != []
+    from retrylint.config import load_settings
+    from retrylint.engine import Engine
+
+    monkeypatch.chdir(tmp_path / "legacy")  # the language server works from its workspace folder
+    assert Engine(load_settings(Path("tasks.py"))).lint_source(TASKS, "tasks.py") == []
+
+
 def test_max_total_attempts_and_max_attempts(tmp_path):
     write(tmp_path, "pyproject.toml", "[tool.retrylint]\nmax-total-attempts = 9\nmax-attempts = 5\n")
     write(tmp_path, "jobs.py", textwrap.dedent(

@@ -73,6 +73,14 @@ def test_same_findings_as_the_cli(project):
     assert sorted(found) == sorted(expected)
 
 
+def test_per_file_ignores_from_a_subfolder(project):
+    write(project, "pyproject.toml", '[tool.retrylint]\nper-file-ignores = { "app/tasks.py" = ["RTL"] }\n')
+    write(project, "app/tasks.py", TASKS)
+    assert flake8_findings(flake8(project / "app", "--select", "RTL", "tasks.py")) == []
+    assert flake8_findings(flake8(project, "--select", "RTL", "app/tasks.py")) == []
+    assert flake8_findings(flake8(project / "app", "--select", "RTL", "../tasks.py")) != []
+
+
 def test_extend_select_in_flake8_config(project):
     write(project, ".flake8", "[flake8]\nselect = E9\nextend-select = RTL\n")
     assert sorted(flake8_findings(flake8(project, "."))) == sorted(cli_findings(project, "."))

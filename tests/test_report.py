@@ -47,3 +47,8 @@ def test_report_mermaid_and_table(tmp_path):
 def test_report_of_a_clean_project_is_empty(tmp_path):
     (tmp_path / "ok.py").write_text("x = 1\n")
     assert json.loads(run(tmp_path, "report", "--format", "json").stdout) == []
+
+
+def test_report_table_of_a_clean_project_says_so(tmp_path):
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    assert run(tmp_path, "report").stdout == "No retry entry points found.\n"

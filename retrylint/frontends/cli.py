@@ -80,6 +80,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     check.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, metavar="DIR",
                        help=f"where findings are cached by file content (default: {DEFAULT_CACHE_DIR})")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply exclude and extend-exclude to paths named on the command line too (for pre-commit)")
     check.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only, no summary")
 
     rule = subcommands.add_parser("rule", help="explain a rule, or list all rules")
@@ -121,7 +123,8 @@ def check_command(args: argparse.Namespace) -> int:
         )
         options = CheckOptions(fix=args.fix, unsafe_fixes=args.unsafe_fixes, diff=args.diff,
                                config=args.config, isolated=args.isolated, overrides=overrides,
-                               jobs=args.jobs, cache_dir=None if args.no_cache else args.cache_dir)
+                               jobs=args.jobs, cache_dir=None if args.no_cache else args.cache_dir,
+                               force_exclude=args.force_exclude)
         with ProgressBar(stderr, enabled=sys.stderr.isatty() and not args.quiet) as progress:
             outcome = run_check(args.paths, options, progress)
     except (ConfigError, CatalogError) as error:
@@ -135,7 +138,7 @@ def check_command(args: argparse.Namespace) -> int:
                       texts=outcome.texts, unsafe_fixes=args.unsafe_fixes)
     if args.output_format in HUMAN_FORMATS and not args.quiet:
         for line in summary_lines(outcome.diagnostics, fixed=outcome.fixed, fixing=args.fix,
-                                  unsafe_fixes=args.unsafe_fixes):
+                                  unsafe_fixes=args.unsafe_fixes, failed=bool(outcome.errors)):
             stdout.print(line)
     if outcome.errors:
         return EXIT_ERROR
@@ -231,6 +234,8 @@ def report_command(args: argparse.Namespace) -> int:
         _error(message)
     if args.format == "json":
         print(render_json(points))
+    elif errors and not points:  # after a usage error, only the error
+        pass
     elif args.format == "mermaid":
         print(render_mermaid(points))
     else:

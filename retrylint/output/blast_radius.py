@@ -122,6 +122,9 @@ def _count(value: int | None, per_item: bool = False) -> str:
 def render_table(points: list[EntryPoint], console: Console) -> None:
     from rich.table import Table
 
+    if not points:
+        console.print("No retry entry points found.")
+        return
     table = Table(title="Retry entry points (worst case for one message)", show_lines=True)
     for column in ("entry point", "stacked layers", "attempts", "billable calls", "billed calls", "findings"):
         table.add_column(column)

@@ -129,11 +129,13 @@ def format_diff(path: str, before: str, after: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-def summary_lines(diagnostics: list[Diagnostic], *, fixed: int, fixing: bool, unsafe_fixes: bool) -> list[str]:
-    """Counts per rule, the total and what --fix / --unsafe-fixes would do; or all clear."""
+def summary_lines(diagnostics: list[Diagnostic], *, fixed: int, fixing: bool, unsafe_fixes: bool,
+                  failed: bool = False) -> list[str]:
+    """Counts per rule, the total and what --fix / --unsafe-fixes would do; or all clear, unless
+    the run ``failed`` (a path not found, an internal error)."""
     lines = [f"Fixed {fixed} error{_plural(fixed)}."] if fixing else []
     if not diagnostics:
-        return lines + ["All checks passed!"]
+        return (lines if fixed else []) if failed else lines + ["All checks passed!"]
     counts = Counter((d.code, d.name) for d in diagnostics)
     name_width = max(len(name) for _, name in counts)
     count_width = len(str(max(counts.values())))
