@@ -205,8 +205,8 @@ def test_a_file_deleted_between_discovery_and_reading(tmp_path, monkeypatch):
 
     real_discover = runner.discover
 
-    def discover_then_delete(paths, settings_for):
-        found = real_discover(paths, settings_for)
+    def discover_then_delete(paths, settings_for, **options):
+        found = real_discover(paths, settings_for, **options)
         (tmp_path / "a.py").unlink()
         return found
 
