@@ -90,3 +90,13 @@ def test_only_changed_files_still_see_the_project_around_them(repository, pre_co
     assert result.returncode == 1, result.stdout + result.stderr
     assert "tasks.py:6:1: RTL003" in result.stdout
     assert "run_batch (pipeline.py:5) -> complete (llm.py:6) -> messages.create" in result.stdout
+
+
+@pytest.mark.parametrize("hook", ["retrylint", "retrylint-fix"])
+def test_hooks_skip_the_files_the_project_excludes(repository, pre_commit_home, hook):
+    (repository / "pyproject.toml").write_text("[tool.retrylint]\nextend-exclude = ['legacy']\n")
+    (repository / "legacy").mkdir()
+    (repository / "legacy" / "tasks.py").write_text(TASKS)
+    result = pre_commit(repository, pre_commit_home, hook, "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (repository / "legacy" / "tasks.py").read_text() == TASKS
