@@ -161,3 +161,68 @@ async def test_syntax_error_gets_one_diagnostic_and_the_server_stays_up(client):
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=other)))
     await client.wait_for_notification(PUBLISH)
     assert {d.code for d in client.diagnostics[other]} == {"RTL002", "RTL003"}
+
+
+PAID_CALL = 'client.messages.create(model="claude", max_tokens=1000, messages=[])'
+
+
+def change(client: LanguageClient, uri: str, text: str, version: int) -> None:
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+async def published(client: LanguageClient, uri: str) -> set[str]:
+    """The codes of the next diagnostics published, for ``uri`` the only open document."""
+    params = await asyncio.wait_for(client.wait_for_notification(PUBLISH), timeout=30)
+    assert params.uri == uri
+    return {d.code for d in params.diagnostics}
+
+
+async def codes_become(client: LanguageClient, uri: str, expected: set[str]) -> set[str]:
+    """The codes published for ``uri`` once they are ``expected`` (or after 30 s)."""
+    for _ in range(600):
+        found = {d.code for d in client.diagnostics.get(uri, [])}
+        if found == expected:
+            break
+        await asyncio.sleep(0.05)
+    return found
+
+
+async def test_an_edit_of_a_helper_module_republishes_the_open_documents_that_depend_on_it(client):
+    tasks = await open_document(client, "tasks.py")
+    assert {d.code for d in client.diagnostics[tasks]} == {"RTL002", "RTL003"}
+    paid = (client.root / "llm.py").read_text()
+    llm = await open_document(client, "llm.py")
+    change(client, llm, paid.replace(PAID_CALL, "None"), version=2)  # unsaved: the buffer counts
+    assert await codes_become(client, tasks, set()) == set()
+    change(client, llm, paid, version=3)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=llm)))
+    assert await codes_become(client, tasks, {"RTL002", "RTL003"}) == {"RTL002", "RTL003"}
+
+
+async def test_an_unsaved_buffer_is_read_before_the_disk(client):
+    llm = await open_document(client, "llm.py")
+    change(client, llm, (client.root / "llm.py").read_text().replace(PAID_CALL, "None"), version=2)
+    assert await published(client, llm) == set()
+    tasks = await open_document(client, "tasks.py")
+    assert list(client.diagnostics[tasks]) == []
+
+
+async def test_modules_are_read_again_only_when_the_client_says_they_changed(client):
+    tasks = await open_document(client, "tasks.py")
+    (client.root / "llm.py").write_text((client.root / "llm.py").read_text().replace(PAID_CALL, "None"))
+    change(client, tasks, (client.root / "tasks.py").read_text() + "\n", version=2)
+    assert await published(client, tasks) == {"RTL002", "RTL003"}  # the engine and its modules are kept
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=(client.root / "llm.py").as_uri(), type=types.FileChangeType.Changed)]))
+    assert await published(client, tasks) == set()
+
+
+async def test_a_saved_config_file_applies_to_the_open_documents(client):
+    tasks = await open_document(client, "tasks.py")
+    assert {d.code for d in client.diagnostics[tasks]} == {"RTL002", "RTL003"}
+    config = client.root / "pyproject.toml"
+    config.write_text('[tool.retrylint]\nignore = ["RTL003"]\n')
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=config.as_uri())))
+    assert await published(client, tasks) == {"RTL002"}

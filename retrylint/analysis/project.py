@@ -34,6 +34,8 @@ class Project:
         # (module, near) -> (the file and root it is found in, or None; the paths tried before)
         self._files: dict[tuple[str, Path | None], tuple[tuple[Path, Path] | None, list[Path]]] = {}
         self._touched: set[Path] | None = None
+        # Texts that stand in for files on disk (an editor's unsaved buffers), by resolved path.
+        self.overlay: dict[Path, str] = {}
 
     # ----- layout ---------------------------------------------------------------------
     def add_root(self, folder: Path) -> None:
@@ -112,6 +114,14 @@ class Project:
         self._remember(self.absolute(model.path), model)
         self._layers[id(model)] = layers
 
+    def forget(self, path: Path) -> None:
+        """Drop what is known of a file that changed (its model, and where modules are found,
+        in case it was created or deleted), so that the next check reads it again."""
+        model = self._models.pop(self.absolute(path), None)
+        if model is not None:
+            self._layers.pop(id(model), None)
+        self._files.clear()
+
     @contextmanager
     def tracking(self) -> Iterator[set[Path]]:
         """Collect the files of other modules read while this block runs (the dependencies
@@ -146,7 +156,7 @@ class Project:
         from retrylint.analysis.model import ModuleModel
 
         try:
-            source = read_source(path).text
+            source = self.overlay[path] if path in self.overlay else read_source(path).text
             if not python_parses(source):
                 return None
             is_package = path.name == "__init__.py"
@@ -164,7 +174,7 @@ class Project:
         if path in self._models:
             return True
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = self.overlay[path] if path in self.overlay else path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return False
         pattern = rf"^(?:{re.escape(name)}\s*(?::[^=\n]*)?=[^=]|.*\bimport\b.*\b{re.escape(name)}\b|\s+{re.escape(name)}\s*,?\s*$)"

@@ -2,8 +2,10 @@
 
 Diagnostics on open, change (debounced) and save; quick fixes, "fix all" (safe fixes only) and
 "suppress on this line" code actions; the call chain as related information and on hover. The
-server works from the workspace root so paths read like the CLI's, and a fresh engine per run
-reads the project around the document from disk."""
+server works from the workspace root so paths read like the CLI's. It keeps one engine per
+settings: a change forgets only the changed module (a saved config file, the settings), the
+project around a document is read from the open buffers before the disk, and the open documents
+whose findings depend on a changed module are checked again."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from retrylint import __version__
@@ -23,6 +26,7 @@ from retrylint.diagnostics import Applicability, Diagnostic, Edit
 from retrylint.discovery import display_path, is_excluded
 from retrylint.engine import NOQA, Engine
 from retrylint.output.terminal import NEWLINE
+from retrylint.settings import Settings
 
 DEBOUNCE_SECONDS = 0.3
 SOURCE = "retrylint"
@@ -48,11 +52,46 @@ class RetrylintServer(LanguageServer):
         super().__init__(SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.linted: dict[str, Linted] = {}
         self.pending: dict[str, asyncio.Task] = {}
+        self.resolver = ConfigResolver()
+        self.engines: dict[Settings, Engine] = {}
+        self.overlay: dict[Path, str] = {}  # open documents' text, read before the disk
+        self.dependencies: dict[str, set[Path]] = {}  # uri -> files its findings depend on
+
+    def engine_for(self, settings: Settings) -> Engine:
+        if settings not in self.engines:
+            engine = Engine(settings)
+            engine.project.overlay = self.overlay
+            self.engines[settings] = engine
+        return self.engines[settings]
+
+    def changed(self, uri: str, text: str | None) -> None:
+        """A document's text changed (``None``: closed, the disk holds it again)."""
+        path = file_path(uri)
+        if text is None:
+            self.overlay.pop(path, None)
+        else:
+            self.overlay[path] = text
+        for engine in self.engines.values():
+            engine.project.forget(path)
+
+    def settings_changed(self) -> None:
+        """A config or catalog file was saved: read the settings afresh and check everything."""
+        self.resolver = ConfigResolver()
+        self.engines.clear()
+        for uri in list(self.linted):
+            self.check(uri)
+
+    def check_dependents(self, uri: str) -> None:
+        """Check again the open documents whose findings depend on ``uri``'s module."""
+        path = file_path(uri)
+        for other in [other for other, files in self.dependencies.items() if other != uri and path in files]:
+            if other in self.linted:
+                self.check(other)
 
     def check(self, uri: str) -> Linted:
         """Lint the document as it is now and publish the diagnostics."""
         document = self.workspace.get_text_document(uri)
-        linted = lint_document(document, self)
+        linted, self.dependencies[uri] = lint_document(document, self)
         self.linted[uri] = linted
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=document.version,
@@ -77,25 +116,29 @@ class RetrylintServer(LanguageServer):
         await asyncio.sleep(DEBOUNCE_SECONDS)
         self.pending.pop(uri, None)
         self.check(uri)
+        self.check_dependents(uri)
 
 
-def lint_document(document: TextDocument, server: LanguageServer) -> Linted:
-    """The engine's diagnostics for the document's text, with the settings for its path."""
+def lint_document(document: TextDocument, server: RetrylintServer) -> tuple[Linted, set[Path]]:
+    """The engine's diagnostics for the document's text, with the settings for its path, and the
+    files of other modules they depend on."""
     path = Path(document.path)
     shown = display_path(path)
     text = document.source
     try:
-        settings = ConfigResolver().settings_for(path)
+        settings = server.resolver.settings_for(path)
         if is_excluded(path, settings):
-            return Linted(text, shown, None, [])
-        engine = Engine(settings)
-        return Linted(text, shown, engine, engine.lint_source(text, shown))
+            return Linted(text, shown, None, []), set()
+        engine = server.engine_for(settings)
+        with engine.project.tracking() as dependencies:
+            diagnostics = engine.lint_source(text, shown)
+        return Linted(text, shown, engine, diagnostics), dependencies
     except (ConfigError, CatalogError) as error:
         server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"retrylint: {error}"))
     except Exception as error:  # an engine bug must not take the server down
         server.window_log_message(types.LogMessageParams(
             type=types.MessageType.Error, message=f"retrylint: internal error on {shown}: {type(error).__name__}: {error}"))
-    return Linted(text, shown, None, [])
+    return Linted(text, shown, None, []), set()
 
 
 # ----- positions: ours are 1-based code points, end column exclusive; LSP's 0-based client units ----
@@ -230,19 +273,44 @@ def build_server() -> RetrylintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: RetrylintServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
+        uri = params.text_document.uri
+        ls.changed(uri, params.text_document.text)
+        ls.check(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: RetrylintServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.check_later(params.text_document.uri)
+        uri = params.text_document.uri
+        ls.changed(uri, ls.workspace.get_text_document(uri).source)
+        ls.check_later(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: RetrylintServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
+        uri = params.text_document.uri
+        if uri.endswith(".toml"):
+            ls.settings_changed()
+        else:
+            ls.check(uri)
+            ls.check_dependents(uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: RetrylintServer, params: types.DidChangeWatchedFilesParams) -> None:
+        """Files changed outside the editor (a checkout, a formatter): forget them, check again."""
+        if any(change.uri.endswith(".toml") for change in params.changes):
+            ls.settings_changed()
+            return
+        for change in params.changes:
+            path = file_path(change.uri)
+            if path not in ls.overlay:
+                for engine in ls.engines.values():
+                    engine.project.forget(path)
+        for uri in list(ls.linted):
+            ls.check(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: RetrylintServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.changed(params.text_document.uri, None)
         ls.linted.pop(params.text_document.uri, None)
+        ls.dependencies.pop(params.text_document.uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
@@ -258,6 +326,10 @@ def build_server() -> RetrylintServer:
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
 
     return server
+
+
+def file_path(uri: str) -> Path:
+    return Path(to_fs_path(uri) or uri).resolve()
 
 
 def serve() -> None:
