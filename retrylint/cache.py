@@ -112,6 +112,16 @@ class ResultCache:
         """Whether the files the findings depend on still hold what they did."""
         return all(self._digest(file) == expected for file, expected in hit.dependencies.items())
 
+    def dependents(self, fingerprints: set[str], files: set[str]) -> list[str]:
+        """The files, still there, whose cached findings depend on one of ``files`` (resolved paths)."""
+        found = set()
+        for fingerprint in fingerprints:
+            for file, entry in self._index(fingerprint).items():
+                dependencies = entry.get("dependencies") if isinstance(entry, dict) else None
+                if isinstance(dependencies, dict) and not files.isdisjoint(dependencies) and os.path.isfile(file):
+                    found.add(file)
+        return sorted(found)
+
     def put(self, fingerprint: str, path: Path, content_digest: str, diagnostics: list[Diagnostic],
             dependencies: set[Path]) -> None:
         """Record the findings of ``path`` when its bytes had ``content_digest``."""

@@ -3,6 +3,7 @@ front end that works on files (the CLI today; the flake8 plugin and the LSP late
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -11,7 +12,7 @@ from retrylint.cache import Hit, ResultCache, digest, settings_fingerprint
 from retrylint.catalog import catalog_for
 from retrylint.config import ConfigResolver, Overrides
 from retrylint.diagnostics import Diagnostic, unreadable_file
-from retrylint.discovery import discover, display_path
+from retrylint.discovery import Discovery, discover, display_path, is_excluded_with_parents
 from retrylint.settings import Settings
 from retrylint.sources import Source, SourceError, decode_source, read_source
 from retrylint.fixing.writer import remove_stale_temporary_files, write_atomically
@@ -35,6 +36,7 @@ class CheckOptions:
     jobs: int = 1
     cache_dir: Path | None = None  # None: no cache
     force_exclude: bool = False  # exclude named files too (see discovery.discover)
+    dependents: bool = False  # also check the files whose cached findings depend on the given ones
 
 
 @dataclass
@@ -73,6 +75,8 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     Raises ConfigError or CatalogError for settings that cannot be used."""
     resolver = ConfigResolver(config=options.config, isolated=options.isolated, overrides=options.overrides)
     discovery = discover(paths, resolver.settings_for, force_exclude=options.force_exclude)
+    if options.dependents and options.cache_dir is not None:
+        _add_dependents(discovery, ResultCache(options.cache_dir), resolver)
     outcome = CheckOutcome(errors=list(discovery.errors), files_checked=len(discovery.files))
     if progress is not None:
         progress.start(len(discovery.files))
@@ -103,6 +107,19 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     outcome.diagnostics.sort(key=lambda d: d.sort_key)
     outcome.changes.sort(key=lambda change: change.path)
     return outcome
+
+
+def _add_dependents(discovery: Discovery, cache: ResultCache, resolver: ConfigResolver) -> None:
+    """Add the files whose cached findings depend on the discovered ones (a caller of a changed
+    helper module), unless excluded."""
+    named = {str(path.resolve()) for path, _ in discovery.files}
+    fingerprints = {settings_fingerprint(settings) for _, settings in discovery.files}
+    known = {os.path.abspath(path) for path, _ in discovery.files}
+    for file in cache.dependents(fingerprints, named):
+        path = Path(file)
+        if file not in known and not is_excluded_with_parents(path, resolver.settings_for):
+            discovery.files.append((path, resolver.settings_for(path)))
+    discovery.files.sort(key=lambda item: display_path(item[0]))
 
 
 def _report_cached(cache: ResultCache, files: list[tuple[Path, Settings]], fingerprints: dict[Settings, str],

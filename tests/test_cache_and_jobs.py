@@ -163,3 +163,19 @@ def test_cache_dir_option_and_no_cache(tmp_path):
     assert not (tmp_path / ".retrylint_cache").exists()
     findings(tmp_path, "--no-cache", "--cache-dir", "unused")
     assert not (tmp_path / "unused").exists()
+
+
+def test_include_dependents_checks_the_callers_of_a_changed_module(tmp_path):
+    write_tree(tmp_path, FLAT)
+    (tmp_path / "pyproject.toml").write_text("[tool.retrylint]\nextend-exclude = ['old']\n")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "tasks.py").write_text((tmp_path / "tasks.py").read_text())
+    args = ("check", "--output-format", "concise", "-q")
+    assert run(tmp_path, *args, "--no-cache", "llm.py").stdout == ""
+    assert run(tmp_path, *args, "--include-dependents", "llm.py").stdout == ""  # nothing cached yet
+    assert run(tmp_path, *args, ".", "old/tasks.py").returncode == 1  # fills the cache, old/ included
+    result = run(tmp_path, *args, "--include-dependents", "llm.py")
+    assert (result.returncode, [line.split(" ")[:2] for line in result.stdout.splitlines()]) == (
+        1, [["tasks.py:6:1:", "RTL002"], ["tasks.py:6:1:", "RTL003"]])
+    (tmp_path / "llm.py").write_text((tmp_path / "llm.py").read_text().replace("client.messages.create", "print"))
+    assert run(tmp_path, *args, "--include-dependents", "llm.py").returncode == 0

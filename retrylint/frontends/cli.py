@@ -80,6 +80,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     check.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, metavar="DIR",
                        help=f"where findings are cached by file content (default: {DEFAULT_CACHE_DIR})")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument("--include-dependents", action="store_true",
+                       help="also check the files whose findings depend on the given ones, as the cache "
+                            "recorded them (for pre-commit: a changed helper module re-checks its callers)")
     check.add_argument("--force-exclude", action="store_true",
                        help="apply exclude and extend-exclude to paths named on the command line too (for pre-commit)")
     check.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only, no summary")
@@ -124,7 +127,7 @@ def check_command(args: argparse.Namespace) -> int:
         options = CheckOptions(fix=args.fix, unsafe_fixes=args.unsafe_fixes, diff=args.diff,
                                config=args.config, isolated=args.isolated, overrides=overrides,
                                jobs=args.jobs, cache_dir=None if args.no_cache else args.cache_dir,
-                               force_exclude=args.force_exclude)
+                               force_exclude=args.force_exclude, dependents=args.include_dependents)
         with ProgressBar(stderr, enabled=sys.stderr.isatty() and not args.quiet) as progress:
             outcome = run_check(args.paths, options, progress)
     except (ConfigError, CatalogError) as error:
