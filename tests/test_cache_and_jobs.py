@@ -14,8 +14,7 @@ import pytest
 import retrylint.runner as runner
 from retrylint.engine import Engine
 from retrylint.runner import CheckOptions, run_check
-from test_cli import REPO, run
-from test_cross_module import FLAT, write_tree
+from helpers import FLAT, REPO, run, write_tree
 
 UNDECODABLE = b"# coding: utf-8\nx = '\xff'\n"
 

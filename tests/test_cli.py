@@ -1,45 +1,28 @@
-"""The retrylint command end to end, run as ``python -m retrylint`` in a temporary folder."""
+"""The retrylint command end to end in a temporary folder: ``main()`` in this process, and a real
+``python -m retrylint`` process for the exit codes 0, 1 and 2 and ``--version``."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from retrylint import __version__
 from retrylint.rules import ALL_RULES
+from helpers import REPO, UNBOUNDED, run, run_process
 
-REPO = Path(__file__).resolve().parent.parent
 UNDECODABLE = b"x = 1\n\xff\n"
 RTL999_LINE = "bad.py:2:1: RTL999 cannot check this file: cannot decode as utf-8 at byte 6 (line 2)"
-UNBOUNDED = "from tenacity import retry\n\n@retry\ndef f():\n    pass\n"
-
-
-def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    environment.update(PYTHONPATH=str(REPO), **env)
-    return subprocess.run([sys.executable, "-m", "retrylint", *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True)
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "ok.py").write_text("x = 1\n")
-    return tmp_path
 
 
 def test_clean_run(project):
-    result = run(project, "check")
+    result = run_process(project, "check")
     assert (result.returncode, result.stdout, result.stderr) == (0, "All checks passed!\n", "")
 
 
 def test_implicit_check_and_undecodable_file_does_not_stop_the_run(project):
     (project / "bad.py").write_bytes(UNDECODABLE)
-    result = run(project, "--output-format", "concise", ".")
+    result = run_process(project, "--output-format", "concise", ".")
     assert result.returncode == 1
     assert result.stdout == f"{RTL999_LINE}\nRTL999  unreadable-file  1\nFound 1 error.\n"
 
@@ -93,7 +76,7 @@ def test_colour(project, env, colored):
 ])
 def test_config_errors_exit_2_with_one_line(project, config, message):
     (project / "pyproject.toml").write_text(config)
-    result = run(project)
+    result = run_process(project)
     expected = message.format(file=project.resolve() / "pyproject.toml")
     assert (result.returncode, result.stdout, result.stderr) == (2, "", f"retrylint: error: {expected}\n")
 
@@ -157,7 +140,7 @@ def test_fix_diff_and_select(project):
 
 
 def test_version():
-    result = run(REPO, "--version")
+    result = run_process(REPO, "--version")
     assert (result.returncode, result.stdout) == (0, f"retrylint {__version__}\n")
 
 

@@ -5,43 +5,8 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
 
-from test_cli import run
-
-TASKS = textwrap.dedent(
-    """\
-    import openai
-    from celery import shared_task
-    from tenacity import retry
-
-    client = openai.OpenAI()
-
-
-    def summarize(text):
-        return client.chat.completions.create(model="gpt-4o", messages=[])
-
-
-    @shared_task(autoretry_for=(Exception,), max_retries=None)
-    def digest(texts):
-        for text in texts:
-            summary = summarize(text)
-            store(summary)
-
-
-    @retry
-    def ping():
-        return 1
-    """
-)
-
-
-def write(project: Path, name: str, text: str) -> Path:
-    path = project / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
+from helpers import TASKS, run, write
 
 def codes(result) -> list[tuple[str, int]]:
     return [(d["code"], d["line"]) for d in json.loads(result.stdout)]

@@ -4,61 +4,15 @@ classes, files outside the checked paths read on demand."""
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
-from test_cli import run
-
-
-def write_tree(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
+from helpers import FLAT, run, write_tree
 
 
 def check(root: Path, *paths: str) -> list[dict]:
     result = run(root, "check", "--output-format", "json", *paths)
     assert result.returncode in (0, 1), result.stderr
     return json.loads(result.stdout)
-
-
-FLAT = {
-    "tasks.py": """
-        from celery import shared_task
-
-        import pipeline
-
-
-        @shared_task(autoretry_for=(Exception,), max_retries=5, retry_backoff=True)
-        def build_course(course_id, chapters):
-            pipeline.run_batch(course_id, chapters)
-        """,
-    "pipeline.py": """
-        from llm import complete as ask
-        from store import save
-
-
-        def run_batch(course_id, chapters):
-            for chapter in chapters:
-                text = ask(chapter)
-                save(course_id, chapter, text)
-        """,
-    "llm.py": """
-        import anthropic
-
-        client = anthropic.Anthropic(max_retries=0)
-
-
-        def complete(prompt):
-            reply = client.messages.create(model="claude", max_tokens=1000, messages=[])
-            return reply.content[0].text
-        """,
-    "store.py": """
-        def save(course_id, chapter, text):
-            ...
-        """,
-}
 
 
 def test_chain_through_three_modules(tmp_path):

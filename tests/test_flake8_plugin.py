@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import REPO, run
-from test_cli_findings import TASKS, write
+from helpers import REPO, TASKS, run, write
 
 FORMAT = "%(path)s|%(row)d|%(col)d|%(code)s|%(text)s"
 STACKED = textwrap.dedent(

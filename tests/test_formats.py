@@ -17,8 +17,7 @@ import pytest
 from retrylint.diagnostics import Diagnostic
 from retrylint.output.ci_formats import format_github
 from retrylint.rules import ALL_RULES
-from test_cli import run
-from test_cli_findings import TASKS, write
+from helpers import TASKS, run, write
 
 SCHEMA_PACKAGE = "@microsoft/jest-sarif@1.0.0-beta.0"
 SCHEMA_MEMBER = "package/lib/schemas/sarif-2.1.0-rtm.5.json"

@@ -7,7 +7,7 @@ import pytest
 
 from retrylint.engine import Engine
 from retrylint.settings import Settings
-from test_forms import at, found, message, src
+from helpers import at, found, message, src
 
 
 def fixed(source: str, unsafe: bool = False, **settings) -> str:
@@ -534,7 +534,8 @@ def test_http_client_retry_policies():
     )
     assert found(s) == [("RTL001", at(s, "forever"))]
     assert "urllib3 Retry retries without limit" in message(s, "RTL001")
-    assert "forever = Retry(total=3)" in Engine(Settings(select=("RTL001",))).fix_source(s, "tasks.py").source
+    fixed = Engine(Settings(select=("RTL001",))).fix_source(s, "tasks.py")
+    assert (fixed.source, fixed.applied) == (s.replace("forever = Retry(total=None)", "forever = Retry(total=3)"), 1)
 
 
 def test_temporal_activity_raising_non_retryable_application_errors_has_a_classifier():

@@ -3,7 +3,7 @@ through methods, module settings of SDK retries."""
 
 from __future__ import annotations
 
-from test_forms import at, found, message, src
+from helpers import at, found, message, src
 
 
 def test_celery_retry_kwargs_sets_attempts_and_wait():

@@ -61,11 +61,14 @@ def test_every_node_matches_position_provider(name):
 
 
 def _files():
-    for pattern in ("retrylint/**/*.py", "tests/corpus/**/*.py", "examples/**/*.py"):
-        yield from sorted(ROOT.glob(pattern))
+    """The small example files in the fast tier; retrylint's own modules (a few seconds each) in the slow one."""
+    for pattern, marks in (("retrylint/**/*.py", [pytest.mark.slow]), ("tests/corpus/**/*.py", []),
+                           ("examples/**/*.py", [])):
+        for path in sorted(ROOT.glob(pattern)):
+            yield pytest.param(path, marks=marks, id=str(path.relative_to(ROOT)))
 
 
-@pytest.mark.parametrize("path", list(_files()), ids=lambda path: str(path.relative_to(ROOT)))
+@pytest.mark.parametrize("path", list(_files()))
 def test_repository_files_match_position_provider(path):
     assert_same_as_position_provider(path.read_text(encoding="utf-8"))
 

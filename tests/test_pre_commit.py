@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import REPO, UNBOUNDED
-from test_cli_findings import TASKS
-from test_cross_module import FLAT, write_tree
+from helpers import FLAT, REPO, TASKS, UNBOUNDED, write_tree
 
 pytestmark = pytest.mark.slow
 

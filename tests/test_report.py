@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from test_cli import run
-from test_cross_module import FLAT, write_tree
+from helpers import FLAT, run, write_tree
 
 
 def test_report_json_across_modules(tmp_path):

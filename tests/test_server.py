@@ -14,9 +14,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from test_cli import REPO, run
-from test_cli_findings import TASKS
-from test_cross_module import FLAT, write_tree
+from helpers import FLAT, REPO, TASKS, run, write_tree
 
 pytestmark = pytest.mark.asyncio
 PUBLISH = types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS

@@ -12,8 +12,7 @@ import threading
 
 import pytest
 
-from test_cli import REPO
-from test_cross_module import FLAT, write_tree
+from helpers import FLAT, REPO, write_tree
 
 pytestmark = pytest.mark.slow
 
