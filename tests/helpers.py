@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -57,6 +58,13 @@ def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
         runner._ENGINES.clear()
         runner._ENGINES.update(saved_engines)
     return subprocess.CompletedProcess(["retrylint", *args], code, stdout.getvalue(), stderr.getvalue())
+
+
+def check(root: Path, *paths: str) -> list[dict]:
+    """The findings of ``retrylint check`` on ``paths`` in ``root``, as JSON."""
+    result = run(root, "check", "--output-format", "json", *paths)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)
 
 
 # ----- projects on disk ---------------------------------------------------------------------

@@ -6,13 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import FLAT, run, write_tree
-
-
-def check(root: Path, *paths: str) -> list[dict]:
-    result = run(root, "check", "--output-format", "json", *paths)
-    assert result.returncode in (0, 1), result.stderr
-    return json.loads(result.stdout)
+from helpers import FLAT, check, write_tree
 
 
 def test_chain_through_three_modules(tmp_path):

@@ -3,8 +3,7 @@ VALID shape that must stay silent next to the INVALID one that must still be rep
 
 from __future__ import annotations
 
-from test_cross_module import check, write_tree
-from test_forms import at, found, message, src
+from helpers import at, check, found, message, src, write_tree
 
 
 # ----- RTL003: a follower matters only if it can raise what the layer retries on --------------
