@@ -17,8 +17,7 @@ import retrylint.runner as runner
 from retrylint.cache import package_digest
 from retrylint.catalog import builtin_catalog_dir
 from retrylint.runner import CheckOptions, run_check
-from test_cli import run
-from test_cross_module import FLAT, write_tree
+from helpers import FLAT, run, write_tree
 
 
 def check(folder: Path, monkeypatch, cache_dir: str = ".retrylint_cache", *paths: str):

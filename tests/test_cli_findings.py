@@ -1,12 +1,14 @@
 """Real findings through the command line: suppression, config keys, fixes written to disk,
-JSON shape, user catalog files. Each test runs ``python -m retrylint`` in a temporary project."""
+JSON shape, user catalog files. Each test runs the command in a temporary project."""
 
 from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 from helpers import TASKS, run, write
+
 
 def codes(result) -> list[tuple[str, int]]:
     return [(d["code"], d["line"]) for d in json.loads(result.stdout)]

@@ -3,9 +3,6 @@ classes, files outside the checked paths read on demand."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from helpers import FLAT, check, write_tree
 
 

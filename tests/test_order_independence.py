@@ -10,7 +10,7 @@ import pytest
 
 import retrylint.runner as runner
 from retrylint.runner import CheckOptions, run_check
-from test_cross_module import write_tree
+from helpers import write_tree
 
 # lib/ is a folder of its own (no __init__.py): Python finds ``mylib`` from zapp/tasks.py only
 # if lib/ is on the path, which checking lib/mylib.py first must not pretend.
