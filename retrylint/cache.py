@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -161,10 +162,13 @@ class ResultCache:
         return True
 
     def _digest(self, file: str) -> str | None:
+        """The digest of a regular file's bytes; None for anything else (missing, a folder, a
+        device or a FIFO that an index names, which is never read)."""
         if file not in self._digests:
             try:
-                with open(file, "rb") as handle:
-                    self._digests[file] = digest(handle.read())
+                with open(os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+                    regular = stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+                    self._digests[file] = digest(handle.read()) if regular else None
             except OSError:
                 self._digests[file] = None
         return self._digests[file]

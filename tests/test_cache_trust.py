@@ -225,3 +225,16 @@ def test_a_new_module_that_shadows_the_one_resolved_before_is_seen(tmp_path, mon
     assert codes(fresh(tmp_path, monkeypatch, "jobs/tasks.py")) == ["RTL002", "RTL003"]
     (tmp_path / "jobs" / "llm.py").write_text("def complete(prompt):\n    return prompt\n")
     assert codes(fresh(tmp_path, monkeypatch, "jobs/tasks.py")) == []
+
+
+def test_a_dependency_that_is_no_regular_file_is_never_read(tmp_path, monkeypatch):
+    """A crafted entry naming /dev/zero or a FIFO as a dependency must not hang the run."""
+    write_tree(tmp_path, FLAT)
+    baseline = as_json(check(tmp_path, monkeypatch))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    [file] = (tmp_path / ".retrylint_cache").glob("*.json")
+    file.write_text(bad_entries(file.read_text(), lambda entry: entry.update(
+        dependencies={"/dev/zero": "0" * 64, str(fifo): "0" * 64})))
+    outcome = check(tmp_path, monkeypatch)
+    assert outcome.errors == [] and as_json(outcome) == baseline
