@@ -95,7 +95,9 @@ class LayerSpec:
     bound_retry_attempts: str | None = None
     bound_retry_delay: str | None = None
     retry_kwargs_param: str | None = None
-    stable_id: str | None = None
+    stable_id: str | None = None  # ``{self}``: the bound task's first parameter
+    task_base_method: str | None = None  # the method of a task_base subclass that runs the task
+    retries_async_generators: bool = True  # False: an async generator it decorates is no layer
     infer_keywords: tuple[str, ...] = ()
 
 
@@ -191,6 +193,7 @@ _LAYER_KEYS = {
     "library", "names", "form", "dialect", "label", "attempts", "deadline", "retry_on",
     "never_retry", "backoff", "fix", "receiver_method", "task_base", "base_param",
     "bind_param", "bound_retry", "bound_retry_attempts", "bound_retry_delay", "retry_kwargs_param", "stable_id",
+    "task_base_method", "retries_async_generators",
     "infer_keywords", "target", "policy_param", "policy_objects", "absent_policy", "enabled_by", "stop_raises",
     "defaults",
 }
@@ -298,6 +301,8 @@ def _layer(path: Path, text: str, table: dict) -> LayerSpec:
         bound_retry_delay=table.get("bound_retry_delay"),
         retry_kwargs_param=table.get("retry_kwargs_param"),
         stable_id=table.get("stable_id"),
+        task_base_method=table.get("task_base_method"),
+        retries_async_generators=bool(table.get("retries_async_generators", True)),
         infer_keywords=_strings(path, text, table, "infer_keywords"),
     )
 

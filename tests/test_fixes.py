@@ -111,3 +111,26 @@ def test_libcst_checks_the_nodes_fixes_build_after_an_unchecked_parse():
     parse_unchecked("x = 1\n")
     with pytest.raises(cst.CSTValidationError):
         cst.Name("1 is no name")
+
+
+def test_a_non_retryable_list_joins_an_existing_retry_combination_in_parentheses():
+    """``&`` binds tighter than ``|``: ``a | b & not_types`` would exclude the errors from ``b`` only."""
+    source = textwrap.dedent(
+        """\
+        import openai
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(openai.RateLimitError) | retry_if_exception_type(Exception))
+        def ask(prompt):
+            return openai.chat.completions.create(model="m", messages=[])
+        """
+    )
+    expected = source.replace(
+        "wait_exponential\n", "wait_exponential, retry_if_not_exception_type\n"
+    ).replace(
+        "retry=retry_if_exception_type(openai.RateLimitError) | retry_if_exception_type(Exception))",
+        "retry=(retry_if_exception_type(openai.RateLimitError) | retry_if_exception_type(Exception)) & "
+        "retry_if_not_exception_type((openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError, "
+        "openai.NotFoundError, openai.UnprocessableEntityError)))",
+    )
+    assert fix(source) == expected

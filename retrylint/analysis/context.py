@@ -3,6 +3,7 @@ for making diagnostics and library-specific fixes."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -13,12 +14,15 @@ from retrylint.catalog import Catalog
 from retrylint.diagnostics import Applicability, ChainLink, Diagnostic, Edit, Fix
 from retrylint.fixing.edits import FixBuilder
 from retrylint.analysis.layers import Layer
+from retrylint.analysis.layers.dialects import fix_templates
 from retrylint.analysis.model import ModuleModel
 from retrylint.analysis.reach import Reach, Reachability
 from retrylint.settings import Settings
 
 if TYPE_CHECKING:
     from retrylint.rules.base import Rule
+
+TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][\w.]*)\}")  # ``{n}``, ``{errors}``, ``{module.name}`` in a fix template
 
 
 @dataclass
@@ -95,14 +99,44 @@ class RuleContext:
                 return None
         return [self.fixes.replace(old, new), *import_edits]
 
-    def tenacity_name(self, key: str) -> str:
-        """The qualified name of a tenacity builder the fixes write (from the catalog)."""
-        module = self.tenacity_module()
-        return f"{module}.{self.catalog.tenacity[key]}"
+    def template_fix(self, layer: Layer, purpose: str, n: int | None = None, errors: tuple[str, ...] = ()) -> tuple[str, list[Edit] | None] | None:
+        """The message and edits of the fix for ``purpose`` (``cap``, ``never_retry``,
+        ``backoff``) as the catalog writes it for the layer's dialect, with ``n`` attempts or the
+        ``errors`` not to retry; None when the catalog has no template for it."""
+        templates = fix_templates(layer.spec.dialect)(self.catalog, layer.spec).get(purpose) if layer.spec else None
+        if not templates:
+            return None
+        imports = list(errors)
+        errors_code = "(" + ", ".join(f"{{{i}}}" for i in range(len(errors))) + ("," if len(errors) == 1 else "") + ")"
 
-    def tenacity_module(self) -> str:
-        layer_names = [n for spec in self.catalog.layers if spec.dialect == "tenacity" for n in spec.names]
-        return layer_names[0].rpartition(".")[0] if layer_names else "tenacity"
+        def fill(match: re.Match) -> str:
+            name = match.group(1)
+            if name == "n":
+                return str(n)
+            if name == "errors":
+                return errors_code
+            imports.append(name)
+            return f"{{{len(imports) - 1}}}"
+
+        values = {}
+        for template in templates:
+            new = TEMPLATE_FIELD.sub(fill, template.value)
+            existing = layer.keywords.get(template.keyword)
+            if template.join and existing is not None and not self._names_one_of(layer, existing.value, template.replaces):
+                code = self.model.code(existing.value)
+                code = f"({code})" if isinstance(existing.value, cst.BinaryOperation) else code
+                new = template.join.replace("{existing}", code.replace("{", "{{").replace("}", "}}")).replace("{new}", new)
+            values[template.keyword] = new
+        edits = self.set_layer_arguments(layer, values, tuple(imports))
+        message = templates[0].message
+        if message is None:
+            message = "Pass " + ", ".join(f"{t.keyword}={TEMPLATE_FIELD.sub(fill, t.value)}" for t in templates)
+        return message.replace("{n}", str(n)), edits
+
+    def _names_one_of(self, layer: Layer, expr: cst.BaseExpression, names: tuple[str, ...]) -> bool:
+        """Whether ``expr`` names one of ``names``, read where the layer is declared or inside it."""
+        outer = layer.function.scope.parent or self.model.scope
+        return any(self.model.qualify(expr, scope) in names for scope in (outer, layer.function.scope))
 
     def reaches(self, layer: Layer) -> list[Reach]:
         return self.reach.reaches(layer)

@@ -40,11 +40,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import libcst as cst
 
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, Edit
 from retrylint.analysis.layers import Layer
+from retrylint.analysis.layers.dialects.templates import CAP
 from retrylint.rules.base import Invalid, Rule, Valid
 
 
@@ -69,39 +69,19 @@ class UnboundedRetry(Rule):
         spec = layer.spec
         if spec is None:
             return None
-        if spec.dialect == "tenacity":
-            stop = layer.keywords.get("stop")
-            stop_name = ctx.tenacity_name("fix_stop")
-            if stop is not None and not _is_never(ctx, layer, stop.value):
-                code = ctx.model.code(stop.value)
-                if isinstance(stop.value, cst.BinaryOperation):
-                    code = f"({code})"
-                edits = ctx.set_layer_arguments(layer, {"stop": f"{code} | {{0}}({n})"}, (stop_name,))
-            else:
-                edits = ctx.set_layer_arguments(layer, {"stop": f"{{0}}({n})"}, (stop_name,))
-            return make_fix(f"Stop after {n} attempts", edits)
-        if layer.task_class is not None and spec.fix_cap and spec.fix_cap not in layer.keywords:
+        if layer.task.options_class is not None and spec.fix_cap and spec.fix_cap not in layer.keywords:
             edits = self._class_attribute(ctx, layer, spec.fix_cap, str(n))
             return make_fix(f"Set {spec.fix_cap} = {n}", edits)
-        if spec.fix_cap:
-            edits = ctx.set_layer_arguments(layer, {spec.fix_cap: str(n)})
-            return make_fix(f"Pass {spec.fix_cap}={n}", edits)
-        return None
+        fix = ctx.template_fix(layer, CAP, n=n)
+        return make_fix(*fix) if fix is not None else None
 
     @staticmethod
     def _class_attribute(ctx: RuleContext, layer: Layer, name: str, value: str) -> list[Edit] | None:
-        for info in ctx.model.class_mro(layer.task_class):
+        for info in ctx.model.class_mro(layer.task.options_class):
             binding = info.body_attrs.get(name)
             if binding is not None and binding.value is not None:
                 return [ctx.fixes.replace(binding.value, value)]
         return None
-
-
-def _is_never(ctx: RuleContext, layer: Layer, expr: cst.BaseExpression) -> bool:
-    scope = layer.function.scope.parent or ctx.model.scope
-    return ctx.model.qualify(expr, scope) in ctx.catalog.tenacity_names("stop_never") or ctx.model.qualify(
-        expr, layer.function.scope
-    ) in ctx.catalog.tenacity_names("stop_never")
 
 
 UnboundedRetry.VALID = [

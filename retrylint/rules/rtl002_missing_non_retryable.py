@@ -48,6 +48,7 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.analysis.layers import Layer, short_name
+from retrylint.analysis.layers.dialects.templates import NEVER_RETRY
 from retrylint.analysis.reach import chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
@@ -80,24 +81,14 @@ class MissingNonRetryable(Rule):
 
     def _fix(self, ctx: RuleContext, layer: Layer, errors: list[str]):
         spec = layer.spec
-        if not errors or spec is None or layer.retry_calls and not layer.policy.retry_on:
+        if not errors or spec is None or layer.task.manual_retries and not layer.policy.retry_on:
             return None
-        tuple_code = "(" + ", ".join(f"{{{i}}}" for i in range(len(errors))) + ("," if len(errors) == 1 else "") + ")"
-        message = "Do not retry " + ", ".join(e.rpartition(".")[2] for e in errors)
-        if spec.dialect == "tenacity":
-            helper = ctx.tenacity_name("fix_never_retry")
-            index = len(errors)
-            value = f"{{{index}}}({tuple_code})"
-            existing = layer.keywords.get("retry")
-            if existing is not None:
-                value = f"{ctx.model.code(existing.value)} & {value}"
-            return make_fix(message, ctx.set_layer_arguments(layer, {"retry": value}, (*errors, helper)))
-        if spec.fix_never_retry and spec.fix_never_retry_style == "predicate":
-            value = f"lambda error: isinstance(error, {tuple_code})"
-            return make_fix(message, ctx.set_layer_arguments(layer, {spec.fix_never_retry: value}, tuple(errors)))
-        if spec.fix_never_retry and layer.task_class is None and not layer.retry_calls:
-            return make_fix(message, ctx.set_layer_arguments(layer, {spec.fix_never_retry: tuple_code}, tuple(errors)))
-        return None
+        if layer.task.options_class is not None or layer.task.manual_retries:
+            return None  # a task's class attributes and hand-made retries are left to its author
+        fix = ctx.template_fix(layer, NEVER_RETRY, errors=tuple(errors))
+        if fix is None:
+            return None
+        return make_fix("Do not retry " + ", ".join(e.rpartition(".")[2] for e in errors), fix[1])
 
 
 MissingNonRetryable.VALID = [

@@ -124,9 +124,9 @@ class NonIdempotentBillableRetry(Rule):
     @staticmethod
     def _fix(ctx: RuleContext, layer: Layer, flagged: list[tuple[Reach, list[str]]]):
         spec = layer.spec
-        if layer.bound_self is None or spec is None or not spec.stable_id:
+        if layer.task.self_name is None or spec is None or not spec.stable_id:
             return None
-        key = spec.stable_id.replace("self", layer.bound_self, 1)
+        key = spec.stable_id.replace("{self}", layer.task.self_name)
         fixable = [r for r, _ in flagged if r.direct and not r.in_loop and r.spec.stable_key_fix]
         if not fixable or len(fixable) != len(flagged):
             return None

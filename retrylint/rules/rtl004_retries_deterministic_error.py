@@ -52,7 +52,7 @@ class RetriesDeterministicError(Rule):
         for layer in ctx.layers:
             if not layer.policy.retries:
                 continue
-            handler_refs = {id(ref) for ref, _ in layer.deterministic_handlers}
+            handler_refs = {id(ref) for ref, _ in layer.task.manual_retry_handlers}
             for ref in layer.policy.retry_on:
                 if ref.name not in ctx.catalog.deterministic:
                     continue

@@ -38,6 +38,7 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.analysis.layers import Layer
+from retrylint.analysis.layers.dialects.templates import BACKOFF
 from retrylint.analysis.reach import chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
@@ -65,18 +66,10 @@ class RetryWithoutBackoff(Rule):
     @staticmethod
     def _fix(ctx: RuleContext, layer: Layer):
         spec = layer.spec
-        if spec is None or layer.retry_calls:
+        if spec is None or layer.task.manual_retries or layer.task.options_class is not None:
             return None
-        if spec.dialect == "tenacity":
-            wait = ctx.tenacity_name("fix_wait")
-            args = ctx.catalog.tenacity.get("fix_wait_args", "")
-            edits = ctx.set_layer_arguments(layer, {"wait": f"{{0}}({args})"}, (wait,))
-            return make_fix("Wait with exponential backoff and jitter between attempts", edits)
-        if spec.fix_backoff and layer.task_class is None:
-            values = dict(pair.strip().split("=", 1) for pair in spec.fix_backoff.split(";"))
-            edits = ctx.set_layer_arguments(layer, values)
-            return make_fix("Pass " + ", ".join(f"{k}={v}" for k, v in values.items()), edits)
-        return None
+        fix = ctx.template_fix(layer, BACKOFF)
+        return make_fix(*fix) if fix is not None else None
 
 
 RetryWithoutBackoff.VALID = [

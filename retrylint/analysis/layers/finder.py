@@ -59,8 +59,8 @@ class LayerFinder:
             reader = self._reader(spec, "at_decorator")
             if reader is None or self._switched_off(spec, call, outer):
                 continue
-            if spec.dialect == "tenacity" and function.is_async and function.is_generator:
-                continue  # tenacity cannot retry an async generator: not a layer
+            if not spec.retries_async_generators and function.is_async and function.is_generator:
+                continue
             self._add(reader.at_decorator(self, function, decorator, spec, call, outer))
 
     def _calls(self, function: Function) -> None:

@@ -52,6 +52,17 @@ class Policy:
 
 
 @dataclass
+class TaskParts:
+    """What a task-queue task adds to its layer (read in ``readers/task_queues.py``)."""
+
+    options_class: ClassInfo | None = None  # the class whose attributes declare the options (a Celery Task)
+    self_name: str | None = None  # a bound task's first parameter: the running task (``self``)
+    manual_retries: list[cst.Call] = field(default_factory=list)  # calls that retry by hand (``self.retry(...)``)
+    # Each exception an ``except`` clause catches to retry by hand, with that clause.
+    manual_retry_handlers: list[tuple[ExceptionRef, cst.CSTNode]] = field(default_factory=list)
+
+
+@dataclass
 class Layer:
     kind: str  # decorator | call | block | task | task-class | loop | raise | policy | entrypoint
     library: str
@@ -65,10 +76,7 @@ class Layer:
     bare: cst.BaseExpression | None = None  # a bare decorator (``@retry``)
     site: cst.Call | None = None  # a call-site layer: the call that hands the function over
     keywords: dict[str, cst.Arg] = field(default_factory=dict)
-    task_class: ClassInfo | None = None  # Celery: the Task subclass that declares the options
-    bound_self: str | None = None  # Celery bound task: the name of ``self``
-    retry_calls: list[cst.Call] = field(default_factory=list)  # ``self.retry(...)`` sites
-    deterministic_handlers: list[tuple[ExceptionRef, cst.CSTNode]] = field(default_factory=list)
+    task: TaskParts = field(default_factory=TaskParts)  # empty but for task-queue tasks
     # A loop shaped like a retry with no sign of meaning it (no wait, no attempt counter):
     # kept only when it reaches a billable call.
     speculative: bool = False

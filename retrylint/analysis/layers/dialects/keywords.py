@@ -8,12 +8,28 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from retrylint.catalog import LayerSpec
+from retrylint.catalog import Catalog, LayerSpec
+from retrylint.analysis.layers.dialects.templates import BACKOFF, CAP, NEVER_RETRY, FixTemplate
 from retrylint.analysis.layers.layer import Policy, keywords_of, positional
 from retrylint.analysis.model import NO_LITERAL, Scope
 
 if TYPE_CHECKING:
     from retrylint.analysis.layers.finder import LayerFinder
+
+
+def fix_templates(catalog: Catalog, spec: LayerSpec) -> dict[str, tuple[FixTemplate, ...]]:
+    """The layer's own ``fix`` keys: ``cap`` and ``never_retry`` name a parameter (a
+    ``never_retry_style = "predicate"`` one takes a callable), ``backoff`` is ``k=v; k=v``."""
+    templates = {}
+    if spec.fix_cap:
+        templates[CAP] = (FixTemplate(spec.fix_cap, "{n}"),)
+    if spec.fix_never_retry:
+        value = "lambda error: isinstance(error, {errors})" if spec.fix_never_retry_style == "predicate" else "{errors}"
+        templates[NEVER_RETRY] = (FixTemplate(spec.fix_never_retry, value),)
+    if spec.fix_backoff:
+        pairs = (pair.strip().split("=", 1) for pair in spec.fix_backoff.split(";"))
+        templates[BACKOFF] = tuple(FixTemplate(keyword, value) for keyword, value in pairs)
+    return templates
 
 
 def call_options(spec: LayerSpec, call: cst.Call | None, scope: Scope) -> dict:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from retrylint.catalog import LayerSpec
+from retrylint.catalog import Catalog, LayerSpec
+from retrylint.analysis.layers.dialects.templates import FixTemplate
 from retrylint.analysis.layers.layer import Policy, keywords_of
 from retrylint.analysis.model import NO_LITERAL, Scope
 
@@ -19,6 +20,15 @@ if TYPE_CHECKING:
 def read_policy(finder: "LayerFinder", spec: LayerSpec, call: cst.Call | None, scope: Scope, options: dict | None = None) -> Policy:
     """The policy of ``call``'s ``stop=``, ``retry=`` and ``wait=`` (a bare ``@retry``: forever, on anything)."""
     return _TenacityReader(finder).policy(call, scope)
+
+
+def fix_templates(catalog: Catalog, spec: LayerSpec) -> dict[str, tuple[FixTemplate, ...]]:
+    """The catalog's ``[tenacity.fix]`` templates; ``replaces`` names a ``[tenacity]`` builder group."""
+    templates = {}
+    for purpose, table in catalog.tenacity.get("fix", {}).items():
+        replaces = catalog.tenacity_names(table["replaces"]) if "replaces" in table else ()
+        templates[purpose] = (FixTemplate(table["keyword"], table["value"], table.get("join"), replaces, table.get("message")),)
+    return templates
 
 
 class _TenacityReader:

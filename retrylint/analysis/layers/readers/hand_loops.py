@@ -99,8 +99,6 @@ class _LoopShape:
                     return True
         return False
 
-    RETRY_WORDS = ("attempt", "retr", "tries", "tried")
-
     def shows_retry_intent(self) -> bool:
         """It waits between tries, or counts attempts: the loop is meant as a retry."""
         if self.sleeps():
@@ -113,7 +111,8 @@ class _LoopShape:
                 names.append(self.model.code(node.target))
         if isinstance(self.loop, cst.While):
             names.append(self.model.code(self.loop.test))
-        return any(word in name.lower() for name in names for word in self.RETRY_WORDS) or "_" in names
+        words = self.model.catalog.loops.get("retry_words", ())
+        return any(word in name.lower() for name in names for word in words) or "_" in names
 
     def _exit_tests(self) -> list[cst.If]:
         """``if <test>: raise|break|return`` anywhere at this loop level."""
@@ -184,6 +183,6 @@ class _LoopShape:
             if isinstance(node, cst.Call):
                 func = node.func
                 name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-                if name in ("sleep", "wait"):
+                if name in self.model.catalog.loops.get("wait_calls", ()):
                     return True
         return False

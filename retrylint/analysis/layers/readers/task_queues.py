@@ -8,7 +8,7 @@ from __future__ import annotations
 import libcst as cst
 
 from retrylint.catalog import LayerSpec
-from retrylint.analysis.layers.layer import Layer, keywords_of, last_statement
+from retrylint.analysis.layers.layer import Layer, TaskParts, keywords_of, last_statement
 from retrylint.analysis.layers.readers.base import DECORATOR, IMPORTED_CALL, TASK_CLASS, FormReader
 from retrylint.analysis.model import EXCEPT, NO_LITERAL, ClassInfo, Function, Scope
 
@@ -18,11 +18,12 @@ def read_task_decorator(finder, function, decorator, spec, call, scope):
 
 
 def read_task_class(finder, cls: ClassInfo, spec: LayerSpec) -> Layer | None:
-    """A Task subclass with retry options and its own ``run``."""
-    if "run" not in cls.methods:
+    """A Task subclass with retry options and its own ``spec.task_base_method`` (``run``)."""
+    method = cls.methods.get(spec.task_base_method) if spec.task_base_method else None
+    if method is None:
         return None
     options = _class_options(finder.model, cls)
-    layer = _task(finder, cls.methods["run"], spec, cls.node, None, finder.model.scope, options, cls)
+    layer = _task(finder, method, spec, cls.node, None, finder.model.scope, options, cls)
     if layer is not None:
         layer.kind = "task-class"
         layer.label = f"{spec.label} class"
@@ -49,9 +50,10 @@ def _task(finder, function: Function, spec: LayerSpec, anchor, call, scope, opti
     if spec.retry_kwargs_param in options:
         _unpack_retry_kwargs(model, spec, options)
     policy = finder.keyword_policy(spec, call, scope, options)
+    parts = TaskParts(options_class=task_class, self_name=self_name if bound else None,
+                      manual_retries=[site for site, _ in retry_calls])
     layer = Layer("task", spec.library, spec.label, anchor, function, None, policy, spec=spec, call=call,
-                  keywords=keywords_of(call), task_class=task_class, bound_self=self_name if bound else None,
-                  retry_calls=[site for site, _ in retry_calls])
+                  keywords=keywords_of(call), task=parts)
     if retry_calls:
         _merge_bound_retries(finder, layer, retry_calls, autoretry)
     return layer
@@ -144,7 +146,7 @@ def _merge_bound_retries(finder, layer: Layer, retry_calls, autoretry: bool) -> 
             refs = finder.exception_refs(handler.node.type, scope)
             policy.retry_on.extend(refs)
             for ref in refs:
-                layer.deterministic_handlers.append((ref, handler.node))
+                layer.task.manual_retry_handlers.append((ref, handler.node))
 
 
 def _reraising_siblings(function: Function, handler, retry_method: str) -> list[cst.ExceptHandler]:

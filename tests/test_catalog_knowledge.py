@@ -1,0 +1,87 @@
+"""Framework knowledge the layer readers and fixes take from the catalog, not from code: a
+user's catalog file changes it for its own library."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from retrylint.engine import Engine
+from retrylint.settings import Settings
+
+
+def layers(source: str, catalog: Path | None = None) -> list[tuple[str, str, int | None, bool]]:
+    """(kind, label, worst-case attempts, waits) of each layer the engine finds in ``source``."""
+    engine = Engine(Settings(extend_catalog=(catalog,) if catalog else ()))
+    context = engine.analyse(textwrap.dedent(source), "jobs.py")
+    return [(layer.kind, layer.label, layer.policy.attempts, layer.policy.waits) for layer in getattr(context, "layers", [])]
+
+
+def catalog(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "ours.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_a_decorator_that_leaves_async_generators_alone_says_so_in_the_catalog(tmp_path):
+    source = """
+        from ourlib import again
+
+        @again(tries=3)
+        async def stream():
+            yield 1
+        """
+    spec = """
+        [[layer]]
+        names = ["ourlib.again"]
+        form = "decorator"
+        label = "ourlib @again"
+        attempts = { param = "tries" }
+        """
+    assert layers(source, catalog(tmp_path, spec)) == [("decorator", "ourlib @again", 3, False)]
+    quiet = catalog(tmp_path, spec + "retries_async_generators = false\n")
+    assert layers(source, quiet) == []
+
+
+def test_a_task_class_runs_the_method_its_catalog_entry_names(tmp_path):
+    source = """
+        from ourqueue import Job
+
+        class Import(Job):
+            retry_for = (ConnectionError,)
+            max_tries = 4
+
+            def perform(self):
+                ...
+
+            def run(self):
+                ...
+        """
+    path = catalog(tmp_path, """
+        [[layer]]
+        names = ["ourqueue.job"]
+        form = "task"
+        label = "ourqueue job"
+        attempts = { param = "max_tries" }
+        retry_on = { param = "retry_for", none = true }
+        task_base = ["ourqueue.Job"]
+        task_base_method = "perform"
+        """)
+    found = Engine(Settings(extend_catalog=(path,))).analyse(textwrap.dedent(source), "jobs.py").layers
+    assert [(layer.kind, layer.label, layer.function.name, layer.policy.attempts) for layer in found] == [
+        ("task-class", "ourqueue job class", "perform", 4)
+    ]
+
+
+def test_loop_words_come_from_the_catalog(tmp_path):
+    source = """
+        def fetch():
+            for _ in range(3):
+                try:
+                    return get()
+                except OSError:
+                    pause(1)
+        """
+    assert layers(source) == [("loop", "hand-written retry loop", 3, False)]
+    path = catalog(tmp_path, '[loops]\nwait_calls = ["pause"]\n')
+    assert layers(source, path) == [("loop", "hand-written retry loop", 3, True)]
