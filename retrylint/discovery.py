@@ -69,7 +69,7 @@ def is_excluded(path: Path, settings: Settings) -> bool:
         return True
     if anchored:
         relative = _relative_to(path, settings.root or Path.cwd())
-        return relative is not None and any(_matches_anchored(relative, pattern) for pattern in anchored)
+        return relative is not None and any(_anchored_exclude_matches(relative, pattern) for pattern in anchored)
     return False
 
 
@@ -95,7 +95,7 @@ def _patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern | None, tuple[str, 
     return (re.compile("|".join(names)) if names else None), anchored
 
 
-def _matches_anchored(relative: PurePosixPath, pattern: str) -> bool:
+def _anchored_exclude_matches(relative: PurePosixPath, pattern: str) -> bool:
     text = str(relative)
     if pattern.startswith("**/"):
         return fnmatch.fnmatchcase(text, pattern) or fnmatch.fnmatchcase(text, pattern[3:])

@@ -132,7 +132,7 @@ class Engine:
         ignored = any(code.startswith(p) for p in settings.ignore)
         if selected and not ignored:
             for pattern, codes in settings.per_file_ignores:
-                if _path_matches(self._from_root(path), pattern) and any(code.startswith(c) for c in codes):
+                if _per_file_ignore_matches(self._from_root(path), pattern) and any(code.startswith(c) for c in codes):
                     return False
             return True
         return False
@@ -258,7 +258,7 @@ def _suppressed(diagnostic: Diagnostic, lines: list[str]) -> bool:
     return diagnostic.code in {c.upper() for c in re.split(r"[\s,]+", codes) if c}
 
 
-def _path_matches(path: str, pattern: str) -> bool:
+def _per_file_ignore_matches(path: str, pattern: str) -> bool:
     posix = PurePosixPath(path.replace("\\", "/"))
     return (
         fnmatch.fnmatch(str(posix), pattern)

@@ -31,7 +31,7 @@ class RuleContext:
     catalog: Catalog
     settings: Settings
     layers: list[Layer]
-    reach: Reachability
+    reachability: Reachability
 
     @cached_property
     def fixes(self) -> FixBuilder:
@@ -42,7 +42,7 @@ class RuleContext:
         """Layers that sit under another layer (reached through it)."""
         nested = set()
         for layer in self.layers:
-            for reach in self.reach.reaches(layer):
+            for reach in self.reachability.reaches(layer):
                 nested.update(id(inner) for inner in reach.inner_layers if inner is not layer)
         return nested
 
@@ -78,15 +78,15 @@ class RuleContext:
         Values may hold ``{0}``, ``{1}``... for the spellings of ``imports`` (qualified names
         imported in the file's style)."""
         spec = layer.spec
-        wrap = layer.call is None and layer.site is not None and spec is not None and spec.policy_objects
+        wrap = layer.call is None and layer.handover_call is not None and spec is not None and spec.policy_objects
         if wrap:
             imports = (*imports, spec.policy_objects[0])
         spelled, import_edits = self.fixes.references(imports)
         codes = {name: value.format(*spelled) for name, value in values.items()}
         if wrap:
             inner = ", ".join(f"{name}={code}" for name, code in codes.items())
-            old, codes = layer.site, {spec.policy_param: f"{spelled[-1]}({inner})"}
-            new = layer.site
+            old, codes = layer.handover_call, {spec.policy_param: f"{spelled[-1]}({inner})"}
+            new = layer.handover_call
         elif layer.call is not None:
             old = new = layer.call
         elif layer.bare is not None:
@@ -139,7 +139,7 @@ class RuleContext:
         return any(self.model.qualify(expr, scope) in names for scope in (outer, layer.function.scope))
 
     def reaches(self, layer: Layer) -> list[Reach]:
-        return self.reach.reaches(layer)
+        return self.reachability.reaches(layer)
 
     def deterministic_errors_reached(self, layer: Layer) -> list[str]:
         """The deterministic errors of the SDKs the layer reaches and of the DB libraries the

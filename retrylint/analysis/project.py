@@ -77,7 +77,8 @@ class Project:
         path = Path(path)
         return (path if path.is_absolute() else self.cwd / path).resolve()
 
-    def display_path(self, path: Path) -> str:
+    def model_path(self, path: Path) -> str:
+        """The path a module model is named by: relative to the project's working folder when under it."""
         try:
             return path.relative_to(self.cwd).as_posix()
         except ValueError:
@@ -160,7 +161,7 @@ class Project:
             if not python_parses(source):
                 return None
             is_package = path.name == "__init__.py"
-            return ModuleModel(source, self.display_path(path), self.catalog, name, is_package, self, root)
+            return ModuleModel(source, self.model_path(path), self.catalog, name, is_package, self, root)
         except (SourceError, cst.ParserSyntaxError, RecursionError, ValueError):
             return None
 

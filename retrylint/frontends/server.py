@@ -25,8 +25,8 @@ from retrylint.config import ConfigError, ConfigResolver
 from retrylint.diagnostics import Applicability, Diagnostic, Edit
 from retrylint.discovery import display_path, is_excluded
 from retrylint.engine import NOQA, Engine
-from retrylint.output.terminal import NEWLINE
 from retrylint.settings import Settings
+from retrylint.sources import PYTHON_NEWLINE
 
 DEBOUNCE_SECONDS = 0.3
 SOURCE = "retrylint"
@@ -44,7 +44,7 @@ class Linted:
 
     @property
     def lines(self) -> list[str]:
-        return NEWLINE.split(self.text)
+        return PYTHON_NEWLINE.split(self.text)
 
 
 class RetrylintServer(LanguageServer):

@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Iterable, Mapping
 
 from retrylint.diagnostics import Applicability, Diagnostic
 from retrylint.output.ci_formats import MACHINE_FORMATS
+from retrylint.sources import PYTHON_NEWLINE
 
 if TYPE_CHECKING:  # rich loads only when a console is made
     from rich.console import Console
@@ -19,7 +20,6 @@ if TYPE_CHECKING:  # rich loads only when a console is made
 
 HUMAN_FORMATS = ("full", "concise")  # the formats followed by the summary
 FORMATS = (*HUMAN_FORMATS, "json", *MACHINE_FORMATS)
-NEWLINE = re.compile(r"\r\n|\r|\n")  # the line breaks Python counts, unlike str.splitlines
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # all but the tab
 
 
@@ -93,7 +93,7 @@ def full_report(diagnostic: Diagnostic, source: str | None, *, unsafe_fixes: boo
     if is_fixable(diagnostic, unsafe_fixes=unsafe_fixes):
         text.append(" [*]", style="bold cyan")
     text.append(f" {printable(diagnostic.message)}\n")
-    lines = NEWLINE.split(source) if source is not None else []
+    lines = PYTHON_NEWLINE.split(source) if source is not None else []
     number = str(diagnostic.line)
     gutter = " " * len(number)
     if 0 < diagnostic.line <= len(lines):

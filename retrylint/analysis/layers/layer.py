@@ -74,7 +74,7 @@ class Layer:
     spec: LayerSpec | None = None
     call: cst.Call | None = None  # the call whose arguments declare the policy
     bare: cst.BaseExpression | None = None  # a bare decorator (``@retry``)
-    site: cst.Call | None = None  # a call-site layer: the call that hands the function over
+    handover_call: cst.Call | None = None  # a call-site layer: the call that hands the function over
     keywords: dict[str, cst.Arg] = field(default_factory=dict)
     task: TaskParts = field(default_factory=TaskParts)  # empty but for task-queue tasks
     # A loop shaped like a retry with no sign of meaning it (no wait, no attempt counter):

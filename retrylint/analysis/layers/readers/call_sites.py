@@ -34,7 +34,7 @@ def read_call_site(finder, function: Function, site: CallSite, spec: LayerSpec) 
     if _raises_to_stop(target, spec):
         policy.classifier = True
     return Layer("call", spec.library, spec.label, call, target, None, policy, spec=spec,
-                 call=policy_call, keywords=keywords_of(policy_call), site=call)
+                 call=policy_call, keywords=keywords_of(policy_call), handover_call=call)
 
 
 def _raises_to_stop(function: Function, spec: LayerSpec) -> bool:
