@@ -198,6 +198,12 @@ def _catalog_paths(value: Any, where: str, folder: Path) -> tuple[Path, ...]:
     return tuple(Path(os.path.abspath(folder / item)) for item in _strings(value, where, folder))
 
 
+def _path(value: Any, where: str, folder: Path) -> Path:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where} must be a path (a string), got {value!r}")
+    return Path(os.path.abspath(folder / value))
+
+
 def _entrypoints(value: Any, where: str, folder: Path) -> tuple[EntryPointSpec, ...]:
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise ConfigError(f"{where} must be an array of tables ([[tool.retrylint.entrypoint]]), got {value!r}")
@@ -221,4 +227,5 @@ KEYS: dict[str, Callable[[Any, str, Path], Any]] = {
     "non-retryable": _strings,
     "extend-catalog": _catalog_paths,
     "entrypoint": _entrypoints,
+    "baseline": _path,
 }

@@ -85,6 +85,20 @@ def test_sarif_validates_and_matches_json(project, sarif_schema):
     assert fix["deletedRegion"]["startColumn"] == edit["column"]
 
 
+def test_sarif_names_the_tool_and_fingerprints_results_as_the_baseline_does(project, sarif_schema):
+    log = json.loads(output(project, "sarif"))
+    jsonschema.validate(log, sarif_schema)
+    assert log["runs"][0]["tool"]["driver"]["informationUri"] == "https://pypi.org/project/retrylint/"
+    sarif = [result["partialFingerprints"]["retrylint/v1"] for result in log["runs"][0]["results"]]
+    assert run(project, "check", "--write-baseline", "baseline.json").returncode == 0
+    recorded = [finding["fingerprint"] for finding in json.loads((project / "baseline.json").read_text())["findings"]]
+    assert sarif == recorded and len(set(sarif)) == len(sarif) == 5
+    write(project, "tasks.py", "import os\n\n" + TASKS)  # the findings move down two lines
+    moved = json.loads(output(project, "sarif"))["runs"][0]["results"]
+    assert [result["partialFingerprints"]["retrylint/v1"] for result in moved] == sarif
+    assert moved[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 14
+
+
 def test_sarif_for_a_clean_project_validates(tmp_path, sarif_schema):
     (tmp_path / "ok.py").write_text("x = 1\n")
     result = run(tmp_path, "check", "--output-format", "sarif")

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from retrylint import __version__
 from retrylint.cache import DEFAULT_CACHE_DIR
 from retrylint.catalog import CatalogError
-from retrylint.config import ConfigError, Overrides, check_code_prefixes
+from retrylint.config import ConfigError, ConfigResolver, Overrides, check_code_prefixes
+from retrylint.output.baseline import BaselineError, new_findings, write_baseline
 from retrylint.output.blast_radius import REPORT_FORMATS, collect, render_json, render_mermaid, render_table
 from retrylint.output.terminal import (FORMATS, HUMAN_FORMATS, format_diff, make_console, print_diagnostics, printable,
                                        summary_lines)
@@ -80,6 +81,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     check.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, metavar="DIR",
                        help=f"where findings are cached by file content (default: {DEFAULT_CACHE_DIR})")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument("--baseline", type=Path, metavar="FILE",
+                       help="report only the findings that FILE (from --write-baseline) does not record "
+                            "(default: the config's 'baseline')")
+    check.add_argument("--write-baseline", type=Path, metavar="FILE",
+                       help="record today's findings in FILE and exit 0; --baseline FILE then reports only new ones")
+    check.add_argument("--add-noqa", action="store_true",
+                       help="add a '# noqa: CODE' comment to every line with a finding, and exit 0")
     check.add_argument("--include-dependents", action="store_true",
                        help="also check the files whose findings depend on the given ones, as the cache "
                             "recorded them (for pre-commit: a changed helper module re-checks its callers)")
@@ -137,6 +145,23 @@ def check_command(args: argparse.Namespace) -> int:
         _error(message)
     if args.diff:
         return _report_diff(outcome, stdout, stderr, quiet=args.quiet)
+    failed = EXIT_ERROR if outcome.errors else EXIT_CLEAN
+    try:
+        if args.write_baseline is not None:
+            write_baseline(args.write_baseline, outcome.diagnostics, outcome.texts)
+            count = len(outcome.diagnostics)
+            stderr.print(f"Recorded {count} finding{'' if count == 1 else 's'} in {args.write_baseline}.")
+            return failed
+        if args.add_noqa:
+            count = _add_noqa(outcome)
+            stderr.print(f"Added {count} noqa directive{'' if count == 1 else 's'}.")
+            return failed
+        baseline = args.baseline or _configured_baseline(args)
+        if baseline is not None:
+            outcome.diagnostics = new_findings(baseline, outcome.diagnostics, outcome.texts)
+    except BaselineError as error:
+        _error(str(error))
+        return EXIT_ERROR
     print_diagnostics(stdout, outcome.diagnostics, args.output_format,
                       texts=outcome.texts, unsafe_fixes=args.unsafe_fixes)
     if args.output_format in HUMAN_FORMATS and not args.quiet:
@@ -146,6 +171,36 @@ def check_command(args: argparse.Namespace) -> int:
     if outcome.errors:
         return EXIT_ERROR
     return EXIT_FOUND if outcome.diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _configured_baseline(args: argparse.Namespace) -> Path | None:
+    """The config's ``baseline``: that of the working folder's settings (or of --config)."""
+    if args.isolated:
+        return None
+    return ConfigResolver(config=args.config).settings_for(Path(".")).baseline
+
+
+def _add_noqa(outcome: CheckOutcome) -> int:
+    """Add ``# noqa`` comments for the outcome's diagnostics to their files; the lines changed."""
+    from retrylint.fixing.writer import write_atomically
+    from retrylint.frontends.noqa import add_noqa
+    from retrylint.sources import SourceError, read_source
+
+    by_path: dict[str, list] = {}
+    for diagnostic in outcome.diagnostics:
+        by_path.setdefault(diagnostic.path, []).append(diagnostic)
+    added = 0
+    for path, diagnostics in by_path.items():
+        new_text, count = add_noqa(outcome.texts.get(path, ""), diagnostics)
+        if not count:
+            continue
+        try:
+            source = read_source(Path(path))
+        except SourceError:
+            continue
+        if source.text == outcome.texts[path] and write_atomically(source, new_text):
+            added += count
+    return added
 
 
 def _report_diff(outcome: CheckOutcome, stdout: Console, stderr: Console, *, quiet: bool) -> int:

@@ -24,7 +24,8 @@ from retrylint.catalog import CatalogError
 from retrylint.config import ConfigError, ConfigResolver
 from retrylint.diagnostics import Applicability, Diagnostic, Edit
 from retrylint.discovery import display_path, is_excluded
-from retrylint.engine import NOQA, Engine
+from retrylint.engine import Engine
+from retrylint.frontends.noqa import noqa_insertion
 from retrylint.settings import Settings
 from retrylint.sources import PYTHON_NEWLINE
 
@@ -216,14 +217,10 @@ def suppression_edit(diagnostic: Diagnostic, lines: list[str], document: TextDoc
     """Add the code to the line's ``# noqa: ...`` list, or add ``# noqa: CODE`` at the line end."""
     if not 0 < diagnostic.line <= len(lines):
         return None
-    text = lines[diagnostic.line - 1]
-    match = NOQA.search(text)
-    if match is None:
-        column, new_text = len(text) + 1, f"  # noqa: {diagnostic.code}"
-    elif match.group("codes") is not None:
-        column, new_text = match.end() + 1, f", {diagnostic.code}"
-    else:
+    insertion = noqa_insertion(lines[diagnostic.line - 1], [diagnostic.code])
+    if insertion is None:
         return None  # a bare ``# noqa`` already silences everything on the line
+    column, new_text = insertion
     position = to_position(lines, document, diagnostic.line, column)
     return types.TextEdit(range=types.Range(start=position, end=position), new_text=new_text)
 

@@ -7,14 +7,16 @@ import hashlib
 import json
 import re
 from collections import Counter
-from pathlib import PurePosixPath
-from typing import Callable, Iterable
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, Mapping
 from xml.etree import ElementTree
 
 from retrylint import __version__
 from retrylint.diagnostics import Applicability, Diagnostic, Edit
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/retrylint/"
+FINGERPRINT_KEY = "retrylint/v1"  # the baseline's fingerprint (output/baseline.py)
 GITLAB_SEVERITY = {"error": "major", "warning": "minor"}
 LINE_REFERENCE = re.compile(r"(?<=\.py):\d+")  # "tasks.py:19" in a message's chain
 
@@ -25,19 +27,28 @@ def format_json_lines(diagnostics: Iterable[Diagnostic]) -> str:
 
 
 # ----- SARIF ------------------------------------------------------------------------------
-def format_sarif(diagnostics: Iterable[Diagnostic]) -> str:
-    """A SARIF 2.1.0 log with one run: the rules, then one result per diagnostic."""
+def format_sarif(diagnostics: Iterable[Diagnostic], texts: Mapping[str, str] | None = None) -> str:
+    """A SARIF 2.1.0 log with one run: the rules, then one result per diagnostic, each with the
+    baseline's fingerprint (from the sources in ``texts``) so that code scanning follows it."""
+    from retrylint.output.baseline import fingerprints
     from retrylint.rules import ALL_RULES  # libcst loads only for the formats that list the rules
 
+    diagnostics = list(diagnostics)
     rule_index = {rule.code: index for index, rule in enumerate(ALL_RULES)}
+    results = []
+    for diagnostic, fingerprint in zip(diagnostics, fingerprints(diagnostics, texts or {}, Path.cwd())):
+        result = _sarif_result(diagnostic, rule_index)
+        result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint}
+        results.append(result)
     run = {
         "tool": {"driver": {
             "name": "retrylint",
             "version": __version__,
+            "informationUri": INFORMATION_URI,
             "rules": [_sarif_rule(rule) for rule in ALL_RULES],
         }},
         "columnKind": "unicodeCodePoints",
-        "results": [_sarif_result(d, rule_index) for d in diagnostics],
+        "results": results,
     }
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
 

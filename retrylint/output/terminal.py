@@ -11,7 +11,7 @@ from collections import Counter
 from typing import IO, TYPE_CHECKING, Iterable, Mapping
 
 from retrylint.diagnostics import Applicability, Diagnostic
-from retrylint.output.ci_formats import MACHINE_FORMATS
+from retrylint.output.ci_formats import MACHINE_FORMATS, format_sarif
 from retrylint.sources import PYTHON_NEWLINE
 
 if TYPE_CHECKING:  # rich loads only when a console is made
@@ -57,6 +57,9 @@ def print_diagnostics(console: Console, diagnostics: list[Diagnostic], output_fo
     ordered = sorted(diagnostics, key=lambda d: d.sort_key)
     if output_format == "json":
         console.file.write(format_json(ordered) + "\n")
+        return
+    if output_format == "sarif":
+        console.file.write(format_sarif(ordered, texts))
         return
     if output_format in MACHINE_FORMATS:
         console.file.write(MACHINE_FORMATS[output_format](ordered))
