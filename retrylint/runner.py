@@ -56,6 +56,7 @@ class CheckOutcome:
     changes: list[FileChange] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one line each; they make the exit code 2
     files_checked: int = 0
+    baselines: dict[str, Path] = field(default_factory=dict)  # display path -> its config's baseline
 
     @property
     def fixed(self) -> int:
@@ -78,6 +79,7 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     if options.dependents and options.cache_dir is not None:
         _add_dependents(discovery, ResultCache(options.cache_dir), resolver)
     outcome = CheckOutcome(errors=list(discovery.errors), files_checked=len(discovery.files))
+    outcome.baselines = {display_path(path): settings.baseline for path, settings in discovery.files if settings.baseline}
     if progress is not None:
         progress.start(len(discovery.files))
     fingerprints: dict[Settings, str] = {}

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from retrylint import __version__
 from retrylint.cache import DEFAULT_CACHE_DIR
 from retrylint.catalog import CatalogError
-from retrylint.config import ConfigError, ConfigResolver, Overrides, check_code_prefixes
+from retrylint.config import ConfigError, Overrides, check_code_prefixes
 from retrylint.output.baseline import BaselineError, new_findings, write_baseline
 from retrylint.output.blast_radius import REPORT_FORMATS, collect, render_json, render_mermaid, render_table
 from retrylint.output.terminal import (FORMATS, HUMAN_FORMATS, format_diff, make_console, print_diagnostics, printable,
@@ -20,6 +20,7 @@ from retrylint.output.terminal import (FORMATS, HUMAN_FORMATS, format_diff, make
 if TYPE_CHECKING:  # the commands import what they use, so that each starts quickly
     from rich.console import Console
 
+    from retrylint.diagnostics import Diagnostic
     from retrylint.rules.base import Rule
     from retrylint.runner import CheckOutcome
 
@@ -156,9 +157,7 @@ def check_command(args: argparse.Namespace) -> int:
             count = _add_noqa(outcome)
             stderr.print(f"Added {count} noqa directive{'' if count == 1 else 's'}.")
             return failed
-        baseline = args.baseline or _configured_baseline(args)
-        if baseline is not None:
-            outcome.diagnostics = new_findings(baseline, outcome.diagnostics, outcome.texts)
+        outcome.diagnostics = _new_findings(outcome, args.baseline)
     except BaselineError as error:
         _error(str(error))
         return EXIT_ERROR
@@ -173,11 +172,15 @@ def check_command(args: argparse.Namespace) -> int:
     return EXIT_FOUND if outcome.diagnostics and not args.exit_zero else EXIT_CLEAN
 
 
-def _configured_baseline(args: argparse.Namespace) -> Path | None:
-    """The config's ``baseline``: that of the working folder's settings (or of --config)."""
-    if args.isolated:
-        return None
-    return ConfigResolver(config=args.config).settings_for(Path(".")).baseline
+def _new_findings(outcome: CheckOutcome, baseline: Path | None) -> list[Diagnostic]:
+    """The diagnostics not recorded in ``baseline``, or else in their config's ``baseline``."""
+    by_baseline: dict[Path | None, list[Diagnostic]] = {}
+    for diagnostic in outcome.diagnostics:
+        by_baseline.setdefault(baseline or outcome.baselines.get(diagnostic.path), []).append(diagnostic)
+    kept = by_baseline.pop(None, [])
+    for file, diagnostics in by_baseline.items():
+        kept += new_findings(file, diagnostics, outcome.texts)
+    return sorted(kept, key=lambda d: d.sort_key)
 
 
 def _add_noqa(outcome: CheckOutcome) -> int:
