@@ -7,6 +7,7 @@ Usage (from the repository root):
     python bench/realworld.py fetch        # only download and unpack the pinned releases
     python bench/realworld.py --markdown   # the per-rule table as Markdown (for README)
     python bench/realworld.py --whole      # check whole packages, not only the labelled files
+    python bench/realworld.py --only metagpt,khoj   # only the labels of these releases
 
 bench/realworld.tsv holds one row per labelled site: the release (``name==version``), the file
 inside it, a line range, a rule, the verdict a careful reviewer reaches from the source (``fire``
@@ -307,15 +308,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cache", type=Path, default=None, help="download and unpack folder")
     parser.add_argument("--markdown", action="store_true", help="print only the per-rule table, in Markdown")
     parser.add_argument("--whole", action="store_true", help="check whole releases, not only the labelled files")
+    parser.add_argument("--only", default="", help="comma-separated release names: score only their labels")
     return parser
+
+
+def select(labels: list[Label], only: str) -> list[Label]:
+    """The labels of the releases named in ``only`` (all when it is empty); names compare as pip does."""
+    wanted = {_normal(name) for name in only.split(",") if name.strip()}
+    return [label for label in labels if not wanted or _normal(label.package.partition("==")[0]) in wanted]
+
+
+def _normal(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        labels = read_labels(args.labels)
+        labels = select(read_labels(args.labels), args.only)
     except (OSError, LabelError) as error:
         print(f"realworld: {error}", file=sys.stderr)
+        return 2
+    if not labels:
+        print(f"realworld: no labels for --only {args.only}", file=sys.stderr)
         return 2
     cache = args.cache or cache_dir()
     if args.step == "fetch":

@@ -162,3 +162,16 @@ def test_scores_a_local_release_without_network(rw, tmp_path):
     assert result.errors == []
     assert (result.scores["RTL001"].tp, result.scores["RTL001"].tn) == ([labels[0]], [labels[1]])
     assert result.unlabelled == []
+
+
+def test_only_selects_releases_by_name(rw):
+    labels = [label(rw, "RTL001", "fire"), rw.Label("Pydantic-AI-Slim==2.68.0", "p.py", 1, 2, "RTL001", "fire", "r")]
+    assert rw.select(labels, "pydantic_ai_slim, other") == [labels[1]]
+    assert rw.select(labels, "") == labels
+    assert rw.build_parser().parse_args(["--only", "demo"]).only == "demo"
+
+
+def test_only_with_no_match_is_one_line_and_exit_2(rw, tmp_path, capsys):
+    path = write_labels(tmp_path, ["demo==1.0\tdemo/a.py\t3-9\tRTL001\tfire\tr"])
+    assert rw.main(["--labels", str(path), "--cache", str(tmp_path), "--only", "nothing"]) == 2
+    assert capsys.readouterr().err == "realworld: no labels for --only nothing\n"
