@@ -4,24 +4,33 @@ deterministic errors. Loaded from the TOML files in ``rules/`` plus the user's o
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
+import stat
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from retrylint.catalog_schema import MAX_CATALOG_BYTES, CatalogError, Locator, Where, read_spec, suggestion
+from retrylint.catalog_specs import (
+    ARRAYS, SECTIONS, AttemptsSpec, BillableSpec, ClientSpec, Dialect, EntryPointSpec, ErrorLibrary, Form, Kind,
+    LayerSpec,
+)
+
 if TYPE_CHECKING:
     from retrylint.settings import Settings
+
+__all__ = [  # the specs are declared in catalog_specs.py, read by catalog_schema.py
+    "AttemptsSpec", "BillableSpec", "CatalogError", "ClientSpec", "Dialect", "EntryPointSpec", "ErrorLibrary", "Form",
+    "Kind", "LayerSpec", "MAX_CATALOG_BYTES", "Catalog", "catalog_for", "load_catalog", "entry_point_from_table",
+]
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
-
-
-class CatalogError(Exception):
-    """A catalog file that cannot be used; the message names the file and the line."""
 
 
 def builtin_catalog_dir() -> Path:
@@ -30,335 +39,9 @@ def builtin_catalog_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parent.parent / "rules"
 
 
-@dataclass(frozen=True)
-class AttemptsSpec:
-    param: str | None = None
-    default: int | None = None  # None: unbounded
-    counts: str = "attempts"  # or "retries" (attempts = value + 1)
-    none: str = "unbounded"  # what an explicit None means: "unbounded" | "default"
-    nonpositive: str | None = None  # "unbounded" when 0 or less never stops
-    true: str | None = None  # "unbounded" when ``param=True`` retries forever
-    other_caps: tuple[str, ...] = ()  # params that cap the attempts too when not None
-
-    def total(self, value: int) -> int:
-        return value + 1 if self.counts == "retries" else value
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    library: str
-    names: tuple[str, ...]
-    form: str  # decorator | retrying | context | task
-    dialect: str  # tenacity | kwargs
-    label: str
-    attempts: AttemptsSpec = AttemptsSpec()
-    deadline_params: tuple[str, ...] = ()
-    deadline_default: float | None = None
-    deadline_nonpositive: str | None = None
-    retry_on_param: str | None = None
-    retry_on_position: int | None = None
-    retries_nothing: bool = False  # retries on results or only by hand, never on an exception
-    never_retry: tuple[str, ...] = ()
-    waits: bool = False
-    delay_params: tuple[str, ...] = ()  # a delay before each retry: 0 means no wait
-    growth_params: tuple[str, ...] = ()  # a truthy value makes the delay grow
-    wait_params: tuple[str, ...] = ()  # any of them given means the layer waits
-    predicate_params: tuple[str, ...] = ()  # a callable that decides whether to retry
-    predicate_replaces_attempts: bool = False
-    # Call-site layers (``queue.enqueue(f, retry=Retry(max=3))``): the retried function is an
-    # argument; the policy is read from an object passed as ``policy_param`` (or from the call
-    # itself when there is no policy_param).
-    target_position: int | None = None
-    target_keyword: str | None = None
-    policy_param: str | None = None
-    policy_objects: tuple[str, ...] = ()
-    absent_policy: str = "none"  # "none": no retries without it; "default": the defaults apply
-    enabled_by: str | None = None  # a flag that must be passed as True for any retry to happen
-    # Errors the retried function can raise to stop the layer at once, e.g.
-    # ``ApplicationError(..., non_retryable=True)``: "<qualified name>:<keyword>".
-    stop_raises: tuple[str, ...] = ()
-    # Options a surrounding object supplies when the layer's own call leaves them out (Airflow's
-    # ``DAG(default_args={"retries": 3})``): the keyword holding them, and the calls that take it.
-    defaults_keyword: str | None = None
-    defaults_from: tuple[str, ...] = ()
-    defaults_object_param: str | None = None  # the layer call's keyword naming that object (``dag=``)
-    fix_cap: str | None = None
-    fix_never_retry: str | None = None
-    fix_never_retry_style: str = "tuple"  # or "predicate": the parameter takes a callable
-    fix_backoff: str | None = None
-    # Task queues
-    receiver_method: str | None = None
-    task_base: tuple[str, ...] = ()
-    base_param: str | None = None
-    bind_param: str | None = None
-    bound_retry: str | None = None
-    bound_retry_attempts: str | None = None
-    bound_retry_delay: str | None = None
-    retry_kwargs_param: str | None = None
-    stable_id: str | None = None  # ``{self}``: the bound task's first parameter
-    task_base_method: str | None = None  # the method of a task_base subclass that runs the task
-    retries_async_generators: bool = True  # False: an async generator it decorates is no layer
-    infer_keywords: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class EntryPointSpec:
-    """A function that another system re-invokes when it fails (a Cloud Tasks or SQS handler,
-    a webhook): matched by qualified-name globs or by a marker string in its body."""
-
-    label: str
-    names: tuple[str, ...] = ()
-    markers: tuple[str, ...] = ()  # lower-case substrings, e.g. a header name it reads
-    attempts: int | str = "unknown"  # an int, "unbounded" or "unknown"
-    retry_on: tuple[str, ...] = ()  # qualified exception names; empty: every failure
-
-
-def entry_point_from_table(table: dict, where: str) -> EntryPointSpec:
-    """Read one ``[[entrypoint]]`` table (catalog or config); raises ValueError naming ``where``."""
-    unknown = set(table) - {"label", "name", "names", "markers", "attempts", "retry-on", "retry_on"}
-    if unknown:
-        raise ValueError(f"unknown key {sorted(unknown)[0]!r} in an entrypoint of {where}")
-    names = table.get("names", [table["name"]] if "name" in table else [])
-    attempts = table.get("attempts", "unknown")
-    retry_on = table.get("retry-on", table.get("retry_on", []))
-    if retry_on == "all":
-        retry_on = []
-    checks = [
-        (isinstance(names, list) and all(isinstance(n, str) for n in names) and (names or table.get("markers")),
-         "'name' (a qualified-name glob) or 'markers'"),
-        (isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 1 or attempts in ("unbounded", "unknown"),
-         "'attempts': an integer >= 1, \"unbounded\" or \"unknown\""),
-        (isinstance(retry_on, list) and all(isinstance(n, str) for n in retry_on), "'retry-on': \"all\" or a list of exception names"),
-        (isinstance(table.get("markers", []), list), "'markers': a list of strings"),
-    ]
-    for ok, needed in checks:
-        if not ok:
-            raise ValueError(f"an entrypoint of {where} needs {needed}")
-    return EntryPointSpec(
-        label=str(table.get("label", "retried entry point")),
-        names=tuple(names),
-        markers=tuple(m.lower() for m in table.get("markers", [])),
-        attempts=attempts,
-        retry_on=tuple(retry_on),
-    )
-
-
-@dataclass(frozen=True)
-class ClientSpec:
-    provider: str
-    names: tuple[str, ...]
-    label: str
-    module: bool = False
-    retries_param: str | None = None
-    default_retries: int = 0
-    setting: str | None = None
-    option_methods: tuple[str, ...] = ()
-    passthrough: tuple[str, ...] = ()
-    opaque_params: tuple[str, ...] = ()  # constructor keywords that may change retries unseen
-    base_url_param: str | None = None  # the constructor keyword naming the server
-    local_base_urls: tuple[str, ...] = ()  # globs of servers on this machine: nothing is billed
-
-
-@dataclass(frozen=True)
-class BillableSpec:
-    provider: str
-    kind: str  # llm | payment | message
-    clients: tuple[str, ...] = ()
-    calls: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
-    idempotency_key: str | None = None
-    idempotency_option: str | None = None
-    stable_key_fix: str | None = None
-
-    @property
-    def moves_money_or_sends(self) -> bool:
-        return self.kind in ("payment", "message")
-
-
-@dataclass(frozen=True)
-class ErrorLibrary:
-    library: str
-    module: str
-    aliases: tuple[str, ...] = ()
-    detect: tuple[str, ...] = ()
-    deterministic: tuple[str, ...] = ()
-    also_deterministic: tuple[str, ...] = ()
-    broad: tuple[str, ...] = ()
-
-    def qualified(self, names: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(f"{self.module}.{name}" for name in names)
-
-
-_LAYER_KEYS = {
-    "library", "names", "form", "dialect", "label", "attempts", "deadline", "retry_on",
-    "never_retry", "backoff", "fix", "receiver_method", "task_base", "base_param",
-    "bind_param", "bound_retry", "bound_retry_attempts", "bound_retry_delay", "retry_kwargs_param", "stable_id",
-    "task_base_method", "retries_async_generators",
-    "infer_keywords", "target", "policy_param", "policy_objects", "absent_policy", "enabled_by", "stop_raises",
-    "defaults",
-}
-_CLIENT_KEYS = {
-    "provider", "names", "label", "module", "retries", "setting", "option_methods", "passthrough",
-    "factories", "service", "opaque_params", "base_url_param", "local_base_urls",
-}
-_BILLABLE_KEYS = {"provider", "kind", "clients", "calls", "names", "idempotency_key", "idempotency_option", "stable_key_fix"}
-_ERROR_KEYS = {"library", "module", "aliases", "detect", "deterministic", "also_deterministic", "broad"}
-_TOP_KEYS = {"layer", "client", "billable", "errors", "tenacity", "infallible", "loops", "entrypoint"}
-
-
-def _toml_error_line(message: str, text: str) -> int:
-    """The line a tomllib error names: ``(at line N, column M)``, or the last for ``(at end of document)``."""
-    found = re.search(r"\(at line (\d+), column \d+\)$", message)
-    return int(found.group(1)) if found else max(len(text.splitlines()), 1)
-
-
-def _line_of(text: str, needle: str) -> int:
-    for number, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            return number
-    return 1
-
-
-def _check_keys(path: Path, text: str, table: dict, allowed: set[str], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise CatalogError(f"{path}:{_line_of(text, key)}: unknown key '{key}' in {where}")
-
-
-def _strings(path: Path, text: str, table: dict, key: str) -> tuple[str, ...]:
-    value = table.get(key, ())
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise CatalogError(f"{path}:{_line_of(text, key)}: '{key}' must be a list of strings")
-    return tuple(value)
-
-
-def _layer(path: Path, text: str, table: dict) -> LayerSpec:
-    _check_keys(path, text, table, _LAYER_KEYS, "[[layer]]")
-    attempts = table.get("attempts", {})
-    deadline = table.get("deadline", {})
-    retry_on = table.get("retry_on", {})
-    backoff = table.get("backoff", {})
-    fix = table.get("fix", {})
-    target = table.get("target", {})
-    defaults = table.get("defaults", {})
-    default = attempts.get("default", "unbounded")
-    if default != "unbounded" and not isinstance(default, int):
-        raise CatalogError(f"{path}:{_line_of(text, 'attempts')}: attempts.default must be an integer or \"unbounded\"")
-    names = _strings(path, text, table, "names")
-    if not names and not table.get("receiver_method"):
-        raise CatalogError(f"{path}:{_line_of(text, '[[layer]]')}: a [[layer]] needs 'names' or 'receiver_method'")
-    first = names[0] if names else table["receiver_method"]
-    return LayerSpec(
-        library=table.get("library", first.split(".")[0]),
-        names=names,
-        form=table.get("form", "decorator"),
-        dialect=table.get("dialect", "kwargs"),
-        label=table.get("label", first),
-        attempts=AttemptsSpec(
-            param=attempts.get("param"),
-            default=None if default == "unbounded" else default,
-            counts=attempts.get("counts", "attempts"),
-            none=attempts.get("none", "unbounded"),
-            nonpositive=attempts.get("nonpositive"),
-            true=attempts.get("true"),
-            other_caps=tuple(attempts.get("other_caps", ())),
-        ),
-        deadline_params=tuple(deadline.get("params", ())),
-        deadline_default=deadline.get("default"),
-        deadline_nonpositive=deadline.get("nonpositive"),
-        retry_on_param=retry_on.get("param"),
-        retry_on_position=retry_on.get("position"),
-        retries_nothing=bool(retry_on.get("none", False)),
-        never_retry=_strings(path, text, table, "never_retry"),
-        waits=bool(backoff.get("waits", False)),
-        delay_params=tuple(backoff.get("delay_params", ())),
-        growth_params=tuple(backoff.get("growth_params", ())),
-        wait_params=tuple(backoff.get("wait_params", ())),
-        predicate_params=tuple(retry_on.get("predicate_params", ())),
-        predicate_replaces_attempts=bool(retry_on.get("predicate_replaces_attempts", False)),
-        target_position=target.get("position"),
-        target_keyword=target.get("keyword"),
-        policy_param=table.get("policy_param"),
-        policy_objects=_strings(path, text, table, "policy_objects"),
-        absent_policy=table.get("absent_policy", "none"),
-        enabled_by=table.get("enabled_by"),
-        stop_raises=_strings(path, text, table, "stop_raises"),
-        defaults_keyword=defaults.get("keyword"),
-        defaults_from=tuple(defaults.get("from", ())),
-        defaults_object_param=defaults.get("object_param"),
-        fix_cap=fix.get("cap"),
-        fix_never_retry=fix.get("never_retry"),
-        fix_never_retry_style=fix.get("never_retry_style", "tuple"),
-        fix_backoff=fix.get("backoff"),
-        receiver_method=table.get("receiver_method"),
-        task_base=_strings(path, text, table, "task_base"),
-        base_param=table.get("base_param"),
-        bind_param=table.get("bind_param"),
-        bound_retry=table.get("bound_retry"),
-        bound_retry_attempts=table.get("bound_retry_attempts"),
-        bound_retry_delay=table.get("bound_retry_delay"),
-        retry_kwargs_param=table.get("retry_kwargs_param"),
-        stable_id=table.get("stable_id"),
-        task_base_method=table.get("task_base_method"),
-        retries_async_generators=bool(table.get("retries_async_generators", True)),
-        infer_keywords=_strings(path, text, table, "infer_keywords"),
-    )
-
-
-def _client(path: Path, text: str, table: dict) -> ClientSpec:
-    _check_keys(path, text, table, _CLIENT_KEYS, "[[client]]")
-    retries = table.get("retries", {})
-    names = _strings(path, text, table, "names")
-    # A client made by a factory for a named service: ``boto3.client("bedrock-runtime")``.
-    names += tuple(f"{factory}[{table['service']}]" for factory in _strings(path, text, table, "factories"))
-    return ClientSpec(
-        provider=table.get("provider", names[0].split(".")[0] if names else "?"),
-        names=names,
-        label=table.get("label", names[0] if names else "SDK client"),
-        module=bool(table.get("module", False)),
-        retries_param=retries.get("param"),
-        default_retries=int(retries.get("default", 0)),
-        setting=table.get("setting"),
-        option_methods=_strings(path, text, table, "option_methods"),
-        passthrough=_strings(path, text, table, "passthrough"),
-        opaque_params=_strings(path, text, table, "opaque_params"),
-        base_url_param=table.get("base_url_param"),
-        local_base_urls=_strings(path, text, table, "local_base_urls"),
-    )
-
-
-def _billable(path: Path, text: str, table: dict) -> BillableSpec:
-    _check_keys(path, text, table, _BILLABLE_KEYS, "[[billable]]")
-    kind = table.get("kind", "llm")
-    if kind not in ("llm", "payment", "message"):
-        raise CatalogError(f"{path}:{_line_of(text, 'kind')}: kind must be llm, payment or message, got {kind!r}")
-    return BillableSpec(
-        provider=table.get("provider", "custom"),
-        kind=kind,
-        clients=_strings(path, text, table, "clients"),
-        calls=_strings(path, text, table, "calls"),
-        names=_strings(path, text, table, "names"),
-        idempotency_key=table.get("idempotency_key"),
-        idempotency_option=table.get("idempotency_option"),
-        stable_key_fix=table.get("stable_key_fix"),
-    )
-
-
-def _errors(path: Path, text: str, table: dict) -> ErrorLibrary:
-    _check_keys(path, text, table, _ERROR_KEYS, "[[errors]]")
-    if "module" not in table:
-        raise CatalogError(f"{path}:{_line_of(text, '[[errors]]')}: an [[errors]] table needs 'module'")
-    return ErrorLibrary(
-        library=table.get("library", table["module"]),
-        module=table["module"],
-        aliases=_strings(path, text, table, "aliases"),
-        detect=_strings(path, text, table, "detect"),
-        deterministic=_strings(path, text, table, "deterministic"),
-        also_deterministic=_strings(path, text, table, "also_deterministic"),
-        broad=_strings(path, text, table, "broad"),
-    )
+def entry_point_from_table(table: object, where: str) -> EntryPointSpec:
+    """Read one ``[[tool.retrylint.entrypoint]]`` table of a config; raises CatalogError naming ``where``."""
+    return read_spec(EntryPointSpec, table, Where(f"an entrypoint of {where}", Locator(None, ""), 1))
 
 
 @dataclass
@@ -450,34 +133,53 @@ class Catalog:
         return next((lib for lib in self.error_libraries if lib.library == provider), None)
 
     def merge_file(self, path: Path) -> None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise CatalogError(f"{path}: cannot read catalog file: {error}") from None
+        text = read_catalog_text(path)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise CatalogError(f"{path}:{_toml_error_line(str(error), text)}: invalid TOML: {error}") from None
-        _check_keys(path, text, data, _TOP_KEYS, "the catalog file")
-        for key, reader, target in (
-            ("layer", _layer, self.layers),
-            ("client", _client, self.clients),
-            ("billable", _billable, self.billables),
-            ("errors", _errors, self.error_libraries),
-        ):
-            tables = data.get(key, [])
-            if not isinstance(tables, list):
-                raise CatalogError(f"{path}:{_line_of(text, key)}: '{key}' must be an array of tables ([[{key}]])")
-            target.extend(reader(path, text, table) for table in tables)
-        for table in data.get("entrypoint", []):
-            try:
-                self.entrypoints.append(entry_point_from_table(table, str(path)))
-            except (ValueError, KeyError, TypeError) as error:
-                raise CatalogError(f"{path}:{_line_of(text, 'entrypoint')}: {error}") from None
-        for section in ("tenacity", "infallible", "loops"):
-            merged = getattr(self, section)
-            for key, value in data.get(section, {}).items():
-                merged[key] = list(merged.get(key, [])) + value if isinstance(value, list) else value
+        locator = Locator(path, text)
+        for name, table in data.items():
+            if name in ARRAYS:
+                if not isinstance(table, list):
+                    raise locator.error(locator.key(1, (name,)), f"'{name}' must be an array of tables ([[{name}]])")
+                target = self.entrypoints if name == "entrypoint" else getattr(self, _TARGETS[name])
+                target.extend(read_spec(ARRAYS[name], item, Where(f"[[{name}]]", locator, locator.table(name, index)))
+                              for index, item in enumerate(table))
+            elif name in SECTIONS:
+                read_spec(SECTIONS[name], table, Where(f"[{name}]", locator, locator.table(name)))
+                merged = getattr(self, name)
+                for key, value in table.items():
+                    merged[key] = list(merged.get(key, [])) + value if isinstance(value, list) else value
+            else:
+                choices = sorted([*ARRAYS, *SECTIONS])
+                raise locator.error(locator.key(1, (name,)), f"unknown key '{name}' in the catalog file{suggestion(name, choices)}")
+
+
+def _toml_error_line(message: str, text: str) -> int:
+    """The line a tomllib error names: ``(at line N, column M)``, or the last for ``(at end of document)``."""
+    found = re.search(r"\(at line (\d+), column \d+\)$", message)
+    return int(found.group(1)) if found else max(len(text.splitlines()), 1)
+
+
+_TARGETS = {"layer": "layers", "client": "clients", "billable": "billables", "errors": "error_libraries"}
+
+
+def read_catalog_text(path: Path) -> str:
+    """The text of a catalog file: a regular file (or a device) of at most MAX_CATALOG_BYTES in UTF-8."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode) and not stat.S_ISCHR(os.stat(path).st_mode):
+            raise CatalogError(f"{path}: cannot read catalog file: not a regular file")
+        with open(path, "rb") as file:
+            data = file.read(MAX_CATALOG_BYTES + 1)
+    except OSError as error:
+        raise CatalogError(f"{path}: cannot read catalog file: {error}") from None
+    if len(data) > MAX_CATALOG_BYTES:
+        raise CatalogError(f"{path}: cannot read catalog file: larger than {MAX_CATALOG_BYTES // 1024 // 1024} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CatalogError(f"{path}: cannot read catalog file: not UTF-8 at byte {error.start}") from None
 
 
 @lru_cache(maxsize=None)

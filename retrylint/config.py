@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from retrylint.catalog import EntryPointSpec, entry_point_from_table
+from retrylint.catalog import CatalogError, EntryPointSpec, entry_point_from_table
 from retrylint.diagnostics import UNREADABLE_CODE
 from retrylint.settings import Settings
 
@@ -188,6 +188,17 @@ def _attempts(value: Any, where: str, folder: Path) -> int:
     return value
 
 
+DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def _dotted_names(value: Any, where: str, folder: Path) -> tuple[str, ...]:
+    names = _strings(value, where, folder)
+    for name in names:
+        if not DOTTED_NAME.fullmatch(name):
+            raise ConfigError(f"{where} must be a list of dotted names like 'myapp.errors.QuotaExceeded', got {name!r}")
+    return names
+
+
 def _per_file_ignores(value: Any, where: str, folder: Path):
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a table of glob = [codes], got {value!r}")
@@ -209,7 +220,7 @@ def _entrypoints(value: Any, where: str, folder: Path) -> tuple[EntryPointSpec, 
         raise ConfigError(f"{where} must be an array of tables ([[tool.retrylint.entrypoint]]), got {value!r}")
     try:
         return tuple(entry_point_from_table(item, where) for item in value)
-    except ValueError as error:
+    except CatalogError as error:
         raise ConfigError(str(error)) from None
 
 
@@ -224,7 +235,7 @@ KEYS: dict[str, Callable[[Any, str, Path], Any]] = {
     "max-total-attempts": _attempts,
     "idempotency-guards": _strings,
     "billable": _strings,
-    "non-retryable": _strings,
+    "non-retryable": _dotted_names,
     "extend-catalog": _catalog_paths,
     "entrypoint": _entrypoints,
     "baseline": _path,

@@ -245,7 +245,7 @@ def test_an_engine_crash_on_one_file_is_an_internal_error_and_the_others_are_che
 # ----- configuration and catalog ---------------------------------------------------------------------------
 @pytest.mark.parametrize(("catalog", "message"), [
     ("[[layer]]\nnames = ['x.retry']\nbogus = 1\n", "{file}:3: unknown key 'bogus' in [[layer]]"),
-    ("[[billable]]\nnames = ['x.y']\nkind = 'lunch'\n", "{file}:3: kind must be llm, payment or message, got 'lunch'"),
+    ("[[billable]]\nnames = ['x.y']\nkind = 'lunch'\n", "{file}:3: 'kind' in [[billable]] must be one of llm, payment, message, got 'lunch'"),
     ("layer = 3\n", "{file}:1: 'layer' must be an array of tables ([[layer]])"),
     ("[[layer]]\nnames = 'x'\nform = ]\nlibrary = 'x'\n", "{file}:3: invalid TOML: Invalid value (at line 3, column 8)"),
     ("[[layer]]\nnames = ['x.y']\nlabel = 'a", "{file}:3: invalid TOML: Expected \"'\" (at end of document)"),

@@ -1,0 +1,357 @@
+"""The catalog's tables as typed specs: each field is one TOML key (see catalog_schema.key), nested
+specs mirror nested tables (``attempts = { param = "max_tries" }``). The reader, the checks and
+the JSON Schema (rules/catalog.schema.json) all come from these declarations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from retrylint.catalog_schema import Choice, key
+
+Unbounded = Literal["unbounded"]
+
+
+class Form(Choice):
+    """How a layer is written; each form has one reader (analysis/layers/registry.py)."""
+
+    DECORATOR = "decorator"
+    RETRYING = "retrying"
+    CONTEXT = "context"
+    CALL_SITE = "call-site"
+    POLICY = "policy"
+    RAISE = "raise"
+    TASK = "task"
+
+
+class Dialect(Choice):
+    """How a layer's arguments read as a policy (analysis/layers/dialects/)."""
+
+    TENACITY = "tenacity"
+    KWARGS = "kwargs"
+
+
+class Kind(Choice):
+    """What a billable call costs."""
+
+    LLM = "llm"
+    PAYMENT = "payment"
+    MESSAGE = "message"
+
+
+@dataclass(frozen=True)
+class AttemptsSpec:
+    """How many attempts a layer makes."""
+
+    param: str | None = key(doc="the keyword holding the attempt count")
+    default: int | None = key(none_word="unbounded", doc="attempts when the keyword is absent")
+    counts: Literal["attempts", "retries"] = key("attempts", doc="'retries': attempts = value + 1")
+    none: Literal["unbounded", "default"] = key("unbounded", doc="what an explicit None means")
+    nonpositive: Unbounded | None = key(doc="'unbounded' when 0 or less never stops")
+    true: Unbounded | None = key(doc="'unbounded' when param=True retries forever")
+    other_caps: tuple[str, ...] = key((), doc="keywords that cap the attempts too when not None")
+
+    def total(self, value: int) -> int:
+        return value + 1 if self.counts == "retries" else value
+
+
+@dataclass(frozen=True)
+class DeadlineSpec:
+    """Keywords whose value caps the total time (None or absent: no cap)."""
+
+    params: tuple[str, ...] = key(())
+    default: float | None = key(doc="seconds when absent")
+    nonpositive: Unbounded | None = key()
+
+
+@dataclass(frozen=True)
+class RetryOnSpec:
+    """Which exceptions trigger a retry; every exception when absent."""
+
+    param: str | None = key()
+    position: int | None = key(doc="the positional index of param")
+    none: bool = key(False, doc="retries on results or by hand only, never on an exception")
+    predicate_params: tuple[str, ...] = key((), doc="keywords taking a callable that decides whether to retry")
+    predicate_replaces_attempts: bool = key(False)
+
+
+@dataclass(frozen=True)
+class BackoffSpec:
+    """Whether the layer waits between attempts."""
+
+    waits: bool = key(False, doc="the library always waits")
+    delay_params: tuple[str, ...] = key((), doc="a delay before each retry: 0 means no wait")
+    growth_params: tuple[str, ...] = key((), doc="a truthy value makes the delay grow")
+    wait_params: tuple[str, ...] = key((), doc="any of them given means the layer waits")
+
+
+@dataclass(frozen=True)
+class FixSpec:
+    """What the autofixes write."""
+
+    cap: str | None = key(doc="the keyword a cap is written to")
+    never_retry: str | None = key(doc="the keyword a non-retryable list is written to")
+    never_retry_style: Literal["tuple", "predicate"] = key("tuple", doc="'predicate': the keyword takes a callable")
+    backoff: str | None = key(doc="the keyword backoff is written to")
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """Call-site layers (``queue.enqueue(f, retry=Retry(max=3))``): where the retried function is."""
+
+    position: int | None = key()
+    keyword: str | None = key()
+
+
+@dataclass(frozen=True)
+class DefaultsSpec:
+    """Options a surrounding object supplies when the layer's call leaves them out (Airflow's
+    ``DAG(default_args={"retries": 3})``)."""
+
+    keyword: str | None = key(doc="the keyword holding them")
+    from_: tuple[str, ...] = key((), toml="from", doc="the calls that take it")
+    object_param: str | None = key(doc="the layer call's keyword naming that object (dag=)")
+
+
+class _Nested:
+    """A read-only attribute that is a key of a nested spec (``spec.fix_cap`` is ``spec.fix.cap``)."""
+
+    def __init__(self, table: str, name: str):
+        self.table, self.name = table, name
+
+    def __get__(self, spec, owner=None):
+        return getattr(getattr(spec, self.table), self.name)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A retry layer: the names that declare it and how to read its policy."""
+
+    names: tuple[str, ...] = key((), doc="qualified names that declare the layer")
+    library: str | None = key(doc="default: the first part of the first name")
+    form: Form = key(Form.DECORATOR)
+    dialect: Dialect = key(Dialect.KWARGS)
+    label: str | None = key(doc="how messages name the layer; default: the first name")
+    attempts: AttemptsSpec = key(factory=AttemptsSpec)
+    deadline: DeadlineSpec = key(factory=DeadlineSpec)
+    retry_on: RetryOnSpec = key(factory=RetryOnSpec)
+    never_retry: tuple[str, ...] = key((), doc="keywords that stop the layer at once (a non-retryable list or classifier)")
+    backoff: BackoffSpec = key(factory=BackoffSpec)
+    fix: FixSpec = key(factory=FixSpec)
+    target: TargetSpec = key(factory=TargetSpec)
+    policy_param: str | None = key(doc="the keyword holding the policy object; none: the call itself")
+    policy_objects: tuple[str, ...] = key((), doc="qualified names of policy objects")
+    absent_policy: Literal["none", "default"] = key("none", doc="'default': the defaults apply without a policy")
+    enabled_by: str | None = key(doc="a flag that must be passed as True for any retry to happen")
+    stop_raises: tuple[str, ...] = key((), doc="'<qualified name>:<keyword>' raised to stop the layer at once")
+    defaults: DefaultsSpec = key(factory=DefaultsSpec)
+    receiver_method: str | None = key(doc="task queues: the method name that declares a task")
+    task_base: tuple[str, ...] = key((), doc="task base classes")
+    base_param: str | None = key()
+    bind_param: str | None = key()
+    bound_retry: str | None = key()
+    bound_retry_attempts: str | None = key()
+    bound_retry_delay: str | None = key()
+    retry_kwargs_param: str | None = key()
+    stable_id: str | None = key(doc="an id that stays the same across a task's retries; {self}: the bound task's first parameter")
+    task_base_method: str | None = key(doc="the method of a task_base subclass that runs the task")
+    retries_async_generators: bool = key(True, doc="false: an async generator it decorates is no layer")
+    infer_keywords: tuple[str, ...] = key(())
+
+    deadline_params = _Nested("deadline", "params")
+    deadline_default = _Nested("deadline", "default")
+    deadline_nonpositive = _Nested("deadline", "nonpositive")
+    retry_on_param = _Nested("retry_on", "param")
+    retry_on_position = _Nested("retry_on", "position")
+    retries_nothing = _Nested("retry_on", "none")
+    predicate_params = _Nested("retry_on", "predicate_params")
+    predicate_replaces_attempts = _Nested("retry_on", "predicate_replaces_attempts")
+    waits = _Nested("backoff", "waits")
+    delay_params = _Nested("backoff", "delay_params")
+    growth_params = _Nested("backoff", "growth_params")
+    wait_params = _Nested("backoff", "wait_params")
+    target_position = _Nested("target", "position")
+    target_keyword = _Nested("target", "keyword")
+    defaults_keyword = _Nested("defaults", "keyword")
+    defaults_from = _Nested("defaults", "from_")
+    defaults_object_param = _Nested("defaults", "object_param")
+    fix_cap = _Nested("fix", "cap")
+    fix_never_retry = _Nested("fix", "never_retry")
+    fix_never_retry_style = _Nested("fix", "never_retry_style")
+    fix_backoff = _Nested("fix", "backoff")
+
+    def __post_init__(self) -> None:
+        if not self.names and not self.receiver_method:
+            raise ValueError("needs 'names' or 'receiver_method'")
+        first = self.names[0] if self.names else self.receiver_method
+        object.__setattr__(self, "library", self.library or first.split(".")[0])
+        object.__setattr__(self, "label", self.label or first)
+
+
+@dataclass(frozen=True)
+class RetriesSpec:
+    """A client's own retries."""
+
+    param: str | None = key(doc="the constructor keyword setting them")
+    default: int = key(0, doc="retries when it is absent")
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """An SDK client that may retry by itself."""
+
+    names: tuple[str, ...] = key((), doc="qualified names of its constructors")
+    provider: str | None = key(doc="default: the first part of the first name")
+    label: str | None = key(doc="default: the first name")
+    module: bool = key(False, doc="the module itself is the client (stripe.max_network_retries)")
+    retries: RetriesSpec = key(factory=RetriesSpec)
+    setting: str | None = key(doc="a module attribute that sets the retries")
+    option_methods: tuple[str, ...] = key((), doc="methods returning a copy with other options")
+    passthrough: tuple[str, ...] = key((), doc="attributes that return the same client")
+    factories: tuple[str, ...] = key((), doc="factories that make the client for 'service' (boto3.client)")
+    service: str | None = key(doc="the service name given to a factory")
+    opaque_params: tuple[str, ...] = key((), doc="constructor keywords that may change retries unseen")
+    base_url_param: str | None = key(doc="the constructor keyword naming the server")
+    local_base_urls: tuple[str, ...] = key((), doc="globs of servers on this machine: nothing is billed")
+    retries_param = _Nested("retries", "param")
+    default_retries = _Nested("retries", "default")
+
+    def __post_init__(self) -> None:
+        if self.factories and not self.service:
+            raise ValueError("with 'factories' needs 'service'")
+        # A client made by a factory for a named service: ``boto3.client("bedrock-runtime")``.
+        names = self.names + tuple(f"{factory}[{self.service}]" for factory in self.factories)
+        object.__setattr__(self, "names", names)
+        object.__setattr__(self, "provider", self.provider or (names[0].split(".")[0] if names else "?"))
+        object.__setattr__(self, "label", self.label or (names[0] if names else "SDK client"))
+
+
+@dataclass(frozen=True)
+class BillableSpec:
+    """Calls that cost money or send something each time they run."""
+
+    provider: str = key("custom")
+    kind: Kind = key(Kind.LLM)
+    clients: tuple[str, ...] = key((), doc="client names; each of 'calls' on them is billable")
+    calls: tuple[str, ...] = key(())
+    names: tuple[str, ...] = key((), doc="qualified names of billable functions")
+    idempotency_key: str | None = key(doc="the keyword that makes a retry safe")
+    idempotency_option: str | None = key()
+    stable_key_fix: str | None = key()
+
+    @property
+    def moves_money_or_sends(self) -> bool:
+        return self.kind in (Kind.PAYMENT, Kind.MESSAGE)
+
+
+@dataclass(frozen=True)
+class ErrorLibrary:
+    """A library's exceptions: which are deterministic (never worth a retry) and which are broad."""
+
+    module: str = key("", doc="the module defining the exceptions")
+    library: str | None = key(doc="default: the module")
+    aliases: tuple[str, ...] = key((), doc="other modules re-exporting them")
+    detect: tuple[str, ...] = key((), doc="imports that show the library is used")
+    deterministic: tuple[str, ...] = key(())
+    also_deterministic: tuple[str, ...] = key(())
+    broad: tuple[str, ...] = key(())
+
+    def __post_init__(self) -> None:
+        if not self.module:
+            raise ValueError("needs 'module'")
+        object.__setattr__(self, "library", self.library or self.module)
+
+    def qualified(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(f"{self.module}.{name}" for name in names)
+
+
+@dataclass(frozen=True)
+class EntryPointSpec:
+    """A function that another system re-invokes when it fails (a Cloud Tasks or SQS handler,
+    a webhook): matched by qualified-name globs or by a marker string in its body."""
+
+    label: str = key("retried entry point")
+    name: str | None = key(doc="a qualified-name glob")
+    names: tuple[str, ...] = key((), doc="qualified-name globs")
+    markers: tuple[str, ...] = key((), doc="substrings of its body, e.g. a header name it reads")
+    attempts: int | Literal["unbounded", "unknown"] = key("unknown")
+    retry_on: tuple[str, ...] | Literal["all"] = key((), toml="retry-on", aliases=("retry_on",),
+                                                      doc="exception names; 'all' (or absent): every failure")
+
+    def __post_init__(self) -> None:
+        if self.name is not None:
+            object.__setattr__(self, "names", (self.name, *self.names))
+            object.__setattr__(self, "name", None)
+        if not self.names and not self.markers:
+            raise ValueError("needs 'name' (a qualified-name glob) or 'markers'")
+        if isinstance(self.attempts, int) and self.attempts < 1:
+            raise ValueError("needs 'attempts': an integer >= 1, \"unbounded\" or \"unknown\"")
+        object.__setattr__(self, "markers", tuple(marker.lower() for marker in self.markers))
+        if self.retry_on == "all":
+            object.__setattr__(self, "retry_on", ())
+
+
+@dataclass(frozen=True)
+class FixTemplate:
+    """One keyword a fix writes: its value ({n}: the attempts; {errors}: the non-retryable classes as a
+    tuple; {module.name}: that name imported in the file's style), how it joins a value already given
+    ({existing}, {new}; unless that value is in the builder group ``replaces``), and the fix's message."""
+
+    keyword: str | None = key()
+    value: str | None = key()
+    join: str | None = key()
+    replaces: str | None = key()
+    message: str | None = key()
+
+
+@dataclass(frozen=True)
+class TenacityFixes:
+    """The fix templates of the tenacity dialect."""
+
+    cap: FixTemplate | None = key()
+    never_retry: FixTemplate | None = key()
+    backoff: FixTemplate | None = key()
+
+
+@dataclass(frozen=True)
+class TenacitySection:
+    """How tenacity's stop=/retry=/wait= builders read; qualified names."""
+
+    stop_after_attempts: tuple[str, ...] = key(())
+    stop_after_time: tuple[str, ...] = key(())
+    stop_never: tuple[str, ...] = key(())
+    stop_any: tuple[str, ...] = key(())
+    stop_all: tuple[str, ...] = key(())
+    retry_types: tuple[str, ...] = key(())
+    retry_not_types: tuple[str, ...] = key(())
+    retry_results: tuple[str, ...] = key(())
+    retry_any: tuple[str, ...] = key(())
+    retry_all: tuple[str, ...] = key(())
+    retry_always: tuple[str, ...] = key(())
+    retry_never: tuple[str, ...] = key(())
+    wait_none: tuple[str, ...] = key(())
+    wait_fixed: tuple[str, ...] = key(())
+    fix: TenacityFixes | None = key(doc="what the fixes write on a tenacity layer")
+
+
+@dataclass(frozen=True)
+class InfallibleSection:
+    """Calls that cannot fail in a way a retry layer retries."""
+
+    names: tuple[str, ...] = key(())
+    methods: tuple[str, ...] = key(())
+    receivers: tuple[str, ...] = key(())
+    interrupts: tuple[str, ...] = key((), doc="exceptions that interrupt, never a failure")
+
+
+@dataclass(frozen=True)
+class LoopsSection:
+    """Hand-written retry loops."""
+
+    deadline_contexts: tuple[str, ...] = key((), doc="context managers that give a loop a deadline")
+    wait_calls: tuple[str, ...] = key((), doc="calls (the last part of their name) that wait between tries")
+    retry_words: tuple[str, ...] = key((), doc="parts of a name that tell a loop is meant as a retry")
+
+
+ARRAYS = {"layer": LayerSpec, "client": ClientSpec, "billable": BillableSpec, "errors": ErrorLibrary, "entrypoint": EntryPointSpec}
+SECTIONS = {"tenacity": TenacitySection, "infallible": InfallibleSection, "loops": LoopsSection}

@@ -1,0 +1,98 @@
+"""The catalog schema: a catalog file (or a config's entrypoint table) with a misspelt choice, an
+unknown key or a wrong type is refused with one line naming the file and the line, and the
+command exits 2 with only that line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrylint.catalog import MAX_CATALOG_BYTES, Dialect, Form, load_catalog
+from retrylint.analysis.layers.registry import READERS
+from helpers import run, write
+
+CATALOG_REFUSALS = {
+    "misspelt form": ("[[layer]]\nnames = ['x.retry']\nform = 'decorater'\n",
+                      "3: 'form' in [[layer]] must be one of decorator, retrying, context, call-site, policy, raise, "
+                      "task, got 'decorater' (did you mean 'decorator'?)"),
+    "misspelt dialect": ("[[layer]]\nnames = ['x.retry']\ndialect = 'kwarg'\n",
+                         "3: 'dialect' in [[layer]] must be one of tenacity, kwargs, got 'kwarg' (did you mean 'kwargs'?)"),
+    "unknown key": ("[[layer]]\nnames = ['x.retry']\nlable = 'X'\n",
+                    "3: unknown key 'lable' in [[layer]] (did you mean 'label'?)"),
+    "unknown top-level key": ("[[layers]]\nnames = ['x.retry']\n",
+                              "1: unknown key 'layers' in the catalog file (did you mean 'layer'?)"),
+    "wrong type": ("[[layer]]\nnames = 'x.retry'\n", "2: 'names' in [[layer]] must be a list of strings, got 'x.retry'"),
+    "nested wrong type, in the second table": (
+        "[[layer]]\nnames = ['x.a']\n\n[[layer]]\nnames = ['x.retry']\nattempts = { param = 'tries', default = 'three' }\n",
+        "6: 'attempts.default' in [[layer]] must be \"unbounded\" or an integer, got 'three'"),
+    "nested sub-table wrong type": ("[[layer]]\nnames = ['x.retry']\n[layer.fix]\ncap = 3\n",
+                                    "4: 'fix.cap' in [[layer]] must be a string, got 3"),
+    "section wrong type": ("[tenacity]\nfix_stop = ['a']\n", "2: 'fix_stop' in [tenacity] must be a string, got ['a']"),
+    "entrypoint table wrong type": ("[[entrypoint]]\nname = 'x.*'\nmarkers = [1]\n",
+                                    "3: 'markers' in [[entrypoint]] must be a list of strings, got [1]"),
+    "entrypoint not a table": ("entrypoint = [1]\n", "1: [[entrypoint]] must be a table, got 1"),
+    "a key another key needs": ("[[errors]]\nlibrary = 'x'\n", "1: [[errors]] needs 'module'"),
+}
+
+
+def refused(project: Path, config: str) -> str:
+    """The one line the command prints when it refuses to start, after checking it exits 2."""
+    write(project, "pyproject.toml", config)
+    write(project, "ok.py", "x = 1\n")
+    result = run(project, "check")
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert result.stderr.startswith("retrylint: error: ") and result.stderr.count("\n") == 1, result.stderr
+    return result.stderr[len("retrylint: error: "):-1]
+
+
+@pytest.mark.parametrize("kind", CATALOG_REFUSALS)
+def test_a_catalog_mistake_is_refused_with_file_and_line(tmp_path, kind):
+    text, message = CATALOG_REFUSALS[kind]
+    extra = write(tmp_path, "extra.toml", text)
+    assert refused(tmp_path, "[tool.retrylint]\nextend-catalog = ['extra.toml']\n") == f"{extra}:{message}"
+
+
+def test_an_endless_catalog_file_is_refused_by_its_size(tmp_path):
+    assert refused(tmp_path, "[tool.retrylint]\nextend-catalog = ['/dev/zero']\n") == (
+        "/dev/zero: cannot read catalog file: larger than 1 MiB")
+
+
+def test_a_catalog_file_over_the_size_limit_is_refused(tmp_path):
+    write(tmp_path, "big.toml", "# padding\n" * (MAX_CATALOG_BYTES // 10 + 1))
+    assert refused(tmp_path, "[tool.retrylint]\nextend-catalog = ['big.toml']\n") == (
+        f"{tmp_path / 'big.toml'}: cannot read catalog file: larger than 1 MiB")
+
+
+def test_a_folder_named_as_a_catalog_file_is_refused(tmp_path):
+    (tmp_path / "rules").mkdir()
+    assert refused(tmp_path, "[tool.retrylint]\nextend-catalog = ['rules']\n") == (
+        f"{tmp_path / 'rules'}: cannot read catalog file: not a regular file")
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ("name = 'x.*'\nmarkers = [1]\n", "'markers' in an entrypoint of 'entrypoint' in {file} must be a list of strings, got [1]"),
+    ("names = 'x.*'\n", "'names' in an entrypoint of 'entrypoint' in {file} must be a list of strings, got 'x.*'"),
+    ("name = 'x.*'\nattempts = 'often'\n", "'attempts' in an entrypoint of 'entrypoint' in {file} must be an integer "
+                                          "or one of unbounded, unknown, got 'often'"),
+])
+def test_a_config_entrypoint_with_a_wrong_type_is_refused(tmp_path, table, message):
+    config = tmp_path / "pyproject.toml"
+    assert refused(tmp_path, f"[tool.retrylint]\n[[tool.retrylint.entrypoint]]\n{table}") == message.format(file=config)
+
+
+def test_non_retryable_names_must_be_dotted_names(tmp_path):
+    assert refused(tmp_path, "[tool.retrylint]\nnon-retryable = ['myapp.errors.Quota', 'not a name']\n") == (
+        f"'non-retryable' in {tmp_path / 'pyproject.toml'} must be a list of dotted names like "
+        "'myapp.errors.QuotaExceeded', got 'not a name'")
+
+
+def test_every_form_has_a_reader_and_every_reader_a_form():
+    assert set(READERS) == {form.value for form in Form}
+
+
+def test_shipped_catalog_uses_the_enums():
+    catalog = load_catalog()
+    assert {type(spec.form) for spec in catalog.layers} == {Form}
+    assert {type(spec.dialect) for spec in catalog.layers} == {Dialect}
+    assert {spec.dialect for spec in catalog.layers} == set(Dialect)
