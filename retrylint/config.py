@@ -15,6 +15,7 @@ from typing import Any, Callable
 from retrylint.catalog import CatalogError, EntryPointSpec, entry_point_from_table
 from retrylint.diagnostics import UNREADABLE_CODE
 from retrylint.settings import Settings
+from retrylint.sources import MAX_FILE_BYTES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -127,7 +128,10 @@ class ConfigResolver:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as file:
-            return tomllib.load(file)
+            data = file.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ConfigError(f"config file {path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except OSError as error:
@@ -136,6 +140,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"invalid TOML in {path}: {error}") from None
     except UnicodeDecodeError as error:  # TOML is UTF-8
         raise ConfigError(f"invalid TOML in {path}: not UTF-8 at byte {error.start}") from None
+    except RecursionError:
+        raise ConfigError(f"invalid TOML in {path}: nested too deeply") from None
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise ConfigError(f"invalid TOML in {path}: {' '.join(str(error).split(';')[0].split())}") from None
 
 
 def _tool_table(document: dict[str, Any]) -> Any:

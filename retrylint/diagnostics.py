@@ -122,3 +122,12 @@ def unreadable_file(path: str, reason: str, line: int = 1, column: int = 1) -> D
         end_line=line,
         end_column=column,
     )
+
+
+COUNT_LIMIT = 10**18  # counts from this up are not printed in digits (Python refuses 4,300 of them)
+
+
+def count_text(count: int) -> str:
+    """``count`` in digits; ``10^18 or more`` for a count from a huge literal or a tall stack."""
+    return str(count) if count < COUNT_LIMIT else "10^18 or more"
+

@@ -26,17 +26,26 @@ class Discovery:
 def discover(paths: list[Path], settings_for: SettingsFor, *, force_exclude: bool = False) -> Discovery:
     """Expand folders to their ``*.py`` files, skipping excluded names. A path named on the
     command line counts even when excluded, unless ``force_exclude`` (ruff's ``--force-exclude``,
-    for pre-commit, which names every changed file)."""
+    for pre-commit, which names every changed file). A file reached through a folder symlink
+    and through its real folder is checked once, under the real path. (A file symlink is a
+    file of its own.)"""
     found: dict[str, tuple[Path, Settings]] = {}
     discovery = Discovery()
+
+    def add(file: Path, settings: Settings) -> None:
+        absolute = os.path.abspath(file)
+        real = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+        if real not in found or (absolute == real != os.path.abspath(found[real][0])):
+            found[real] = (file, settings)
+
     for path in paths:
         if force_exclude and (path.is_dir() or path.is_file()) and is_excluded_with_parents(path, settings_for):
             continue
         if path.is_dir():
             for file, settings in _walk(path, settings_for):
-                found.setdefault(os.path.abspath(file), (file, settings))
+                add(file, settings)
         elif path.is_file():
-            found.setdefault(os.path.abspath(path), (path, settings_for(path)))
+            add(path, settings_for(path))
         elif path.exists():
             discovery.errors.append(f"not a file or folder: {path}")
         elif path.is_symlink():
@@ -48,15 +57,31 @@ def discover(paths: list[Path], settings_for: SettingsFor, *, force_exclude: boo
 
 
 def _walk(top: Path, settings_for: SettingsFor):
-    """The ``*.py`` files under ``top``; folder symlinks are not followed, so no loops."""
-    for folder, subfolders, names in os.walk(top, followlinks=False):
-        settings = settings_for(Path(folder))
-        subfolders[:] = sorted(d for d in subfolders if not is_excluded(Path(folder, d), settings))
-        for name in sorted(names):
-            if name.endswith(".py"):
-                file = Path(folder, name)
-                if file.is_file() and not is_excluded(file, settings):
-                    yield file, settings
+    """The ``*.py`` files under ``top`` in os.walk's order, without its recursion (a tree
+    1,000 folders deep is fine); folder symlinks are not followed, so no loops."""
+    folders = [Path(top)]
+    while folders:
+        folder = folders.pop()
+        settings = settings_for(folder)
+        try:
+            with os.scandir(folder) as scan:
+                entries = list(scan)
+        except OSError:  # unreadable or gone: skipped, as os.walk does
+            continue
+        subfolders = sorted(entry.name for entry in entries if _is_folder(entry))
+        for name in sorted(entry.name for entry in entries if entry.name.endswith(".py") and not _is_folder(entry)):
+            file = Path(folder, name)
+            if file.is_file() and not is_excluded(file, settings):
+                yield file, settings
+        kept = [Path(folder, name) for name in subfolders if not is_excluded(Path(folder, name), settings)]
+        folders.extend(subfolder for subfolder in reversed(kept) if not subfolder.is_symlink())
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def is_excluded(path: Path, settings: Settings) -> bool:

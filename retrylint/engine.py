@@ -28,6 +28,7 @@ from retrylint.analysis.reach import Reachability
 from retrylint.rules import ALL_RULES
 from retrylint.settings import Settings
 from retrylint.sources import python_lines, python_parses, python_rejects
+from retrylint.stack import on_deep_stack
 
 MAX_FIX_PASSES = 10
 NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -73,9 +74,9 @@ class Engine:
     def lint_source(self, source: str, path: str, *, apply_noqa: bool = True) -> list[Diagnostic]:
         """Diagnostics for one file, selected and, with ``apply_noqa``, without ``# noqa``-ed ones
         (flake8 applies ``# noqa`` itself)."""
-        return self._lint(source, path, apply_noqa=apply_noqa)
+        return on_deep_stack(self._lint, source, path, apply_noqa)
 
-    def _lint(self, source: str, path: str, *, apply_noqa: bool = True, tree: cst.Module | None = None) -> list[Diagnostic]:
+    def _lint(self, source: str, path: str, apply_noqa: bool = True, tree: cst.Module | None = None) -> list[Diagnostic]:
         if SKIP_FILE.search(source):
             return []
         diagnostics = self._raw_diagnostics(source, path, tree)
@@ -163,6 +164,9 @@ class Engine:
     # ----- fixing -----------------------------------------------------------------------
     def fix_source(self, source: str, path: str, *, unsafe: bool = False) -> FixResult:
         """Apply fixes until none is left (or MAX_FIX_PASSES); only code that parses is kept."""
+        return on_deep_stack(self._fix_source, source, path, unsafe)
+
+    def _fix_source(self, source: str, path: str, unsafe: bool) -> FixResult:
         applied = 0
         rejected: set[tuple] = set()
         tree = None  # the tree of an accepted fix's result, parsed when it was checked: used once

@@ -3,7 +3,10 @@ front end that works on files (the CLI today; the flake8 plugin and the LSP late
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -14,7 +17,8 @@ from retrylint.config import ConfigResolver, Overrides
 from retrylint.diagnostics import Diagnostic, unreadable_file
 from retrylint.discovery import Discovery, discover, display_path, is_excluded_with_parents
 from retrylint.settings import Settings
-from retrylint.sources import Source, SourceError, decode_source, read_source
+from retrylint.sources import Source, SourceError, decode_source, read_limited, read_source
+from retrylint.stack import on_deep_stack
 from retrylint.fixing.writer import remove_stale_temporary_files, write_atomically
 
 if TYPE_CHECKING:
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
 
 MIN_FILES_PER_JOB = 16
 CHUNKS_PER_JOB = 32  # small enough that the costly files, which cluster, spread over the workers
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+EXIT_ORPHANED = 3  # a worker whose run is gone; nobody reads it
 
 
 @dataclass(frozen=True)
@@ -95,12 +101,7 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     todo = discovery.files if cache is None else _report_cached(cache, discovery.files, fingerprints, outcome, progress)
     chunks = _chunks(todo, options.jobs)
     if options.jobs > 1 and len(chunks) > 1:
-        from concurrent.futures import ProcessPoolExecutor  # costs start-up time; warm runs need none
-
-        with ProcessPoolExecutor(max_workers=options.jobs) as pool:
-            count = len(chunks)
-            for part in pool.map(_check_chunk, chunks, [options] * count, [caching] * count, [paths] * count):
-                _merge(outcome, part, progress, cache)
+        _check_in_workers(chunks, options, caching, paths, outcome, progress, cache)
     else:
         for chunk in chunks:
             _merge(outcome, _check_chunk(chunk, options, caching, paths), progress, cache)
@@ -147,12 +148,54 @@ def _lookup(cache: ResultCache, path: Path, fingerprint: str) -> tuple[Hit, str]
     """The cache entry of ``path`` with the text its diagnostics refer to (decoded only if
     there are diagnostics); None when the file must be linted."""
     try:
-        with open(path, "rb", buffering=0) as file:
-            raw = file.read()
+        raw = read_limited(path)
         hit = cache.lookup(fingerprint, path, raw)
         return None if hit is None else (hit, decode_source(raw)[0] if hit.diagnostics else "")
     except (OSError, SourceError):  # linting reports what is wrong with the file
         return None
+
+
+def _check_in_workers(chunks: list[list], options: CheckOptions, caching: bool, paths: list[Path],
+                      outcome: CheckOutcome, progress: Progress | None, cache: ResultCache | None) -> None:
+    """Check the chunks in worker processes, which die with this one (Ctrl-C, kill)."""
+    from concurrent.futures import ProcessPoolExecutor  # costs start-up time; warm runs need none
+
+    pool = ProcessPoolExecutor(max_workers=options.jobs, initializer=_start_worker, initargs=(os.getpid(),))
+    count = len(chunks)
+    try:
+        for part in pool.map(_check_chunk, chunks, [options] * count, [caching] * count, [paths] * count):
+            _merge(outcome, part, progress, cache)
+    except BaseException:  # Ctrl-C or a broken worker: stop the others now, not after their work
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.kill()
+        raise
+    pool.shutdown()
+
+
+_PARENT: int | None = None  # in a worker: the process id of the run that started it
+
+
+def _start_worker(parent: int) -> None:
+    """Make a worker die with its parent: Ctrl-C is the parent's to handle; on Linux the kernel
+    kills the worker when the parent dies (even by SIGKILL); elsewhere ``_parent_gone`` is
+    asked before each write."""
+    global _PARENT
+    _PARENT = parent
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if _parent_gone():  # it died before the request above took effect
+        os._exit(EXIT_ORPHANED)
+
+
+def _parent_gone() -> bool:
+    return _PARENT is not None and os.getppid() != _PARENT
 
 
 def _chunks(files: list, jobs: int) -> list[list]:
@@ -182,6 +225,11 @@ def _check_chunk(files: list[tuple[Path, Settings]], options: CheckOptions, cach
     """Check some files in this process (a worker, or the main one); with ``caching``, also
     return the arguments of ``ResultCache.put`` for each file linted. Fixes are written only
     to files inside ``checked_paths`` (the paths given)."""
+    return on_deep_stack(_check_files, files, options, caching, checked_paths)
+
+
+def _check_files(files: list[tuple[Path, Settings]], options: CheckOptions, caching: bool,
+                 checked_paths: list[Path]) -> tuple[CheckOutcome, list[tuple]]:
     outcome, linted = CheckOutcome(), []
     for path, settings in files:
         _check_file(path, _engine(settings), options, outcome, checked_paths, linted if caching else None)
@@ -208,11 +256,10 @@ def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: Chec
     shown = display_path(path)
     try:
         source = read_source(path)
+        diagnostics, text = _lint_or_fix(source, shown, engine, options, outcome, checked_paths, linted)
     except SourceError as error:
         outcome.diagnostics.append(unreadable_file(shown, error.reason, error.line))
         return
-    try:
-        diagnostics, text = _lint_or_fix(source, shown, engine, options, outcome, checked_paths, linted)
     except Exception as error:  # an engine bug must not hide the other files' results
         outcome.errors.append(f"internal error while checking {shown}: {type(error).__name__}: {error}")
         return
@@ -229,6 +276,8 @@ def _lint_or_fix(source: Source, shown: str, engine: Engine, options: CheckOptio
     result = engine.fix_source(source.text, shown, unsafe=options.unsafe_fixes)
     if result.source == source.text:
         return result.diagnostics, source.text
+    if options.fix and not options.diff and _parent_gone():
+        os._exit(EXIT_ORPHANED)  # nobody is left to report this fix: write nothing
     if options.fix and not options.diff and not write_atomically(source, result.source, checked_paths):
         return engine.lint_source(source.text, shown), source.text
     outcome.changes.append(FileChange(shown, source.text, result.source, result.applied))

@@ -10,6 +10,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrylint.stack import default_recursion_limit
+
 
 class SourceError(Exception):
     """A file that cannot be checked; ``reason`` is one line, ``line`` where the problem is."""
@@ -30,18 +32,31 @@ class Source:
     encoding: str  # as Python names it; "utf-8-sig" when the file starts with a BOM
 
 
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a larger file is reported, not read (README: Trust)
+
+
 def read_source(path: Path) -> Source:
     """Read and decode ``path``; raise SourceError with a one-line reason if it cannot be."""
+    raw = read_limited(path)
+    text, encoding = decode_source(raw)
+    return Source(Path(path), text, raw, encoding)
+
+
+def read_limited(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of ``path``, at most ``limit`` of them; SourceError when there are more or it
+    cannot be read."""
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            raw = file.read(limit + 1)
     except FileNotFoundError:
         raise SourceError("file vanished before it could be read") from None
     except PermissionError:
         raise SourceError("permission denied") from None
     except OSError as error:
         raise SourceError(error.strerror or str(error)) from None
-    text, encoding = decode_source(raw)
-    return Source(Path(path), text, raw, encoding)
+    if len(raw) > limit:
+        raise SourceError(f"file is larger than {limit // (1024 * 1024)} MiB")
+    return raw
 
 
 def decode_source(raw: bytes) -> tuple[str, str]:
@@ -52,16 +67,25 @@ def decode_source(raw: bytes) -> tuple[str, str]:
         if raw.startswith(codecs.BOM_UTF8):
             raise SourceError("file starts with a UTF-8 BOM but its coding cookie names another encoding") from None
         if error.msg.startswith("unknown encoding"):
-            raise SourceError(f"{error.msg} (in the coding cookie)", raw[:raw.find(b"coding")].count(b"\n") + 1) from None
+            raise SourceError(f"{error.msg} (in the coding cookie)", _cookie_line(raw)) from None
         encoding = "utf-8"  # an undecodable first line: let the decoder say where
+    if not codecs.lookup(encoding)._is_text_encoding:  # rot13, base64, zlib...: Python refuses them too
+        raise SourceError(f"the coding cookie names {encoding!r}, which is not a text encoding", _cookie_line(raw))
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise SourceError(f"cannot decode as {encoding} at byte {error.start} (line {line})", line) from None
+    except (UnicodeError, ValueError, LookupError) as error:  # punycode, undefined, idna...
+        reason = " ".join(str(error).split())
+        raise SourceError(f"cannot decode as {encoding}: {reason}", _cookie_line(raw)) from None
     if "\x00" in text:
         raise SourceError("source contains null bytes", text[: text.index("\x00")].count("\n") + 1)
     return text, encoding
+
+
+def _cookie_line(raw: bytes) -> int:
+    return raw[:max(raw.find(b"coding"), 0)].count(b"\n") + 1
 
 
 PYTHON_NEWLINE = re.compile(r"\r\n|\r|\n")  # not str.splitlines, which also splits at \f, \v, \x1c...
@@ -82,7 +106,7 @@ def python_rejects(text: str, path: str = "<module>") -> Exception | None:
     built without libcst's own checks (see model.py). Compiling to bytecode costs less than
     building Python's AST, and also refuses what only the compiler checks (``return *x``)."""
     try:
-        with warnings.catch_warnings():  # invalid escape sequences and the like are not ours
+        with warnings.catch_warnings(), default_recursion_limit():  # escape warnings are not ours
             warnings.simplefilter("ignore")
             compile(text, path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:

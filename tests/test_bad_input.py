@@ -218,14 +218,14 @@ def test_a_file_deleted_between_discovery_and_reading(tmp_path, monkeypatch):
 
 def test_an_unreadable_file(tmp_path, monkeypatch):
     """(As root, chmod cannot make a file unreadable: the read itself is made to fail.)"""
-    real_read_bytes = Path.read_bytes
+    real_open = Path.open
 
-    def read_bytes(self):
+    def open_(self, *args, **kwargs):
         if self.name == "a.py":
             raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
+        return real_open(self, *args, **kwargs)
 
-    outcome = check_two_files(tmp_path, monkeypatch, lambda m: m.setattr(Path, "read_bytes", read_bytes))
+    outcome = check_two_files(tmp_path, monkeypatch, lambda m: m.setattr(Path, "open", open_))
     assert findings(outcome) == [("a.py", "RTL999", "cannot check this file: permission denied"), B_FINDING]
 
 

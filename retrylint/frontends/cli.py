@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the commands import what they use, so that each starts quic
     from retrylint.runner import CheckOutcome
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 TOP_LEVEL_FLAGS = {"-h", "--help", "--version"}
 PROGRESS_MIN_FILES = 50
 
@@ -40,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except BrokenPipeError:  # e.g. `retrylint rule RTL001 | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+    except KeyboardInterrupt:  # Ctrl-C: no traceback, the shell's code for SIGINT
+        return EXIT_INTERRUPTED
+    except Exception as error:  # a bug: one line, and never the code that means "findings remain"
+        _error(f"internal error: {type(error).__name__}: {error}")
         return EXIT_ERROR
 
 
@@ -208,7 +214,7 @@ def _add_noqa(outcome: CheckOutcome) -> int:
 
 def _report_diff(outcome: CheckOutcome, stdout: Console, stderr: Console, *, quiet: bool) -> int:
     for change in outcome.changes:
-        stdout.file.write(format_diff(change.path, change.before, change.after))
+        stdout.file.write(format_diff(printable(change.path), change.before, change.after))
     if not quiet:
         stderr.print(f"Would fix {outcome.fixed} error{'' if outcome.fixed == 1 else 's'}.")
     if outcome.errors:

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrylint.config import ConfigResolver
+from retrylint.diagnostics import COUNT_LIMIT, count_text
 from retrylint.discovery import discover, display_path
 from retrylint.settings import Settings
 from retrylint.sources import SourceError, read_source
+from retrylint.stack import on_deep_stack
 
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: the engine loads only to report
     from rich.console import Console
@@ -54,9 +56,14 @@ class EntryPoint:
         return any(reach.per_item for reach in self.billable)
 
     def to_json(self) -> dict:
+        """As JSON; a count of 10^18 or more is null, as an unbounded one is."""
         data = asdict(self)
         data["billed_calls"] = self.billed_calls
         data["per_item"] = self.per_item
+        for holder in (data, *data["billable"]):
+            for key in ("attempts", "billed_calls"):
+                if isinstance(holder.get(key), int) and holder[key] >= COUNT_LIMIT:
+                    holder[key] = None
         return data
 
 
@@ -85,7 +92,6 @@ def entry_points(context: RuleContext, findings: dict[int, list[str]]) -> list[E
 
 def collect(paths: list[Path], config: Path | None = None, isolated: bool = False) -> tuple[list[EntryPoint], list[str]]:
     """Entry points under ``paths`` and one-line errors for files that could not be read."""
-    from retrylint.analysis.context import RuleContext
     from retrylint.engine import Engine
 
     resolver = ConfigResolver(config=config, isolated=isolated)
@@ -96,26 +102,32 @@ def collect(paths: list[Path], config: Path | None = None, isolated: bool = Fals
     for path, settings in discovery.files:
         if settings not in engines:
             engines[settings] = Engine(settings)
-        engine = engines[settings]
         shown = display_path(path)
         try:
-            text = read_source(path).text
+            points.extend(on_deep_stack(_file_entry_points, engines[settings], path, shown))
         except SourceError as error:
             errors.append(f"{shown}: {error.reason}")
-            continue
-        context = engine.analyse(text, shown)
-        if not isinstance(context, RuleContext):
-            continue
-        findings: dict[int, list[str]] = {}
-        for diagnostic in engine.lint_source(text, shown):
-            findings.setdefault(diagnostic.line, []).append(diagnostic.code)
-        points.extend(entry_points(context, findings))
+        except Exception as error:  # an engine bug must not hide the other files' entry points
+            errors.append(f"internal error while reporting on {shown}: {type(error).__name__}: {error}")
     points.sort(key=lambda p: (p.path, p.line))
     return points, errors
 
 
+def _file_entry_points(engine: Engine, path: Path, shown: str) -> list[EntryPoint]:
+    from retrylint.analysis.context import RuleContext
+
+    text = read_source(path).text
+    context = engine.analyse(text, shown)
+    if not isinstance(context, RuleContext):
+        return []
+    findings: dict[int, list[str]] = {}
+    for diagnostic in engine.lint_source(text, shown):
+        findings.setdefault(diagnostic.line, []).append(diagnostic.code)
+    return entry_points(context, findings)
+
+
 def _count(value: int | None, per_item: bool = False) -> str:
-    text = "unbounded" if value is None else str(value)
+    text = "unbounded" if value is None else count_text(value)
     return text + (" per item" if per_item and value is not None else "")
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Mapping
+from urllib.parse import quote
 from xml.etree import ElementTree
 
 from retrylint import __version__
@@ -102,10 +104,12 @@ def _sarif_replacement(edit: Edit) -> dict:
 
 
 def _artifact(path: str) -> dict:
+    """A file's location as a URI: its name's bytes percent-encoded (spaces, newlines, bytes
+    that are not UTF-8)."""
     posix = PurePosixPath(path.replace("\\", "/"))
     if posix.is_absolute():
-        return {"uri": posix.as_uri()}
-    return {"uri": str(posix), "uriBaseId": "%SRCROOT%"}
+        return {"uri": "file://" + quote(os.fsencode(str(posix)))}
+    return {"uri": quote(os.fsencode(str(posix))), "uriBaseId": "%SRCROOT%"}
 
 
 # ----- GitHub Actions workflow commands ---------------------------------------------------

@@ -8,6 +8,7 @@ import json
 import os
 import re
 from collections import Counter
+from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Iterable, Mapping
 
 from retrylint.diagnostics import Applicability, Diagnostic
@@ -20,13 +21,25 @@ if TYPE_CHECKING:  # rich loads only when a console is made
 
 HUMAN_FORMATS = ("full", "concise")  # the formats followed by the summary
 FORMATS = (*HUMAN_FORMATS, "json", *MACHINE_FORMATS)
-CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # all but the tab
+# All control characters but the tab, and the bytes of a file name that are not UTF-8 (which
+# os.fsdecode keeps as the lone surrogates U+DC80..U+DCFF).
+CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\udc80-\udcff]")
 
 
 def printable(text: str) -> str:
-    """``text`` with control characters (terminal escape sequences, line breaks) written as
-    ``\\xNN``: a path, a message or a source line never drives the terminal or splits a line."""
-    return CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    """``text`` with control characters (terminal escape sequences, line breaks) and a file
+    name's undecodable bytes written as ``\\xNN``: a path, a message or a source line never
+    drives the terminal, splits a line or makes invalid UTF-8."""
+    return CONTROL.sub(lambda match: f"\\x{ord(match.group()) & 0xff:02x}", text)
+
+
+def with_printable_paths(diagnostic: Diagnostic) -> Diagnostic:
+    """``diagnostic`` with its path and its chain's made ``printable``, for the machine formats."""
+    paths = (diagnostic.path, *(link.path for link in diagnostic.chain))
+    if not any(CONTROL.search(path) for path in paths):
+        return diagnostic
+    return replace(diagnostic, path=printable(diagnostic.path),
+                   chain=[replace(link, path=printable(link.path)) for link in diagnostic.chain])
 
 
 def make_console(stream: IO[str]) -> Console:
@@ -53,16 +66,17 @@ def is_fixable(diagnostic: Diagnostic, *, unsafe_fixes: bool) -> bool:
 
 def print_diagnostics(console: Console, diagnostics: list[Diagnostic], output_format: str, *,
                       texts: Mapping[str, str], unsafe_fixes: bool) -> None:
-    """Print ``diagnostics`` sorted; ``texts`` maps a path to the source the positions refer to."""
+    """Print ``diagnostics`` sorted; ``texts`` maps a path to the source the positions refer to.
+    Every format prints paths ``printable``, but SARIF, whose URIs percent-encode the bytes."""
     ordered = sorted(diagnostics, key=lambda d: d.sort_key)
     if output_format == "json":
-        console.file.write(format_json(ordered) + "\n")
+        console.file.write(format_json([with_printable_paths(d) for d in ordered]) + "\n")
         return
     if output_format == "sarif":
         console.file.write(format_sarif(ordered, texts))
         return
     if output_format in MACHINE_FORMATS:
-        console.file.write(MACHINE_FORMATS[output_format](ordered))
+        console.file.write(MACHINE_FORMATS[output_format]([with_printable_paths(d) for d in ordered]))
         return
     for diagnostic in ordered:
         if output_format == "concise":

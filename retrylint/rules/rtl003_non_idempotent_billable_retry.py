@@ -50,7 +50,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from retrylint.analysis.context import RuleContext, make_fix
-from retrylint.diagnostics import Diagnostic
+from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer, keywords_of
 from retrylint.analysis.reach import Reach, chain_text, exclusive
 from retrylint.rules.base import Invalid, Rule, Valid
@@ -100,8 +100,8 @@ class NonIdempotentBillableRetry(Rule):
         if factor is None:
             return f"worst case: no limit on billed calls ({calls} billable call{plural}{per_item} per attempt)"
         return (
-            f"worst case: {factor} attempts x {calls} billable call{plural}{per_item} = "
-            f"{factor * calls} billed calls{per_item}"
+            f"worst case: {count_text(factor)} attempts x {calls} billable call{plural}{per_item} = "
+            f"{count_text(factor * calls)} billed calls{per_item}"
         )
 
     @staticmethod

@@ -43,7 +43,7 @@ from math import prod
 from typing import Iterable
 
 from retrylint.analysis.context import RuleContext, make_fix
-from retrylint.diagnostics import Diagnostic
+from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.reach import Reach, chain_text, retry_stack
 from retrylint.rules.base import Invalid, Rule, Valid
@@ -73,7 +73,7 @@ class StackedRetries(Rule):
             if worst is None:
                 continue
             total, reach, parts = worst
-            product = "unbounded calls" if total is None else f"up to {total} calls"
+            product = "unbounded calls" if total is None else f"up to {count_text(total)} calls"
             message = (
                 f"{reach.name} runs under {len(parts)} retry layers: {' x '.join(parts)} = "
                 f"{product} per run; chain {chain_text([reach])}; let one layer retry"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from retrylint.catalog import LayerSpec
+from retrylint.diagnostics import COUNT_LIMIT, count_text
 from retrylint.analysis.model import ClassInfo, Function, Scope
 
 
@@ -43,12 +44,15 @@ class Policy:
         if not self.capped:
             return "unbounded attempts"
         if self.attempts is not None:
-            return f"up to {self.attempts} attempt{'s' if self.attempts != 1 else ''}"
+            return f"up to {count_text(self.attempts)} attempt{'s' if self.attempts != 1 else ''}"
         return "a time-capped number of attempts" if self.deadline else "an unknown number of attempts"
 
     def factor(self) -> int | None:
-        """Attempts as a multiplication factor; None when unbounded or unknown."""
-        return self.attempts if self.capped else None
+        """Attempts as a multiplication factor; None when unbounded or unknown, or so large
+        (a literal of thousands of digits) that it bounds nothing."""
+        if not self.capped or (self.attempts is not None and self.attempts >= COUNT_LIMIT):
+            return None
+        return self.attempts
 
 
 @dataclass

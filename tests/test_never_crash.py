@@ -1,0 +1,212 @@
+"""Hostile input and careless operation: every internal error exits 2 with one line, bad files
+become RTL999 while the run goes on, and valid code nested as deep as Python allows is checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import retrylint.runner as runner
+from retrylint.engine import Engine
+from retrylint.frontends.cli import main
+from retrylint.settings import Settings
+from retrylint.sources import MAX_FILE_BYTES
+
+UNBOUNDED = "from tenacity import retry\n\n@retry\ndef f():\n    pass\n"
+UNBOUNDED_LINE = ":3:1: RTL001 tenacity @retry on 'f' retries without limit: it has no attempt cap and no deadline"
+PAID = "from tenacity import retry\nfrom openai import OpenAI\n\nclient = OpenAI()\n\n"
+CREATE = 'client.chat.completions.create(model="m", messages=[])'
+
+
+def check(capsys, *args: str) -> tuple[int, list[str], list[str]]:
+    """Run ``retrylint check`` in this process: exit code, stdout lines, stderr lines."""
+    code = main(["check", "--no-cache", "-j1", *args])
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.splitlines()
+
+
+def codes(source: str) -> list[tuple[str, int]]:
+    return [(d.code, d.line) for d in Engine(Settings()).lint_source(source, "m.py")]
+
+
+# ----- exit codes -----------------------------------------------------------------------------------
+def test_an_internal_error_exits_2_with_one_line_and_no_all_clear(tmp_path, monkeypatch, capsys):
+    (tmp_path / "ok.py").write_text("x = 1\n")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(runner, "discover", broken)
+    code, out, err = check(capsys, str(tmp_path))
+    assert (code, out, err) == (2, [], ["retrylint: error: internal error: RuntimeError: boom\\x0asecond line"])
+
+
+def test_errors_without_findings_do_not_print_all_checks_passed(tmp_path, monkeypatch, capsys):
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = check(capsys, "ok.py", "missing.py")
+    assert (code, out, err) == (2, ["Not everything was checked: 1 error above."],
+                                ["retrylint: error: path does not exist: missing.py"])
+
+
+def test_ctrl_c_exits_130_quietly(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "discover", interrupted)
+    assert check(capsys, str(tmp_path)) == (130, [], [])
+
+
+# ----- coding cookies ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("codec", "reason"), [
+    *[(codec, f"the coding cookie names {codec!r}, which is not a text encoding")
+      for codec in ("rot13", "base64", "hex", "zlib", "bz2", "uu", "quopri")],
+    ("punycode", "cannot decode as punycode: decoding with 'punycode' codec failed "
+                 "(UnicodeError: Invalid extended code point ' ')"),
+    ("undefined", "cannot decode as undefined: decoding with 'undefined' codec failed (UnicodeError: undefined encoding)"),
+])
+def test_a_cookie_naming_a_codec_python_refuses_is_one_rtl999(tmp_path, monkeypatch, capsys, codec, reason):
+    (tmp_path / "a.py").write_text(f"# -*- coding: {codec} -*-\nx = 1\n")  # no retry shape at all
+    (tmp_path / "b.py").write_text(UNBOUNDED)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = check(capsys, "--output-format", "concise", "-q")
+    assert (code, out, err) == (1, [f"a.py:1:1: RTL999 cannot check this file: {reason}", "b.py" + UNBOUNDED_LINE], [])
+
+
+def test_a_fix_that_the_files_codec_cannot_encode_is_refused(tmp_path, monkeypatch, capsys):
+    original = "# -*- coding: idna -*-\n" + UNBOUNDED
+    (tmp_path / "a.py").write_text(original)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = check(capsys, "--fix", "--output-format", "concise", "-q")
+    assert (code, out) == (1, ["a.py" + UNBOUNDED_LINE.replace(":3:", ":4:")])
+    assert err == ["retrylint: warning: not writing fixes to a.py: its encoding (idna) does not write back "
+                   "the bytes it read"]
+    assert (tmp_path / "a.py").read_text() == original
+
+
+# ----- sizes and depths -------------------------------------------------------------------------------
+def test_a_file_over_the_size_limit_is_reported_not_read(tmp_path, monkeypatch, capsys):
+    (tmp_path / "big.py").write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    (tmp_path / "b.py").write_text(UNBOUNDED)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = check(capsys, "--output-format", "concise", "-q")
+    assert (code, out, err) == (1, ["b.py" + UNBOUNDED_LINE,
+                                    "big.py:1:1: RTL999 cannot check this file: file is larger than 16 MiB"], [])
+
+
+def test_a_folder_tree_1000_levels_deep(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    folder = "t"
+    try:
+        os.mkdir(folder)
+        for _ in range(1000):  # os.makedirs recurses
+            folder += "/d"
+            os.mkdir(folder)
+        Path(folder, "m.py").write_text(UNBOUNDED)
+        code, out, err = check(capsys, "--output-format", "concise", "-q", "t")
+    finally:  # pytest's clean-up (shutil.rmtree) recurses: remove the tree here, deepest first
+        Path(folder, "m.py").unlink(missing_ok=True)
+        while folder and os.path.isdir(folder):
+            os.rmdir(folder)
+            folder = os.path.dirname(folder)
+    assert (code, out, err) == (1, ["t" + "/d" * 1000 + "/m.py" + UNBOUNDED_LINE], [])
+
+
+@pytest.mark.parametrize(("toml", "reason"), [
+    ("x = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
+    ("x = " + "9" * 5000 + "\n", "Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits"),
+    ("[tool.retrylint]\nmax-attempts = " + "9" * 5000 + "\n",
+     "Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits"),
+])
+def test_a_pyproject_too_deep_or_with_a_huge_integer_is_one_config_error(tmp_path, monkeypatch, capsys, toml, reason):
+    (tmp_path / "pyproject.toml").write_text(toml)  # the first two have no [tool.retrylint]: still read
+    (tmp_path / "a.py").write_text(UNBOUNDED)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = check(capsys)
+    assert (code, out, err) == (2, [], [f"retrylint: error: invalid TOML in {tmp_path / 'pyproject.toml'}: {reason}"])
+
+
+def test_an_attempt_cap_too_long_to_print(tmp_path, monkeypatch, capsys):
+    huge = "0x" + "f" * 5000  # Python compiles it (only decimal literals are limited), but will not print it
+    (tmp_path / "a.py").write_text(
+        "import backoff\n" + PAID.split("\n", 1)[1]
+        + f"@backoff.on_exception(backoff.expo, Exception, max_tries={huge}, giveup=lambda e: False)\n"
+        f"def f():\n    {CREATE}\n    {CREATE}\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = check(capsys, "--output-format", "concise", "-q", "--select", "RTL003,RTL005")
+    assert err == [] and code == 1
+    assert out == [
+        "a.py:6:1: RTL003 backoff.on_exception on 'f' (up to 10^18 or more attempts) can re-run billable calls "
+        "that already succeeded: chat.completions.create (billed again if chat.completions.create fails after it); "
+        "worst case: no limit on billed calls (2 billable calls per attempt); chain f -> chat.completions.create; "
+        "store each result and skip work already done before calling again",
+        "a.py:6:1: RTL005 chat.completions.create runs under 2 retry layers: backoff.on_exception on 'f' (unbounded) "
+        "x OpenAI client (3: retries 2 by default) = unbounded calls per run; chain f -> chat.completions.create; "
+        "let one layer retry",
+    ]
+    assert main(["report", "--format", "json", "a.py"]) == 0
+    (point,) = json.loads(capsys.readouterr().out)
+    assert (point["attempts"], point["billed_calls"]) == (None, None)
+
+
+# ----- file names -------------------------------------------------------------------------------------
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a file system that takes any bytes in names")
+@pytest.mark.parametrize("output_format", ["concise", "full", "json", "json-lines", "github", "gitlab", "junit", "sarif"])
+def test_file_names_that_are_not_utf8_or_hold_a_newline(tmp_path, monkeypatch, capsys, output_format):
+    from xml.etree import ElementTree
+
+    os.chdir(tmp_path)  # monkeypatch restores it
+    monkeypatch.chdir(tmp_path)
+    Path(os.fsdecode(b"bad\xff.py")).write_text(UNBOUNDED)
+    Path("new\nline.py").write_text(UNBOUNDED)
+    code, out, err = check(capsys, "--output-format", output_format, "-q")
+    assert (code, err) == (1, [])
+    text = "\n".join(out)
+    text.encode("utf-8")  # no lone surrogate left
+    if output_format == "sarif":
+        results = json.loads(text)["runs"][0]["results"]
+        assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results] == [
+            "bad%FF.py", "new%0Aline.py"]
+        return
+    assert "bad\\xff.py" in text.replace("\\\\", "\\") and "new\\x0aline.py" in text.replace("\\\\", "\\")
+    if output_format == "concise":
+        assert out == ["bad\\xff.py" + UNBOUNDED_LINE, "new\\x0aline.py" + UNBOUNDED_LINE]
+    elif output_format == "junit":
+        cases = ElementTree.fromstring(text.split("\n", 1)[1]).iter("testcase")
+        assert [case.get("file") for case in cases] == ["bad\\xff.py", "new\\x0aline.py"]
+    elif output_format in ("json", "gitlab"):
+        json.loads(text)
+
+
+# ----- deep but valid code ------------------------------------------------------------------------------
+def test_982_elif_branches_are_checked():
+    branches = "".join(f"    elif x == {i}:\n        pass\n" for i in range(1, 982))
+    source = PAID + f"@retry\ndef top(x):\n    if x == 0:\n        {CREATE}\n" + branches
+    assert codes(source) == [("RTL001", 6), ("RTL002", 6), ("RTL005", 6), ("RTL006", 6)]
+
+
+def test_200_chained_method_calls_are_checked():
+    source = PAID + f"@retry\ndef top(q):\n    {CREATE}\n    q" + ".a()" * 200 + "\n"
+    assert codes(source) == [("RTL001", 6), ("RTL002", 6), ("RTL003", 6), ("RTL005", 6), ("RTL006", 6)]
+
+
+@pytest.mark.slow
+def test_the_longest_elif_chain_python_compiles_is_checked_and_fixed():
+    branches = "".join(f"    elif x == {i}:\n        pass\n" for i in range(1, 2800))
+    one_branch = PAID + f"@retry\ndef top(x):\n    if x == 0:\n        {CREATE}\n"
+    fixed = Engine(Settings()).fix_source(one_branch + branches, "m.py")
+    assert fixed.applied == 3 and [(d.code, d.line) for d in fixed.diagnostics] == [("RTL005", 6)]
+    assert fixed.source == Engine(Settings()).fix_source(one_branch, "m.py").source + branches
+
+
+def test_report_on_a_1000_function_chain(tmp_path, monkeypatch, capsys):
+    functions = "".join(f"def f{i}():\n    f{i - 1}()\n\n" for i in range(1, 1000))
+    (tmp_path / "a.py").write_text(PAID + f"def f0():\n    {CREATE}\n\n" + functions + "@retry\ndef top():\n    f999()\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--format", "json", "a.py"]) == 0
+    (point,) = json.loads(capsys.readouterr().out)
+    assert (point["line"], point["attempts"], len(point["billable"][0]["chain"])) == (3006, None, 1002)
