@@ -41,7 +41,8 @@ def fingerprints(diagnostics: Iterable[Diagnostic], texts: Mapping[str, str], ba
             " -> ".join(f"{_relative(link.path, base)}:{link.name}" for link in diagnostic.chain),
         )
         seen[key] += 1
-        found.append(hashlib.sha256("\0".join([*key, str(seen[key])]).encode()).hexdigest()[:32])
+        text = "\0".join([*key, str(seen[key])])
+        found.append(hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32])  # any file name
     return found
 
 
