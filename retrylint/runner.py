@@ -112,6 +112,43 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     return outcome
 
 
+def run_stdin(raw: bytes, filename: Path | None, options: CheckOptions) -> tuple[CheckOutcome, str]:
+    """Check (or, with ``fix``/``diff``, fix) a source read from stdin as the file ``filename``
+    would be: its settings, its module name, the project around it. Returns the outcome and the
+    text after fixes.
+
+    Raises ConfigError or CatalogError for settings that cannot be used."""
+    resolver = ConfigResolver(config=options.config, isolated=options.isolated, overrides=options.overrides)
+    path = filename or Path("-")
+    shown = display_path(path) if filename else "-"
+    settings = resolver.settings_for(path)
+    catalog_for(settings)
+    outcome = CheckOutcome(files_checked=1)
+    try:
+        text, _ = decode_source(raw)
+    except SourceError as error:
+        outcome.diagnostics.append(unreadable_file(shown, error.reason, error.line))
+        return outcome, raw.decode("utf-8", "surrogateescape")
+    if filename and options.force_exclude and is_excluded_with_parents(filename, resolver.settings_for):
+        outcome.files_checked = 0
+        return outcome, text
+    engine = _engine(settings)
+    after = text
+    try:
+        if options.fix or options.diff:
+            result = engine.fix_source(text, shown, unsafe=options.unsafe_fixes)
+            if result.source != text:
+                outcome.changes.append(FileChange(shown, text, result.source, result.applied))
+            outcome.diagnostics, after = result.diagnostics, result.source
+        else:
+            outcome.diagnostics = engine.lint_source(text, shown)
+    except Exception as error:  # as for a file: an engine bug is one line, not a traceback
+        outcome.errors.append(f"internal error while checking {shown}: {type(error).__name__}: {error}")
+    if outcome.diagnostics:
+        outcome.texts[shown] = after
+    return outcome, after
+
+
 def _add_dependents(discovery: Discovery, cache: ResultCache, resolver: ConfigResolver) -> None:
     """Add the files whose cached findings depend on the discovered ones (a caller of a changed
     helper module), unless excluded."""

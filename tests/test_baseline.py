@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 
-from test_cli import UNBOUNDED, run
-from test_cli_findings import TASKS, write
-from test_cross_module import FLAT, write_tree
+from helpers import FLAT, TASKS, UNBOUNDED, run, write, write_tree
 
 UNRELATED = "import os\n\nSETTING = os.environ.get('SETTING')\n\n\n"
 

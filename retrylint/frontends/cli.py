@@ -66,7 +66,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     check = subcommands.add_parser("check", help="check files (the default command)")
     check.set_defaults(handler=check_command)
     check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH",
-                       help="files or folders to check (default: .)")
+                       help="files or folders to check (default: .); - reads one source from stdin")
+    check.add_argument("--stdin-filename", type=Path, metavar="PATH",
+                       help="the path of the source read from stdin: its settings, module and project apply")
     check.add_argument("--fix", action="store_true", help="apply safe fixes")
     check.add_argument("--unsafe-fixes", action="store_true",
                        help="with --fix, apply unsafe fixes too; without, show them as available")
@@ -130,7 +132,7 @@ def _code_list(value: str) -> tuple[str, ...]:
 
 # ----- check ------------------------------------------------------------------------------
 def check_command(args: argparse.Namespace) -> int:
-    from retrylint.runner import CheckOptions, run_check
+    from retrylint.runner import CheckOptions, run_check, run_stdin
 
     stdout, stderr = make_console(sys.stdout), make_console(sys.stderr)
     try:
@@ -143,11 +145,18 @@ def check_command(args: argparse.Namespace) -> int:
                                config=args.config, isolated=args.isolated, overrides=overrides,
                                jobs=args.jobs, cache_dir=None if args.no_cache else args.cache_dir,
                                force_exclude=args.force_exclude, dependents=args.include_dependents)
-        with ProgressBar(stderr, enabled=sys.stderr.isatty() and not args.quiet) as progress:
-            outcome = run_check(args.paths, options, progress)
+        if args.paths == [Path("-")]:
+            outcome, fixed_text = run_stdin(sys.stdin.buffer.read(), args.stdin_filename, options)
+        else:
+            with ProgressBar(stderr, enabled=sys.stderr.isatty() and not args.quiet) as progress:
+                outcome = run_check(args.paths, options, progress)
     except (ConfigError, CatalogError) as error:
         _error(f"{error}")
         return EXIT_ERROR
+    if args.paths == [Path("-")] and args.fix and not args.diff:
+        sys.stdout.write(fixed_text)  # as ruff: the fixed source on stdout, the report on stderr
+        sys.stdout.flush()
+        stdout = stderr
     for message in outcome.errors:
         _error(message)
     if args.diff:
