@@ -223,6 +223,14 @@ def _path(value: Any, where: str, folder: Path) -> Path:
     return Path(os.path.abspath(folder / value))
 
 
+def _output_format(value: Any, where: str, folder: Path) -> str:
+    from retrylint.output.terminal import FORMATS
+
+    if value not in FORMATS:
+        raise ConfigError(f"{where} must be one of {', '.join(FORMATS)}, got {value!r}")
+    return value
+
+
 def _entrypoints(value: Any, where: str, folder: Path) -> tuple[EntryPointSpec, ...]:
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise ConfigError(f"{where} must be an array of tables ([[tool.retrylint.entrypoint]]), got {value!r}")
@@ -247,4 +255,5 @@ KEYS: dict[str, Callable[[Any, str, Path], Any]] = {
     "extend-catalog": _catalog_paths,
     "entrypoint": _entrypoints,
     "baseline": _path,
+    "output-format": _output_format,
 }

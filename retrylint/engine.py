@@ -8,7 +8,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
@@ -40,6 +40,7 @@ class FixResult:
     source: str
     diagnostics: list[Diagnostic]
     applied: int
+    applied_codes: list[str] = field(default_factory=list)  # the code of each fix applied
 
 
 class Engine:
@@ -167,7 +168,7 @@ class Engine:
         return on_deep_stack(self._fix_source, source, path, unsafe)
 
     def _fix_source(self, source: str, path: str, unsafe: bool) -> FixResult:
-        applied = 0
+        applied, applied_codes = 0, []
         rejected: set[tuple] = set()
         tree = None  # the tree of an accepted fix's result, parsed when it was checked: used once
         for _ in range(MAX_FIX_PASSES):
@@ -183,7 +184,7 @@ class Engine:
                     continue
                 chosen.append(diagnostic)
             if not chosen:
-                return FixResult(source, diagnostics, applied)
+                return FixResult(source, diagnostics, applied, applied_codes)
             edits = [edit for diagnostic in chosen for edit in diagnostic.fix.edits]
             candidate = apply_edits(source, edits)
             candidate_tree = _parsed(candidate) if candidate != source else None
@@ -200,7 +201,8 @@ class Engine:
                 chosen = chosen[:1]
             source, tree = candidate, candidate_tree
             applied += len(chosen)
-        return FixResult(source, self._lint(source, path, tree=tree), applied)
+            applied_codes += [diagnostic.code for diagnostic in chosen]
+        return FixResult(source, self._lint(source, path, tree=tree), applied, applied_codes)
 
 
 def _python_rejects(source: str, path: str) -> Diagnostic | None:

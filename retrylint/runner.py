@@ -53,6 +53,7 @@ class FileChange:
     before: str
     after: str
     fixed: int
+    codes: list[str] = field(default_factory=list)  # the code of each fix
 
 
 @dataclass
@@ -63,6 +64,7 @@ class CheckOutcome:
     errors: list[str] = field(default_factory=list)  # one line each; they make the exit code 2
     files_checked: int = 0
     baselines: dict[str, Path] = field(default_factory=dict)  # display path -> its config's baseline
+    settings: Settings | None = None  # those of the first path given (for run-wide keys: output-format)
 
     @property
     def fixed(self) -> int:
@@ -85,6 +87,7 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     if options.dependents and options.cache_dir is not None:
         _add_dependents(discovery, ResultCache(options.cache_dir), resolver)
     outcome = CheckOutcome(errors=list(discovery.errors), files_checked=len(discovery.files))
+    outcome.settings = resolver.settings_for(paths[0] if paths else Path("."))
     outcome.baselines = {display_path(path): settings.baseline for path, settings in discovery.files if settings.baseline}
     if progress is not None:
         progress.start(len(discovery.files))
@@ -123,7 +126,7 @@ def run_stdin(raw: bytes, filename: Path | None, options: CheckOptions) -> tuple
     shown = display_path(path) if filename else "-"
     settings = resolver.settings_for(path)
     catalog_for(settings)
-    outcome = CheckOutcome(files_checked=1)
+    outcome = CheckOutcome(files_checked=1, settings=settings)
     try:
         text, _ = decode_source(raw)
     except SourceError as error:
@@ -138,7 +141,7 @@ def run_stdin(raw: bytes, filename: Path | None, options: CheckOptions) -> tuple
         if options.fix or options.diff:
             result = engine.fix_source(text, shown, unsafe=options.unsafe_fixes)
             if result.source != text:
-                outcome.changes.append(FileChange(shown, text, result.source, result.applied))
+                outcome.changes.append(FileChange(shown, text, result.source, result.applied, result.applied_codes))
             outcome.diagnostics, after = result.diagnostics, result.source
         else:
             outcome.diagnostics = engine.lint_source(text, shown)
@@ -317,7 +320,7 @@ def _lint_or_fix(source: Source, shown: str, engine: Engine, options: CheckOptio
         os._exit(EXIT_ORPHANED)  # nobody is left to report this fix: write nothing
     if options.fix and not options.diff and not write_atomically(source, result.source, checked_paths):
         return engine.lint_source(source.text, shown), source.text
-    outcome.changes.append(FileChange(shown, source.text, result.source, result.applied))
+    outcome.changes.append(FileChange(shown, source.text, result.source, result.applied, result.applied_codes))
     return result.diagnostics, result.source
 
 

@@ -30,6 +30,7 @@ class Settings:
     non_retryable: tuple[str, ...] = ()
     extend_catalog: tuple[Path, ...] = ()
     entrypoint: tuple["EntryPointSpec", ...] = ()
+    output_format: str | None = None  # check's --output-format when not given
     baseline: Path | None = None  # findings recorded there are not reported (output/baseline.py)
     # The folder holding the config file; relative patterns are matched from here.
     root: Path | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -14,8 +15,8 @@ from retrylint.catalog import CatalogError
 from retrylint.config import ConfigError, Overrides, check_code_prefixes
 from retrylint.output.baseline import BaselineError, new_findings, write_baseline
 from retrylint.output.blast_radius import REPORT_FORMATS, collect, render_json, render_mermaid, render_table
-from retrylint.output.terminal import (FORMATS, HUMAN_FORMATS, format_diff, make_console, print_diagnostics, printable,
-                                       summary_lines)
+from retrylint.output.terminal import (FORMATS, HUMAN_FORMATS, fixes_lines, format_diff, format_statistics, make_console,
+                                       print_diagnostics, printable, summary_lines)
 
 if TYPE_CHECKING:  # the commands import what they use, so that each starts quickly
     from rich.console import Console
@@ -74,7 +75,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
                        help="with --fix, apply unsafe fixes too; without, show them as available")
     check.add_argument("--diff", action="store_true",
                        help="print the diff --fix would make and write nothing; exit 1 if it would change files")
-    check.add_argument("--output-format", choices=FORMATS, default="full")
+    check.add_argument("--output-format", choices=FORMATS, default=None,
+                       help="how to print diagnostics (default: the config's 'output-format', else full)")
+    check.add_argument("-o", "--output-file", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
+    check.add_argument("--show-fixes", action="store_true", help="with --fix, list the fixes made per file and rule")
+    check.add_argument("--exit-non-zero-on-fix", action="store_true",
+                       help="exit 1 when --fix changed files, even if no diagnostics remain")
+    check.add_argument("--show-settings", action="store_true", help="print the settings of the first path and exit")
+    check.add_argument("--show-files", action="store_true", help="print the files that would be checked and exit")
     check.add_argument("--config", type=Path, metavar="FILE",
                        help="pyproject.toml with [tool.retrylint], or a TOML file holding the settings at top level")
     check.add_argument("--isolated", action="store_true", help="ignore all configuration files")
@@ -106,7 +115,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
 
     rule = subcommands.add_parser("rule", help="explain a rule, or list all rules")
     rule.set_defaults(handler=rule_command)
-    rule.add_argument("code", nargs="?", help="a rule code such as RTL001")
+    rule.add_argument("code", nargs="?", help="a rule code or name, such as RTL001 or unbounded-retry")
+    rule.add_argument("--output-format", choices=("text", "json"), default="text")
 
     server = subcommands.add_parser("server", help="run the language server (LSP over stdio)")
     server.set_defaults(handler=server_command)
@@ -114,7 +124,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     report = subcommands.add_parser("report", help="show each retry entry point's layers and worst-case billed calls")
     report.set_defaults(handler=report_command)
     report.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
-    report.add_argument("--format", choices=REPORT_FORMATS, default="table")
+    report.add_argument("--output-format", "--format", dest="format", choices=REPORT_FORMATS, default="table")
+    report.add_argument("--select", type=_code_list, metavar="CODES",
+                        help="comma-separated rule codes or prefixes: only entry points with such findings")
     report.add_argument("--config", type=Path, metavar="FILE")
     report.add_argument("--isolated", action="store_true", help="ignore all configuration files")
     return parser, set(subcommands.choices)
@@ -141,6 +153,8 @@ def check_command(args: argparse.Namespace) -> int:
             extend_select=check_code_prefixes(list(args.extend_select), "--extend-select"),
             ignore=check_code_prefixes(list(args.ignore), "--ignore"),
         )
+        if args.show_files or args.show_settings:
+            return _show_files_or_settings(args, overrides)
         options = CheckOptions(fix=args.fix, unsafe_fixes=args.unsafe_fixes, diff=args.diff,
                                config=args.config, isolated=args.isolated, overrides=overrides,
                                jobs=args.jobs, cache_dir=None if args.no_cache else args.cache_dir,
@@ -176,15 +190,59 @@ def check_command(args: argparse.Namespace) -> int:
     except BaselineError as error:
         _error(str(error))
         return EXIT_ERROR
-    print_diagnostics(stdout, outcome.diagnostics, args.output_format,
-                      texts=outcome.texts, unsafe_fixes=args.unsafe_fixes)
-    if args.output_format in HUMAN_FORMATS and not args.quiet:
-        for line in summary_lines(outcome.diagnostics, fixed=outcome.fixed, fixing=args.fix,
-                                  unsafe_fixes=args.unsafe_fixes, failed=bool(outcome.errors)):
-            stdout.print(line)
+    output_format = args.output_format or (outcome.settings and outcome.settings.output_format) or "full"
+    try:
+        if args.output_file is not None:
+            with open(args.output_file, "w", encoding="utf-8") as file:
+                _print_report(make_console(file), outcome, args, output_format)
+        else:
+            _print_report(stdout, outcome, args, output_format)
+    except OSError as error:
+        _error(f"cannot write {args.output_file}: {error.strerror or error}")
+        return EXIT_ERROR
     if outcome.errors:
         return EXIT_ERROR
+    if args.exit_non_zero_on_fix and outcome.fixed:
+        return EXIT_FOUND
     return EXIT_FOUND if outcome.diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _print_report(console: Console, outcome: CheckOutcome, args: argparse.Namespace, output_format: str) -> None:
+    """The diagnostics (or their statistics), the fixes made and the summary."""
+    if args.statistics:
+        console.file.write(format_statistics(outcome.diagnostics, output_format, unsafe_fixes=args.unsafe_fixes))
+        return
+    print_diagnostics(console, outcome.diagnostics, output_format, texts=outcome.texts, unsafe_fixes=args.unsafe_fixes)
+    if output_format not in HUMAN_FORMATS or args.quiet:
+        return
+    if args.show_fixes:
+        for line in fixes_lines(outcome.changes):
+            console.print(line)
+    for line in summary_lines(outcome.diagnostics, fixed=outcome.fixed, fixing=args.fix,
+                              unsafe_fixes=args.unsafe_fixes, failed=bool(outcome.errors)):
+        console.print(line)
+
+
+def _show_files_or_settings(args: argparse.Namespace, overrides: Overrides) -> int:
+    """``--show-files``: the files a check would read; ``--show-settings``: the settings of the first path."""
+    from retrylint.config import ConfigResolver
+    from retrylint.discovery import discover, display_path
+
+    resolver = ConfigResolver(config=args.config, isolated=args.isolated, overrides=overrides)
+    if args.show_settings:
+        path = args.paths[0]
+        settings = resolver.settings_for(path)
+        print(f"Resolved settings for: {path}")
+        print(f"Settings path: {settings.config_file or '(none: defaults)'}")
+        for name, value in vars(settings).items():
+            print(f"{name} = {value!r}")
+        return EXIT_CLEAN
+    discovery = discover(args.paths, resolver.settings_for, force_exclude=args.force_exclude)
+    for message in discovery.errors:
+        _error(message)
+    for path, _ in discovery.files:
+        print(display_path(path))
+    return EXIT_ERROR if discovery.errors else EXIT_CLEAN
 
 
 def _new_findings(outcome: CheckOutcome, baseline: Path | None) -> list[Diagnostic]:
@@ -266,18 +324,29 @@ class ProgressBar:
 
 # ----- rule -------------------------------------------------------------------------------
 def rule_command(args: argparse.Namespace) -> int:
-    from retrylint.rules import RULES_BY_CODE
+    from retrylint.rules import ALL_RULES
 
     if args.code is None:
-        print(rule_table())
+        if args.output_format == "json":
+            print(json.dumps([rule_json(rule) for rule in ALL_RULES], indent=2))
+        else:
+            print(rule_table())
         return EXIT_CLEAN
-    rule = RULES_BY_CODE.get(args.code.upper())
+    rule = next((rule for rule in ALL_RULES if args.code.upper() == rule.code or args.code.lower() == rule.name), None)
     if rule is None:
-        _error(f"unknown rule code {args.code!r}; `retrylint rule` lists them")
+        _error(f"unknown rule {args.code!r}; `retrylint rule` lists them")
         return EXIT_ERROR
+    if args.output_format == "json":
+        print(json.dumps(rule_json(rule), indent=2))
+        return EXIT_CLEAN
     print(f"# {rule.code} {rule.name}\n\n{rule.summary()}\n\nFix: {fix_availability(rule)}.\n")
     print(rule.documentation())
     return EXIT_CLEAN
+
+
+def rule_json(rule: type[Rule]) -> dict:
+    return {"code": rule.code, "name": rule.name, "summary": rule.summary(), "fix": fix_availability(rule),
+            "explanation": rule.documentation()}
 
 
 def rule_table() -> str:
@@ -302,10 +371,15 @@ def fix_availability(rule: type[Rule]) -> str:
 # ----- server -----------------------------------------------------------------------------
 def report_command(args: argparse.Namespace) -> int:
     try:
+        selected = None if args.select is None else check_code_prefixes(list(args.select), "--select")
         points, errors = collect(args.paths, config=args.config, isolated=args.isolated)
     except (ConfigError, CatalogError) as error:
         _error(str(error))
         return EXIT_ERROR
+    if selected is not None:
+        for point in points:
+            point.findings = [code for code in point.findings if code.startswith(selected)]
+        points = [point for point in points if point.findings]
     for message in errors:
         _error(message)
     if args.format == "json":

@@ -168,5 +168,32 @@ def summary_lines(diagnostics: list[Diagnostic], *, fixed: int, fixing: bool, un
     return lines
 
 
+def format_statistics(diagnostics: list[Diagnostic], output_format: str, *, unsafe_fixes: bool) -> str:
+    """``--statistics``: one line per rule, most frequent first (a JSON list for ``json``)."""
+    counts = Counter(d.code for d in diagnostics)
+    names = {d.code: d.name for d in diagnostics}
+    fixable = {d.code for d in diagnostics if is_fixable(d, unsafe_fixes=unsafe_fixes)}
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if output_format == "json":
+        return json.dumps([{"code": code, "name": names[code], "count": count, "fixable": code in fixable}
+                           for code, count in rows], indent=2) + "\n"
+    width = len(str(max(counts.values()))) if counts else 1
+    return "".join(f"{count:>{width}}\t{code}\t{'[*]' if code in fixable else '[ ]'} {names[code]}\n"
+                   for code, count in rows)
+
+
+def fixes_lines(changes) -> list[str]:
+    """``--show-fixes``: what ``--fix`` fixed, per file and rule."""
+    if not changes:
+        return []
+    total = sum(change.fixed for change in changes)
+    lines = [f"Fixed {total} error{_plural(total)}:"]
+    for change in changes:
+        lines.append(f"- {change.path}:")
+        for code, count in sorted(Counter(change.codes).items()):
+            lines.append(f"    {count} \u00d7 {code}")
+    return lines
+
+
 def _plural(count: int) -> str:
     return "" if count == 1 else "s"
