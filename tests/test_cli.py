@@ -160,7 +160,7 @@ def test_rule_table_and_documentation(project):
 def test_unknown_rule_code(project):
     result = run(project, "rule", "RTL123")
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "retrylint: error: unknown rule code 'RTL123'; `retrylint rule` lists them\n"
+    assert result.stderr == "retrylint: error: unknown rule code or name 'RTL123'; `retrylint rule` lists them\n"
 
 
 def test_bad_catalog_file_exits_2(project):

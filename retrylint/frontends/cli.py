@@ -334,7 +334,7 @@ def rule_command(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     rule = next((rule for rule in ALL_RULES if args.code.upper() == rule.code or args.code.lower() == rule.name), None)
     if rule is None:
-        _error(f"unknown rule {args.code!r}; `retrylint rule` lists them")
+        _error(f"unknown rule code or name {args.code!r}; `retrylint rule` lists them")
         return EXIT_ERROR
     if args.output_format == "json":
         print(json.dumps(rule_json(rule), indent=2))
