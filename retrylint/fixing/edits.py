@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from functools import lru_cache
 from typing import Sequence
 
 import libcst as cst
@@ -150,6 +151,7 @@ class FixBuilder:
 
 
 
+@lru_cache(maxsize=4)  # the fixes of one file place many edits in the same text; callers only read it
 def _line_starts(text: str) -> list[int]:
     """Offsets where each line starts, splitting lines as libcst and Python do."""
     return [0] + [match.end() for match in PYTHON_NEWLINE.finditer(text)]

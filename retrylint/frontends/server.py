@@ -90,7 +90,11 @@ class RetrylintServer(LanguageServer):
                 self.check(other)
 
     def check(self, uri: str) -> Linted:
-        """Lint the document as it is now and publish the diagnostics."""
+        """Lint the document as it is now and publish the diagnostics (a check waiting for a
+        pause in typing is then not needed)."""
+        pending = self.pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
         document = self.workspace.get_text_document(uri)
         linted, self.dependencies[uri] = lint_document(document, self)
         self.linted[uri] = linted
