@@ -35,6 +35,8 @@ from retrylint.fixing.writer import remove_stale_temporary_files, replace_file
 
 DEFAULT_CACHE_DIR = Path(".retrylint_cache")
 FORMAT = 2
+MAX_INDEXES = 16  # older index files are removed: the cache stays bounded
+INDEX_NAME = re.compile(r"[0-9a-f]{64}\.json")
 
 
 def settings_fingerprint(settings: Settings) -> str:
@@ -147,6 +149,8 @@ class ResultCache:
                 replace_file(self._path(fingerprint), json.dumps(data, separators=(",", ":")).encode("utf-8"))
             except OSError:
                 pass  # a cache that cannot be written only costs speed
+        if self._new:
+            _remove_old_indexes(self.folder)
 
     def _prepare_folder(self) -> bool:
         """Whether the cache may be written: its folder exists (made now, and then tagged)
@@ -191,6 +195,19 @@ class ResultCache:
 
     def _path(self, fingerprint: str) -> Path:
         return self.folder / f"{fingerprint}.json"
+
+
+def _remove_old_indexes(folder: Path) -> None:
+    """Keep the MAX_INDEXES indexes written last (one per catalog and settings in use; an
+    upgrade or a settings change leaves the old ones unused); remove the others."""
+    try:
+        indexes = [entry for entry in os.scandir(folder) if INDEX_NAME.fullmatch(entry.name)
+                   and entry.is_file(follow_symlinks=False)]
+        indexes.sort(key=lambda entry: entry.stat(follow_symlinks=False).st_mtime_ns, reverse=True)
+        for entry in indexes[MAX_INDEXES:]:
+            os.unlink(entry.path)
+    except OSError:
+        pass  # another run removed it first, or the folder went away
 
 
 def _tag_folder(folder: Path) -> None:

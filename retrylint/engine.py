@@ -6,8 +6,10 @@ reachability -> rules -> selection and suppression -> (fixes, re-checked until s
 from __future__ import annotations
 
 import fnmatch
+import io
 import os
 import re
+import tokenize
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -78,7 +80,7 @@ class Engine:
         return on_deep_stack(self._lint, source, path, apply_noqa)
 
     def _lint(self, source: str, path: str, apply_noqa: bool = True, tree: cst.Module | None = None) -> list[Diagnostic]:
-        if SKIP_FILE.search(source):
+        if SKIP_FILE.search(source) and _skip_file_comment(source):
             return []
         diagnostics = self._raw_diagnostics(source, path, tree)
         return self._select(diagnostics, source, path, apply_noqa=apply_noqa)
@@ -203,6 +205,16 @@ class Engine:
             applied += len(chosen)
             applied_codes += [diagnostic.code for diagnostic in chosen]
         return FixResult(source, self._lint(source, path, tree=tree), applied, applied_codes)
+
+
+def _skip_file_comment(source: str) -> bool:
+    """Whether ``# retrylint: skip-file`` is a comment of ``source``, not text in a string.
+    Code that does not tokenize keeps the marker where a line starts with it."""
+    try:
+        return any(token.type == tokenize.COMMENT and SKIP_FILE.match(token.string)
+                   for token in tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return any(SKIP_FILE.match(line.lstrip()) for line in python_lines(source))
 
 
 def _python_rejects(source: str, path: str) -> Diagnostic | None:
