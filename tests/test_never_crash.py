@@ -267,3 +267,82 @@ def test_old_cache_indexes_are_removed(tmp_path, monkeypatch, capsys):
     assert [path.name for path in old[:cache.MAX_INDEXES - 1]] == [name for name in kept if name in
                                                                      {path.name for path in old}]
     assert "notes.txt" in kept
+
+
+# ----- the processes of a run -----------------------------------------------------------------------
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.add(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    alive.add(pid)
+        except OSError:
+            pass
+    return alive
+
+
+def _start_fixing(tmp_path: Path):
+    import subprocess
+
+    for index in range(1500):
+        (tmp_path / f"m{index:04}.py").write_text(PAID + f"@retry\ndef f():\n    {CREATE}\n    {CREATE}\n")
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    process = subprocess.Popen([sys.executable, "-m", "retrylint", "check", "--no-cache", "-j2", "--fix", "-q", "."],
+                               cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    assert len(workers) >= 2, "the workers never started"
+    return process, workers
+
+
+def _written(tmp_path: Path) -> set[str]:
+    return {path.name for path in tmp_path.glob("*.py") if "stop_after_attempt" in path.read_text()}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_workers_die_with_a_killed_run_and_write_nothing_after(tmp_path):
+    import signal
+
+    process, workers = _start_fixing(tmp_path)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while _alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _alive(workers) == set()
+    written = _written(tmp_path)
+    time.sleep(2)
+    assert _written(tmp_path) == written and len(written) < 1500
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_ctrl_c_stops_the_run_and_its_workers_quietly(tmp_path):
+    import signal
+
+    process, workers = _start_fixing(tmp_path)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    out, err = process.communicate(timeout=60)
+    assert (process.returncode, err) == (130, "")
+    deadline = time.monotonic() + 10
+    while _alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _alive(workers) == set()
