@@ -74,18 +74,20 @@ class Engine:
         return self.prefilter.module_may_hold_entry_point(module)
 
     # ----- checking ---------------------------------------------------------------------
-    def lint_source(self, source: str, path: str, *, apply_noqa: bool = True) -> list[Diagnostic]:
+    def lint_source(self, source: str, path: str, *, apply_noqa: bool = True, fixes: bool = True) -> list[Diagnostic]:
         """Diagnostics for one file, selected and, with ``apply_noqa``, without ``# noqa``-ed ones
         (flake8 applies ``# noqa`` itself)."""
-        return on_deep_stack(self._lint, source, path, apply_noqa)
+        return on_deep_stack(self._lint, source, path, apply_noqa, None, fixes)
 
-    def _lint(self, source: str, path: str, apply_noqa: bool = True, tree: cst.Module | None = None) -> list[Diagnostic]:
+    def _lint(self, source: str, path: str, apply_noqa: bool = True, tree: cst.Module | None = None,
+              fixes: bool = True) -> list[Diagnostic]:
         if SKIP_FILE.search(source) and _skip_file_comment(source):
             return []
-        diagnostics = self._raw_diagnostics(source, path, tree)
+        diagnostics = self._raw_diagnostics(source, path, tree, fixes)
         return self._select(diagnostics, source, path, apply_noqa=apply_noqa)
 
-    def analyse(self, source: str, path: str, tree: cst.Module | None = None) -> RuleContext | Diagnostic | None:
+    def analyse(self, source: str, path: str, tree: cst.Module | None = None,
+                fixes: bool = True) -> RuleContext | Diagnostic | None:
         """The model of one file with its retry layers and their reach; an RTL999 diagnostic
         when it cannot be parsed; None when it holds no retry layer. ``tree``: the source's
         libcst tree when Python and libcst have accepted it already (a fix's result)."""
@@ -98,13 +100,13 @@ class Engine:
             if rejected is not None:
                 return rejected
         try:
-            return self._analyse(source, path, tree)
+            return self._analyse(source, path, tree, fixes)
         except cst.ParserSyntaxError as error:
             return _syntax_error(source, path, error)
         except (RecursionError, MemoryError):
             return _too_deep(path)
 
-    def _analyse(self, source: str, path: str, tree: cst.Module | None) -> RuleContext | None:
+    def _analyse(self, source: str, path: str, tree: cst.Module | None, fixes: bool = True) -> RuleContext | None:
         module_name, is_package, root = self.project.module_name_for(Path(path))
         model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project, root, tree)
         layers = LayerFinder(model).find()
@@ -113,10 +115,11 @@ class Engine:
         layers = [layer for layer in layers if not layer.speculative or reachability.reaches(layer)]
         if not layers:
             return None
-        return RuleContext(model, self.catalog, self.settings, layers, reachability)
+        return RuleContext(model, self.catalog, self.settings, layers, reachability, build_fixes=fixes)
 
-    def _raw_diagnostics(self, source: str, path: str, tree: cst.Module | None = None) -> list[Diagnostic]:
-        context = self.analyse(source, path, tree)
+    def _raw_diagnostics(self, source: str, path: str, tree: cst.Module | None = None,
+                         fixes: bool = True) -> list[Diagnostic]:
+        context = self.analyse(source, path, tree, fixes)
         if not isinstance(context, RuleContext):
             return [context] if context is not None else []
         found: list[Diagnostic] = []

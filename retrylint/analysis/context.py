@@ -32,6 +32,7 @@ class RuleContext:
     settings: Settings
     layers: list[Layer]
     reachability: Reachability
+    build_fixes: bool = True  # False: the catalog's fix templates are not filled (an editor asks later)
 
     @cached_property
     def fixes(self) -> FixBuilder:
@@ -102,7 +103,10 @@ class RuleContext:
     def template_fix(self, layer: Layer, purpose: str, n: int | None = None, errors: tuple[str, ...] = ()) -> tuple[str, list[Edit] | None] | None:
         """The message and edits of the fix for ``purpose`` (``cap``, ``never_retry``,
         ``backoff``) as the catalog writes it for the layer's dialect, with ``n`` attempts or the
-        ``errors`` not to retry; None when the catalog has no template for it."""
+        ``errors`` not to retry; None when the catalog has no template for it (or fixes are
+        not built)."""
+        if not self.build_fixes:
+            return None
         templates = fix_templates(layer.spec.dialect)(self.catalog, layer.spec).get(purpose) if layer.spec else None
         if not templates:
             return None

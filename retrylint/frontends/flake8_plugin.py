@@ -78,7 +78,7 @@ class RetrylintChecker:
         path = Path(self.filename)
         engine = self.engine_for(path)
         source = "".join(self.lines)
-        for diagnostic in engine.lint_source(source, display_path(path), apply_noqa=False):
+        for diagnostic in engine.lint_source(source, display_path(path), apply_noqa=False, fixes=False):
             yield diagnostic.line, diagnostic.column - 1, f"{diagnostic.code} {diagnostic.message}", type(self)
 
 

@@ -41,7 +41,17 @@ class Linted:
     text: str
     path: str
     engine: Engine | None
-    diagnostics: list[Diagnostic]
+    diagnostics: list[Diagnostic]  # without their fixes: those are built when an action asks
+    _with_fixes: list[Diagnostic] | None = None
+
+    def with_fixes(self) -> list[Diagnostic]:
+        """The diagnostics with their fixes, built on first need for this text."""
+        if self._with_fixes is None:
+            try:
+                self._with_fixes = [] if self.engine is None else self.engine.lint_source(self.text, self.path)
+            except Exception:  # as for a check: an engine bug leaves the diagnostics, without fixes
+                self._with_fixes = self.diagnostics
+        return self._with_fixes
 
     @property
     def lines(self) -> list[str]:
@@ -136,7 +146,7 @@ def lint_document(document: TextDocument, server: RetrylintServer) -> tuple[Lint
             return Linted(text, shown, None, []), set()
         engine = server.engine_for(settings)
         with engine.project.tracking() as dependencies:
-            diagnostics = engine.lint_source(text, shown)
+            diagnostics = engine.lint_source(text, shown, fixes=False)
         return Linted(text, shown, engine, diagnostics), dependencies
     except (ConfigError, CatalogError) as error:
         server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"retrylint: {error}"))
@@ -189,7 +199,7 @@ def code_actions(server: RetrylintServer, params: types.CodeActionParams) -> lis
     document = server.workspace.get_text_document(uri)
     linted = server.current(uri)
     lines = linted.lines
-    here = [d for d in linted.diagnostics
+    here = [d for d in linted.with_fixes()
             if d.line - 1 <= params.range.end.line and d.end_line - 1 >= params.range.start.line]
     actions = []
     for diagnostic in here:
@@ -232,7 +242,7 @@ def suppression_edit(diagnostic: Diagnostic, lines: list[str], document: TextDoc
 def fix_all_action(linted: Linted, document: TextDocument) -> types.CodeAction | None:
     """Every safe fix at once, as one edit of the whole document."""
     if linted.engine is None or not any(
-        d.fix is not None and d.fix.applicability is Applicability.SAFE for d in linted.diagnostics
+        d.fix is not None and d.fix.applicability is Applicability.SAFE for d in linted.with_fixes()
     ):
         return None
     result = linted.engine.fix_source(linted.text, linted.path, unsafe=False)

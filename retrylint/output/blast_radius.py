@@ -121,7 +121,7 @@ def _file_entry_points(engine: Engine, path: Path, shown: str) -> list[EntryPoin
     if not isinstance(context, RuleContext):
         return []
     findings: dict[int, list[str]] = {}
-    for diagnostic in engine.lint_source(text, shown):
+    for diagnostic in engine.lint_source(text, shown, fixes=False):
         findings.setdefault(diagnostic.line, []).append(diagnostic.code)
     return entry_points(context, findings)
 
