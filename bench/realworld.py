@@ -8,6 +8,7 @@ Usage (from the repository root):
     python bench/realworld.py --markdown   # the per-rule table as Markdown (for README)
     python bench/realworld.py --whole      # check whole packages, not only the labelled files
     python bench/realworld.py --only metagpt,khoj   # only the labels of these releases
+    python bench/realworld.py --why        # say what retrylint sees at each false negative
 
 bench/realworld.tsv holds one row per labelled site: the release (``name==version``), the file
 inside it, a line range, a rule, the verdict a careful reviewer reaches from the source (``fire``
@@ -80,6 +81,17 @@ class Finding:
         return GROUPS.get(self.code)
 
 
+@dataclass(frozen=True)
+class Layer:
+    """One retry layer as ``retrylint report`` sees it: where, what, and the billable calls it reaches."""
+
+    package: str
+    path: str
+    line: int
+    name: str
+    billable: tuple[str, ...]
+
+
 @dataclass
 class Score:
     tp: list[Label] = field(default_factory=list)
@@ -103,6 +115,7 @@ class Result:
     scores: dict[str, Score]
     unlabelled: list[Finding]
     errors: list[str]
+    layers: list[Layer] | None = None  # with --why: what retrylint sees, to explain false negatives
 
 
 class LabelError(ValueError):
@@ -234,26 +247,43 @@ def run_retrylint(package: str, root: Path, files: list[str] | None) -> tuple[li
     missing = [f for f in targets if not (root / f).exists()]
     if missing:
         return [], [f"{package}: no such file {name}" for name in missing]
+    items, error = _retrylint_json(root, ["check", "--no-cache", "--isolated", "--exit-zero", "--output-format", "json",
+                                          *targets])
+    if error:
+        return [], [f"{package}: {error}"]
+    return [Finding(package, _relative(root, item["path"]), item["line"], item["code"], item["message"])
+            for item in items], []
+
+
+def run_report(package: str, root: Path, files: list[str] | None) -> tuple[list[Layer], list[str]]:
+    """The retry layers ``retrylint report`` finds in ``files`` of one unpacked release."""
+    items, error = _retrylint_json(root, ["report", "--isolated", "--format", "json", *(files or ["."])])
+    if error:
+        return [], [f"{package}: report: {error}"]
+    return [Layer(package, _relative(root, item["path"]), item["line"], item["layer"],
+                  tuple(dict.fromkeys(call["name"] for call in item["billable"]))) for item in items], []
+
+
+def _retrylint_json(root: Path, arguments: list[str]) -> tuple[list[dict], str | None]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
-    command = [sys.executable, "-m", "retrylint", "check", "--no-cache", "--isolated", "--exit-zero",
-               "--output-format", "json", *targets]
-    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-m", "retrylint", *arguments], cwd=root, env=env,
+                          capture_output=True, text=True, check=False)
     try:
-        diagnostics = json.loads(done.stdout)
+        return json.loads(done.stdout), None
     except json.JSONDecodeError:
-        return [], [f"{package}: retrylint exited {done.returncode}: {done.stderr.strip()[-300:]}"]
-    findings = []
-    for item in diagnostics:
-        path = Path(item["path"])
-        relative = path.resolve().relative_to(root.resolve()) if path.is_absolute() else path
-        findings.append(Finding(package, relative.as_posix(), item["line"], item["code"], item["message"]))
-    return findings, []
+        return [], f"retrylint exited {done.returncode}: {done.stderr.strip()[-300:]}"
 
 
-def evaluate(labels: list[Label], cache: Path, whole: bool = False) -> Result:
+def _relative(root: Path, shown: str) -> str:
+    path = Path(shown)
+    return (path.resolve().relative_to(root.resolve()) if path.is_absolute() else path).as_posix()
+
+
+def evaluate(labels: list[Label], cache: Path, whole: bool = False, why: bool = False) -> Result:
     packages = sorted({label.package for label in labels})
     errors = fetch(packages, cache)
     findings: list[Finding] = []
+    layers: list[Layer] = []
     for package in packages:
         root = release_dir(cache, package)
         if not root.is_dir():
@@ -262,7 +292,23 @@ def evaluate(labels: list[Label], cache: Path, whole: bool = False) -> Result:
         found, failed = run_retrylint(package, root, files)
         findings += found
         errors += failed
-    return score(labels, findings, errors)
+        if why:
+            seen, failed = run_report(package, root, files)
+            layers += seen
+            errors += failed
+    result = score(labels, findings, errors)
+    result.layers = layers if why else None
+    return result
+
+
+def explain(label: Label, layers: list[Layer]) -> str:
+    """What retrylint sees in a label's range: no layer, a layer reaching no billable call, or what it reaches."""
+    here = [layer for layer in layers if layer.package == label.package and layer.path == label.path
+            and label.start <= layer.line <= label.end]
+    if not here:
+        return "retrylint sees no retry layer here"
+    return "; ".join(f"{layer.name} reaches " + (", ".join(layer.billable) if layer.billable else "no billable call")
+                     for layer in here)
 
 
 def _ratio(value: float | None) -> str:
@@ -291,7 +337,10 @@ def format_details(result: Result) -> str:
                         ("False negatives (fire labels without a finding)", "fn")):
         wrong = [label for group in GROUP_ORDER for label in getattr(result.scores[group], pick)]
         out.append(f"\n{title}: {len(wrong)}")
-        out += [f"  {label.rule} {label.where}\n      {label.reason}" for label in wrong]
+        for label in wrong:
+            out.append(f"  {label.rule} {label.where}\n      {label.reason}")
+            if pick == "fn" and result.layers is not None:
+                out.append(f"      -> {explain(label, result.layers)}")
     out.append(f"\nUnlabelled findings in the checked files (not counted, for review): {len(result.unlabelled)}")
     out += [f"  {f.code} {f.package} {f.path}:{f.line}  {f.message[:160]}" for f in result.unlabelled]
     if result.errors:
@@ -308,6 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cache", type=Path, default=None, help="download and unpack folder")
     parser.add_argument("--markdown", action="store_true", help="print only the per-rule table, in Markdown")
     parser.add_argument("--whole", action="store_true", help="check whole releases, not only the labelled files")
+    parser.add_argument("--why", action="store_true",
+                        help="also run retrylint report and say, for each false negative, what it sees there")
     parser.add_argument("--only", default="", help="comma-separated release names: score only their labels")
     return parser
 
@@ -339,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"realworld: {error}", file=sys.stderr)
         print(f"{len({label.package for label in labels})} releases in {cache / 'src'}")
         return 1 if errors else 0
-    result = evaluate(labels, cache, whole=args.whole)
+    result = evaluate(labels, cache, whole=args.whole, why=args.why)
     if args.markdown:
         print(format_table(result, markdown=True), end="")
     else:

@@ -158,10 +158,12 @@ def test_scores_a_local_release_without_network(rw, tmp_path):
         encoding="utf-8")
     labels = [rw.Label("demo==1.0", "demo/jobs.py", 3, 5, "RTL001", "fire", "bare @retry"),
               rw.Label("demo==1.0", "demo/jobs.py", 7, 9, "RTL001", "silent", "stop_after_attempt(3)")]
-    result = rw.evaluate(labels, tmp_path)
+    result = rw.evaluate(labels, tmp_path, why=True)
     assert result.errors == []
     assert (result.scores["RTL001"].tp, result.scores["RTL001"].tn) == ([labels[0]], [labels[1]])
     assert result.unlabelled == []
+    assert result.layers == [rw.Layer("demo==1.0", "demo/jobs.py", 3, "tenacity @retry on 'forever'", ()),
+                             rw.Layer("demo==1.0", "demo/jobs.py", 7, "tenacity @retry on 'capped'", ())]
 
 
 def test_only_selects_releases_by_name(rw):
@@ -175,3 +177,17 @@ def test_only_with_no_match_is_one_line_and_exit_2(rw, tmp_path, capsys):
     path = write_labels(tmp_path, ["demo==1.0\tdemo/a.py\t3-9\tRTL001\tfire\tr"])
     assert rw.main(["--labels", str(path), "--cache", str(tmp_path), "--only", "nothing"]) == 2
     assert capsys.readouterr().err == "realworld: no labels for --only nothing\n"
+
+
+def test_explains_false_negatives(rw):
+    fn = label(rw, "RTL005", "fire")
+    layers = [rw.Layer("demo==1.0", "demo/a.py", 12, "tenacity @retry on 'f'", ()),
+              rw.Layer("demo==1.0", "demo/a.py", 18, "hand-written retry loop", ("messages.create", "converse")),
+              rw.Layer("demo==1.0", "demo/b.py", 12, "elsewhere", ())]
+    assert rw.explain(fn, layers) == ("tenacity @retry on 'f' reaches no billable call; "
+                                      "hand-written retry loop reaches messages.create, converse")
+    assert rw.explain(label(rw, "RTL005", "fire", (30, 40)), layers) == "retrylint sees no retry layer here"
+    result = rw.score([fn], [])
+    result.layers = layers[:1]
+    assert ("  RTL005 demo==1.0 demo/a.py:10-20\n      RTL005 fire\n"
+            "      -> tenacity @retry on 'f' reaches no billable call\n") in rw.format_details(result)
