@@ -1,5 +1,9 @@
 """Reachability: which billable calls a retry layer can re-run, through which chain of
-helper calls, and what else happens around each one (loops, later calls, guards)."""
+helper calls, and what else happens around each one (loops, later calls, guards).
+
+Each function's reach is computed once and shared by every caller; the functions of a call
+cycle are solved together (strongly connected components, to a fixed point), so the answer
+does not depend on which function is asked first, and nothing recurses along call chains."""
 
 from __future__ import annotations
 
@@ -8,21 +12,14 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from retrylint.catalog import BillableSpec, ClientSpec
-from retrylint.diagnostics import ChainLink
+from retrylint.analysis.call_order import Follower, LaterCalls, branches, distinct, in_loop, inside, kept_followers
+from retrylint.analysis.client_retries import ClientUse, client_use
 from retrylint.analysis.layers import Layer, keywords_of
-from retrylint.analysis.model import EXCEPT, IF, LOOP, CallSite, Function, ModuleModel, descendants
+from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel
+from retrylint.catalog import BillableSpec
+from retrylint.diagnostics import ChainLink
 
-
-@dataclass
-class ClientUse:
-    """The SDK client a billable call goes through, and how often that client retries."""
-
-    spec: ClientSpec
-    retries: int
-    constructor: cst.Call | None  # where ``max_retries=0`` can be passed
-    model: ModuleModel  # the module the constructor is written in
-    local: bool = False  # it talks to a server on this machine (``base_url="http://localhost..."``): nothing billed
+MAX_CYCLE_ROUNDS = 100  # a call cycle settles in a few rounds; this bounds a pathological one
 
 
 @dataclass
@@ -31,17 +28,38 @@ class Reach:
     function: Function  # the function the billable call sits in
     spec: BillableSpec
     name: str  # e.g. "chat.completions.create"
-    chain: list[ChainLink]  # from the retried function down to the billable call
+    chain: list[ChainLink]  # from the retried function down to the billable call (the shortest path)
     in_loop: bool = False
-    # Calls that can fail after it: how messages name each, and its qualified name when known.
-    followers: list[tuple[str, str | None]] = field(default_factory=list)
+    followers: list[Follower] = field(default_factory=list)  # calls that can fail after it (first few, distinct)
     later_billable: list[str] = field(default_factory=list)
-    guarded: bool = False
+    guarded: bool = False  # every path to it skips work already done
     keyed: bool = False
     inner_layers: list[Layer] = field(default_factory=list)
     client: ClientUse | None = None
     direct: bool = True  # the call sits in the retried unit itself, not in a helper
     path: tuple = ()  # where the call (or the helper call leading to it) sits in the retried unit
+    calls: int = 1  # how many times one run makes it: the call paths merged into this reach
+
+    def merge_key(self) -> tuple:
+        """Paths to the same call under the same layers (their stacks are equal) from the same
+        branches of the unit are one reach."""
+        return (id(self.call), tuple(id(layer) for layer in self.inner_layers), branches(self.path))
+
+    def signature(self) -> tuple:
+        """What a call cycle's fixed point compares between rounds."""
+        return (self.merge_key(), tuple(self.chain), self.in_loop, tuple(self.followers), tuple(self.later_billable),
+                self.guarded, self.direct, self.calls)
+
+
+@dataclass
+class _SiteInfo:
+    """A call site resolved once: its target, billable spec, and how it is named as a follower."""
+
+    target: str | None
+    spec: BillableSpec | None
+    follower: Follower | None  # None: it cannot fail (catalogued as infallible) or runs only on an interrupt
+    callee: Function | None = None
+    callee_resolved: bool = False
 
 
 class Reachability:
@@ -54,8 +72,11 @@ class Reachability:
         self.function_layers: dict[int, list[Layer]] = {}
         self._indexed_models: set[int] = set()
         self._index_layers(model, layers)
-        self._memo: dict[int, list[Reach] | None] = {}
+        self._memo: dict[int, list[Reach]] = {}  # settled functions
         self._layer_memo: dict[int, list[Reach]] = {}
+        self._sites: dict[int, _SiteInfo] = {}
+        self._first_guard_call: dict[int, int | None] = {}
+        self._links: dict[int, ChainLink] = {}
 
     def _index_layers(self, model: ModuleModel, layers: list[Layer]) -> None:
         self._indexed_models.add(id(model))
@@ -74,9 +95,11 @@ class Reachability:
         key = id(layer)
         if key not in self._layer_memo:
             if layer.unit_root is None:
-                found = self._function(layer.function)
+                found = self._summary(layer.function)
             else:
-                found = self._unit(layer.function, layer.unit_root)
+                for callee in self._callees(layer.function, layer.unit_root):
+                    self._summary(callee)
+                found = self._compose(layer.function, layer.unit_root, frozenset())
             self._layer_memo[key] = []
             if found:
                 head = ChainLink(self.model.path, self.model.line(layer.anchor), layer.function.name)
@@ -86,59 +109,160 @@ class Reachability:
                 ]
         return self._layer_memo[key]
 
-    # ----- walking ----------------------------------------------------------------------
-    def _function(self, function: Function) -> list[Reach]:
-        key = id(function)
-        if key in self._memo:
-            return self._memo[key] or []  # None: in progress (a cycle)
-        self._memo[key] = None
-        found = self._unit(function, None)
-        self._memo[key] = found
-        return found
+    # ----- solving the call graph -------------------------------------------------------
+    def _summary(self, function: Function) -> list[Reach]:
+        if id(function) not in self._memo:
+            self._solve(function)
+        return self._memo[id(function)]
 
-    def _unit(self, function: Function, root: cst.CSTNode | None) -> list[Reach]:
-        model = function.scope.model
-        sites = [s for s in function.calls if root is None or _inside(s.path, root)]
-        found: list[Reach] = []
-        for site in sites:
-            target = model.qualify(site.node.func, function.scope)
-            if target is None:
-                continue
-            spec = self.catalog.billable(target)
-            if spec is not None:
-                billed = self._billable(function, site, target, spec, root)
-                if billed.client is not None and billed.client.local:
+    def _solve(self, start: Function) -> None:
+        """Tarjan's strongly connected components, iteratively, from ``start``: each component
+        is settled once every function it calls outside itself is."""
+        order: dict[int, int] = {}
+        low: dict[int, int] = {}
+        stack: list[Function] = []
+        on_stack: set[int] = set()
+        work: list[tuple[Function, object]] = []
+
+        def visit(function: Function) -> None:
+            order[id(function)] = low[id(function)] = len(order)
+            stack.append(function)
+            on_stack.add(id(function))
+            work.append((function, iter(self._callees(function, None))))
+
+        visit(start)
+        while work:
+            function, callees = work[-1]
+            for callee in callees:
+                if id(callee) in self._memo:
                     continue
+                if id(callee) not in order:
+                    visit(callee)
+                    break
+                if id(callee) in on_stack:
+                    low[id(function)] = min(low[id(function)], order[id(callee)])
+            else:
+                work.pop()
+                if work:
+                    caller = id(work[-1][0])
+                    low[caller] = min(low[caller], low[id(function)])
+                if low[id(function)] == order[id(function)]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(id(member))
+                        component.append(member)
+                        if member is function:
+                            break
+                    self._settle(component[::-1])
+
+    def _settle(self, component: list[Function]) -> None:
+        """The reach of each function of one component; a cycle is solved to its fixed point."""
+        members = frozenset(id(f) for f in component)
+        for function in component:
+            self._memo[id(function)] = []
+        cyclic = len(component) > 1
+        for _ in range(MAX_CYCLE_ROUNDS if cyclic else 1):
+            changed = False
+            for function in component:
+                found = self._compose(function, None, members)
+                if [r.signature() for r in found] != [r.signature() for r in self._memo[id(function)]]:
+                    self._memo[id(function)] = found
+                    changed = True
+            if not changed:
+                break
+
+    def _callees(self, function: Function, root: cst.CSTNode | None) -> list[Function]:
+        """The project functions the unit calls (not itself), in call order, each once."""
+        found: dict[int, Function] = {}
+        for site in self._unit_sites(function, root):
+            info = self._info(function, site)
+            callee = self._callee(function, info)
+            if callee is not None and callee is not function:
+                found.setdefault(id(callee), callee)
+        return list(found.values())
+
+    # ----- one unit -----------------------------------------------------------------------
+    def _unit_sites(self, function: Function, root: cst.CSTNode | None) -> list[CallSite]:
+        return [s for s in function.calls if root is None or inside(s.path, root)]
+
+    def _info(self, function: Function, site: CallSite) -> _SiteInfo:
+        key = id(site.node)
+        if key not in self._sites:
+            model = function.scope.model
+            target = model.qualify(site.node.func, function.scope)
+            spec = self.catalog.billable(target) if target is not None else None
+            if self._on_interrupt(function, site):
+                follower = None
+            elif spec is not None:
+                follower = (self._display(target, spec), target)
+            elif self._infallible(model, site.node, target):
+                follower = None
+            else:
+                follower = (_short(model.code(site.node.func)), target)
+            self._sites[key] = _SiteInfo(target, spec, follower)
+        return self._sites[key]
+
+    def _callee(self, function: Function, info: _SiteInfo) -> Function | None:
+        if not info.callee_resolved:
+            info.callee_resolved = True
+            if info.spec is None and info.target is not None:
+                info.callee = function.scope.model.resolve_function(info.target)
+        return info.callee
+
+    def _compose(self, function: Function, root: cst.CSTNode | None, component: frozenset[int]) -> list[Reach]:
+        """The billable calls the unit reaches, one reach per call and stack of layers, from the
+        settled reach of its callees (and the current round's, for callees in ``component``)."""
+        sites = self._unit_sites(function, root)
+        infos = [self._info(function, site) for site in sites]
+        later = LaterCalls(sites, [(info.follower, info.spec is not None) for info in infos], root)
+        merged: dict[tuple[int, ...], Reach] = {}
+        for position, (site, info) in enumerate(zip(sites, infos)):
+            if info.spec is not None:
+                billed = self._billable(function, site, info.target, info.spec, root)
+                if billed.client is not None and billed.client.local:
+                    continue  # a server on this machine bills nothing
                 here = [billed]
             else:
-                callee = model.resolve_function(target)
-                if callee is None or callee is function:
+                callee = self._callee(function, info)
+                if callee is None or callee is function or not self._memo.get(id(callee)):
                     continue
-                inner_reaches = self._function(callee)
-                if not inner_reaches:
-                    continue
-                callee_model = callee.scope.model  # its line only now: finding it renders code
-                link = ChainLink(callee_model.path, callee_model.line(callee.node), callee.name)
-                here = [
-                    replace(
-                        inner,
-                        chain=[link, *inner.chain],
-                        direct=False,
-                        path=site.path,
-                        in_loop=inner.in_loop or _in_loop(site.path, root),
-                        guarded=inner.guarded
-                        or self._guard_before(function, site, root)
-                        or self._guarded_function(callee),
-                        inner_layers=[*self._layers_on(callee), *inner.inner_layers],
-                    )
-                    for inner in inner_reaches
-                ]
-            later = self._later_calls(function, sites, site, root)
+                here = self._through(function, site, callee, root, id(callee) in component)
+            billable, followers = later.after(position)
             for reach in here:
-                reach.followers = [*reach.followers, *((name, target) for name, target, billable in later if not billable)]
-                reach.later_billable = [*reach.later_billable, *(name for name, _, billable in later if billable)]
-            found.extend(here)
-        return found
+                reach.followers = kept_followers([*reach.followers, *followers])
+                reach.later_billable = distinct([*reach.later_billable, *billable])
+                key = reach.merge_key()
+                merged[key] = reach if key not in merged else _merged(merged[key], reach)
+        return list(merged.values())
+
+    def _through(self, function: Function, site: CallSite, callee: Function, root, same_cycle: bool) -> list[Reach]:
+        """The callee's reaches as seen from a call to it at ``site``."""
+        link = self._link(callee)
+        looped = in_loop(site.path, root)
+        guarded = self._guard_before(function, site, root) or self._guarded_function(callee)
+        layers = self._layers_on(callee)
+        return [
+            replace(
+                inner,
+                chain=[link, *inner.chain],
+                direct=False,
+                path=site.path,
+                in_loop=inner.in_loop or looped,
+                guarded=inner.guarded or guarded,
+                inner_layers=[*layers, *inner.inner_layers],
+                calls=1 if same_cycle else inner.calls,  # a cycle's paths are not counted round by round
+            )
+            for inner in self._memo[id(callee)]
+        ]
+
+    def _link(self, callee: Function) -> ChainLink:
+        """The chain's hop into ``callee`` (its line only now: finding it renders code)."""
+        key = id(callee)
+        if key not in self._links:
+            model = callee.scope.model
+            self._links[key] = ChainLink(model.path, model.line(callee.node), callee.name)
+        return self._links[key]
 
     def _billable(self, function: Function, site: CallSite, target: str, spec: BillableSpec, root) -> Reach:
         call = site.node
@@ -151,10 +275,10 @@ class Reachability:
             name=name,
             chain=[ChainLink(model.path, model.line(call), name)],
             path=site.path,
-            in_loop=_in_loop(site.path, root),
+            in_loop=in_loop(site.path, root),
             guarded=self._guard_before(function, site, root),
             keyed=self._keyed(call, spec),
-            client=self._client(call, function, target),
+            client=client_use(self.catalog, call, function, target),
         )
 
     @staticmethod
@@ -165,24 +289,6 @@ class Reachability:
         return target
 
     # ----- what happens around a call ---------------------------------------------------
-    def _later_calls(self, function: Function, sites: list[CallSite], site: CallSite, root) -> list[tuple[str, str | None, bool]]:
-        """Calls that can run after ``site`` succeeded, in the same unit: (name, qualified
-        name, billable). Calls in a handler of an interrupt (``except KeyboardInterrupt:
-        sys.exit(1)``) run when the program is being stopped, not after a retried failure."""
-        if site.in_return and not _in_loop(site.path, root):
-            return []
-        model = function.scope.model
-        later = []
-        for other in sites:
-            if other.index <= site.index or exclusive(site.path, other.path) or self._on_interrupt(function, other):
-                continue
-            target = model.qualify(other.node.func, function.scope)
-            if target is not None and self.catalog.billable(target) is not None:
-                later.append((self._display(target, self.catalog.billable(target)), target, True))
-            elif not self._infallible(model, other.node, target):
-                later.append((_short(model.code(other.node.func)), target, False))
-        return later
-
     def _on_interrupt(self, function: Function, site: CallSite) -> bool:
         """The call sits in an ``except`` clause that catches interrupts only."""
         handlers = [entry[0] for entry in site.path if entry[1] == EXCEPT]
@@ -210,13 +316,23 @@ class Reachability:
     def _guard_before(self, function: Function, site: CallSite, root) -> bool:
         for guard in function.guards:
             if guard.index < site.index and site.path[: len(guard.path)] == guard.path:
-                if root is None or _inside(guard.path, root):
+                if root is None or inside(guard.path, root):
                     return True
-        if self.guard_patterns:
-            for other in function.calls:
-                if other.index < site.index and self._matches_guard(function.scope.model.qualify(other.node.func, function.scope)):
-                    return True
-        return False
+        first = self._guard_call(function)
+        return first is not None and first < site.index
+
+    def _guard_call(self, function: Function) -> int | None:
+        """The index of the first call in ``function`` to a configured idempotency guard."""
+        key = id(function)
+        if key not in self._first_guard_call:
+            self._first_guard_call[key] = None
+            if self.guard_patterns:
+                model = function.scope.model
+                for other in function.calls:
+                    if self._matches_guard(model.qualify(other.node.func, function.scope)):
+                        self._first_guard_call[key] = other.index
+                        break
+        return self._first_guard_call[key]
 
     def _guarded_function(self, function: Function) -> bool:
         if not self.guard_patterns or not isinstance(function.node, cst.FunctionDef):
@@ -249,109 +365,6 @@ class Reachability:
                 )
         return False
 
-    # ----- SDK clients ------------------------------------------------------------------
-    def _client(self, call: cst.Call, function: Function, target: str) -> ClientUse | None:
-        model = function.scope.model
-        owner = target
-        spec = None
-        while "." in owner:
-            owner = owner.rpartition(".")[0]
-            spec = self.catalog.client_by_name.get(owner)
-            if spec is not None:
-                break
-        if spec is None:
-            return None
-        override = None
-        expr = call.func
-        found: tuple[cst.Call, ModuleModel] | None = None  # the constructor and its module
-        while expr is not None:
-            if isinstance(expr, cst.Call):
-                kw = keywords_of(expr)
-                if override is None and spec.retries_param in kw:
-                    override = model.literal(kw[spec.retries_param].value, function.scope)
-                if model.qualify(expr.func, function.scope) in spec.names:
-                    found = (expr, model)
-                    break
-                expr = expr.func
-            elif isinstance(expr, cst.Attribute):
-                if model.qualify(expr, function.scope) == owner and not spec.module:
-                    found = self._constructor_of(expr, function)
-                    break
-                expr = expr.value
-            elif isinstance(expr, cst.Name):
-                found = None if spec.module else self._constructor_of(expr, function)
-                break
-            else:
-                break
-        if spec.module:
-            given = _argument(call, spec.retries_param, function.scope, function.node)
-            if given is not None:
-                override = model.literal(*given)
-            elif override is None and spec.setting:
-                override = self._module_setting(model, owner, spec.setting)
-        retries = spec.default_retries
-        if isinstance(override, int) and not isinstance(override, bool):
-            retries = override
-        elif override is None and found is not None and any(p in keywords_of(found[0]) for p in spec.opaque_params):
-            retries = 0  # configured in a way this pass does not read: do not count it
-        elif override is None and found is not None and spec.retries_param:
-            constructor, where = found
-            given = _argument(constructor, spec.retries_param, where.scope)
-            if given is not None:
-                value = where.literal(*given)
-                retries = value if isinstance(value, int) and not isinstance(value, bool) else spec.default_retries
-        constructor, where = found if found is not None else (None, model)
-        return ClientUse(spec, retries, constructor, where, local=self._local(spec, constructor, where))
-
-    @staticmethod
-    def _local(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -> bool:
-        """The client is built with a literal ``base_url`` on this machine (a local vLLM or Ollama)."""
-        if constructor is None or not spec.base_url_param:
-            return False
-        given = _argument(constructor, spec.base_url_param, where.scope)
-        url = where.literal(*given) if given is not None else None
-        return isinstance(url, str) and any(fnmatch.fnmatchcase(url, pattern) for pattern in spec.local_base_urls)
-
-    def _constructor_of(self, expr, function: Function) -> tuple[cst.Call, ModuleModel] | None:
-        """Follow a name (or ``self.attr``) to the client constructor call it was bound to,
-        through imports of project modules; with the module that call is written in."""
-        scope = function.scope
-        binding = None
-        if isinstance(expr, cst.Name):
-            binding = scope.lookup(expr.value)
-        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None and expr.value.value == scope.self_name:
-            for info in scope.model.class_mro(scope.cls):
-                binding = info.self_attrs.get(expr.attr.value) or info.body_attrs.get(expr.attr.value)
-                if binding is not None:
-                    break
-        where = function.scope.model
-        project = where.project
-        for _ in range(8):
-            if binding is not None and binding.imported and project is not None:
-                exported = project.exported_binding(binding.qualname, where.root)
-                binding, where = exported if exported is not None else (None, where)
-                continue
-            if binding is None or binding.value is None:
-                return None
-            value = binding.value
-            if isinstance(value, cst.Call) and binding.scope is not None:
-                return value, binding.scope.model
-            if isinstance(value, cst.Name) and binding.scope is not None:
-                binding = binding.scope.lookup(value.value)
-                continue
-            return None
-        return None
-
-    @staticmethod
-    def _module_setting(model: ModuleModel, module: str, setting: str) -> int | None:
-        for target, value, scope in model.assignments:
-            if isinstance(target, cst.Attribute) and target.attr.value == setting:
-                if model.qualify(target.value, scope) == module:
-                    literal = model.literal(value, scope)
-                    if isinstance(literal, int) and not isinstance(literal, bool):
-                        return literal
-        return None
-
 
 def retry_stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]]:
     """Every layer that retries ``reach`` from ``layer`` down, SDK client included: the
@@ -377,65 +390,20 @@ def chain_text(reaches: list[Reach]) -> str:
     return text + (f" and {others} more billable call{'s' if others > 1 else ''}" if others > 0 else "")
 
 
-def _argument(call: cst.Call, name: str | None, scope, body: cst.CSTNode | None = None):
-    """The expression passed as keyword ``name`` (with the scope to read it in): written as a
-    keyword, or inside a ``**options`` dict built as a literal, ``dict(...)``, or by
-    ``options["name"] = ...`` in ``body``. None when it is not passed."""
-    if name is None:
-        return None
-    given = None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            given = (arg.value, scope)
-        elif arg.star == "**" and isinstance(arg.value, cst.Name):
-            given = _dict_entry(arg.value.value, name, scope, body) or given
-    return given
-
-
-def _dict_entry(variable: str, key: str, scope, body: cst.CSTNode | None):
-    binding = scope.lookup(variable)
-    value = binding.value if binding is not None else None
-    entry = None
-    if isinstance(value, cst.Dict):
-        for element in value.elements:
-            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) and element.key.evaluated_value == key:
-                entry = (element.value, binding.scope)
-    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
-        entry = next(((arg.value, binding.scope) for arg in value.args if arg.keyword is not None and arg.keyword.value == key), None)
-    if body is None or value is None:
-        return entry
-    for node in descendants(body):
-        if isinstance(node, cst.Assign):
-            for target in node.targets:
-                subscript = target.target
-                if (
-                    isinstance(subscript, cst.Subscript)
-                    and isinstance(subscript.value, cst.Name)
-                    and subscript.value.value == variable
-                    and len(subscript.slice) == 1
-                    and isinstance(subscript.slice[0].slice, cst.Index)
-                    and isinstance(subscript.slice[0].slice.value, cst.SimpleString)
-                    and subscript.slice[0].slice.value.evaluated_value == key
-                ):
-                    entry = (node.value, scope)
-    return entry
-
-
-def _inside(path, root) -> bool:
-    return any(entry[0] == id(root) and entry[2] == 0 for entry in path)
-
-
-def _in_loop(path, root) -> bool:
-    start = 0
-    if root is not None:
-        start = next((i + 1 for i, entry in enumerate(path) if entry[0] == id(root)), len(path))
-    return any(kind == LOOP and branch == 0 for _, kind, branch in path[start:])
-
-
-def exclusive(a, b) -> bool:
-    """Two paths that lie in different branches of one ``if``: at most one of them runs."""
-    branches = {entry[0]: entry[2] for entry in a if entry[1] == IF}
-    return any(entry[1] == IF and entry[0] in branches and branches[entry[0]] != entry[2] for entry in b)
+def _merged(kept: Reach, other: Reach) -> Reach:
+    """Two paths to the same call: the shorter chain (the first of equals), the union of what
+    happens around each, and both paths counted."""
+    chain = other.chain if len(other.chain) < len(kept.chain) else kept.chain
+    return replace(
+        kept,
+        chain=chain,
+        in_loop=kept.in_loop or other.in_loop,
+        followers=kept_followers([*kept.followers, *other.followers]),
+        later_billable=distinct([*kept.later_billable, *other.later_billable]),
+        guarded=kept.guarded and other.guarded,
+        direct=kept.direct or other.direct,
+        calls=kept.calls + other.calls,
+    )
 
 
 def _short(code: str, limit: int = 40) -> str:

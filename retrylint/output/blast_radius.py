@@ -33,6 +33,7 @@ class BillableReach:
     chain: list[dict]
     attempts: int | None  # product of the stack over this call; None: unbounded
     per_item: bool
+    calls: int = 1  # how many times one run of the entry point makes this call (its call paths)
 
 
 @dataclass
@@ -48,7 +49,7 @@ class EntryPoint:
     @property
     def billed_calls(self) -> int | None:
         """Worst-case billed calls for one message (per item for calls in loops)."""
-        counts = [reach.attempts for reach in self.billable]
+        counts = [None if reach.attempts is None else reach.attempts * reach.calls for reach in self.billable]
         return None if None in counts else sum(counts)
 
     @property
@@ -81,7 +82,7 @@ def entry_points(context: RuleContext, findings: dict[int, list[str]]) -> list[E
         for reach in context.reaches(layer):
             factors, parts = retry_stack(layer, reach)
             total = None if None in factors else prod(factors)
-            billable.append(BillableReach(reach.name, [link.to_json() for link in reach.chain], total, reach.in_loop))
+            billable.append(BillableReach(reach.name, [link.to_json() for link in reach.chain], total, reach.in_loop, reach.calls))
             if len(parts) > len(worst_parts) or (total is None and worst_total is not None):
                 worst_parts, worst_total = parts, total
         line = context.model.line(layer.anchor)

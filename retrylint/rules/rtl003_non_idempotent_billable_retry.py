@@ -52,7 +52,8 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer, keywords_of
-from retrylint.analysis.reach import Reach, chain_text, exclusive
+from retrylint.analysis.call_order import exclusive
+from retrylint.analysis.reach import Reach, chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
 
@@ -93,7 +94,7 @@ class NonIdempotentBillableRetry(Rule):
         for reach in reaches:
             if not any(exclusive(reach.path, other.path) for other in counted):
                 counted.append(reach)
-        calls = len(counted)
+        calls = sum(reach.calls for reach in counted)
         per_item = " per item" if any(r.in_loop for r in reaches) else ""
         plural = "s" if calls != 1 else ""
         factor = layer.policy.factor()

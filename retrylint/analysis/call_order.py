@@ -1,0 +1,107 @@
+"""Where a call sits in its unit (inside a block, in a loop) and what can run after it once it
+succeeded: what RTL003 needs to tell a paid call that may be re-billed."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from retrylint.analysis.model import IF, LOOP, CallSite
+
+FOLLOWERS_KEPT = 4  # messages name three calls that can fail after a paid one, and whether there are more
+Follower = tuple[str, "str | None"]  # a call that can fail after a paid one: its name in messages, its qualified name
+
+
+def inside(path, root) -> bool:
+    return any(entry[0] == id(root) and entry[2] == 0 for entry in path)
+
+
+def in_loop(path, root) -> bool:
+    start = 0
+    if root is not None:
+        start = next((i + 1 for i, entry in enumerate(path) if entry[0] == id(root)), len(path))
+    return any(kind == LOOP and branch == 0 for _, kind, branch in path[start:])
+
+
+def exclusive(a, b) -> bool:
+    """Two paths that lie in different branches of one ``if``: at most one of them runs."""
+    branches = {entry[0]: entry[2] for entry in a if entry[1] == IF}
+    return any(entry[1] == IF and entry[0] in branches and branches[entry[0]] != entry[2] for entry in b)
+
+
+def branches(path) -> tuple:
+    """The ``if`` branches a path lies in: what ``exclusive`` compares."""
+    return tuple(entry for entry in path if entry[1] == IF)
+
+
+def distinct(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def kept_followers(followers: list[Follower]) -> list[Follower]:
+    """The distinct followers in order, with at most FOLLOWERS_KEPT names for each package the
+    calls come from: RTL003 keeps those of the packages a layer retries on, and still sees
+    their first names and whether there are more."""
+    names_by_package: dict[str | None, set[str]] = {}
+    kept = []
+    for follower in dict.fromkeys(followers):
+        name, target = follower
+        names = names_by_package.setdefault(target.partition(".")[0] if target else None, set())
+        if name in names or len(names) < FOLLOWERS_KEPT:
+            names.add(name)
+            kept.append(follower)
+    return kept
+
+
+class LaterCalls:
+    """What can run after each site of a unit once it succeeded: the distinct billable calls
+    and the first few distinct calls that can fail, skipping the other branches of each ``if``
+    around it. Built in one backward pass, so a unit of n calls costs O(n), not O(n²)."""
+
+    def __init__(self, sites: list[CallSite], names: list[tuple[Follower | None, bool]], root: cst.CSTNode | None):
+        """``names``: for each site, how it is named after another call (None: it cannot fail,
+        or runs only when the program is interrupted) and whether it is billable."""
+        self.sites = sites
+        self.root = root
+        count = len(sites)
+        # For each position: (name, first position) of the distinct names from there on.
+        self.billable: list[list[tuple[str, int]]] = [[] for _ in range(count + 1)]
+        self.followers: list[list[tuple[Follower, int]]] = [[] for _ in range(count + 1)]
+        for position in range(count - 1, -1, -1):
+            name, is_billable = names[position]
+            billable, followers = self.billable[position + 1], self.followers[position + 1]
+            if name is not None and is_billable:
+                billable = [(name[0], position), *(e for e in billable if e[0] != name[0])]
+            elif name is not None:
+                followers = [(name, position), *(e for e in followers if e[0] != name)]
+                kept = set(kept_followers([follower for follower, _ in followers]))
+                followers = [e for e in followers if e[0] in kept]
+            self.billable[position], self.followers[position] = billable, followers
+        # For each ``if`` branch and each ``if``: the last position inside it.
+        self.branch_end: dict[tuple[int, int], int] = {}
+        self.if_end: dict[int, int] = {}
+        for position, site in enumerate(sites):
+            for statement, kind, branch in site.path:
+                if kind == IF:
+                    self.branch_end[(statement, branch)] = position
+                    self.if_end[statement] = position
+
+    def after(self, position: int) -> tuple[list[str], list[Follower]]:
+        """(billable names, follower names) that can run after the site at ``position``."""
+        site = self.sites[position]
+        if site.in_return and not in_loop(site.path, self.root):
+            return [], []
+        skipped = sorted(
+            (self.branch_end[(statement, branch)] + 1, self.if_end[statement])
+            for statement, kind, branch in site.path
+            if kind == IF and self.if_end[statement] > self.branch_end[(statement, branch)]
+        )
+        billable: list[str] = []
+        followers: list[Follower] = []
+        start = position + 1
+        for skip_from, skip_to in [*skipped, (len(self.sites), len(self.sites))]:
+            if skip_from > start:
+                end = skip_from - 1
+                billable += [name for name, at in self.billable[start] if at <= end]
+                followers += [name for name, at in self.followers[start] if at <= end]
+            start = max(start, skip_to + 1)
+        return distinct(billable), kept_followers(followers)

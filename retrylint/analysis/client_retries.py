@@ -1,0 +1,170 @@
+"""The SDK client under a billable call and how often it retries by itself (OpenAI and
+Anthropic clients retry twice by default): a retry layer of its own for RTL005."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+import libcst as cst
+
+from retrylint.analysis.layers import keywords_of
+from retrylint.analysis.model import Function, ModuleModel, descendants
+from retrylint.catalog import Catalog, ClientSpec
+
+
+@dataclass
+class ClientUse:
+    """The SDK client a billable call goes through, and how often that client retries."""
+
+    spec: ClientSpec
+    retries: int
+    constructor: cst.Call | None  # where ``max_retries=0`` can be passed
+    model: ModuleModel  # the module the constructor is written in
+    local: bool = False  # it talks to a server on this machine (``base_url="http://localhost..."``): nothing billed
+
+
+def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str) -> ClientUse | None:
+    """The SDK client a billable call to ``target`` goes through, with its retries."""
+    model = function.scope.model
+    owner = target
+    spec = None
+    while "." in owner:
+        owner = owner.rpartition(".")[0]
+        spec = catalog.client_by_name.get(owner)
+        if spec is not None:
+            break
+    if spec is None:
+        return None
+    override = None
+    expr = call.func
+    found: tuple[cst.Call, ModuleModel] | None = None  # the constructor and its module
+    while expr is not None:
+        if isinstance(expr, cst.Call):
+            kw = keywords_of(expr)
+            if override is None and spec.retries_param in kw:
+                override = model.literal(kw[spec.retries_param].value, function.scope)
+            if model.qualify(expr.func, function.scope) in spec.names:
+                found = (expr, model)
+                break
+            expr = expr.func
+        elif isinstance(expr, cst.Attribute):
+            if model.qualify(expr, function.scope) == owner and not spec.module:
+                found = _constructor_of(expr, function)
+                break
+            expr = expr.value
+        elif isinstance(expr, cst.Name):
+            found = None if spec.module else _constructor_of(expr, function)
+            break
+        else:
+            break
+    if spec.module:
+        given = _argument(call, spec.retries_param, function.scope, function.node)
+        if given is not None:
+            override = model.literal(*given)
+        elif override is None and spec.setting:
+            override = _module_setting(model, owner, spec.setting)
+    retries = spec.default_retries
+    if isinstance(override, int) and not isinstance(override, bool):
+        retries = override
+    elif override is None and found is not None and any(p in keywords_of(found[0]) for p in spec.opaque_params):
+        retries = 0  # configured in a way this pass does not read: do not count it
+    elif override is None and found is not None and spec.retries_param:
+        constructor, where = found
+        given = _argument(constructor, spec.retries_param, where.scope)
+        if given is not None:
+            value = where.literal(*given)
+            retries = value if isinstance(value, int) and not isinstance(value, bool) else spec.default_retries
+    constructor, where = found if found is not None else (None, model)
+    return ClientUse(spec, retries, constructor, where, local=_local(spec, constructor, where))
+
+def _local(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -> bool:
+    """The client is built with a literal ``base_url`` on this machine (a local vLLM or Ollama)."""
+    if constructor is None or not spec.base_url_param:
+        return False
+    given = _argument(constructor, spec.base_url_param, where.scope)
+    url = where.literal(*given) if given is not None else None
+    return isinstance(url, str) and any(fnmatch.fnmatchcase(url, pattern) for pattern in spec.local_base_urls)
+
+def _constructor_of(expr, function: Function) -> tuple[cst.Call, ModuleModel] | None:
+    """Follow a name (or ``self.attr``) to the client constructor call it was bound to,
+    through imports of project modules; with the module that call is written in."""
+    scope = function.scope
+    binding = None
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value)
+    elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None and expr.value.value == scope.self_name:
+        for info in scope.model.class_mro(scope.cls):
+            binding = info.self_attrs.get(expr.attr.value) or info.body_attrs.get(expr.attr.value)
+            if binding is not None:
+                break
+    where = function.scope.model
+    project = where.project
+    for _ in range(8):
+        if binding is not None and binding.imported and project is not None:
+            exported = project.exported_binding(binding.qualname, where.root)
+            binding, where = exported if exported is not None else (None, where)
+            continue
+        if binding is None or binding.value is None:
+            return None
+        value = binding.value
+        if isinstance(value, cst.Call) and binding.scope is not None:
+            return value, binding.scope.model
+        if isinstance(value, cst.Name) and binding.scope is not None:
+            binding = binding.scope.lookup(value.value)
+            continue
+        return None
+    return None
+
+def _module_setting(model: ModuleModel, module: str, setting: str) -> int | None:
+    for target, value, scope in model.assignments:
+        if isinstance(target, cst.Attribute) and target.attr.value == setting:
+            if model.qualify(target.value, scope) == module:
+                literal = model.literal(value, scope)
+                if isinstance(literal, int) and not isinstance(literal, bool):
+                    return literal
+    return None
+
+
+def _argument(call: cst.Call, name: str | None, scope, body: cst.CSTNode | None = None):
+    """The expression passed as keyword ``name`` (with the scope to read it in): written as a
+    keyword, or inside a ``**options`` dict built as a literal, ``dict(...)``, or by
+    ``options["name"] = ...`` in ``body``. None when it is not passed."""
+    if name is None:
+        return None
+    given = None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            given = (arg.value, scope)
+        elif arg.star == "**" and isinstance(arg.value, cst.Name):
+            given = _dict_entry(arg.value.value, name, scope, body) or given
+    return given
+
+
+def _dict_entry(variable: str, key: str, scope, body: cst.CSTNode | None):
+    binding = scope.lookup(variable)
+    value = binding.value if binding is not None else None
+    entry = None
+    if isinstance(value, cst.Dict):
+        for element in value.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) and element.key.evaluated_value == key:
+                entry = (element.value, binding.scope)
+    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
+        entry = next(((arg.value, binding.scope) for arg in value.args if arg.keyword is not None and arg.keyword.value == key), None)
+    if body is None or value is None:
+        return entry
+    for node in descendants(body):
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                subscript = target.target
+                if (
+                    isinstance(subscript, cst.Subscript)
+                    and isinstance(subscript.value, cst.Name)
+                    and subscript.value.value == variable
+                    and len(subscript.slice) == 1
+                    and isinstance(subscript.slice[0].slice, cst.Index)
+                    and isinstance(subscript.slice[0].slice.value, cst.SimpleString)
+                    and subscript.slice[0].slice.value.evaluated_value == key
+                ):
+                    entry = (node.value, scope)
+    return entry
