@@ -153,3 +153,22 @@ def test_two_calls_to_one_helper_are_one_reach_counted_twice_in_report():
     assert [(b.name, b.calls, b.attempts) for b in point.billable] == [("chat.completions.create", 2, 9)]
     assert point.billed_calls == 18
     assert point.to_json()["billable"][0]["calls"] == 2
+
+
+def test_recursion_back_into_a_retried_function_is_not_a_second_layer():
+    source = HEADER + f"""
+
+{LAYER}
+def walk(node):
+    return visit(node)
+
+
+def visit(node):
+    for child in node.children:
+        walk(child)
+    return client.chat.completions.create(model="m", messages=[])
+"""
+    found = findings(source)
+    assert [(code, line) for code, line, _ in found] == [("RTL002", 7), ("RTL003", 7), ("RTL005", 7)]
+    rtl005 = [m for code, _, m in found if code == "RTL005"]
+    assert "runs under 2 retry layers: tenacity @retry on 'walk' (3) x OpenAI client (3: retries 2 by default)" in rtl005[0]

@@ -104,9 +104,16 @@ class Reachability:
             if found:
                 head = ChainLink(self.model.path, self.model.line(layer.anchor), layer.function.name)
                 guarded_here = self._guarded_function(layer.function)
-                self._layer_memo[key] = [
-                    replace(r, chain=[head, *r.chain], guarded=r.guarded or guarded_here) for r in found
-                ]
+                merged: dict[tuple, Reach] = {}
+                for found_reach in found:  # recursion back into the layer is the same layer, not a stack
+                    reach = replace(
+                        found_reach,
+                        chain=[head, *found_reach.chain],
+                        guarded=found_reach.guarded or guarded_here,
+                        inner_layers=[inner for inner in found_reach.inner_layers if inner is not layer],
+                    )
+                    merged[reach.merge_key()] = _merged(merged[reach.merge_key()], reach) if reach.merge_key() in merged else reach
+                self._layer_memo[key] = list(merged.values())
         return self._layer_memo[key]
 
     # ----- solving the call graph -------------------------------------------------------
@@ -250,7 +257,7 @@ class Reachability:
                 path=site.path,
                 in_loop=inner.in_loop or looped,
                 guarded=inner.guarded or guarded,
-                inner_layers=[*layers, *inner.inner_layers],
+                inner_layers=_distinct_layers([*layers, *inner.inner_layers]),
                 calls=1 if same_cycle else inner.calls,  # a cycle's paths are not counted round by round
             )
             for inner in self._memo[id(callee)]
@@ -388,6 +395,14 @@ def chain_text(reaches: list[Reach]) -> str:
     text = " -> ".join([chain[0].name, *middle, chain[-1].name])
     others = len({r.name for r in reaches}) - 1
     return text + (f" and {others} more billable call{'s' if others > 1 else ''}" if others > 0 else "")
+
+
+def _distinct_layers(layers: list[Layer]) -> list[Layer]:
+    """Each layer once: a call cycle passes through a decorated function on every turn."""
+    first: dict[int, Layer] = {}
+    for layer in layers:
+        first.setdefault(id(layer), layer)
+    return list(first.values())
 
 
 def _merged(kept: Reach, other: Reach) -> Reach:
