@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from retrylint.catalog_schema import Choice, key
+from retrylint.catalog_schema import Choice, json_schema_of, key
 
 Unbounded = Literal["unbounded"]
 
@@ -355,3 +355,17 @@ class LoopsSection:
 
 ARRAYS = {"layer": LayerSpec, "client": ClientSpec, "billable": BillableSpec, "errors": ErrorLibrary, "entrypoint": EntryPointSpec}
 SECTIONS = {"tenacity": TenacitySection, "infallible": InfallibleSection, "loops": LoopsSection}
+
+
+def catalog_json_schema() -> dict:
+    """The JSON Schema of a catalog file, derived from the specs above (rules/catalog.schema.json)."""
+    properties = {name: {"type": "array", "items": json_schema_of(spec)} for name, spec in ARRAYS.items()}
+    properties.update({name: json_schema_of(spec) for name, spec in SECTIONS.items()})
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "retrylint catalog file",
+        "description": "Retry layers, SDK clients, billable calls and exceptions that retrylint recognises.",
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }

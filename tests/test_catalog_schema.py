@@ -1,16 +1,25 @@
 """The catalog schema: a catalog file (or a config's entrypoint table) with a misspelt choice, an
 unknown key or a wrong type is refused with one line naming the file and the line, and the
-command exits 2 with only that line."""
+command exits 2 with only that line. The JSON Schema for editors comes from the same declarations."""
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from retrylint.catalog import MAX_CATALOG_BYTES, Dialect, Form, load_catalog
 from retrylint.analysis.layers.registry import READERS
-from helpers import run, write
+from retrylint.catalog import MAX_CATALOG_BYTES, Dialect, Form, load_catalog
+from retrylint.catalog_specs import catalog_json_schema
+from helpers import REPO, run, write
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 only
+    import tomli as tomllib
 
 CATALOG_REFUSALS = {
     "misspelt form": ("[[layer]]\nnames = ['x.retry']\nform = 'decorater'\n",
@@ -98,3 +107,25 @@ def test_shipped_catalog_uses_the_enums():
     assert {type(spec.form) for spec in catalog.layers} == {Form}
     assert {type(spec.dialect) for spec in catalog.layers} == {Dialect}
     assert {spec.dialect for spec in catalog.layers} == set(Dialect)
+
+
+# ----- JSON Schema -------------------------------------------------------------------------------
+def test_the_committed_json_schema_is_the_generated_one():
+    committed = (REPO / "rules" / "catalog.schema.json").read_text(encoding="utf-8")
+    result = run(REPO, "catalog-schema")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == committed, "run: retrylint catalog-schema > rules/catalog.schema.json"
+    assert json.loads(committed) == catalog_json_schema()
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "rules").glob("*.toml")), ids=lambda path: path.name)
+def test_every_shipped_catalog_file_validates_against_the_schema(path):
+    validator = jsonschema.Draft7Validator(catalog_json_schema())
+    assert [error.message for error in validator.iter_errors(tomllib.loads(path.read_text(encoding="utf-8")))] == []
+
+
+@pytest.mark.parametrize("kind", ["misspelt form", "misspelt dialect", "unknown key", "unknown top-level key", "wrong type",
+                                  "nested wrong type, in the second table", "section wrong type", "entrypoint not a table"])
+def test_the_schema_refuses_what_the_reader_refuses(kind):
+    validator = jsonschema.Draft7Validator(catalog_json_schema())
+    assert not validator.is_valid(tomllib.loads(CATALOG_REFUSALS[kind][0]))

@@ -118,6 +118,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     rule.add_argument("code", nargs="?", help="a rule code or name, such as RTL001 or unbounded-retry")
     rule.add_argument("--output-format", choices=("text", "json"), default="text")
 
+    schema = subcommands.add_parser("catalog-schema", help="print the JSON Schema of catalog files")
+    schema.set_defaults(handler=catalog_schema_command)
+
     server = subcommands.add_parser("server", help="run the language server (LSP over stdio)")
     server.set_defaults(handler=server_command)
 
@@ -391,6 +394,16 @@ def report_command(args: argparse.Namespace) -> int:
     else:
         render_table(points, make_console(sys.stdout))
     return EXIT_ERROR if errors else EXIT_CLEAN
+
+
+def catalog_schema_command(args: argparse.Namespace) -> int:
+    """Print the JSON Schema that rules/catalog.schema.json holds (editors check catalog files with it)."""
+    import json
+
+    from retrylint.catalog_specs import catalog_json_schema
+
+    print(json.dumps(catalog_json_schema(), indent=2))
+    return EXIT_CLEAN
 
 
 def server_command(args: argparse.Namespace) -> int:
