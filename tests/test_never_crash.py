@@ -346,3 +346,32 @@ def test_ctrl_c_stops_the_run_and_its_workers_quietly(tmp_path):
     while _alive(workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _alive(workers) == set()
+
+
+def test_300_stacked_decorators_cost_their_size_not_its_square():
+    """Each decorator's fix rendered the whole function: over 30 s for 300; now each renders
+    only its decorator."""
+    from retrylint.diagnostics import Edit
+
+    source = PAID + "@retry\n" * 300 + f"def f():\n    {CREATE}\n"
+    started = time.process_time()
+    caps = [d for d in Engine(Settings()).lint_source(source, "m.py") if d.code == "RTL001"]
+    assert time.process_time() - started < 15  # a guard: about 1 s
+    import_edit = Edit(1, 27, 1, 27, ", stop_after_attempt")
+    assert [(d.line, d.fix.edits) for d in caps] == [
+        (line, (Edit(line, 7, line, 7, "(stop=stop_after_attempt(3))"), import_edit)) for line in range(6, 306)]
+
+
+@pytest.mark.parametrize(("source", "fixed"), [
+    ("class C:\n    @retry(\n        reraise=True,\n    )\n    def f(self):\n        pass\n",
+     "class C:\n    @retry(\n        reraise=True,\n        stop=stop_after_attempt(3),\n    )\n    def f(self):\n        pass\n"),
+    ("class C:\n    @retry(reraise=True,\n           wait=None)\n    def f(self):\n        pass\n",
+     "class C:\n    @retry(reraise=True,\n           wait=None,\n           stop=stop_after_attempt(3))\n"
+     "    def f(self):\n        pass\n"),
+])
+def test_a_fix_inside_an_indented_multi_line_call_keeps_its_layout(source, fixed):
+    """Where a node alone does not render as the source holds it (its continuation lines owe
+    their indentation to the block), the fix is rendered with its whole statement, as before."""
+    result = Engine(Settings()).fix_source("from tenacity import retry\n\n\n" + source, "m.py", unsafe=True)
+    assert result.source == "from tenacity import retry, stop_after_attempt\n\n\n" + fixed
+    assert Engine(Settings()).fix_source(result.source, "m.py", unsafe=True).source == result.source
