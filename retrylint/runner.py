@@ -7,9 +7,11 @@ import ctypes
 import os
 import signal
 import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Iterator, Protocol
 
 from retrylint.cache import Hit, ResultCache, digest, settings_fingerprint
 from retrylint.catalog import catalog_for
@@ -203,15 +205,29 @@ def _check_in_workers(chunks: list[list], options: CheckOptions, caching: bool, 
     pool = ProcessPoolExecutor(max_workers=options.jobs, initializer=_start_worker, initargs=(os.getpid(),))
     count = len(chunks)
     try:
-        for part in pool.map(_check_chunk, chunks, [options] * count, [caching] * count, [paths] * count):
+        with _ignoring_ctrl_c():  # the workers start now: they must not see Ctrl-C before they ignore it
+            parts = pool.map(_check_chunk, chunks, [options] * count, [caching] * count, [paths] * count)
+        for part in parts:
             _merge(outcome, part, progress, cache)
     except BaseException:  # Ctrl-C or a broken worker: stop the others now, not after their work
-        workers = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for worker in workers:
-            worker.kill()
+        for worker in list((getattr(pool, "_processes", None) or {}).values()):
+            worker.kill()  # the pool then fails what is left (cancelling too races with that)
+        pool.shutdown(wait=False)
         raise
     pool.shutdown()
+
+
+@contextmanager
+def _ignoring_ctrl_c() -> Iterator[None]:
+    """SIGINT ignored for the duration, in the main thread (forked workers inherit that)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 _PARENT: int | None = None  # in a worker: the process id of the run that started it
