@@ -240,20 +240,68 @@ def _entrypoints(value: Any, where: str, folder: Path) -> tuple[EntryPointSpec, 
         raise ConfigError(str(error)) from None
 
 
-KEYS: dict[str, Callable[[Any, str, Path], Any]] = {
-    "select": _codes,
-    "extend-select": _codes,
-    "ignore": _codes,
-    "per-file-ignores": _per_file_ignores,
-    "exclude": _strings,
-    "extend-exclude": _strings,
-    "max-attempts": _attempts,
-    "max-total-attempts": _attempts,
-    "idempotency-guards": _strings,
-    "billable": _strings,
-    "non-retryable": _dotted_names,
-    "extend-catalog": _catalog_paths,
-    "entrypoint": _entrypoints,
-    "baseline": _path,
-    "output-format": _output_format,
-}
+@dataclass(frozen=True)
+class ConfigKey:
+    """One ``[tool.retrylint]`` key: how its value is checked, what README's configuration table
+    says of it, and whether flake8 takes it as ``--retrylint-NAME`` (an ``"int"`` or a comma-separated
+    ``"list"``)."""
+
+    name: str
+    check: Callable[[Any, str, Path], Any]
+    type: str
+    default: str
+    meaning: str
+    flake8: str | None = None
+
+    @property
+    def field(self) -> str:
+        """The Settings field it sets."""
+        return self.name.replace("-", "_")
+
+    @property
+    def flake8_option(self) -> str | None:
+        return f"--retrylint-{self.name}" if self.flake8 else None
+
+
+CONFIG_KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey('select', _codes, 'list of codes/prefixes', '`["RTL"]`',
+              'rules to run'),
+    ConfigKey('extend-select', _codes, 'list', '`[]`',
+              'more rules to run'),
+    ConfigKey('ignore', _codes, 'list', '`[]`',
+              'rules not to run'),
+    ConfigKey('per-file-ignores', _per_file_ignores, 'table glob -> list', '`{}`',
+              "rules not to run on matching files; a glob with `/` is relative to the config file's folder, whatever the working folder"),
+    ConfigKey('exclude', _strings, 'list of globs', 'VCS, venv, build and cache folders',
+              'replaces the default excludes'),
+    ConfigKey('extend-exclude', _strings, 'list of globs', '`[]`',
+              'adds to the excludes'),
+    ConfigKey('max-attempts', _attempts, 'int >= 1', '3',
+              "the N that RTL001's fix writes", flake8='int'),
+    ConfigKey('max-total-attempts', _attempts, 'int >= 1', 'unset',
+              'RTL005 tolerates stacks whose product stays within it', flake8='int'),
+    ConfigKey('idempotency-guards', _strings, 'list of qualified-name globs', '`[]`',
+              'decorators or functions that make a billable call safe to repeat', flake8='list'),
+    ConfigKey('billable', _strings, 'list of qualified-name globs', '`[]`',
+              'more billable calls, e.g. `"myco.llm.*"`', flake8='list'),
+    ConfigKey('non-retryable', _dotted_names, 'list of qualified names', '`[]`',
+              "more deterministic exceptions (used by RTL002's fix and RTL004)", flake8='list'),
+    ConfigKey('extend-catalog', _catalog_paths, 'list of paths', '`[]`',
+              'your own catalog TOML files, relative to the config file'),
+    ConfigKey('baseline', _path, 'path', 'unset',
+              'findings recorded there (by `--write-baseline`) are not reported; relative to the config file'),
+    ConfigKey('output-format', _output_format, 'string', '`full`',
+              "`check`'s `--output-format` when the flag is not given"),
+    ConfigKey('entrypoint', _entrypoints, 'array of tables', '`[]`',
+              'functions another system re-invokes on failure: `name` (qualified-name glob), `attempts` (int, `"unbounded"` or `"unknown"`), `retry-on` (`"all"` or exception names), `label`'),
+)
+KEYS = {key.name: key.check for key in CONFIG_KEYS}
+
+
+def readme_table() -> str:
+    """README's configuration table, one row per key."""
+    rows = ["| key | type | default | flake8 option | meaning |", "|---|---|---|---|---|"]
+    for key in CONFIG_KEYS:
+        option = f"`{key.flake8_option}`" if key.flake8_option else ""
+        rows.append(f"| `{key.name}` | {key.type} | {key.default} | {option} | {key.meaning} |")
+    return "\n".join(rows) + "\n"

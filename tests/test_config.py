@@ -120,3 +120,46 @@ def test_select_override_replaces_config_selection(tmp_path):
     assert (replaced.select, replaced.extend_select, replaced.ignore) == (("RTL001",), (), ())
     added = ConfigResolver(overrides=Overrides(ignore=("RTL006",))).settings_for(tmp_path)
     assert (added.select, added.ignore) == (("RTL",), ("RTL005", "RTL006"))
+
+
+# ----- one declaration for config keys, flake8 options and README ----------------------------------
+def test_readme_configuration_table_is_the_declared_one():
+    from helpers import REPO
+    from retrylint.config import readme_table
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    start = readme.index("| key | type | default | flake8 option | meaning |")
+    assert readme[start:readme.index("\n\n", start) + 1] == readme_table(), "README's table: print readme_table()"
+
+
+def test_every_settings_field_a_config_file_sets_is_declared_once():
+    import dataclasses
+
+    from retrylint.config import CONFIG_KEYS
+    from retrylint.settings import Settings
+
+    fields = [key.field for key in CONFIG_KEYS]
+    assert len(fields) == len(set(fields))
+    assert set(fields) == {field.name for field in dataclasses.fields(Settings)} - {"root", "config_file"}
+
+
+def test_flake8_options_are_the_declared_ones():
+    from retrylint.config import CONFIG_KEYS
+    from retrylint.frontends.flake8_plugin import RetrylintChecker
+
+    class Manager:
+        def __init__(self):
+            self.options = {}
+
+        def add_option(self, name, **kwargs):
+            self.options[name] = kwargs.get("comma_separated_list", False)
+
+    manager = Manager()
+    RetrylintChecker.add_options(manager)
+    assert manager.options == {
+        **{key.flake8_option: key.flake8 == "list" for key in CONFIG_KEYS if key.flake8},
+        "--retrylint-config": False,
+    }
+    assert list(manager.options) == ["--retrylint-max-attempts", "--retrylint-max-total-attempts",
+                                     "--retrylint-idempotency-guards", "--retrylint-billable",
+                                     "--retrylint-non-retryable", "--retrylint-config"]

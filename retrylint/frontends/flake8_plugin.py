@@ -11,19 +11,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from retrylint import __version__
-from retrylint.config import ConfigResolver
+from retrylint.config import CONFIG_KEYS, ConfigResolver
 from retrylint.discovery import display_path
 from retrylint.engine import Engine
 from retrylint.settings import Settings
 
-# flake8 option -> (Settings field, is a comma-separated list)
-OPTIONS = {
-    "max-attempts": ("max_attempts", False),
-    "max-total-attempts": ("max_total_attempts", False),
-    "idempotency-guards": ("idempotency_guards", True),
-    "billable": ("billable", True),
-    "non-retryable": ("non_retryable", True),
-}
+# flake8 option -> (Settings field, is a comma-separated list), from the config keys' declarations
+OPTIONS = {key.name: (key.field, key.flake8 == "list") for key in CONFIG_KEYS if key.flake8}
 
 
 class RetrylintChecker:
