@@ -156,6 +156,7 @@ class LayerSpec:
     stable_id: str | None = key(doc="an id that stays the same across a task's retries; {self}: the bound task's first parameter")
     task_base_method: str | None = key(doc="the method of a task_base subclass that runs the task")
     retries_async_generators: bool = key(True, doc="false: an async generator it decorates is no layer")
+    retries_async: bool = key(True, doc="false: an async def it decorates is no layer (it only retries making the coroutine)")
     infer_keywords: tuple[str, ...] = key(())
 
     deadline_params = _Nested("deadline", "params")

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from retrylint.analysis.layers import keywords_of
-from retrylint.analysis.model import Function, ModuleModel, descendants
+from retrylint.analysis.model import Function, ModuleModel
+from retrylint.analysis.options import unpacked_options
 from retrylint.catalog import Catalog, ClientSpec
 
 
@@ -59,7 +60,7 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
         else:
             break
     if spec.module:
-        given = _argument(call, spec.retries_param, function.scope, function.node)
+        given = _argument(call, spec.retries_param, function.scope)
         if given is not None:
             override = model.literal(*given)
         elif override is None and spec.setting:
@@ -126,45 +127,12 @@ def _module_setting(model: ModuleModel, module: str, setting: str) -> int | None
     return None
 
 
-def _argument(call: cst.Call, name: str | None, scope, body: cst.CSTNode | None = None):
-    """The expression passed as keyword ``name`` (with the scope to read it in): written as a
-    keyword, or inside a ``**options`` dict built as a literal, ``dict(...)``, or by
-    ``options["name"] = ...`` in ``body``. None when it is not passed."""
+def _argument(call: cst.Call, name: str | None, scope):
+    """The expression passed as keyword ``name`` (with the scope to read it in), written as a
+    keyword or inside a ``**options`` dict; None when it is not passed."""
     if name is None:
         return None
-    given = None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            given = (arg.value, scope)
-        elif arg.star == "**" and isinstance(arg.value, cst.Name):
-            given = _dict_entry(arg.value.value, name, scope, body) or given
+    given = next(((arg.value, scope) for arg in call.args if arg.keyword is not None and arg.keyword.value == name), None)
+    if given is None and any(arg.star == "**" for arg in call.args):
+        given = unpacked_options(call, scope)[0].get(name)
     return given
-
-
-def _dict_entry(variable: str, key: str, scope, body: cst.CSTNode | None):
-    binding = scope.lookup(variable)
-    value = binding.value if binding is not None else None
-    entry = None
-    if isinstance(value, cst.Dict):
-        for element in value.elements:
-            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) and element.key.evaluated_value == key:
-                entry = (element.value, binding.scope)
-    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
-        entry = next(((arg.value, binding.scope) for arg in value.args if arg.keyword is not None and arg.keyword.value == key), None)
-    if body is None or value is None:
-        return entry
-    for node in descendants(body):
-        if isinstance(node, cst.Assign):
-            for target in node.targets:
-                subscript = target.target
-                if (
-                    isinstance(subscript, cst.Subscript)
-                    and isinstance(subscript.value, cst.Name)
-                    and subscript.value.value == variable
-                    and len(subscript.slice) == 1
-                    and isinstance(subscript.slice[0].slice, cst.Index)
-                    and isinstance(subscript.slice[0].slice.value, cst.SimpleString)
-                    and subscript.slice[0].slice.value.evaluated_value == key
-                ):
-                    entry = (node.value, scope)
-    return entry

@@ -15,7 +15,9 @@ added there is found here too. Which shapes a layer is written in, its form's re
 - a configured entry point's name or marker (or, for a pattern such as ``myapp.handlers.*``,
   the module's name: ``Prefilter.module_may_hold_entry_point``);
 - a hand-written loop: a ``try`` right inside ``while`` or ``for ... in range(...)`` (or
-  ``count``, ``repeat``, ``cycle``) whose body can leave it (``break`` or ``return``).
+  ``count``, ``repeat``, ``cycle``) whose body can leave it (``break`` or ``return``);
+- a policy built elsewhere and applied here: a decorator whose name says retry
+  (``@retry_decorator``), or such a name applied to a function (``readers/built_elsewhere.py``).
 
 Every pattern starts with a literal, so that the regular-expression engine can skip ahead:
 the whole test costs a fraction of reading the file."""
@@ -29,6 +31,7 @@ from collections import defaultdict
 
 from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.readers.base import CALL, DECORATOR, IMPORTED_CALL, RAISE, TASK_CLASS
+from retrylint.analysis.layers.readers import built_elsewhere
 from retrylint.analysis.layers.readers.hand_loops import COUNTING_ITERATORS, ENDLESS_ITERATORS
 from retrylint.analysis.layers.registry import reader_for
 
@@ -117,6 +120,7 @@ class Prefilter:
             or any(word in text for word in self.entry_words)
             or any(marker.search(text) for marker in self.entry_markers)
             or _hand_loop(text)
+            or _Code(text).finds(built_elsewhere.PREFILTER_PATTERN)
         )
 
     def module_may_hold_entry_point(self, module: str) -> bool:

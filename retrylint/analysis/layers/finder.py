@@ -10,11 +10,19 @@ import libcst as cst
 from retrylint.catalog import LayerSpec
 from retrylint.analysis.layers.dialects import policy_reader
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, Policy, bound_call, keywords_of
-from retrylint.analysis.layers.readers import entry_points, hand_loops
+from retrylint.analysis.layers.readers import built_elsewhere, entry_points, hand_loops
 from retrylint.analysis.layers.readers.base import FormReader
 from retrylint.analysis.layers.registry import reader_for
 from retrylint.analysis.layers.surroundings import Surroundings
 from retrylint.analysis.model import Function, ModuleModel, Scope
+
+
+def _never_retries(spec: LayerSpec, function: Function) -> bool:
+    """The decorator wraps ``function`` without ever retrying it (it only makes a coroutine or
+    an async generator, which never fails)."""
+    if not function.is_async:
+        return False
+    return not spec.retries_async or function.is_generator and not spec.retries_async_generators
 
 
 class LayerFinder:
@@ -56,11 +64,14 @@ class LayerFinder:
         outer = function.scope.parent or self.model.scope
         for decorator in node.decorators:
             spec, call = self.spec_for(decorator.decorator, outer)
+            if spec is None:
+                self._add(built_elsewhere.at_decorator(self, function, decorator, outer))
+                continue
             reader = self._reader(spec, "at_decorator")
             if reader is None or self._switched_off(spec, call, outer):
                 continue
-            if not spec.retries_async_generators and function.is_async and function.is_generator:
-                continue
+            if _never_retries(spec, function):
+                continue  # the decorator wraps it without ever retrying: not a layer
             self._add(reader.at_decorator(self, function, decorator, spec, call, outer))
 
     def _calls(self, function: Function) -> None:
@@ -78,6 +89,10 @@ class LayerFinder:
                 reader = self._reader(spec, "at_applied_call")
                 if reader is not None:
                     self._add(reader.at_applied_call(self, function, site, spec, declared, inner))
+                elif spec is None:
+                    self._add(built_elsewhere.at_applied_call(self, function, site))
+            elif isinstance(site.node.func, cst.Name) and site.node.args:
+                self._add(built_elsewhere.at_applied_call(self, function, site))  # an imported ``LLM_RETRY(fn)``
 
     def _raised_names(self, function: Function) -> None:
         """``raise RetryTask`` without a call."""

@@ -12,6 +12,7 @@ from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.dialects.templates import BACKOFF, CAP, NEVER_RETRY, FixTemplate
 from retrylint.analysis.layers.layer import Policy, keywords_of, positional
 from retrylint.analysis.model import NO_LITERAL, Scope
+from retrylint.analysis.options import unpacked_options
 
 if TYPE_CHECKING:
     from retrylint.analysis.layers.finder import LayerFinder
@@ -34,7 +35,8 @@ def fix_templates(catalog: Catalog, spec: LayerSpec) -> dict[str, tuple[FixTempl
 
 def call_options(spec: LayerSpec, call: cst.Call | None, scope: Scope) -> dict:
     """The options ``call`` passes: its keywords, and the retry set when given by position."""
-    options = {name: (arg.value, scope) for name, arg in keywords_of(call).items()}
+    options, _ = unpacked_options(call, scope)
+    options.update({name: (arg.value, scope) for name, arg in keywords_of(call).items()})
     if spec.retry_on_param and spec.retry_on_position is not None and spec.retry_on_param not in options:
         arg = positional(call, spec.retry_on_position)
         if arg is not None:
@@ -68,7 +70,19 @@ def read_policy(finder: "LayerFinder", spec: LayerSpec, call: cst.Call | None, s
             if spec.predicate_replaces_attempts:
                 policy.capped, policy.attempts = True, None
     policy.waits = _waits(model, spec, options)
+    if unpacked_options(call, scope)[1]:
+        _unknown_where_unread(spec, options, policy)
     return policy
+
+
+def _unknown_where_unread(spec: LayerSpec, options: dict, policy: Policy) -> None:
+    """``**self.config`` may hold any option the call leaves out: those are unknown, not defaults."""
+    if spec.attempts.param not in options and not policy.capped:
+        policy.capped, policy.attempts = True, None
+    if spec.retry_on_param not in options and not any(p in options for p in spec.never_retry):
+        policy.predicate, policy.classifier = True, True
+        policy.retry_all = False
+    policy.waits = True
 
 
 def _attempts(model, spec: LayerSpec, options: dict) -> tuple[bool, int | None]:

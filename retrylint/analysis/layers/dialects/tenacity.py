@@ -12,6 +12,7 @@ from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.dialects.templates import FixTemplate
 from retrylint.analysis.layers.layer import Policy, keywords_of
 from retrylint.analysis.model import NO_LITERAL, Scope
+from retrylint.analysis.options import unpacked_options
 
 if TYPE_CHECKING:
     from retrylint.analysis.layers.finder import LayerFinder
@@ -38,14 +39,19 @@ class _TenacityReader:
         self.catalog = finder.catalog
 
     def policy(self, call: cst.Call | None, scope: Scope) -> Policy:
-        kw = keywords_of(call)
-        policy = Policy(capped=False)
+        """What ``**options`` cannot tell (``@retry(**self.config)``) is unknown: a stop, a
+        classifier and a wait may all be in there."""
+        kw, unreadable = unpacked_options(call, scope)
+        kw.update({name: (arg.value, scope) for name, arg in keywords_of(call).items()})
+        policy = Policy(capped=unreadable)
         if "stop" in kw:
-            policy.attempts, policy.capped, policy.deadline = self._stop(kw["stop"].value, scope)
+            policy.attempts, policy.capped, policy.deadline = self._stop(*kw["stop"])
         policy.retry_all = True
         if "retry" in kw:
-            self._retry(kw["retry"].value, scope, policy, call)
-        policy.waits = "wait" in kw and self._waits(kw["wait"].value, scope)
+            self._retry(*kw["retry"], policy, call)
+        elif unreadable:
+            policy.retry_all, policy.predicate, policy.classifier = False, True, True
+        policy.waits = self._waits(*kw["wait"]) if "wait" in kw else unreadable
         return policy
 
     def _names(self, key: str) -> tuple[str, ...]:

@@ -1,0 +1,346 @@
+"""Retry shapes real code uses: decorator factories, policies built in data, recursion,
+loops bounded by time or a budget, hand-written classifiers. Each shape is read as a layer
+with its real policy, in one module and across modules."""
+
+from __future__ import annotations
+
+from test_cross_module import check, write_tree
+from test_forms import at, found, lint, message, src
+
+
+# ----- decorator factories --------------------------------------------------------------------
+def test_a_decorator_factory_applied_to_a_nested_function_is_the_factorys_layer():
+    s = src(
+        """
+        import openai
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        client = openai.OpenAI()
+
+        def _create_retry_decorator(llm):
+            return retry(
+                reraise=True,
+                stop=stop_after_attempt(4),
+                wait=wait_exponential(multiplier=1, min=4, max=10),
+                retry=retry_if_exception_type(openai.RateLimitError),
+            )
+
+        class Model:
+            def completion_with_retry(self, **kwargs):
+                retry_decorator = _create_retry_decorator(self)
+
+                @retry_decorator
+                def _completion_with_retry(**kwargs):
+                    return client.chat.completions.create(**kwargs)
+
+                return _completion_with_retry(**kwargs)
+        """
+    )
+    assert found(s) == [("RTL005", at(s, "@retry_decorator"))]
+    assert message(s, "RTL005").startswith(
+        "chat.completions.create runs under 2 retry layers: tenacity @retry from _create_retry_decorator() "
+        "on '_completion_with_retry' (4) x OpenAI client (3: retries 2 by default) = up to 12 calls per run"
+    )
+
+
+def test_a_decorator_factory_called_on_the_function_is_a_layer():
+    s = src(
+        """
+        import openai
+        from tenacity import retry, wait_exponential
+
+        client = openai.OpenAI(max_retries=0)
+
+        def make_retry():
+            policy = retry(wait=wait_exponential())
+            return policy
+
+        def complete(**kwargs):
+            retry_decorator = make_retry()
+
+            def _complete(**kwargs):
+                return client.chat.completions.create(**kwargs)
+
+            return retry_decorator(_complete)(**kwargs)
+
+        @make_retry()
+        def embed(text):
+            return client.embeddings.create(model="m", input=text)
+        """
+    )
+    assert found(s) == [
+        ("RTL001", at(s, "retry_decorator(_complete)")),
+        ("RTL001", at(s, "@make_retry()")),
+        ("RTL002", at(s, "retry_decorator(_complete)")),
+        ("RTL002", at(s, "@make_retry()")),
+    ]
+    texts = [d.message for d in lint(s) if d.code == "RTL001"]
+    assert texts == [
+        "tenacity @retry from make_retry() on '_complete' retries without limit: it has no attempt cap and no deadline",
+        "tenacity @retry from make_retry() on 'embed' retries without limit: it has no attempt cap and no deadline",
+    ]
+
+
+def test_a_decorator_factory_in_another_module(tmp_path):
+    write_tree(tmp_path, {
+        "retries.py": """
+            import openai
+            from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+
+            def create_retry_decorator(max_retries):
+                return retry(
+                    stop=stop_after_attempt(max_retries),
+                    wait=wait_exponential(),
+                    retry=retry_if_exception_type(Exception),
+                )
+            """,
+        "llm.py": """
+            import openai
+
+            from retries import create_retry_decorator
+
+            client = openai.OpenAI(max_retries=0)
+
+
+            def complete(prompt):
+                retry_decorator = create_retry_decorator(6)
+
+                @retry_decorator
+                def _complete():
+                    return client.chat.completions.create(model="m", messages=[])
+
+                return _complete()
+            """,
+    })
+    findings = check(tmp_path, "llm.py")
+    assert [(d["code"], d["path"], d["line"]) for d in findings] == [("RTL002", "llm.py", 11)]
+    assert findings[0]["message"].startswith(
+        "tenacity @retry from create_retry_decorator() on '_complete' (an unknown number of attempts) retries on broad Exception"
+    )
+    assert findings[0]["fix"] is None  # the policy is written in another file
+
+
+def test_a_function_returning_something_else_is_no_factory():
+    s = src(
+        """
+        import openai
+
+        client = openai.OpenAI(max_retries=0)
+
+        def make_logger():
+            return print
+
+        def complete():
+            log = make_logger()
+
+            @log
+            def _complete():
+                return client.chat.completions.create(model="m", messages=[])
+
+            return _complete()
+        """
+    )
+    assert found(s) == []
+
+
+# ----- policies built in data ---------------------------------------------------------------
+def test_retrying_built_from_a_dict_in_the_same_function():
+    s = src(
+        """
+        import openai
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        client = openai.OpenAI(max_retries=0)
+
+        def complete(prompt):
+            options = {"wait": wait_exponential()}
+            options["retry"] = retry_if_exception_type(Exception)
+            for attempt in Retrying(**options):
+                with attempt:
+                    return client.chat.completions.create(model="m", messages=[])
+
+        def bounded(prompt):
+            options = dict(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(openai.RateLimitError))
+            for attempt in Retrying(**options):
+                with attempt:
+                    return client.chat.completions.create(model="m", messages=[])
+        """
+    )
+    assert found(s) == [("RTL001", at(s, "Retrying(**options)")), ("RTL002", at(s, "Retrying(**options)"))]
+    assert "(unbounded attempts) retries on broad Exception" in message(s, "RTL002")
+    assert [d.fix for d in lint(s)] == [None, None]  # the dict may hold the keyword: no edit
+
+
+def test_a_policy_from_elsewhere_has_an_unknown_stop_not_none():
+    s = src(
+        """
+        import openai
+        from tenacity import retry
+
+        client = openai.OpenAI(max_retries=0)
+
+        class Caller:
+            def __init__(self, config):
+                self.config = config
+
+            def ask(self):
+                @retry(**self.config)
+                def inner():
+                    return client.chat.completions.create(model="m", messages=[])
+                return inner()
+        """
+    )
+    assert found(s) == []
+
+
+def test_a_retry_decorator_stored_in_a_module_constant_and_a_class_attribute(tmp_path):
+    write_tree(tmp_path, {
+        "policies.py": """
+            from tenacity import retry, stop_after_attempt, wait_exponential
+
+            LLM_RETRY = retry(wait=wait_exponential())
+
+
+            class Settings:
+                llm_retry = retry(stop=stop_after_attempt(5), wait=wait_exponential())
+            """,
+        "llm.py": """
+            import openai
+
+            from policies import LLM_RETRY, Settings
+
+            client = openai.OpenAI(max_retries=0)
+
+
+            @LLM_RETRY
+            def ask(prompt):
+                return client.chat.completions.create(model="m", messages=[])
+
+
+            @Settings.llm_retry
+            def embed(text):
+                return client.embeddings.create(model="m", input=text)
+            """,
+    })
+    findings = check(tmp_path, "llm.py")
+    assert [(d["code"], d["line"]) for d in findings] == [("RTL001", 8), ("RTL002", 8), ("RTL002", 13)]
+    assert findings[0]["message"] == (
+        "tenacity @retry on 'ask' retries without limit: it has no attempt cap and no deadline"
+    )
+    assert "tenacity @retry on 'embed' (up to 5 attempts) retries on every exception" in findings[2]["message"]
+
+
+# ----- layers that never retry ----------------------------------------------------------------
+def test_the_retry_packages_decorator_on_an_async_def_never_retries():
+    s = src(
+        """
+        import openai
+        from retry import retry
+
+        client = openai.AsyncOpenAI(max_retries=0)
+
+        @retry(tries=3, delay=1, backoff=2)
+        async def ask(prompt, db):
+            reply = await client.chat.completions.create(model="m", messages=[])
+            db.save(reply)
+
+        @retry(tries=3, delay=1, backoff=2)
+        def ask_sync(prompt, db):
+            reply = openai.OpenAI(max_retries=0).chat.completions.create(model="m", messages=[])
+            db.save(reply)
+        """
+    )
+    assert found(s) == [("RTL002", at(s, "@retry", 2)), ("RTL003", at(s, "@retry", 2))]
+
+
+# ----- Celery: a cap given where it retries --------------------------------------------------
+def test_celery_max_retries_none_capped_by_the_only_self_retry():
+    s = src(
+        """
+        import openai
+        from celery import shared_task
+
+        client = openai.OpenAI(max_retries=0)
+
+        @shared_task(bind=True, max_retries=None)
+        def ask(self, prompt):
+            try:
+                return client.chat.completions.create(model="m", messages=[])
+            except openai.RateLimitError as exc:
+                raise self.retry(exc=exc, max_retries=5, countdown=10)
+
+        @shared_task(bind=True, max_retries=None)
+        def ask_forever(self, prompt):
+            try:
+                return client.chat.completions.create(model="m", messages=[])
+            except openai.RateLimitError as exc:
+                raise self.retry(exc=exc, countdown=10)
+        """
+    )
+    assert found(s) == [("RTL001", at(s, "@shared_task", 2))]
+
+
+# ----- recursion as retry ---------------------------------------------------------------------
+# ----- loops bounded by something other than a counter ------------------------------------------
+# ----- hand-written classifiers ---------------------------------------------------------------
+def test_hand_written_loops_that_classify_errors_have_a_non_retryable_list():
+    s = src(
+        """
+        import time
+        import openai
+
+        client = openai.OpenAI(max_retries=0)
+
+        def by_status(prompt):
+            for attempt in range(3):
+                try:
+                    return client.chat.completions.create(model="m", messages=[])
+                except openai.APIStatusError as error:
+                    if error.status_code < 500 and error.status_code != 429:
+                        raise
+                    time.sleep(2 ** attempt)
+
+        def by_class(prompt):
+            for attempt in range(3):
+                try:
+                    return client.chat.completions.create(model="m", messages=[])
+                except openai.BadRequestError:
+                    raise
+                except Exception:
+                    time.sleep(2 ** attempt)
+
+        def by_message(prompt):
+            for attempt in range(3):
+                try:
+                    return client.chat.completions.create(model="m", messages=[])
+                except Exception as error:
+                    if "context_length_exceeded" in str(error):
+                        raise
+                    time.sleep(2 ** attempt)
+        """
+    )
+    assert found(s) == []
+
+
+def test_catching_exception_and_going_on_has_no_non_retryable_list():
+    s = src(
+        """
+        import time
+        import openai
+
+        client = openai.OpenAI(max_retries=0)
+
+        def ask(prompt):
+            for attempt in range(3):
+                try:
+                    return client.chat.completions.create(model="m", messages=[])
+                except Exception as error:
+                    print(error)
+                    time.sleep(2 ** attempt)
+        """
+    )
+    assert found(s) == [("RTL002", at(s, "for attempt"))]
+
+
+# ----- RTL004: a loop whose attempts change their input ----------------------------------------
