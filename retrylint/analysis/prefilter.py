@@ -120,7 +120,7 @@ class Prefilter:
             or any(word in text for word in self.entry_words)
             or any(marker.search(text) for marker in self.entry_markers)
             or _hand_loop(text)
-            or _Code(text).finds(built_elsewhere.PREFILTER_PATTERN)
+            or _built_elsewhere(text)
         )
 
     def module_may_hold_entry_point(self, module: str) -> bool:
@@ -238,6 +238,21 @@ def _line_start(text: str, position: int) -> int:
 
 def _is_word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
+
+
+def _built_elsewhere(text: str) -> bool:
+    """A decorator or an applied call whose name says retry and that the file binds."""
+    if "etr" not in text and "ETR" not in text:
+        return False
+    code = _Code(text)
+    for pattern, line_start in ((built_elsewhere.PREFILTER_DECORATOR, True), (built_elsewhere.PREFILTER_APPLIED, False)):
+        for match in pattern.finditer(text):
+            start = match.start()
+            if line_start and text[_line_start(text, start): start].strip(" \t\f"):
+                continue
+            if not code.in_string(start) and built_elsewhere.binds(text, match.group(1)):
+                return True
+    return False
 
 
 def _hand_loop(text: str) -> bool:

@@ -23,8 +23,20 @@ from retrylint.analysis.model import Binding, Function, Scope, descendants
 
 FORMS = ("decorator", "retrying")  # what a factory or a constant can hold
 # What the prefilter looks for: a decorator whose name says retry (``@retry_decorator``,
-# ``@LLM_RETRY``, ``@make_retry()``), or such a name applied to a function (``retry_decorator(fn)(``).
-PREFILTER_PATTERN = re.compile(r"@[ \t]*[\w.]*(?i:retr)|(?i:retr)\w*\([\w.]*\)\(")
+# ``@LLM_RETRY``, ``@make_retry()``, ``@Settings.llm_retry``), or such a name applied to a
+# function (``retry_decorator(fn)(``), when the file binds the name's head (assigns, imports or
+# defines it): ``@pytest.mark.retry_later`` is no policy of the project.
+PREFILTER_DECORATOR = re.compile(r"@[ \t]*((?:\w+\.)?\w*(?i:retr)\w*)[ \t]*(?:[(#\r\n]|$)", re.MULTILINE)
+PREFILTER_APPLIED = re.compile(r"\b(\w*(?i:retr)\w*)\([\w.]*\)\(")
+
+
+def binds(text: str, dotted: str) -> bool:
+    """Whether ``text`` assigns, imports or defines the head of ``dotted``."""
+    head = re.escape(dotted.partition(".")[0])
+    pattern = rf"^[ \t]*{head}[ \t]*(?::[^=\n]*)?=[^=]|\bimport\b[^\n]*\b{head}\b|^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+{head}\b"
+    return re.search(pattern, text, re.MULTILINE) is not None
+
+
 MAX_DEPTH = 4
 NAME_HINT = "retr"  # what an imported name must contain to be followed
 
