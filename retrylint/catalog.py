@@ -89,10 +89,12 @@ class Catalog:
         }
         self.deterministic: dict[str, ErrorLibrary | None] = {}
         self.broad: set[str] = set()
+        self.transient: set[str] = set()
         for lib in self.error_libraries:
             for name in lib.qualified(lib.deterministic + lib.also_deterministic):
                 self.deterministic[name] = lib
             self.broad.update(lib.qualified(lib.broad))
+            self.transient.update(lib.qualified(lib.transient))
         self.loop_deadline_contexts = tuple(self.loops.get("deadline_contexts", ()))
         self.infallible_names = set(self.infallible.get("names", ()))
         self.infallible_methods = set(self.infallible.get("methods", ()))

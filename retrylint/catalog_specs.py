@@ -256,6 +256,7 @@ class ErrorLibrary:
     deterministic: tuple[str, ...] = key(())
     also_deterministic: tuple[str, ...] = key(())
     broad: tuple[str, ...] = key(())
+    transient: tuple[str, ...] = key((), doc="errors a retry can heal (a rate limit): re-raising only these is no non-retryable list")
 
     def __post_init__(self) -> None:
         if not self.module:

@@ -344,3 +344,272 @@ def test_catching_exception_and_going_on_has_no_non_retryable_list():
 
 
 # ----- RTL004: a loop whose attempts change their input ----------------------------------------
+def test_recursion_with_a_checked_counter_is_a_bounded_layer():
+    s = src(
+        """
+        import time
+        import openai
+
+        client = openai.OpenAI()
+
+        class Runner:
+            def execute(self, prompt, attempt=0):
+                try:
+                    return client.chat.completions.create(model="m", messages=[])
+                except openai.RateLimitError:
+                    if attempt >= 3:
+                        raise
+                    time.sleep(2 ** attempt)
+                    return self.execute(prompt, attempt + 1)
+        """
+    )
+    assert found(s) == [("RTL005", at(s, "return self.execute"))]
+    assert "OpenAI client (3: retries 2 by default)" in message(s, "RTL005")
+    assert "recursive retry on 'execute'" in message(s, "RTL005")
+
+
+def test_recursion_without_a_check_is_unbounded():
+    s = src(
+        """
+        import time
+        import openai
+
+        client = openai.OpenAI(max_retries=0)
+
+        def execute(prompt, attempt=0):
+            try:
+                return client.chat.completions.create(model="m", messages=[])
+            except Exception:
+                time.sleep(1)
+                return execute(prompt, attempt + 1)
+        """
+    )
+    assert found(s) == [("RTL001", at(s, "return execute")), ("RTL002", at(s, "return execute"))]
+    assert message(s, "RTL001") == (
+        "recursive retry on 'execute' retries without limit: it has no attempt cap and no deadline; "
+        "count attempts and re-raise after the last one"
+    )
+
+
+def test_recursion_with_a_counter_on_self():
+    s = src(
+        """
+        import time
+        import openai
+
+        client = openai.OpenAI(max_retries=0)
+
+        class Runner:
+            def __init__(self):
+                self.retries = 0
+
+            def execute(self, prompt):
+                try:
+                    reply = client.chat.completions.create(model="m", messages=[])
+                    self.retries = 0
+                    return reply
+                except openai.APIError:
+                    self.retries += 1
+                    if self.retries > 3:
+                        raise
+                    time.sleep(1)
+                    return self.execute(prompt)
+
+            def execute_reset_each_time(self, prompt):
+                self.retries = 0
+                try:
+                    return client.chat.completions.create(model="m", messages=[])
+                except openai.APIError:
+                    self.retries += 1
+                    if self.retries > 3:
+                        raise
+                    time.sleep(1)
+                    return self.execute_reset_each_time(prompt)
+        """
+    )
+    assert found(s) == [
+        ("RTL001", at(s, "return self.execute_reset_each_time")),
+        ("RTL002", at(s, "return self.execute(prompt)")),
+        ("RTL002", at(s, "return self.execute_reset_each_time")),
+    ]
+
+
+def test_a_recursive_call_outside_a_handler_is_no_retry():
+    s = src(
+        """
+        import openai
+
+        client = openai.OpenAI()
+
+        def walk(node):
+            reply = client.chat.completions.create(model="m", messages=[])
+            for child in node.children:
+                walk(child)
+            return reply
+        """
+    )
+    assert found(s) == []
+
+
+def test_recursion_across_modules_reaches_the_paid_call(tmp_path):
+    write_tree(tmp_path, {
+        "llm.py": """
+            import openai
+
+            client = openai.OpenAI(max_retries=0)
+
+
+            def complete(prompt):
+                return client.chat.completions.create(model="m", messages=[])
+            """,
+        "jobs.py": """
+            import time
+
+            from llm import complete
+
+
+            def run(prompt, tries=0):
+                try:
+                    return complete(prompt)
+                except Exception:
+                    if tries > 2:
+                        raise
+                    time.sleep(2)
+                    return run(prompt, tries + 1)
+            """,
+    })
+    findings = check(tmp_path, "jobs.py")
+    assert [(d["code"], d["line"]) for d in findings] == [("RTL002", 13)]
+    assert "recursive retry on 'run' (up to 4 attempts) retries on broad Exception around billable run -> complete (llm.py:6) -> chat.completions.create" in findings[0]["message"]
+
+
+def test_loops_bounded_by_time_a_growing_delay_or_a_budget():
+    s = src(
+        """
+        import time
+        import openai
+
+        client = openai.OpenAI(max_retries=0)
+
+        def by_deadline(prompt, timeout):
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    return client.chat.completions.create(model="m", messages=[])
+                except openai.RateLimitError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(1)
+
+        def by_delay(prompt, timeout):
+            delay = 1
+            while delay < timeout:
+                try:
+                    return client.chat.completions.create(model="m", messages=[])
+                except openai.RateLimitError:
+                    time.sleep(delay)
+                    delay *= 2
+
+        def by_budget(prompt, budget):
+            while True:
+                try:
+                    return client.chat.completions.create(model="m", messages=[])
+                except openai.RateLimitError:
+                    if not budget.try_spend():
+                        raise
+                    time.sleep(1)
+        """
+    )
+    assert found(s) == []
+
+
+def test_a_loop_whose_only_exits_are_successes_is_unbounded():
+    s = src(
+        """
+        import time
+        import requests
+
+        def fetch(url):
+            while True:
+                try:
+                    response = requests.get(url, timeout=5)
+                    if response.status_code == 204:
+                        return None
+                    return response.json()
+                except requests.ConnectionError:
+                    time.sleep(1)
+        """
+    )
+    assert found(s) == [("RTL001", at(s, "while True"))]
+    assert message(s, "RTL001") == (
+        "hand-written retry loop retries without limit: it has no attempt cap and no deadline; "
+        "count attempts and re-raise after the last one"
+    )
+
+
+def test_a_dead_handler_after_a_broader_one_is_no_non_retryable_list():
+    s = src(
+        """
+        import time
+        import openai
+
+        def ask(prompt):
+            for attempt in range(3):
+                try:
+                    return openai.ChatCompletion.create(model="m", messages=[])
+                except openai.error.OpenAIError:
+                    time.sleep(2 ** attempt)
+                except openai.error.InvalidRequestError:
+                    break
+        """
+    )
+    assert found(s) == [("RTL002", at(s, "for attempt"))]
+    assert "retries on broad openai.error.OpenAIError" in message(s, "RTL002")
+    assert "stop at once on InvalidRequestError, AuthenticationError, PermissionError" in message(s, "RTL002")
+
+
+def test_re_raising_a_transient_error_is_no_non_retryable_list():
+    s = src(
+        """
+        import time
+        import openai
+
+        client = openai.OpenAI(max_retries=0)
+
+        def ask(prompt):
+            for attempt in range(3):
+                try:
+                    return client.chat.completions.create(model="m", messages=[])
+                except openai.RateLimitError:
+                    raise
+                except Exception:
+                    time.sleep(2 ** attempt)
+        """
+    )
+    assert found(s) == [("RTL002", at(s, "for attempt"))]
+
+
+def test_a_loop_that_changes_its_input_is_not_retrying_a_deterministic_error():
+    s = src(
+        """
+        from sqlalchemy.exc import IntegrityError
+
+        def create_user(session, make_email):
+            email = make_email()
+            for attempt in range(5):
+                try:
+                    session.add_user(email)
+                    return email
+                except IntegrityError:
+                    email = make_email()
+
+        def create_user_same_input(session, email):
+            for attempt in range(5):
+                try:
+                    session.add_user(email)
+                    return email
+                except IntegrityError:
+                    session.rollback()
+        """
+    )
+    assert found(s) == [("RTL004", at(s, "for attempt", 2))]

@@ -17,7 +17,9 @@ added there is found here too. Which shapes a layer is written in, its form's re
 - a hand-written loop: a ``try`` right inside ``while`` or ``for ... in range(...)`` (or
   ``count``, ``repeat``, ``cycle``) whose body can leave it (``break`` or ``return``);
 - a policy built elsewhere and applied here: a decorator whose name says retry
-  (``@retry_decorator``), or such a name applied to a function (``readers/built_elsewhere.py``).
+  (``@retry_decorator``), or such a name applied to a function (``readers/built_elsewhere.py``);
+- a recursive retry: ``return f(`` of a function the file defines, in a file with an ``except``
+  (``readers/recursion.py``).
 
 Every pattern starts with a literal, so that the regular-expression engine can skip ahead:
 the whole test costs a fraction of reading the file."""
@@ -31,7 +33,7 @@ from collections import defaultdict
 
 from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.readers.base import CALL, DECORATOR, IMPORTED_CALL, RAISE, TASK_CLASS
-from retrylint.analysis.layers.readers import built_elsewhere
+from retrylint.analysis.layers.readers import built_elsewhere, recursion
 from retrylint.analysis.layers.readers.hand_loops import COUNTING_ITERATORS, ENDLESS_ITERATORS
 from retrylint.analysis.layers.registry import reader_for
 
@@ -121,6 +123,7 @@ class Prefilter:
             or any(marker.search(text) for marker in self.entry_markers)
             or _hand_loop(text)
             or _built_elsewhere(text)
+            or recursion.may_be_written_in(text)
         )
 
     def module_may_hold_entry_point(self, module: str) -> bool:

@@ -2,7 +2,11 @@
 Flags a retry layer with no attempt cap and no deadline, whether written that way or left
 to a library default: a bare tenacity `@retry`, `backoff.on_exception` without `max_tries`
 or `max_time` (or with `max_tries=0`), `stamina.retry(attempts=None, timeout=None)`, a
-Celery task with `max_retries=None`, a hand-written `while True:` retry loop with no counter.
+Celery task with `max_retries=None`, a hand-written `while True:` retry loop with no counter
+(a loop whose only exits are successes), a function that calls itself again from its `except`
+clause with no counter checked. A deadline, a growing delay compared with a timeout or a retry
+budget bounds a loop too; a policy read from elsewhere (`@retry(**self.config)`) is unknown, not
+unbounded.
 
 ## Why is this bad?
 A failure that never heals (a schema error, a revoked key, a 400) is retried forever. Each
@@ -59,7 +63,7 @@ class UnboundedRetry(Rule):
             if layer.policy.capped:
                 continue
             message = f"{layer.name} retries without limit: it has no attempt cap and no deadline"
-            if layer.kind == "loop":
+            if layer.kind in ("loop", "recursion"):
                 message += "; count attempts and re-raise after the last one"
             fix = self._fix(ctx, layer)
             yield ctx.diagnostic(self, layer.anchor, message, fix)

@@ -3,7 +3,8 @@ Flags a retry layer that reaches a billable call (an LLM completion, a payment) 
 on every exception, or on a broad base such as `Exception`, `openai.APIError`,
 `requests.RequestException` or a database's base error, while declaring nothing that stops
 it at once: no `retry_if_not_exception_type`, `dont_autoretry_for`, `giveup=`, predicate or
-re-raising `except` clause.
+re-raising `except` clause. An `except` that re-raises only errors a retry heals
+(`RateLimitError`), or that no failure reaches (placed after a broader clause), declares none.
 
 ## Why is this bad?
 Broad bases include deterministic failures: a 400 `BadRequestError`, a revoked key, a
@@ -62,7 +63,7 @@ class MissingNonRetryable(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         for layer in ctx.layers:
             policy = layer.policy
-            if not policy.retries or not policy.retries_exceptions or policy.classifier or policy.never_retry:
+            if not policy.retries or not policy.retries_exceptions or policy.classifier or _stops_some(ctx, layer):
                 continue
             broad = [short_name(r.name) for r in policy.retry_on if r.name in ctx.catalog.broad]
             if not policy.retry_all and not broad:
@@ -89,6 +90,12 @@ class MissingNonRetryable(Rule):
         if fix is None:
             return None
         return make_fix("Do not retry " + ", ".join(e.rpartition(".")[2] for e in errors), fix[1])
+
+
+def _stops_some(ctx: RuleContext, layer: Layer) -> bool:
+    """The layer stops at once on some error a retry cannot heal: re-raising only a rate limit
+    (``except RateLimitError: raise``) is no non-retryable list."""
+    return any(ref.name not in ctx.catalog.transient for ref in layer.policy.never_retry)
 
 
 MissingNonRetryable.VALID = [

@@ -3,7 +3,8 @@ Flags a retry layer whose retry-on set names a deterministic error, one that no 
 fix: `openai.BadRequestError`, `AuthenticationError`, `NotFoundError`, Stripe's `CardError`,
 SQL `ProgrammingError`, ... (the catalog lists them). Also flags a bound Celery task or a
 hand-written loop whose `except` clause for such an error leads into another attempt
-(`except BadRequestError: raise self.retry(...)`).
+(`except BadRequestError: raise self.retry(...)`). A loop whose `except` changes the input
+the next attempt uses (`email = make_email()`) is not retrying the same error.
 
 ## Why is this bad?
 The same request fails the same way on every attempt. Each attempt costs time and, when paid
@@ -50,8 +51,8 @@ class RetriesDeterministicError(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         for layer in ctx.layers:
-            if not layer.policy.retries:
-                continue
+            if not layer.policy.retries or layer.changes_input:
+                continue  # a loop whose attempts change their input is not retrying the same error
             handler_refs = {id(ref) for ref, _ in layer.task.manual_retry_handlers}
             for ref in layer.policy.retry_on:
                 if ref.name not in ctx.catalog.deterministic:

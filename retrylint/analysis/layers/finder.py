@@ -10,7 +10,7 @@ import libcst as cst
 from retrylint.catalog import LayerSpec
 from retrylint.analysis.layers.dialects import policy_reader
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, Policy, bound_call, keywords_of
-from retrylint.analysis.layers.readers import built_elsewhere, entry_points, hand_loops
+from retrylint.analysis.layers.readers import built_elsewhere, entry_points, hand_loops, recursion
 from retrylint.analysis.layers.readers.base import FormReader
 from retrylint.analysis.layers.registry import reader_for
 from retrylint.analysis.layers.surroundings import Surroundings
@@ -40,6 +40,7 @@ class LayerFinder:
             if function is not self.model.module_function:
                 self._decorators(function)
                 self._add(entry_points.read(self, function, marked))
+                self._add(recursion.read(self, function))
             self._calls(function)
             self._raised_names(function)
             self._iterations(function)

@@ -84,6 +84,7 @@ class Layer:
     # A loop shaped like a retry with no sign of meaning it (no wait, no attempt counter):
     # kept only when it reaches a billable call.
     speculative: bool = False
+    changes_input: bool = False  # each attempt runs on new input (a loop that makes a new e-mail address)
 
     @property
     def name(self) -> str:

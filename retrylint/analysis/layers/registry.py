@@ -9,8 +9,11 @@
     raise         readers/raised_retries.py      ``raise Retry(defer=5)``, ``raise RetryTask``
     task          readers/task_queues.py         ``@app.task(...)``, ``class Job(Task)``, ``self.retry()``
 
-Two readers need no catalog form: ``readers/entry_points.py`` (configured ``[[entrypoint]]``
-functions) and ``readers/hand_loops.py`` (hand-written ``for``/``while`` retry loops). How a
+Four readers need no catalog form: ``readers/entry_points.py`` (configured ``[[entrypoint]]``
+functions), ``readers/hand_loops.py`` (hand-written ``for``/``while`` retry loops),
+``readers/recursion.py`` (``except ...: return self.execute(..., attempt + 1)``) and
+``readers/built_elsewhere.py`` (a catalog layer built by a factory or held in a constant, and
+applied here: ``@retry_decorator``). How a
 layer's arguments read as a policy is its ``dialect``: see ``dialects/``."""
 
 from __future__ import annotations

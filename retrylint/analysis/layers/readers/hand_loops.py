@@ -25,12 +25,12 @@ def read(finder, function: Function, loop: cst.For | cst.While) -> Layer | None:
         if handler.type is not None:
             policy.retry_on.extend(finder.exception_refs(handler.type, function.scope))
     for handler in loop_info.stopping_handlers:
-        if handler.type is not None:
+        if handler.type is not None and not loop_info.dead(handler, finder):
             policy.never_retry.extend(finder.exception_refs(handler.type, function.scope))
-    policy.classifier = bool(policy.never_retry) or loop_info.classifies()
+    policy.classifier = loop_info.classifies()
     policy.waits = loop_info.sleeps()
     return Layer("loop", "hand-written", "hand-written retry loop", loop, function, loop, policy,
-                 speculative=not loop_info.shows_retry_intent())
+                 speculative=not loop_info.shows_retry_intent(), changes_input=loop_info.changes_input())
 
 
 _EXITS = (cst.Raise, cst.Return, cst.Break)
@@ -115,10 +115,20 @@ class _LoopShape:
         return any(word in name.lower() for name in names for word in words) or "_" in names
 
     def _exit_tests(self) -> list[cst.If]:
-        """``if <test>: raise|break|return`` anywhere at this loop level."""
+        """``if <test>: raise|break|return`` at this loop level, on a failure's path: in the loop
+        body or an ``except`` clause. One inside a ``try`` body runs after the work succeeded
+        (``if response.ok: return response``) and bounds nothing, unless it tests a counter."""
+        in_try_bodies = {
+            id(node) for try_ in self.tries for node in descendants(try_.body, stop_at_loops=True)
+        }
+        counters = self._counters()
         found = []
         for node in descendants(self.loop.body, stop_at_loops=True):
             if not isinstance(node, cst.If):
+                continue
+            if id(node) in in_try_bodies and not any(
+                isinstance(n, cst.Name) and n.value in counters for n in descendants(node.test)
+            ):
                 continue
             orelse = node.orelse
             if isinstance(last_statement(node.body), _EXITS) or (
@@ -145,16 +155,23 @@ class _LoopShape:
         test = self.loop.test
         endless = (isinstance(test, cst.Name) and test.value == "True") or (
             isinstance(test, cst.Integer) and test.value != "0"
-        ) or (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not))
+        ) or (  # ``while not done:`` waits for success; ``while not budget.exhausted():`` is bounded
+            isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+            and not isinstance(test.expression, cst.Call)
+        )
         return not endless or self._has_counter_exit()
 
+    def _counters(self) -> set[str]:
+        """Names the loop counts with (``attempt += 1``)."""
+        return {
+            node.target.value for node in descendants(self.loop.body, stop_at_loops=True)
+            if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name)
+        }
+
     def _has_counter_exit(self) -> bool:
-        for node in self._exit_tests():
-            if self._mentions_exception(node.test):
-                continue  # ``if e.status < 500: raise`` classifies, it does not count
-            if any(isinstance(n, cst.Comparison) for n in [node.test, *descendants(node.test, stop_at_loops=True)]):
-                return True
-        return False
+        """An exit on a failure's path that does not look at the error: a counter, the time
+        against a deadline, a growing delay against a timeout, a retry budget."""
+        return any(not self._mentions_exception(node.test) for node in self._exit_tests())
 
     def attempts(self) -> int | None:
         if isinstance(self.loop, cst.For) and self.iterator() in COUNTING_ITERATORS:
@@ -168,6 +185,42 @@ class _LoopShape:
             if isinstance(comparison.operator, (cst.LessThan, cst.LessThanEqual)) and isinstance(value, int):
                 return value + (1 if isinstance(comparison.operator, cst.LessThanEqual) else 0)
         return None
+
+    def dead(self, handler: cst.ExceptHandler, finder) -> bool:
+        """An ``except`` no failure reaches: an earlier clause of its ``try`` catches a base of
+        what it names (``except OpenAIError`` before ``except InvalidRequestError``)."""
+        catalog = self.model.catalog
+        scope = self.function.scope
+        names = [ref.name for ref in finder.exception_refs(handler.type, scope)]
+        for try_ in self.tries:
+            if handler not in try_.handlers:
+                continue
+            for earlier in try_.handlers[: try_.handlers.index(handler)]:
+                if earlier.type is None:
+                    return True
+                for ref in finder.exception_refs(earlier.type, scope):
+                    if ref.name in ("builtins.Exception", "builtins.BaseException"):
+                        return all(name not in catalog.interrupt_exceptions for name in names)
+                    if ref.name in catalog.broad and all(
+                        name is not None and name.rpartition(".")[0] == ref.name.rpartition(".")[0] for name in names
+                    ):
+                        return True
+        return False
+
+    def changes_input(self) -> bool:
+        """A retrying ``except`` assigns a name the ``try`` body uses: each attempt runs on new
+        input (a new e-mail address), so a deterministic error may not come back."""
+        used = {
+            node.value for try_ in self.tries for node in descendants(try_.body, stop_at_loops=True)
+            if isinstance(node, cst.Name)
+        }
+        for handler in self.retrying_handlers:
+            for node in descendants(handler.body, stop_at_loops=True):
+                if isinstance(node, cst.Assign) and any(
+                    isinstance(target.target, cst.Name) and target.target.value in used for target in node.targets
+                ):
+                    return True
+        return False
 
     def classifies(self) -> bool:
         """A handler that re-raises some failures at once (``if not transient(e): raise``)."""

@@ -1,0 +1,177 @@
+"""Recursion as retry: a function whose ``except`` clause returns a call of itself with the
+same input (``except RateLimitError: return self.execute(prompt, attempt + 1)``). Not a
+catalog form: every function is read here. It is bounded only when a counter is passed on
+changed (``attempt + 1``) or kept on ``self`` (``self.retries += 1``) and an exit tests it
+(``if attempt >= 3: raise``); a counter on ``self`` reset at the top of the function
+(``self.retries = 0``) starts again on every attempt and bounds nothing. A call with other
+input (``return self.execute(fallback_prompt)``) is a fallback, not a retry."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from retrylint.analysis.layers.layer import Layer, Policy, last_statement
+from retrylint.analysis.model import EXCEPT, CallSite, ExceptHandlerSite, Function, descendants
+
+_EXITS = (cst.Raise, cst.Return)
+# What the prefilter looks for: ``return f(`` (or ``return await self.f(``) of a function the
+# file defines, in a file with an ``except``.
+RETURNED_CALL = re.compile(r"return[ \t]+(?:await[ \t]+)?(?:self\.|cls\.)?(\w+)[ \t]*\(")
+DEFINED = re.compile(r"def[ \t]+(\w+)")
+
+
+def may_be_written_in(text: str) -> bool:
+    if "except" not in text:
+        return False
+    returned = set(RETURNED_CALL.findall(text))
+    return bool(returned) and not returned.isdisjoint(DEFINED.findall(text))
+
+
+def read(finder, function: Function) -> Layer | None:
+    """The first ``return <itself>(...)`` in an ``except`` clause of ``function``, as a layer."""
+    if not isinstance(function.node, cst.FunctionDef):
+        return None
+    model = finder.model
+    for site in function.calls:
+        handler = _handler(function, site) if site.in_return else None
+        if handler is None or model.qualify(site.node.func, function.scope) != function.qualname:
+            continue
+        counters = _passed_counters(function, site.node)
+        if counters is None:
+            continue  # other input: a fallback
+        return _layer(finder, function, site, handler, counters)
+    return None
+
+
+def _handler(function: Function, site: CallSite) -> ExceptHandlerSite | None:
+    handlers = [entry[0] for entry in site.path if entry[1] == EXCEPT]
+    if not handlers:
+        return None
+    return next((h for h in function.handlers if id(h.node) == handlers[-1]), None)
+
+
+def _params(function: Function) -> set[str]:
+    node = function.node
+    names = {p.name.value for p in function.params if p.name.value != function.scope.self_name}
+    for star in (node.params.star_arg, node.params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    return names
+
+
+def _passed_counters(function: Function, call: cst.Call) -> set[str] | None:
+    """The parameters the call passes on changed (``attempt + 1``); None when it passes
+    anything but the function's own parameters (other input)."""
+    params = _params(function)
+    counters = set()
+    for arg in call.args:
+        value = arg.value
+        if isinstance(value, cst.Name) and value.value in params:
+            continue
+        if (
+            isinstance(value, cst.BinaryOperation)
+            and isinstance(value.operator, (cst.Add, cst.Subtract))
+            and isinstance(value.left, cst.Name)
+            and value.left.value in params
+        ):
+            counters.add(value.left.value)
+            continue
+        return None
+    return counters
+
+
+def _layer(finder, function: Function, site: CallSite, handler: ExceptHandlerSite, counters: set[str]) -> Layer:
+    scope = function.scope
+    body = handler.node.body
+    self_counters = {
+        finder.model.code(node.target) for node in descendants(body)
+        if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Attribute)
+    }
+    self_counters -= _reset_on_entry(function)
+    checks = [test for test in _exit_tests(function, handler) if _mentions(finder, test, counters, self_counters)]
+    policy = Policy(capped=bool(checks), attempts=_attempts(finder, function, checks, counters))
+    if handler.node.type is None:
+        policy.retry_all = True
+    else:
+        policy.retry_on = finder.exception_refs(handler.node.type, scope)
+    for sibling in function.handlers:
+        if sibling is handler:
+            break
+        if sibling.path[:-1] == handler.path[:-1] and sibling.node.type is not None and isinstance(last_statement(sibling.node.body), _EXITS):
+            policy.never_retry.extend(finder.exception_refs(sibling.node.type, scope))
+    caught = handler.node.name.name.value if handler.node.name is not None and isinstance(handler.node.name.name, cst.Name) else None
+    policy.classifier = caught is not None and any(
+        any(isinstance(n, cst.Name) and n.value == caught for n in descendants(test)) for test in _exit_tests(function, handler)
+    )
+    policy.waits = any(
+        isinstance(node, cst.Call) and _called_name(node.func) in ("sleep", "wait") for node in descendants(body)
+    )
+    return Layer("recursion", "hand-written", "recursive retry", site.node, function, None, policy,
+                 speculative=not (policy.waits or counters or self_counters))
+
+
+def _exit_tests(function: Function, handler: ExceptHandlerSite) -> list[cst.BaseExpression]:
+    """``if <test>: raise|return`` in the handler, or in the function body before any ``try``."""
+    tests = [
+        node.test for node in descendants(handler.node.body)
+        if isinstance(node, cst.If) and isinstance(last_statement(node.body), _EXITS)
+    ]
+    for statement in function.node.body.body:
+        if isinstance(statement, (cst.Try, cst.TryStar)):
+            break
+        if isinstance(statement, cst.If) and isinstance(last_statement(statement.body), _EXITS):
+            tests.append(statement.test)
+    return tests
+
+
+def _reset_on_entry(function: Function) -> set[str]:
+    """``self.x = ...`` at the top of the function, before any ``try``: set again on every call."""
+    reset = set()
+    model = function.scope.model
+    for statement in function.node.body.body:
+        if isinstance(statement, (cst.Try, cst.TryStar)):
+            break
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    reset.update(model.code(t.target) for t in small.targets if isinstance(t.target, cst.Attribute))
+    return reset
+
+
+def _mentions(finder, test: cst.BaseExpression, counters: set[str], self_counters: set[str]) -> bool:
+    for node in [test, *descendants(test)]:
+        if isinstance(node, cst.Name) and node.value in counters:
+            return True
+        if isinstance(node, cst.Attribute) and finder.model.code(node) in self_counters:
+            return True
+    return False
+
+
+def _attempts(finder, function: Function, checks: list, counters: set[str]) -> int | None:
+    """Total runs when one counter starts at a literal default and an exit compares it with a
+    literal: ``attempt=0`` and ``if attempt >= 3: raise`` run 4 times."""
+    if len(counters) != 1 or len(checks) != 1 or not isinstance(checks[0], cst.Comparison):
+        return None
+    (counter,) = counters
+    test = checks[0]
+    if not (isinstance(test.left, cst.Name) and test.left.value == counter and len(test.comparisons) == 1):
+        return None
+    default = next((p.default for p in function.params if p.name.value == counter), None)
+    start = finder.model.literal(default, function.scope)
+    limit = finder.model.literal(test.comparisons[0].comparator, function.scope)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, limit)):
+        return None
+    operator = test.comparisons[0].operator
+    if isinstance(operator, cst.GreaterThanEqual):
+        return max(limit - start + 1, 1)
+    if isinstance(operator, cst.GreaterThan):
+        return max(limit - start + 2, 1)
+    return None
+
+
+def _called_name(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
