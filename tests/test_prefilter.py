@@ -24,6 +24,7 @@ MAY_HOLD = {
     "decorator a factory made": "def f():\n    retry_decorator = make(1)\n\n    @retry_decorator\n    def g(): ...\n",
     "imported policy constant": "from app.policies import LLM_RETRY\n\n@LLM_RETRY\ndef ask(): ...\n",
     "factory's decorator applied by hand": "from app.retries import create_retry_decorator\nx = create_retry_decorator(6)(ask)\n",
+    "recursion from an except": "def ask(p, attempt=0):\n    try:\n        return call(p)\n    except OSError:\n        return ask(p, attempt + 1)\n",
     "aliased import": "from tenacity import retry as again\n",
     "retrying call": "for attempt in Retrying(stop=stop):\n    with attempt: ...\n",
     "call-site layer with its policy": "queue.enqueue(build, retry=Retry(max=3))\n",
@@ -105,6 +106,7 @@ CANNOT_HOLD = {
         ''',
     "decorator-like text in a string": "R_INSTANCE = '<@task: {0.name} of {0.app}>'\nemail = 'a@retry.example'\n",
     "marker in another case of word": "X_CLOUDTASKS = 1\n",
+    "recursion outside an except": "def walk(node):\n    try:\n        x = 1\n    except OSError:\n        pass\n    return walk(node.child)\n",
 }
 
 

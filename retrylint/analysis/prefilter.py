@@ -248,13 +248,18 @@ def _built_elsewhere(text: str) -> bool:
     if "etr" not in text and "ETR" not in text:
         return False
     code = _Code(text)
-    for pattern, line_start in ((built_elsewhere.PREFILTER_DECORATOR, True), (built_elsewhere.PREFILTER_APPLIED, False)):
-        for match in pattern.finditer(text):
-            start = match.start()
-            if line_start and text[_line_start(text, start): start].strip(" \t\f"):
-                continue
-            if not code.in_string(start) and built_elsewhere.binds(text, match.group(1)):
-                return True
+    for match in built_elsewhere.PREFILTER_DECORATOR.finditer(text):
+        start = match.start()
+        if text[_line_start(text, start): start].strip(" \t\f"):
+            continue
+        if not code.in_string(start) and built_elsewhere.binds(text, match.group(1)):
+            return True
+    for match in built_elsewhere.PREFILTER_APPLIED.finditer(text):
+        start = match.start()
+        while start and _is_word_char(text[start - 1]):
+            start -= 1  # the whole name: ``create_retry_decorator(6)(``
+        if not code.in_string(start) and built_elsewhere.binds(text, text[start: match.start(1)] + match.group(1)):
+            return True
     return False
 
 

@@ -27,7 +27,7 @@ FORMS = ("decorator", "retrying")  # what a factory or a constant can hold
 # function (``retry_decorator(fn)(``), when the file binds the name's head (assigns, imports or
 # defines it): ``@pytest.mark.retry_later`` is no policy of the project.
 PREFILTER_DECORATOR = re.compile(r"@[ \t]*((?:\w+\.)?\w*(?i:retr)\w*)[ \t]*(?:[(#\r\n]|$)", re.MULTILINE)
-PREFILTER_APPLIED = re.compile(r"\b(\w*(?i:retr)\w*)\([\w.]*\)\(")
+PREFILTER_APPLIED = re.compile(r"(?i:retr)(\w*)\([\w.]*\)\(")
 
 
 def binds(text: str, dotted: str) -> bool:

@@ -8,6 +8,7 @@ input (``return self.execute(fallback_prompt)``) is a fallback, not a retry."""
 
 from __future__ import annotations
 
+import bisect
 import re
 
 import libcst as cst
@@ -16,8 +17,8 @@ from retrylint.analysis.layers.layer import Layer, Policy, last_statement
 from retrylint.analysis.model import EXCEPT, CallSite, ExceptHandlerSite, Function, descendants
 
 _EXITS = (cst.Raise, cst.Return)
-# What the prefilter looks for: ``return f(`` (or ``return await self.f(``) of a function the
-# file defines, in a file with an ``except``.
+# What the prefilter looks for: ``return f(`` (or ``return await self.f(``) inside ``def f``,
+# after an ``except`` of that function.
 RETURNED_CALL = re.compile(r"return[ \t]+(?:await[ \t]+)?(?:self\.|cls\.)?(\w+)[ \t]*\(")
 DEFINED = re.compile(r"def[ \t]+(\w+)")
 
@@ -25,8 +26,34 @@ DEFINED = re.compile(r"def[ \t]+(\w+)")
 def may_be_written_in(text: str) -> bool:
     if "except" not in text:
         return False
-    returned = set(RETURNED_CALL.findall(text))
-    return bool(returned) and not returned.isdisjoint(DEFINED.findall(text))
+    definitions: list[tuple[int, str]] | None = None
+    for match in RETURNED_CALL.finditer(text):
+        if definitions is None:
+            definitions = [(found.start(), found.group(1)) for found in DEFINED.finditer(text)]
+            starts = [start for start, _ in definitions]
+        index = bisect.bisect_right(starts, match.start()) - 1
+        if index >= 0 and definitions[index][1] == match.group(1) and _in_except(text, match.start(), starts[index]):
+            return True
+    return False
+
+
+def _in_except(text: str, position: int, stop: int) -> bool:
+    """Whether the line at ``position`` sits in an ``except`` block (looking up to ``stop``)."""
+    start = text.rfind("\n", 0, position) + 1
+    line = text[start:position]
+    indent = len(line) - len(line.lstrip(" \t"))
+    end = start - 1
+    while end > stop:
+        start = text.rfind("\n", 0, end) + 1
+        line, end = text[start:end], start - 1
+        code = line.lstrip(" \t")
+        width = len(line) - len(code)
+        if not code or code.startswith("#") or width >= indent:
+            continue
+        if code.startswith("except"):
+            return True
+        indent = width
+    return False
 
 
 def read(finder, function: Function) -> Layer | None:
