@@ -4,8 +4,7 @@ with its real policy, in one module and across modules."""
 
 from __future__ import annotations
 
-from test_cross_module import check, write_tree
-from test_forms import at, found, lint, message, src
+from helpers import at, check, found, lint, message, src, write_tree
 
 
 # ----- decorator factories --------------------------------------------------------------------
