@@ -42,10 +42,14 @@ def fixes(source: str) -> dict[str, list[str]]:
     return {d.code: [edit.content for edit in d.fix.edits] if d.fix else [] for d in diagnostics}
 
 
-@pytest.mark.parametrize("unpacked", ["**self.config", "*self.args"])
-def test_tenacity_layer_with_unpacked_arguments_gets_no_keyword(unpacked):
+@pytest.mark.parametrize(("unpacked", "found"), [
+    # ``**self.config`` may hold a stop, a classifier and a wait: only the stack is certain.
+    ("**self.config", {"RTL005": []}),
+    ("*self.args", {"RTL001": [], "RTL002": [], "RTL005": [], "RTL006": []}),
+])
+def test_tenacity_layer_with_unpacked_arguments_gets_no_keyword(unpacked, found):
     source = TENACITY.format(client_args="**OPTIONS", layer_args=unpacked)
-    assert fixes(source) == {"RTL001": [], "RTL002": [], "RTL005": [], "RTL006": []}
+    assert fixes(source) == found
     assert Engine(Settings()).fix_source(source, "job.py", unsafe=True).source == source
 
 
@@ -65,11 +69,13 @@ def test_a_keyword_already_written_beside_the_unpacking_is_still_replaced():
 
 def test_backoff_layer_with_unpacked_options_gets_no_cap_and_no_giveup():
     source = BACKOFF.format(client_args="", layer_args="**BACKOFF_OPTIONS")
-    assert fixes(source) == {"RTL001": [], "RTL002": [], "RTL005": ["max_retries=0"]}
+    # The options may cap it and give up on some errors: unknown, so only the stack is reported.
+    assert fixes(source) == {"RTL005": ["max_retries=0"]}
 
 
 def test_celery_task_and_stripe_call_with_unpacked_options_get_no_keyword():
     source = CELERY.format(layer_args="**TASK_OPTIONS", call_args=", **PARAMS")
-    assert fixes(source) == {"RTL002": [], "RTL003": [], "RTL005": []}
+    # TASK_OPTIONS may hold dont_autoretry_for: no RTL002 on an unknown non-retryable list.
+    assert fixes(source) == {"RTL003": [], "RTL005": []}
     source = CELERY.format(layer_args="queue='q'", call_args="")
     assert fixes(source)["RTL003"] == [", idempotency_key=self.request.id"]

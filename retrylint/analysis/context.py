@@ -89,8 +89,6 @@ class RuleContext:
             old, codes = layer.handover_call, {spec.policy_param: f"{spelled[-1]}({inner})"}
             new = layer.handover_call
         elif layer.call is not None:
-            if any(arg.star == "**" for arg in layer.call.args):
-                return None  # ``**options`` may hold the same keyword: passing it twice fails
             old = new = layer.call
         elif layer.bare is not None:
             old, new = layer.bare, cst.Call(func=layer.bare)

@@ -170,8 +170,8 @@ async def stream():
     ),
 ]
 
-UnboundedRetry.INVALID = [
-    Invalid(
+UnboundedRetry.VALID.append(
+    Valid(  # the config may set a stop: unknown, not unbounded
         """
 from tenacity import retry
 
@@ -179,10 +179,25 @@ class Job:
     @retry(**self.config)
     def run(self):
         ...
+"""
+    )
+)
+
+UnboundedRetry.INVALID = [
+    Invalid(
+        """
+from tenacity import retry
+
+OPTIONS = {"reraise": True}
+
+class Job:
+    @retry(**OPTIONS)
+    def run(self):
+        ...
 """,
-        line=5,
+        line=7,
         message="tenacity @retry on 'run' retries without limit",
-        fixed=None,  # the config may set stop: adding stop= would raise TypeError (multiple values)
+        fixed=None,  # a keyword beside **OPTIONS could be passed twice (TypeError): no fix
     ),
     Invalid(
         """

@@ -79,9 +79,10 @@ def _unknown_where_unread(spec: LayerSpec, options: dict, policy: Policy) -> Non
     """``**self.config`` may hold any option the call leaves out: those are unknown, not defaults."""
     if spec.attempts.param not in options and not policy.capped:
         policy.capped, policy.attempts = True, None
-    if spec.retry_on_param not in options and not any(p in options for p in spec.never_retry):
-        policy.predicate, policy.classifier = True, True
-        policy.retry_all = False
+    if spec.retry_on_param not in options:
+        policy.predicate, policy.classifier, policy.retry_all = True, True, False
+    if spec.never_retry and not any(p in options for p in spec.never_retry):
+        policy.classifier = True  # a ``giveup=`` may be in there
     policy.waits = True
 
 
