@@ -3,7 +3,8 @@
 - ``layer.py``: what is found (``Layer``, its ``Policy``, ``ExceptionRef``);
 - ``finder.py``: ``LayerFinder`` visits a module and hands each place to a reader;
 - ``registry.py``: which reader reads each catalog form; ``readers/``: one module per form;
-- ``dialects/``: how a layer's arguments read as a policy (tenacity builders, keyword arguments);
+- ``dialects/``: how a layer's arguments read as a policy, and how fixes write one (tenacity
+  builders, keyword arguments);
 - ``surroundings.py``: options a layer takes from around it (Airflow's ``default_args``)."""
 
 from retrylint.analysis.layers.finder import LayerFinder
