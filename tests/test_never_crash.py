@@ -375,3 +375,17 @@ def test_a_fix_inside_an_indented_multi_line_call_keeps_its_layout(source, fixed
     result = Engine(Settings()).fix_source("from tenacity import retry\n\n\n" + source, "m.py", unsafe=True)
     assert result.source == "from tenacity import retry, stop_after_attempt\n\n\n" + fixed
     assert Engine(Settings()).fix_source(result.source, "m.py", unsafe=True).source == result.source
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a file system that takes any bytes in names")
+def test_report_prints_file_names_that_are_not_utf8_or_hold_a_newline(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    source = PAID + f"@retry\ndef f():\n    {CREATE}\n"
+    Path(os.fsdecode(b"bad\xff.py")).write_text(source)
+    Path("new\nline.py").write_text(source)
+    assert main(["report", "--format", "json", "."]) == 0
+    text = capsys.readouterr().out
+    text.encode("utf-8")
+    points = json.loads(text)
+    assert [(point["path"], point["billable"][0]["chain"][0]["path"]) for point in points] == [
+        ("bad\\xff.py", "bad\\xff.py"), ("new\\x0aline.py", "new\\x0aline.py")]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from retrylint.config import ConfigResolver
 from retrylint.diagnostics import COUNT_LIMIT, count_text
 from retrylint.discovery import discover, display_path
+from retrylint.output.terminal import printable
 from retrylint.settings import Settings
 from retrylint.sources import SourceError, read_source
 from retrylint.stack import on_deep_stack
@@ -111,6 +112,11 @@ def collect(paths: list[Path], config: Path | None = None, isolated: bool = Fals
         except Exception as error:  # an engine bug must not hide the other files' entry points
             errors.append(f"internal error while reporting on {shown}: {type(error).__name__}: {error}")
     points.sort(key=lambda p: (p.path, p.line))
+    for point in points:  # to be printed: a file name's newline or undecodable bytes as \xNN
+        point.path = printable(point.path)
+        for reach in point.billable:
+            for link in reach.chain:
+                link["path"] = printable(link["path"])
     return points, errors
 
 
