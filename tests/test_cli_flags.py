@@ -76,3 +76,38 @@ def test_rule_by_name_and_as_json(tmp_path):
     assert "max_retries=0" in rule["explanation"]
     assert [r["code"] for r in json.loads(run(tmp_path, "rule", "--output-format", "json").stdout)][:2] == ["RTL001", "RTL002"]
     assert run(tmp_path, "rule", "no-such-rule").returncode == 2
+
+
+def progress_output(project, **env: str) -> bytes:
+    """What a check of ``project`` writes to a terminal on stderr."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from helpers import process_environment
+
+    master, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "retrylint", "check", "--no-cache", "-j", "1", "."], cwd=project,
+                               env=process_environment(**env), stdout=subprocess.DEVNULL, stderr=terminal)
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=300)
+    os.close(master)
+    return output
+
+
+def test_no_color_keeps_the_progress_bar_without_its_colours(tmp_path):
+    for number in range(60):
+        write(tmp_path, f"m{number}.py", UNBOUNDED)
+    coloured, plain = progress_output(tmp_path), progress_output(tmp_path, NO_COLOR="1")
+    assert b"Checking" in coloured and b"\x1b[3" in coloured
+    assert b"Checking" in plain and b"\x1b[3" not in plain

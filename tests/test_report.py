@@ -51,3 +51,11 @@ def test_report_of_a_clean_project_is_empty(tmp_path):
 def test_report_table_of_a_clean_project_says_so(tmp_path):
     (tmp_path / "ok.py").write_text("x = 1\n")
     assert run(tmp_path, "report").stdout == "No retry entry points found.\n"
+
+
+def test_report_table_in_a_pipe_is_not_cut_to_80_columns(tmp_path):
+    write_tree(tmp_path, FLAT)
+    table = run(tmp_path, "report", COLUMNS="80").stdout
+    assert max(len(line) for line in table.splitlines()) > 80
+    assert "│ Celery task on 'build_course' │ Celery task on 'build_course' │ 6 " in table
+    assert "│ messages.create │ 6 per item   │ RTL002, RTL003 │" in table

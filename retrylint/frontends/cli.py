@@ -15,7 +15,7 @@ from retrylint.catalog import CatalogError
 from retrylint.config import ConfigError, Overrides, check_code_prefixes
 from retrylint.output.baseline import BaselineError, new_findings, write_baseline
 from retrylint.output.blast_radius import REPORT_FORMATS, collect, render_json, render_mermaid, render_table
-from retrylint.output.terminal import (FORMATS, HUMAN_FORMATS, fixes_lines, format_diff, format_statistics, make_console,
+from retrylint.output.terminal import (FORMATS, HUMAN_FORMATS, fixes_lines, format_diff, format_statistics, make_console, make_progress_console,
                                        print_diagnostics, printable, summary_lines)
 
 if TYPE_CHECKING:  # the commands import what they use, so that each starts quickly
@@ -165,7 +165,7 @@ def check_command(args: argparse.Namespace) -> int:
         if args.paths == [Path("-")]:
             outcome, fixed_text = run_stdin(sys.stdin.buffer.read(), args.stdin_filename, options)
         else:
-            with ProgressBar(stderr, enabled=sys.stderr.isatty() and not args.quiet) as progress:
+            with ProgressBar(make_progress_console(sys.stderr), enabled=sys.stderr.isatty() and not args.quiet) as progress:
                 outcome = run_check(args.paths, options, progress)
     except (ConfigError, CatalogError) as error:
         _error(f"{error}")

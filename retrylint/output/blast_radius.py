@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the CLI imports this module to build its parser: the engine
     from retrylint.engine import Engine
 
 REPORT_FORMATS = ("table", "json", "mermaid")
+UNLIMITED_WIDTH = 100_000
 
 
 @dataclass
@@ -157,6 +158,9 @@ def render_table(points: list[EntryPoint], console: Console) -> None:
             _count(point.billed_calls, point.per_item) if point.billable else "0",
             ", ".join(point.findings) or "-",
         )
+    if not console.is_terminal:  # a pipe or CI log: the table's own width, never cut to 80 columns
+        natural = console.measure(table, options=console.options.update(max_width=UNLIMITED_WIDTH)).maximum
+        console.width = max(console.width, natural)
     console.print(table)
 
 

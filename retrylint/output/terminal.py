@@ -58,6 +58,15 @@ def make_console(stream: IO[str]) -> Console:
     )
 
 
+def make_progress_console(stream: IO[str]) -> Console:
+    """The progress bar's console (shown only on a terminal): NO_COLOR takes its colours away, not the bar."""
+    from rich.console import Console
+
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(file=stream, force_terminal=True, no_color=plain, color_system=None if plain else "auto",
+                   highlight=False, markup=False, emoji=False)
+
+
 def is_fixable(diagnostic: Diagnostic, *, unsafe_fixes: bool) -> bool:
     """Whether ``--fix`` would apply the diagnostic's fix under these options."""
     fix = diagnostic.fix
