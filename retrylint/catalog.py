@@ -140,6 +140,10 @@ class Catalog:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise CatalogError(f"{path}:{_toml_error_line(str(error), text)}: invalid TOML: {error}") from None
+        except RecursionError:
+            raise CatalogError(f"{path}: invalid TOML: nested too deeply") from None
+        except ValueError as error:  # an integer of more digits than Python converts
+            raise CatalogError(f"{path}: invalid TOML: {' '.join(str(error).split(';')[0].split())}") from None
         locator = Locator(path, text)
         for name, table in data.items():
             if name in ARRAYS:

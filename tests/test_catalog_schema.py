@@ -81,6 +81,16 @@ def test_a_folder_named_as_a_catalog_file_is_refused(tmp_path):
         f"{tmp_path / 'rules'}: cannot read catalog file: not a regular file")
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("[[layer]]\nnames = ['x.retry']\nattempts = { default = " + "9" * 5000 + " }\n",
+     "invalid TOML: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits"),
+    ("[[layer]]\nnames = ['x.retry']\nattempts = " + "[" * 3000 + "]" * 3000 + "\n", "invalid TOML: nested too deeply"),
+])
+def test_toml_that_python_cannot_hold_is_refused(tmp_path, text, message):
+    extra = write(tmp_path, "extra.toml", text)
+    assert refused(tmp_path, "[tool.retrylint]\nextend-catalog = ['extra.toml']\n") == f"{extra}: {message}"
+
+
 @pytest.mark.parametrize(("table", "message"), [
     ("name = 'x.*'\nmarkers = [1]\n", "'markers' in an entrypoint of 'entrypoint' in {file} must be a list of strings, got [1]"),
     ("names = 'x.*'\n", "'names' in an entrypoint of 'entrypoint' in {file} must be a list of strings, got 'x.*'"),
