@@ -27,6 +27,25 @@ def test_followers_that_cannot_raise_the_retried_sdk_errors_are_not_failures_aft
     assert found(s) == []
 
 
+def test_building_an_sdk_type_after_the_call_sends_nothing():
+    s = src(
+        """
+        import openai
+        from openai.types import CompletionUsage
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        client = openai.OpenAI(max_retries=0)
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(openai.APIConnectionError))
+        def ask(prompt):
+            reply = client.chat.completions.create(model="m", messages=[])
+            usage = CompletionUsage(prompt_tokens=1, completion_tokens=1, total_tokens=2)
+            return reply, usage
+        """
+    )
+    assert found(s) == []
+
+
 def test_a_follower_in_the_same_sdk_can_raise_what_the_layer_retries_on():
     s = src(
         """

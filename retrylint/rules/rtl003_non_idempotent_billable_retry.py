@@ -161,7 +161,9 @@ def _can_raise_retried(ctx: RuleContext, layer: Layer, target: str | None) -> bo
         if root not in ctx.catalog.billable_roots:
             return True  # a builtin, a DB or HTTP library's error: anything may raise it
         roots.add(root)
-    return target is not None and target.partition(".")[0] in roots
+    if target is None or target.partition(".")[0] not in roots:
+        return False
+    return not target.rpartition(".")[2][:1].isupper()  # building one of the SDK's types (``CompletionUsage(...)``) sends nothing
 
 
 NonIdempotentBillableRetry.VALID = [
