@@ -78,6 +78,10 @@ class Catalog:
             if owner and owner.rpartition(".")[2][:1].isupper()
         }
         self.billable_by_name: dict[str, BillableSpec] = {}
+        # Classes whose instances (and those of a project's subclasses) make billable calls.
+        self.billable_classes = {
+            client for spec in self.billables for client in spec.clients if client.rpartition(".")[2][:1].isupper()
+        }
         for spec in self.billables:
             for name in spec.names:
                 self.billable_by_name[name] = spec

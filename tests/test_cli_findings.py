@@ -24,9 +24,9 @@ def test_json_findings_with_chain_and_fixes(tmp_path):
     ]
     rtl003 = found[2]
     assert rtl003["chain"] == [
-        {"path": "tasks.py", "line": 12, "name": "digest"},
-        {"path": "tasks.py", "line": 8, "name": "summarize"},
-        {"path": "tasks.py", "line": 9, "name": "chat.completions.create"},
+        {"path": "tasks.py", "line": 12, "name": "digest", "via": ""},
+        {"path": "tasks.py", "line": 8, "name": "summarize", "via": "import"},
+        {"path": "tasks.py", "line": 9, "name": "chat.completions.create", "via": "import"},
     ]
     assert "runs in a loop, billed per item, billed again if store fails after it" in rtl003["message"]
     assert rtl003["fix"] is None

@@ -14,10 +14,10 @@ def test_chain_through_three_modules(tmp_path):
         ("RTL003", "tasks.py", 6),
     ]
     assert found[1]["chain"] == [
-        {"path": "tasks.py", "line": 6, "name": "build_course"},
-        {"path": "pipeline.py", "line": 5, "name": "run_batch"},
-        {"path": "llm.py", "line": 6, "name": "complete"},
-        {"path": "llm.py", "line": 7, "name": "messages.create"},
+        {"path": "tasks.py", "line": 6, "name": "build_course", "via": ""},
+        {"path": "pipeline.py", "line": 5, "name": "run_batch", "via": "import"},
+        {"path": "llm.py", "line": 6, "name": "complete", "via": "import"},
+        {"path": "llm.py", "line": 7, "name": "messages.create", "via": "import"},
     ]
     assert "build_course -> run_batch (pipeline.py:5) -> complete (llm.py:6) -> messages.create" in found[1]["message"]
     assert "runs in a loop, billed per item, billed again if save fails after it" in found[1]["message"]

@@ -16,6 +16,7 @@ from retrylint.analysis.call_order import Follower, LaterCalls, branches, distin
 from retrylint.analysis.client_retries import ClientUse, client_use
 from retrylint.analysis.layers import Layer, keywords_of
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel
+from retrylint.analysis.model.typeflow import IMPORT, tracing, via
 from retrylint.catalog import BillableSpec
 from retrylint.diagnostics import ChainLink
 
@@ -58,6 +59,7 @@ class _SiteInfo:
     target: str | None
     spec: BillableSpec | None
     follower: Follower | None  # None: it cannot fail (catalogued as infallible) or runs only on an interrupt
+    via: str  # how the target was resolved
     callee: Function | None = None
     callee_resolved: bool = False
 
@@ -76,7 +78,7 @@ class Reachability:
         self._layer_memo: dict[int, list[Reach]] = {}
         self._sites: dict[int, _SiteInfo] = {}
         self._first_guard_call: dict[int, int | None] = {}
-        self._links: dict[int, ChainLink] = {}
+        self._links: dict[tuple[int, str], ChainLink] = {}
 
     def _index_layers(self, model: ModuleModel, layers: list[Layer]) -> None:
         self._indexed_models.add(id(model))
@@ -197,7 +199,8 @@ class Reachability:
         key = id(site.node)
         if key not in self._sites:
             model = function.scope.model
-            target = model.qualify(site.node.func, function.scope)
+            with tracing() as steps:
+                target = model.qualify(site.node.func, function.scope)
             spec = self.catalog.billable(target) if target is not None else None
             if self._on_interrupt(function, site):
                 follower = None
@@ -207,7 +210,7 @@ class Reachability:
                 follower = None
             else:
                 follower = (_short(model.code(site.node.func)), target)
-            self._sites[key] = _SiteInfo(target, spec, follower)
+            self._sites[key] = _SiteInfo(target, spec, follower, via(steps))
         return self._sites[key]
 
     def _callee(self, function: Function, info: _SiteInfo) -> Function | None:
@@ -245,7 +248,7 @@ class Reachability:
 
     def _through(self, function: Function, site: CallSite, callee: Function, root, same_cycle: bool) -> list[Reach]:
         """The callee's reaches as seen from a call to it at ``site``."""
-        link = self._link(callee)
+        link = self._link(callee, self._info(function, site).via)
         looped = in_loop(site.path, root)
         guarded = self._guard_before(function, site, root) or self._guarded_function(callee)
         layers = self._layers_on(callee)
@@ -263,12 +266,12 @@ class Reachability:
             for inner in self._memo[id(callee)]
         ]
 
-    def _link(self, callee: Function) -> ChainLink:
+    def _link(self, callee: Function, resolved: str) -> ChainLink:
         """The chain's hop into ``callee`` (its line only now: finding it renders code)."""
-        key = id(callee)
+        key = (id(callee), resolved)
         if key not in self._links:
             model = callee.scope.model
-            self._links[key] = ChainLink(model.path, model.line(callee.node), callee.name)
+            self._links[key] = ChainLink(model.path, model.line(callee.node), callee.name, resolved)
         return self._links[key]
 
     def _billable(self, function: Function, site: CallSite, target: str, spec: BillableSpec, root) -> Reach:
@@ -280,7 +283,7 @@ class Reachability:
             function=function,
             spec=spec,
             name=name,
-            chain=[ChainLink(model.path, model.line(call), name)],
+            chain=[ChainLink(model.path, model.line(call), name, self._info(function, site).via)],
             path=site.path,
             in_loop=in_loop(site.path, root),
             guarded=self._guard_before(function, site, root),
@@ -389,12 +392,18 @@ def retry_stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]
 
 def chain_text(reaches: list[Reach]) -> str:
     """``build_course -> run_batch (pipeline.py:4) -> messages.create`` for the first reach,
-    with a count of the others."""
+    with a count of the others; a link resolved through a type (an annotation, a factory's
+    return, an attribute) says so: ``messages.create (via annotation)``."""
     chain = reaches[0].chain
-    middle = [f"{link.name} ({link.path}:{link.line})" for link in chain[1:-1]]
-    text = " -> ".join([chain[0].name, *middle, chain[-1].name])
+    middle = [f"{link.name} ({link.path}:{link.line}{_via(link, ', ')})" for link in chain[1:-1]]
+    last = chain[-1]
+    text = " -> ".join([chain[0].name, *middle, last.name + (f" ({_via(last)})" if _via(last) else "")])
     others = len({r.name for r in reaches}) - 1
     return text + (f" and {others} more billable call{'s' if others > 1 else ''}" if others > 0 else "")
+
+
+def _via(link: ChainLink, separator: str = "") -> str:
+    return f"{separator}via {link.via}" if link.via not in ("", IMPORT) else ""
 
 
 def _distinct_layers(layers: list[Layer]) -> list[Layer]:

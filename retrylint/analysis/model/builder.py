@@ -144,7 +144,8 @@ class ModelBuilder:
         if isinstance(small, cst.AnnAssign):
             if small.value is not None:
                 self._expr(small.value, function, path)
-            self._bind_target(small.target, small.value or small.annotation.annotation, scope, cls, function)
+            self._bind_target(small.target, small.value or small.annotation.annotation, scope, cls, function,
+                              annotation=small.annotation.annotation)
             return
         if isinstance(small, cst.Raise) and isinstance(small.exc, (cst.Name, cst.Attribute)):
             function.raised_names.append(RaiseSite(small.exc, path))
@@ -161,9 +162,10 @@ class ModelBuilder:
         base = package[: max(len(package) - dots + 1, 0)]
         return ".".join([*base, name] if name else base) or None
 
-    def _bind_target(self, target, value, scope: Scope, cls: ClassInfo | None = None, function: Function | None = None) -> None:
+    def _bind_target(self, target, value, scope: Scope, cls: ClassInfo | None = None, function: Function | None = None,
+                     annotation: cst.BaseExpression | None = None) -> None:
         if isinstance(target, cst.Name):
-            scope.names[target.value] = Binding(value=value, scope=scope)
+            scope.names[target.value] = Binding(value=value, scope=scope, annotation=annotation)
             if cls is not None:
                 cls.body_attrs[target.value] = scope.names[target.value]
             self.model.assignments.append((target, value, scope))
@@ -173,7 +175,9 @@ class ModelBuilder:
             and scope.cls is not None
             and target.value.value == scope.self_name
         ):
-            scope.cls.self_attrs.setdefault(target.attr.value, Binding(value=value, scope=scope))
+            binding = Binding(value=value, scope=scope, annotation=annotation)
+            scope.cls.self_attrs.setdefault(target.attr.value, binding)
+            scope.cls.self_assignments.setdefault(target.attr.value, []).append(binding)
             self.model.assignments.append((target, value, scope))
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
@@ -197,7 +201,9 @@ class ModelBuilder:
             if param.name.value == scope.self_name:
                 continue
             annotation = param.annotation.annotation if param.annotation is not None else None
-            scope.names[param.name.value] = Binding(value=annotation, scope=outer_scope if annotation is not None else None)
+            scope.names[param.name.value] = Binding(
+                value=annotation, scope=outer_scope if annotation is not None else None, annotation=annotation
+            )
         for star in (node.params.star_arg, node.params.star_kwarg):
             if isinstance(star, cst.Param):
                 scope.names[star.name.value] = Binding()

@@ -14,6 +14,7 @@ from libcst.metadata import CodeRange
 from retrylint.analysis.libcst_compat import parse_unchecked
 from retrylint.analysis.model.builder import ModelBuilder
 from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, ImportSite, Scope
+from retrylint.analysis.model.typeflow import IMPORT, TypeFlow, step
 from retrylint.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ BUILTIN_NAMES = frozenset(dir(builtins))
 NO_LITERAL = object()
 
 
-class ModuleModel:
+class ModuleModel(TypeFlow):
     """Everything the rules need to know about one module."""
 
     def __init__(
@@ -100,11 +101,22 @@ class ModuleModel:
             base = self._qualify(expr.value, scope, depth + 1, follow=True)
             if base and expr.attr.value in self.catalog.passthrough_attrs:
                 return base  # ``client.with_raw_response.chat...`` is the same call
+            if base and base.rpartition(".")[2][:1].isupper() and not self.catalog.billable(f"{base}.{expr.attr.value}"):
+                cls = self.resolve_class(base)  # an attribute of a project class's instance
+                member = self.member_type(cls, expr.attr.value, depth) if cls is not None else None
+                if member is not None:
+                    return member
             return f"{base}.{expr.attr.value}" if base else None
         if isinstance(expr, cst.Call):
             return self._qualify_call_result(expr, scope, depth)
         if isinstance(expr, cst.Await):
             return self._qualify(expr.expression, scope, depth + 1)
+        if isinstance(expr, cst.Subscript):  # ``clients[key]``
+            return self.element_type(expr.value, scope, depth + 1)
+        if isinstance(expr, cst.IfExp):
+            return self.first_known((expr.body, expr.orelse), scope, depth + 1)
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):  # ``self._client or OpenAI()``
+            return self.first_known((expr.left, expr.right), scope, depth + 1)
         return None
 
     def _qualify_name(self, name: str, scope: Scope, depth: int, follow: bool = False) -> str | None:
@@ -116,12 +128,9 @@ class ModuleModel:
     def _qualify_self_attribute(self, attr: str, cls: ClassInfo, depth: int) -> str | None:
         """``self.attr``: a method or attribute of the class or its bases, or else of the one
         subclass in this module that sets it (a base method using a subclass's attribute)."""
-        for info in self.class_mro(cls):
-            if attr in info.methods:
-                return info.methods[attr].qualname
-            binding = info.self_attrs.get(attr) or info.body_attrs.get(attr)
-            if binding is not None:
-                return self._qualify_binding(binding, depth)
+        found = self.member_type(cls, attr, depth)
+        if found is not None:
+            return found
         subclasses = [
             info for info in self.classes
             if info is not cls and attr in info.self_attrs and any(base is cls for base in self.class_mro(info))
@@ -135,10 +144,17 @@ class ModuleModel:
                 found, model = exported
                 return model._qualify_binding(found, depth + 1, follow)
         if binding.qualname is not None:
+            if binding.imported and binding.cls is None and binding.function is None:
+                step(IMPORT)
             return binding.qualname
-        if binding.value is not None and binding.scope is not None:
-            return self._qualify(binding.value, binding.scope, depth + 1)
-        return None
+        if binding.scope is None:
+            return None
+        if binding.value is not None and binding.value is not binding.annotation:
+            found = self._qualify(binding.value, binding.scope, depth + 1)
+            if found is not None or binding.annotation is None:
+                return found
+        return self.annotation_type(binding.annotation, binding.scope, depth + 1) if binding.annotation is not None \
+            else self._qualify(binding.value, binding.scope, depth + 1)
 
     def _qualify_call_result(self, call: cst.Call, scope: Scope, depth: int) -> str | None:
         """A call yields a known value only for constructors of catalogued clients and for
@@ -147,7 +163,7 @@ class ModuleModel:
         if target is None:
             return None
         catalog = self.catalog
-        if target in catalog.client_by_name or target in catalog.known_classes:
+        if target in catalog.client_by_name or target in catalog.known_classes or target in catalog.billable_classes:
             return target
         owner, _, method = target.rpartition(".")
         spec = catalog.client_by_name.get(owner)
@@ -157,8 +173,18 @@ class ModuleModel:
         if isinstance(service, cst.SimpleString) and f"{target}[{service.evaluated_value}]" in catalog.client_by_name:
             return f"{target}[{service.evaluated_value}]"  # boto3.client("bedrock-runtime")
         if target.rpartition(".")[2][:1].isupper() and self.resolve_class(target) is not None:
-            return target  # an instance of a project class (classes are CamelCase: look no further)
-        return None
+            # an instance of a project class (classes are CamelCase: look no further)
+            return self.catalogued_base(target) or target
+        if target == "builtins.getattr" and len(call.args) >= 2 and isinstance(call.args[1].value, cst.SimpleString):
+            attr = call.args[1].value.evaluated_value  # ``getattr(self, "client")``
+            if isinstance(attr, str) and attr.isidentifier():
+                return self._qualify(cst.Attribute(call.args[0].value, cst.Name(attr)), scope, depth + 1)
+        if method == "get" and isinstance(call.func, cst.Attribute):  # ``clients.get(key)``
+            element = self.element_type(call.func.value, scope, depth + 1)
+            if element is not None:
+                return element
+        function = self.resolve_function(target)
+        return self.returned_type(function, depth + 1) if function is not None else None
 
     def class_mro(self, cls: ClassInfo) -> Iterator[ClassInfo]:
         seen: set[int] = set()

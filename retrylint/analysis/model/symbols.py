@@ -25,6 +25,7 @@ class Binding:
     cls: "ClassInfo | None" = None
     scope: "Scope | None" = None  # where ``value`` is to be resolved
     imported: bool = False  # bound by an import: ``qualname`` may name a variable elsewhere
+    annotation: cst.BaseExpression | None = None  # its declared type (a parameter's, ``x: T = ...``)
 
 
 class Scope:
@@ -111,7 +112,13 @@ class ClassInfo:
     owner: "ModuleModel"
     methods: dict[str, Function] = field(default_factory=dict)
     body_attrs: dict[str, Binding] = field(default_factory=dict)  # class-body assignments
-    self_attrs: dict[str, Binding] = field(default_factory=dict)  # ``self.x = ...`` in methods
+    self_attrs: dict[str, Binding] = field(default_factory=dict)  # the first ``self.x = ...`` in methods
+    self_assignments: dict[str, list[Binding]] = field(default_factory=dict)  # every ``self.x = ...``
+
+    def attribute_bindings(self, attr: str) -> list[Binding]:
+        """Every assignment to ``self.<attr>`` in the methods, then the class body's."""
+        body = self.body_attrs.get(attr)
+        return [*self.self_assignments.get(attr, ()), *([body] if body is not None else [])]
 
 
 @dataclass
