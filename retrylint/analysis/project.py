@@ -145,6 +145,11 @@ class Project:
         self._remember(path, model)
         return model
 
+    def is_loaded(self, module: str, near: Path | None = None) -> bool:
+        """Whether the module's model is in memory already (finding it costs no parse)."""
+        found = self.locate(module, near)
+        return found is not None and found[0] in self._models
+
     def _remember(self, path: Path, model: "ModuleModel | None") -> None:
         self._models[path] = model
         self._models.move_to_end(path)

@@ -52,6 +52,7 @@ class ModuleModel(TypeFlow):
         self.classes: list[ClassInfo] = []
         self.function_by_qualname: dict[str, Function] = {}
         self.class_by_qualname: dict[str, ClassInfo] = {}
+        self.returned_types: dict[int, str | None] = {}  # what each function returns, as worked out (typeflow)
         self.imports: list[ImportSite] = []
         self.imported_modules: set[str] = set()
         self.module_function = Function("<module>", module_name, self.tree, self.scope)
@@ -102,7 +103,7 @@ class ModuleModel(TypeFlow):
             if base and expr.attr.value in self.catalog.passthrough_attrs:
                 return base  # ``client.with_raw_response.chat...`` is the same call
             if base and base.rpartition(".")[2][:1].isupper() and not self.catalog.billable(f"{base}.{expr.attr.value}"):
-                cls = self.resolve_class(base)  # an attribute of a project class's instance
+                cls = self._loaded_class(base)  # an attribute of a project class's instance
                 member = self.member_type(cls, expr.attr.value, depth) if cls is not None else None
                 if member is not None:
                     return member
@@ -172,9 +173,9 @@ class ModuleModel(TypeFlow):
         service = call.args[0].value if call.args and call.args[0].keyword is None else None
         if isinstance(service, cst.SimpleString) and f"{target}[{service.evaluated_value}]" in catalog.client_by_name:
             return f"{target}[{service.evaluated_value}]"  # boto3.client("bedrock-runtime")
-        if target.rpartition(".")[2][:1].isupper() and self.resolve_class(target) is not None:
-            # an instance of a project class (classes are CamelCase: look no further)
-            return self.catalogued_base(target) or target
+        cls = self.resolve_class(target) if target.rpartition(".")[2][:1].isupper() else None
+        if cls is not None:  # an instance of a project class (classes are CamelCase: look no further)
+            return self.catalogued_base(target, cls) or target
         if target == "builtins.getattr" and len(call.args) >= 2 and isinstance(call.args[1].value, cst.SimpleString):
             attr = call.args[1].value.evaluated_value  # ``getattr(self, "client")``
             if isinstance(attr, str) and attr.isidentifier():
@@ -267,6 +268,14 @@ class ModuleModel(TypeFlow):
             return local
         found = self.project.resolve(qualname, near=self.root)
         return found if isinstance(found, ClassInfo) else None
+
+    def _loaded_class(self, qualname: str) -> ClassInfo | None:
+        """A project class defined here or in a module already parsed (no parse for every attribute)."""
+        local = self.class_by_qualname.get(qualname)
+        if local is not None or self.project is None:
+            return local
+        module = qualname.rpartition(".")[0]
+        return self.resolve_class(qualname) if module and self.project.is_loaded(module, self.root) else None
 
     def resolve_in_module(self, parts: list[str], depth: int) -> "Function | ClassInfo | None":
         """What ``<this module>.<parts...>`` is: a definition here, or one re-exported."""

@@ -117,6 +117,17 @@ class TypeFlow:
         """What a project function returns (its factory): its return annotation, else the first of
         its returned expressions that is a known class."""
         model = function.scope.model
+        key = id(function)
+        if key not in model.returned_types:
+            model.returned_types[key] = None  # while it is being worked out (a recursive factory)
+            model.returned_types[key] = self._returned_type(function, depth)
+        found = model.returned_types[key]
+        if found is not None:
+            step(FACTORY)
+        return found
+
+    def _returned_type(self: "ModuleModel", function: Function, depth: int) -> str | None:
+        model = function.scope.model
         node = function.node
         if not isinstance(node, cst.FunctionDef) or depth > 20:
             return None
@@ -124,13 +135,11 @@ class TypeFlow:
         if node.returns is not None:
             found = model.annotation_type(node.returns.annotation, outer, depth + 1)
             if found is not None:
-                step(FACTORY)
                 return found
         for returned in descendants(node):
             if isinstance(returned, cst.Return) and returned.value is not None:
                 found = model._qualify(returned.value, function.scope, depth + 1)
                 if found is not None and self.is_known_class(found):
-                    step(FACTORY)
                     return found
         return None
 
@@ -147,17 +156,17 @@ class TypeFlow:
                 return found
         return None
 
-    def catalogued_base(self: "ModuleModel", name: str) -> str | None:
-        """The billable catalog class a project class derives from (``class MyChat(BaseChatModel)``)."""
-        if not name.rpartition(".")[2][:1].isupper():
-            return None
-        cls = self.resolve_class(name)
+    def catalogued_base(self: "ModuleModel", name: str, cls: ClassInfo | None = None) -> str | None:
+        """The billable catalog class a project class derives from (``class MyChat(BaseChatModel)``),
+        looking through the bases defined in the class's own module only: finding a base elsewhere
+        would parse modules for every annotation naming a project class."""
         if cls is None:
-            return None
-        for info in self.class_mro(cls):
-            for base in info.bases:
-                if base in self.catalog.billable_classes:
-                    return base
+            cls = self.class_by_qualname.get(name)
+        while cls is not None:
+            found = next((base for base in cls.bases if base in self.catalog.billable_classes), None)
+            if found is not None:
+                return found
+            cls = next((cls.owner.class_by_qualname[b] for b in cls.bases if b in cls.owner.class_by_qualname), None)
         return None
 
     def member_type(self: "ModuleModel", cls: ClassInfo, attr: str, depth: int) -> str | None:
