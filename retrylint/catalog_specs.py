@@ -140,6 +140,7 @@ class LayerSpec:
     fix: FixSpec = key(factory=FixSpec)
     target: TargetSpec = key(factory=TargetSpec)
     policy_param: str | None = key(doc="the keyword holding the policy object; none: the call itself")
+    old_policy_params: tuple[str, ...] = key((), doc="older spellings of policy_param still accepted (LangGraph retry=)")
     policy_objects: tuple[str, ...] = key((), doc="qualified names of policy objects")
     absent_policy: Literal["none", "default"] = key("none", doc="'default': the defaults apply without a policy")
     enabled_by: str | None = key(doc="a flag that must be passed as True for any retry to happen")
@@ -195,6 +196,7 @@ class RetriesSpec:
 
     param: str | None = key(doc="the constructor keyword setting them")
     default: int = key(0, doc="retries when it is absent")
+    requests_per_retry: int = key(1, doc="requests each retry sends when the keyword is given (LiteLLM num_retries=N: 2N+1)")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ class ClientUse:
 
     spec: ClientSpec
     retries: int
+    attempts: int  # requests one call sends at worst: retries + 1, or more when each retry sends several
     constructor: cst.Call | None  # where ``max_retries=0`` can be passed
     model: ModuleModel  # the module the constructor is written in
     local: bool = False  # it talks to a server on this machine (``base_url="http://localhost..."``): nothing billed
@@ -66,8 +67,10 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
         elif override is None and spec.setting:
             override = _module_setting(model, owner, spec.setting)
     retries = spec.default_retries
+    per_retry = 1
     if isinstance(override, int) and not isinstance(override, bool):
         retries = override
+        per_retry = spec.retries.requests_per_retry
     elif override is None and found is not None and any(p in keywords_of(found[0]) for p in spec.opaque_params):
         retries = 0  # configured in a way this pass does not read: do not count it
     elif override is None and found is not None and spec.retries_param:
@@ -77,7 +80,7 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
             value = where.literal(*given)
             retries = value if isinstance(value, int) and not isinstance(value, bool) else spec.default_retries
     constructor, where = found if found is not None else (None, model)
-    return ClientUse(spec, retries, constructor, where, local=_local(spec, constructor, where))
+    return ClientUse(spec, retries, retries * per_retry + 1, constructor, where, local=_local(spec, constructor, where))
 
 def _local(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -> bool:
     """The client is built with a literal ``base_url`` on this machine (a local vLLM or Ollama)."""

@@ -384,9 +384,10 @@ def retry_stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]
     parts = [f"{item.name} ({'unbounded' if f is None else f})" for item, f in zip(layers, factors)]
     client = reach.client
     if client is not None and client.retries > 0:
-        factors.append(client.retries + 1)
+        factors.append(client.attempts)
         default = " by default" if client.retries == client.spec.default_retries else ""
-        parts.append(f"{client.spec.label} ({client.retries + 1}: retries {client.retries}{default})")
+        each = f" x {client.spec.retries.requests_per_retry} requests" if client.attempts > client.retries + 1 else ""
+        parts.append(f"{client.spec.label} ({client.attempts}: retries {client.retries}{each}{default})")
     return factors, parts
 
 

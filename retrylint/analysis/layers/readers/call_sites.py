@@ -23,7 +23,8 @@ def read_call_site(finder, function: Function, site: CallSite, spec: LayerSpec) 
     policy_call = call
     options = finder.surroundings.options(spec, call, scope, function, site.path)
     if spec.policy_param:
-        policy_call = bound_call(kw[spec.policy_param].value, scope) if spec.policy_param in kw else None
+        given = next((kw[p] for p in (spec.policy_param, *spec.old_policy_params) if p in kw), None)
+        policy_call = bound_call(given.value, scope) if given is not None else None
         if policy_call is not None and model.qualify(policy_call.func, scope) not in spec.policy_objects:
             return None  # a policy built elsewhere: cannot be read
         if policy_call is None and spec.absent_policy != "default":
