@@ -125,6 +125,19 @@ def bound_call(expr: cst.BaseExpression, scope: Scope) -> cst.Call | None:
     return expr if isinstance(expr, cst.Call) else None
 
 
+def given_policy(spec, call: cst.Call | None, scope: Scope) -> cst.Call | None:
+    """The call passed to a layer call as ``spec.policy_param`` (or an older spelling of it);
+    None when absent or not a call."""
+    kw = keywords_of(call) if call is not None else {}
+    given = next((kw[p] for p in (spec.policy_param, *spec.old_policy_params) if p in kw), None)
+    return bound_call(given.value, scope) if given is not None else None
+
+
+def is_policy_object(spec, policy: cst.Call, scope: Scope) -> bool:
+    """``policy`` builds one of the catalog's policy objects (not a policy built elsewhere)."""
+    return scope.model.qualify(policy.func, scope) in spec.policy_objects
+
+
 def last_statement(body) -> cst.CSTNode | None:
     """The last simple statement of a block (``raise`` in ``log(e); raise``), or its last compound one."""
     statements = body.body

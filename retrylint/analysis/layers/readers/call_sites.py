@@ -6,7 +6,7 @@ the object passed as the catalog's ``policy_param``, or from the call itself."""
 from __future__ import annotations
 
 from retrylint.catalog import LayerSpec
-from retrylint.analysis.layers.layer import Layer, bound_call, keywords_of, positional
+from retrylint.analysis.layers.layer import Layer, given_policy, is_policy_object, keywords_of, positional
 from retrylint.analysis.layers.readers.base import CALL, IMPORTED_CALL, FormReader
 from retrylint.analysis.model import CallSite, Function
 
@@ -23,9 +23,8 @@ def read_call_site(finder, function: Function, site: CallSite, spec: LayerSpec) 
     policy_call = call
     options = finder.surroundings.options(spec, call, scope, function, site.path)
     if spec.policy_param:
-        given = next((kw[p] for p in (spec.policy_param, *spec.old_policy_params) if p in kw), None)
-        policy_call = bound_call(given.value, scope) if given is not None else None
-        if policy_call is not None and model.qualify(policy_call.func, scope) not in spec.policy_objects:
+        policy_call = given_policy(spec, call, scope)
+        if policy_call is not None and not is_policy_object(spec, policy_call, scope):
             return None  # a policy built elsewhere: cannot be read
         if policy_call is None and spec.absent_policy != "default":
             return None  # no policy, no retries
