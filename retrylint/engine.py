@@ -76,7 +76,10 @@ class Engine:
     # ----- checking ---------------------------------------------------------------------
     def lint_source(self, source: str, path: str, *, apply_noqa: bool = True, fixes: bool = True) -> list[Diagnostic]:
         """Diagnostics for one file, selected and, with ``apply_noqa``, without ``# noqa``-ed ones
-        (flake8 applies ``# noqa`` itself)."""
+        (flake8 applies ``# noqa`` itself). Only a file that will be parsed gets a deep stack's
+        thread: starting one costs more than the prefilter that turns most files away."""
+        if not self.could_hold_layer(source) and not self._may_hold_entry_point(path):
+            return self._lint(source, path, apply_noqa, None, fixes)
         return on_deep_stack(self._lint, source, path, apply_noqa, None, fixes)
 
     def _lint(self, source: str, path: str, apply_noqa: bool = True, tree: cst.Module | None = None,
