@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -176,3 +177,22 @@ def message(source: str, code: str, **settings) -> str:
     messages = [d.message for d in lint(source, **settings) if d.code == code]
     assert len(messages) == 1, (code, [(d.code, d.line, d.message) for d in lint(source, **settings)])
     return messages[0]
+
+
+@contextlib.contextmanager
+def bench_script(name: str):
+    """``bench/NAME.py`` loaded as the module ``bench_NAME``; skips the test where it is absent (an
+    sdist carries tests/ but not bench/)."""
+    import pytest
+
+    script = Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
+    if not script.is_file():
+        pytest.skip(f"bench/{name}.py is not here")
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", script)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]

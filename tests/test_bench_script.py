@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "compare.py"
+from helpers import bench_script
+
 
 
 @pytest.fixture(scope="module")
 def compare():
-    if not SCRIPT.is_file():  # an sdist carries tests/ but not bench/
-        pytest.skip("bench/compare.py is not here")
-    spec = importlib.util.spec_from_file_location("bench_compare", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
+    with bench_script("compare") as module:
         yield module
-    finally:
-        del sys.modules[spec.name]
 
 
 def test_arguments(compare):

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "realworld.py"
+from helpers import bench_script
+
 HEADER = "package\tpath\tlines\trule\tverdict\treason\n"
 
 
 @pytest.fixture(scope="module")
 def rw():
-    if not SCRIPT.is_file():  # an sdist carries tests/ but not bench/
-        pytest.skip("bench/realworld.py is not here")
-    spec = importlib.util.spec_from_file_location("bench_realworld", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
+    with bench_script("realworld") as module:
         yield module
-    finally:
-        del sys.modules[spec.name]
 
 
 def write_labels(tmp_path: Path, rows: list[str]) -> Path:
