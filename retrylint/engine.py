@@ -54,6 +54,7 @@ class Engine:
         self.rules = [rule() for rule in ALL_RULES]
         self.project = Project(self.catalog)
         self.project.add_config_root(self.settings.root)
+        self._last_prefiltered: tuple[str, bool] | None = None  # see could_hold_layer
 
     @cached_property
     def fingerprint(self) -> str:
@@ -64,7 +65,14 @@ class Engine:
         return Prefilter(self.catalog)
 
     def could_hold_layer(self, source: str) -> bool:
-        return self.prefilter.could_hold_layer(source)
+        """The prefilter's answer, kept for the last text asked about: ``lint_source`` asks before
+        choosing a thread, ``analyse`` again for the same string."""
+        last = self._last_prefiltered
+        if last is not None and last[0] is source:
+            return last[1]
+        answer = self.prefilter.could_hold_layer(source)
+        self._last_prefiltered = (source, answer)
+        return answer
 
     def _may_hold_entry_point(self, path: str) -> bool:
         """An entry point configured by module (``myapp.handlers.*``) may be in this file."""

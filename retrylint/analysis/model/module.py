@@ -252,22 +252,20 @@ class ModuleModel(TypeFlow):
     def resolve_function(self, qualname: str | None) -> Function | None:
         """The project function (or method) a qualified name refers to, in this module or,
         through the project, in another one."""
-        if qualname is None:
-            return None
-        local = self.function_by_qualname.get(qualname)
-        if local is not None or self.project is None:
-            return local
-        found = self.project.resolve(qualname, near=self.root)
-        return found if isinstance(found, Function) else None
+        return self._resolve(qualname, self.function_by_qualname, Function)
 
     def resolve_class(self, qualname: str | None) -> ClassInfo | None:
+        return self._resolve(qualname, self.class_by_qualname, ClassInfo)
+
+    def _resolve(self, qualname: str | None, local_by_qualname: dict, kind: type):
+        """What ``qualname`` names if it is a ``kind``: this module's own first, then the project's."""
         if qualname is None:
             return None
-        local = self.class_by_qualname.get(qualname)
+        local = local_by_qualname.get(qualname)
         if local is not None or self.project is None:
             return local
         found = self.project.resolve(qualname, near=self.root)
-        return found if isinstance(found, ClassInfo) else None
+        return found if isinstance(found, kind) else None
 
     def _loaded_class(self, qualname: str) -> ClassInfo | None:
         """A project class defined here or in a module already parsed (no parse for every attribute)."""
