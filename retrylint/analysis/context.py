@@ -16,7 +16,8 @@ from retrylint.fixing.edits import FixBuilder
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.layers.dialects import fix_templates
 from retrylint.analysis.model import ModuleModel
-from retrylint.analysis.reach import Reach, Reachability
+from retrylint.analysis.reach import Reachability
+from retrylint.analysis.reach_record import Reach
 from retrylint.settings import Settings
 
 if TYPE_CHECKING:

@@ -72,7 +72,7 @@ class EntryPoint:
 
 def entry_points(context: RuleContext, findings: dict[int, list[str]]) -> list[EntryPoint]:
     """The outermost layers of one analysed file."""
-    from retrylint.analysis.reach import retry_stack
+    from retrylint.analysis.reach_record import retry_stack
 
     found = []
     for layer in context.layers:

@@ -50,7 +50,7 @@ from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.analysis.layers import Layer, short_name
 from retrylint.analysis.layers.dialects.templates import NEVER_RETRY
-from retrylint.analysis.reach import chain_text
+from retrylint.analysis.reach_record import chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
 

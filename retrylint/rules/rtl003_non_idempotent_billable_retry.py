@@ -53,7 +53,7 @@ from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer, keywords_of
 from retrylint.analysis.call_order import exclusive
-from retrylint.analysis.reach import Reach, chain_text
+from retrylint.analysis.reach_record import Reach, chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
 

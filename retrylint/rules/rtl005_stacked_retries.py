@@ -45,7 +45,7 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer
-from retrylint.analysis.reach import Reach, chain_text, retry_stack
+from retrylint.analysis.reach_record import Reach, chain_text, retry_stack
 from retrylint.rules.base import Invalid, Rule, Valid
 
 
