@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from retrylint.analysis.layers import keywords_of
-from retrylint.analysis.model import Function, ModuleModel
+from retrylint.analysis.model import Function, ModuleModel, identifier
 from retrylint.analysis.options import unpacked_options
 from retrylint.catalog import Catalog, ClientSpec
 
@@ -99,7 +99,8 @@ def _constructor_of(expr, function: Function) -> tuple[cst.Call, ModuleModel] | 
         binding = scope.lookup(expr.value)
     elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None and expr.value.value == scope.self_name:
         for info in scope.model.class_mro(scope.cls):
-            binding = info.self_attrs.get(expr.attr.value) or info.body_attrs.get(expr.attr.value)
+            attr = identifier(expr.attr.value)
+            binding = info.self_attrs.get(attr) or info.body_attrs.get(attr)
             if binding is not None:
                 break
     where = function.scope.model
@@ -122,7 +123,7 @@ def _constructor_of(expr, function: Function) -> tuple[cst.Call, ModuleModel] | 
 
 def _module_setting(model: ModuleModel, module: str, setting: str) -> int | None:
     for target, value, scope in model.assignments:
-        if isinstance(target, cst.Attribute) and target.attr.value == setting:
+        if isinstance(target, cst.Attribute) and identifier(target.attr.value) == setting:
             if model.qualify(target.value, scope) == module:
                 literal = model.literal(value, scope)
                 if isinstance(literal, int) and not isinstance(literal, bool):
@@ -135,7 +136,7 @@ def _argument(call: cst.Call, name: str | None, scope):
     keyword or inside a ``**options`` dict; None when it is not passed."""
     if name is None:
         return None
-    given = next(((arg.value, scope) for arg in call.args if arg.keyword is not None and arg.keyword.value == name), None)
+    given = next(((arg.value, scope) for arg in call.args if arg.keyword is not None and identifier(arg.keyword.value) == name), None)
     if given is None and any(arg.star == "**" for arg in call.args):
         given = unpacked_options(call, scope)[0].get(name)
     return given

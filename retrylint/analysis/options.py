@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from retrylint.analysis.model import Scope, children
+from retrylint.analysis.model import Scope, children, identifier
 
 
 def unpacked_options(call: cst.Call | None, scope: Scope) -> tuple[dict[str, tuple[cst.BaseExpression, Scope]], bool]:
@@ -41,7 +41,7 @@ def _dict_options(expr: cst.BaseExpression, scope: Scope) -> dict | None:
     elif isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
         if any(arg.keyword is None for arg in value.args):
             return None
-        options = {arg.keyword.value: (arg.value, binding.scope) for arg in value.args}
+        options = {identifier(arg.keyword.value): (arg.value, binding.scope) for arg in value.args}
     else:
         return None
     if options is None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+import unicodedata
 from collections import defaultdict
 
 from retrylint.catalog import Catalog, LayerSpec
@@ -117,6 +118,16 @@ class Prefilter:
         self.entry_module_prefixes = tuple(sorted(prefixes))
 
     def could_hold_layer(self, text: str) -> bool:
+        """Python NFKC-normalises identifiers (``@ｒｅｔｒｙ`` is ``@retry``): a text that is not
+        ASCII is also tested as normalised."""
+        if self._could_hold(text):
+            return True
+        if text.isascii():
+            return False
+        normalised = unicodedata.normalize("NFKC", text)
+        return normalised != text and self._could_hold(normalised)
+
+    def _could_hold(self, text: str) -> bool:
         return (
             self._library_layer(_Code(text))
             or any(word in text for word in self.entry_words)

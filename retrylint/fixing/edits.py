@@ -9,7 +9,7 @@ from typing import Sequence
 import libcst as cst
 
 from retrylint.diagnostics import Edit
-from retrylint.analysis.model import ModuleModel
+from retrylint.analysis.model import ModuleModel, identifier
 from retrylint.analysis.model.module import BUILTIN_NAMES
 from retrylint.sources import PYTHON_NEWLINE
 
@@ -64,7 +64,7 @@ class FixBuilder:
         (adding it would raise TypeError, "multiple values for keyword argument")."""
         expr = cst.parse_expression(value)
         for index, arg in enumerate(call.args):
-            if arg.keyword is not None and arg.keyword.value == name:
+            if arg.keyword is not None and identifier(arg.keyword.value) == name:
                 args = list(call.args)
                 args[index] = arg.with_changes(value=expr)
                 return call.with_changes(args=args)

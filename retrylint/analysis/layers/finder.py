@@ -14,7 +14,7 @@ from retrylint.analysis.layers.readers import built_elsewhere, entry_points, han
 from retrylint.analysis.layers.readers.base import FormReader
 from retrylint.analysis.layers.registry import reader_for
 from retrylint.analysis.layers.surroundings import Surroundings
-from retrylint.analysis.model import Function, ModuleModel, Scope
+from retrylint.analysis.model import Function, ModuleModel, Scope, identifier
 
 
 def _never_retries(spec: LayerSpec, function: Function) -> bool:
@@ -151,7 +151,7 @@ class LayerFinder:
         target = self.model.qualify(target_expr, scope)
         spec = self.catalog.layer_by_name.get(target) if target else None
         if spec is None and isinstance(target_expr, cst.Attribute):
-            inferred = self.catalog.layers_by_receiver_method.get(target_expr.attr.value)
+            inferred = self.catalog.layers_by_receiver_method.get(identifier(target_expr.attr.value))
             if inferred is not None and any(k in keywords_of(call) for k in inferred.infer_keywords):
                 receiver = self.model.qualify(target_expr.value, scope)
                 if receiver is None or self.model.resolve_function(receiver) is None:
@@ -164,10 +164,10 @@ class LayerFinder:
         parse the project modules they come from, for nothing."""
         leaves = self.catalog.layer_leaves
         if isinstance(expr, cst.Attribute):
-            return expr.attr.value in leaves
+            return identifier(expr.attr.value) in leaves
         if not isinstance(expr, cst.Name):
             return True
-        if expr.value in leaves:
+        if identifier(expr.value) in leaves:
             return True
         binding = scope.lookup(expr.value)
         if binding is None:

@@ -9,7 +9,7 @@ import libcst as cst
 
 from retrylint.catalog import LayerSpec
 from retrylint.diagnostics import COUNT_LIMIT, count_text
-from retrylint.analysis.model import ClassInfo, Function, Scope
+from retrylint.analysis.model import ClassInfo, Function, Scope, identifier
 
 
 @dataclass
@@ -106,7 +106,7 @@ def short_name(qualname: str | None) -> str:
 def keywords_of(call: cst.Call | None) -> dict[str, cst.Arg]:
     if call is None:
         return {}
-    return {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
+    return {identifier(arg.keyword.value): arg for arg in call.args if arg.keyword is not None}
 
 
 def positional(call: cst.Call | None, index: int) -> cst.Arg | None:

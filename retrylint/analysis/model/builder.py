@@ -9,7 +9,7 @@ import libcst as cst
 from retrylint.analysis.model.skip_guards import is_skip_guard
 from retrylint.analysis.model.symbols import (
     EXCEPT, IF, LOOP, TRY, WITH, Binding, CallSite, ClassInfo, ExceptHandlerSite, Function, GuardSite,
-    ImportSite, RaiseSite, Scope,
+    ImportSite, RaiseSite, Scope, identifier,
 )
 from retrylint.analysis.model.tree import children
 
@@ -73,7 +73,7 @@ class ModelBuilder:
                 handler_path = path + ((id(stmt), TRY, 1), (id(handler), EXCEPT, 0))
                 function.handlers.append(ExceptHandlerSite(handler, handler_path))
                 if handler.name is not None and isinstance(handler.name.name, cst.Name):
-                    scope.names.pop(handler.name.name.value, None)
+                    scope.names.pop(identifier(handler.name.name.value), None)
                 self._walk_block(handler.body.body, function, scope, handler_path, cls)
             if stmt.orelse is not None:
                 self._walk_block(stmt.orelse.body.body, function, scope, path + ((id(stmt), TRY, 2),), cls)
@@ -113,10 +113,10 @@ class ModelBuilder:
             if top:
                 model.imports.append(ImportSite(small, line))
             for alias in small.names:
-                dotted = model.code(alias.name)
+                dotted = identifier(model.code(alias.name))
                 model.imported_modules.add(dotted)
                 if alias.asname is not None:
-                    scope.names[alias.asname.name.value] = Binding(qualname=dotted, imported=True)
+                    scope.names[identifier(alias.asname.name.value)] = Binding(qualname=dotted, imported=True)
                 else:
                     head = dotted.split(".")[0]
                     scope.names[head] = Binding(qualname=head, imported=True)
@@ -131,8 +131,8 @@ class ModelBuilder:
             if isinstance(small.names, cst.ImportStar):
                 return
             for alias in small.names:
-                name = model.code(alias.name)
-                bound = alias.asname.name.value if alias.asname is not None else name
+                name = identifier(model.code(alias.name))
+                bound = identifier(alias.asname.name.value) if alias.asname is not None else name
                 scope.names[bound] = Binding(qualname=f"{module}.{name}", imported=True)
                 model.imported_modules.add(f"{module}.{name}")
             return
@@ -153,7 +153,7 @@ class ModelBuilder:
 
     def _from_module(self, node: cst.ImportFrom) -> str | None:
         dots = len(node.relative)
-        name = self.model.code(node.module) if node.module is not None else ""
+        name = identifier(self.model.code(node.module)) if node.module is not None else ""
         if not dots:
             return name
         package = self.model.module_name.split(".")
@@ -165,9 +165,10 @@ class ModelBuilder:
     def _bind_target(self, target, value, scope: Scope, cls: ClassInfo | None = None, function: Function | None = None,
                      annotation: cst.BaseExpression | None = None) -> None:
         if isinstance(target, cst.Name):
-            scope.names[target.value] = Binding(value=value, scope=scope, annotation=annotation)
+            name = identifier(target.value)
+            scope.names[name] = Binding(value=value, scope=scope, annotation=annotation)
             if cls is not None:
-                cls.body_attrs[target.value] = scope.names[target.value]
+                cls.body_attrs[name] = scope.names[name]
             self.model.assignments.append((target, value, scope))
         elif (
             isinstance(target, cst.Attribute)
@@ -176,8 +177,9 @@ class ModelBuilder:
             and target.value.value == scope.self_name
         ):
             binding = Binding(value=value, scope=scope, annotation=annotation)
-            scope.cls.self_attrs.setdefault(target.attr.value, binding)
-            scope.cls.self_assignments.setdefault(target.attr.value, []).append(binding)
+            attr = identifier(target.attr.value)
+            scope.cls.self_attrs.setdefault(attr, binding)
+            scope.cls.self_assignments.setdefault(attr, []).append(binding)
             self.model.assignments.append((target, value, scope))
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
@@ -191,9 +193,10 @@ class ModelBuilder:
         owner = cls.qualname if cls is not None else (
             model.module_name if outer is model.module_function else f"{outer.qualname}.<locals>"
         )
-        qualname = f"{owner}.{node.name.value}"
+        name = identifier(node.name.value)
+        qualname = f"{owner}.{name}"
         scope = Scope(model, parent=model.scope if cls is not None else outer_scope, cls=cls)
-        function = Function(node.name.value, qualname, node, scope, cls=cls, is_async=node.asynchronous is not None)
+        function = Function(name, qualname, node, scope, cls=cls, is_async=node.asynchronous is not None)
         params = function.params
         if cls is not None and params and not _is_staticmethod(node):
             scope.self_name = params[0].name.value
@@ -201,29 +204,30 @@ class ModelBuilder:
             if param.name.value == scope.self_name:
                 continue
             annotation = param.annotation.annotation if param.annotation is not None else None
-            scope.names[param.name.value] = Binding(
+            scope.names[identifier(param.name.value)] = Binding(
                 value=annotation, scope=outer_scope if annotation is not None else None, annotation=annotation
             )
         for star in (node.params.star_arg, node.params.star_kwarg):
             if isinstance(star, cst.Param):
-                scope.names[star.name.value] = Binding()
+                scope.names[identifier(star.name.value)] = Binding()
         model.functions.append(function)
         model.function_by_qualname[qualname] = function
         if cls is not None:
-            cls.methods[node.name.value] = function
+            cls.methods[name] = function
         else:
-            outer_scope.names[node.name.value] = Binding(qualname=qualname, function=function)
+            outer_scope.names[name] = Binding(qualname=qualname, function=function)
         self._walk_block(node.body.body, function, scope, (), None)
 
     def _define_class(self, node: cst.ClassDef, outer: Function, outer_scope: Scope) -> None:
         model = self.model
         owner = model.module_name if outer is model.module_function else f"{outer.qualname}.<locals>"
-        qualname = f"{owner}.{node.name.value}"
+        name = identifier(node.name.value)
+        qualname = f"{owner}.{name}"
         bases = [model.qualify(arg.value, outer_scope) for arg in node.bases if arg.keyword is None]
-        info = ClassInfo(node.name.value, qualname, node, bases, model)
+        info = ClassInfo(name, qualname, node, bases, model)
         model.classes.append(info)
         model.class_by_qualname[qualname] = info
-        outer_scope.names[node.name.value] = Binding(qualname=qualname, cls=info)
+        outer_scope.names[name] = Binding(qualname=qualname, cls=info)
         class_scope = Scope(model, parent=outer_scope)
         self._walk_block(node.body.body, outer, class_scope, ((id(node), "class", 0),), info)
 

@@ -13,7 +13,7 @@ from libcst.metadata import CodeRange
 
 from retrylint.analysis.libcst_compat import parse_unchecked
 from retrylint.analysis.model.builder import ModelBuilder
-from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, ImportSite, Scope
+from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, ImportSite, Scope, identifier
 from retrylint.analysis.model.typeflow import IMPORT, TypeFlow, step
 from retrylint.catalog import Catalog
 
@@ -93,21 +93,22 @@ class ModuleModel(TypeFlow):
         if isinstance(expr, cst.Name):
             return self._qualify_name(expr.value, scope, depth, follow)
         if isinstance(expr, cst.Attribute):
+            attr = identifier(expr.attr.value)
             if (
                 isinstance(expr.value, cst.Name)
                 and scope.cls is not None
                 and expr.value.value == scope.self_name
             ):
-                return self._qualify_self_attribute(expr.attr.value, scope.cls, depth)
+                return self._qualify_self_attribute(attr, scope.cls, depth)
             base = self._qualify(expr.value, scope, depth + 1, follow=True)
-            if base and expr.attr.value in self.catalog.passthrough_attrs:
+            if base and attr in self.catalog.passthrough_attrs:
                 return base  # ``client.with_raw_response.chat...`` is the same call
-            if base and base.rpartition(".")[2][:1].isupper() and not self.catalog.billable(f"{base}.{expr.attr.value}"):
+            if base and base.rpartition(".")[2][:1].isupper() and not self.catalog.billable(f"{base}.{attr}"):
                 cls = self._loaded_class(base)  # an attribute of a project class's instance
-                member = self.member_type(cls, expr.attr.value, depth) if cls is not None else None
+                member = self.member_type(cls, attr, depth) if cls is not None else None
                 if member is not None:
                     return member
-            return f"{base}.{expr.attr.value}" if base else None
+            return f"{base}.{attr}" if base else None
         if isinstance(expr, cst.Call):
             return self._qualify_call_result(expr, scope, depth)
         if isinstance(expr, cst.Await):
@@ -121,6 +122,7 @@ class ModuleModel(TypeFlow):
         return None
 
     def _qualify_name(self, name: str, scope: Scope, depth: int, follow: bool = False) -> str | None:
+        name = identifier(name)
         binding = scope.lookup(name)
         if binding is None:
             return f"builtins.{name}" if name in BUILTIN_NAMES else None

@@ -3,6 +3,7 @@ in execution order, classes and imports."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,13 @@ if TYPE_CHECKING:
 
 # Kinds of the compound statements a call sits in, with the branch it is in.
 LOOP, IF, TRY, EXCEPT, WITH = "loop", "if", "try", "except", "with"
+
+
+def identifier(name: str) -> str:
+    """A name as Python reads it: identifiers are NFKC-normalised, so ``ｃｌｉｅｎｔ`` is
+    ``client`` and ``ｒｅｔｒｙ`` is ``retry``. The model records and looks up names through this
+    (bindings, qualified names, attributes, keywords)."""
+    return name if name.isascii() else unicodedata.normalize("NFKC", name)
 
 
 @dataclass
@@ -39,6 +47,7 @@ class Scope:
         self.names: dict[str, Binding] = {}
 
     def lookup(self, name: str) -> Binding | None:
+        name = identifier(name)
         scope: Scope | None = self
         while scope is not None:
             if name in scope.names:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
-from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, Scope
+from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, Scope, identifier
 from retrylint.analysis.model.tree import descendants
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ class TypeFlow:
             binding = scope.lookup(expr.value)
         elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None \
                 and expr.value.value == scope.self_name:
-            binding = next((b for info in self.class_mro(scope.cls) for b in info.attribute_bindings(expr.attr.value)
+            binding = next((b for info in self.class_mro(scope.cls) for b in info.attribute_bindings(identifier(expr.attr.value))
                             if b.annotation is not None), None)
         if binding is None or binding.annotation is None or binding.scope is None:
             return None, scope
