@@ -10,6 +10,13 @@ from typing import Literal
 from retrylint.catalog_schema import Choice, json_schema_of, key
 
 Unbounded = Literal["unbounded"]
+Counts = Literal["attempts", "retries"]
+
+
+def in_unit(attempts: int, counts: str) -> int:
+    """A total of ``attempts`` as a keyword counting ``counts`` writes it: a count of retries
+    leaves out the first run. The one place a total becomes a library's unit."""
+    return attempts - 1 if counts == "retries" else attempts
 
 
 class Form(Choice):
@@ -45,7 +52,7 @@ class AttemptsSpec:
 
     param: str | None = key(doc="the keyword holding the attempt count")
     default: int | None = key(none_word="unbounded", doc="attempts when the keyword is absent")
-    counts: Literal["attempts", "retries"] = key("attempts", doc="'retries': attempts = value + 1")
+    counts: Counts = key("attempts", doc="'retries': attempts = value + 1 (the fix's cap is written in this unit too)")
     none: Literal["unbounded", "default"] = key("unbounded", doc="what an explicit None means")
     nonpositive: Unbounded | None = key(doc="'unbounded' when 0 or less never stops")
     true: Unbounded | None = key(doc="'unbounded' when param=True retries forever")
@@ -53,6 +60,10 @@ class AttemptsSpec:
 
     def total(self, value: int) -> int:
         return value + 1 if self.counts == "retries" else value
+
+    def written(self, attempts: int) -> int:
+        """The value of the attempts keyword for a total of ``attempts``."""
+        return in_unit(attempts, self.counts)
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,7 @@ class BackoffSpec:
 class FixSpec:
     """What the autofixes write."""
 
-    cap: str | None = key(doc="the keyword a cap is written to")
+    cap: str | None = key(doc="the keyword a cap is written to, in the unit of attempts.counts")
     never_retry: str | None = key(doc="the keyword a non-retryable list is written to")
     never_retry_style: Literal["tuple", "predicate"] = key("tuple", doc="'predicate': the keyword takes a callable")
     backoff: str | None = key(doc="the keyword backoff is written to")
@@ -303,6 +314,7 @@ class FixTemplate:
 
     keyword: str | None = key()
     value: str | None = key()
+    counts: Counts = key("attempts", doc="what {n} counts in value: 'retries' writes the attempts - 1")
     join: str | None = key()
     replaces: str | None = key()
     message: str | None = key()

@@ -277,7 +277,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey('extend-exclude', _strings, 'list of globs', '`[]`',
               'adds to the excludes'),
     ConfigKey('max-attempts', _attempts, 'int >= 1', '3',
-              "the N that RTL001's fix writes", flake8='int'),
+              "the total attempts RTL001's fix allows, the first run included, written in each library's unit "
+              "(tenacity `stop_after_attempt(N)`, Celery `max_retries=N-1`)", flake8='int'),
     ConfigKey('max-total-attempts', _attempts, 'int >= 1', 'unset',
               'RTL005 tolerates stacks whose product stays within it', flake8='int'),
     ConfigKey('idempotency-guards', _strings, 'list of qualified-name globs', '`[]`',

@@ -32,7 +32,7 @@ def test_json_findings_with_chain_and_fixes(tmp_path):
     assert rtl003["fix"] is None
     assert found[0]["fix"]["applicability"] == "safe"
     assert found[0]["fix"]["edits"] == [
-        {"line": 12, "column": 54, "end_line": 12, "end_column": 58, "content": "3"}
+        {"line": 12, "column": 54, "end_line": 12, "end_column": 58, "content": "2"}  # 3 attempts
     ]
     assert found[3]["fix"]["applicability"] == "unsafe"
     assert set(found[0]) == {
@@ -123,7 +123,7 @@ def test_fix_writes_safe_fixes_and_unsafe_on_request(tmp_path):
     assert "from tenacity import retry, stop_after_attempt\n" in text
     assert "@retry(stop=stop_after_attempt(3))\ndef ping():" in text
     assert (
-        "@shared_task(autoretry_for=(Exception,), max_retries=3, dont_autoretry_for=(openai.BadRequestError, "
+        "@shared_task(autoretry_for=(Exception,), max_retries=2, dont_autoretry_for=(openai.BadRequestError, "
         "openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError, "
         "openai.UnprocessableEntityError))"
     ) in text

@@ -125,4 +125,4 @@ def test_fix_caps_celery_base_class_attribute():
             return 1
         """
     )
-    assert_fixed(before, before.replace("max_retries = None", "max_retries = 3"))
+    assert_fixed(before, before.replace("max_retries = None", "max_retries = 2"))  # 3 attempts: 2 retries

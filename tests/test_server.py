@@ -106,7 +106,7 @@ async def test_quick_fixes_fix_all_and_suppress(client):
     uri = await open_document(client, "digest.py")
     found = await actions(client, uri, 11)
     titles = [a.title for a in found]
-    assert "RTL001: Pass max_retries=4" in titles  # max-attempts from pyproject.toml
+    assert "RTL001: Pass max_retries=3" in titles  # max-attempts = 4 from pyproject.toml: 3 retries
     assert any(t.startswith("RTL005") and t.endswith("(unsafe)") for t in titles)
     assert "Suppress RTL001 on this line" in titles and "Fix all retrylint issues" in titles
     unsafe = next(a for a in found if a.title.endswith("(unsafe)"))

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from retrylint.catalog import Catalog
+from retrylint.catalog_specs import in_unit
 from retrylint.diagnostics import Applicability, ChainLink, Diagnostic, Edit, Fix
 from retrylint.fixing.edits import FixBuilder
 from retrylint.analysis.layers import Layer
-from retrylint.analysis.layers.dialects import fix_templates
+from retrylint.analysis.layers.dialects import FixTemplate, fix_templates
 from retrylint.analysis.model import ModuleModel
 from retrylint.analysis.reach import Reachability
 from retrylint.analysis.reach_record import Reach
@@ -103,7 +104,8 @@ class RuleContext:
 
     def template_fix(self, layer: Layer, purpose: str, n: int | None = None, errors: tuple[str, ...] = ()) -> tuple[str, list[Edit] | None] | None:
         """The message and edits of the fix for ``purpose`` (``cap``, ``never_retry``,
-        ``backoff``) as the catalog writes it for the layer's dialect, with ``n`` attempts or the
+        ``backoff``) as the catalog writes it for the layer's dialect, with ``n`` attempts in all (each
+        template writes them in its own unit) or the
         ``errors`` not to retry; None when the catalog has no template for it (or fixes are
         not built)."""
         if not self.build_fixes:
@@ -114,18 +116,20 @@ class RuleContext:
         imports = list(errors)
         errors_code = "(" + ", ".join(f"{{{i}}}" for i in range(len(errors))) + ("," if len(errors) == 1 else "") + ")"
 
-        def fill(match: re.Match) -> str:
-            name = match.group(1)
-            if name == "n":
-                return str(n)
-            if name == "errors":
-                return errors_code
-            imports.append(name)
-            return f"{{{len(imports) - 1}}}"
+        def filled(template: FixTemplate) -> str:
+            def fill(match: re.Match) -> str:
+                name = match.group(1)
+                if name == "n":
+                    return str(in_unit(n, template.counts))
+                if name == "errors":
+                    return errors_code
+                imports.append(name)
+                return f"{{{len(imports) - 1}}}"
+            return TEMPLATE_FIELD.sub(fill, template.value)
 
         values = {}
         for template in templates:
-            new = TEMPLATE_FIELD.sub(fill, template.value)
+            new = filled(template)
             existing = layer.keywords.get(template.keyword)
             if template.join and existing is not None and not self._names_one_of(layer, existing.value, template.replaces):
                 code = self.model.code(existing.value)
@@ -135,7 +139,7 @@ class RuleContext:
         edits = self.set_layer_arguments(layer, values, tuple(imports))
         message = templates[0].message
         if message is None:
-            message = "Pass " + ", ".join(f"{t.keyword}={TEMPLATE_FIELD.sub(fill, t.value)}" for t in templates)
+            message = "Pass " + ", ".join(f"{t.keyword}={filled(t)}" for t in templates)
         return message.replace("{n}", str(n)), edits
 
     def _names_one_of(self, layer: Layer, expr: cst.BaseExpression, names: tuple[str, ...]) -> bool:

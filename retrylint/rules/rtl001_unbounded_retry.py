@@ -31,13 +31,15 @@ def summarize(text):
 ```
 
 ## Fix safety
-Safe: it only adds the library's cap (`stop=stop_after_attempt(N)`, `max_tries=N`,
-`attempts=N`, `max_retries=N`), with N from the `max-attempts` setting, and imports what it
-uses. An existing tenacity `stop=` is kept and combined: `stop=<old> | stop_after_attempt(N)`.
+Safe: it only adds the library's cap, N attempts in all with N from the `max-attempts` setting,
+written in the library's unit: `stop=stop_after_attempt(N)`, `max_tries=N`, `attempts=N`, but
+`max_retries=N-1` for Celery and Dramatiq, `retries=N-1`, `total=N-1` (urllib3), `retry=N-1`
+(procrastinate): each catalog layer says whether its keyword counts attempts or retries. It
+imports what it uses. An existing tenacity `stop=` is kept and combined: `stop=<old> | stop_after_attempt(N)`.
 Hand-written loops have no automatic fix.
 
 ## Options
-- `max-attempts` (default 3): the N the fix writes.
+- `max-attempts` (default 3): the total attempts the fix allows (the first run included).
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ class UnboundedRetry(Rule):
         if spec is None:
             return None
         if layer.task.options_class is not None and spec.fix_cap and spec.fix_cap not in layer.keywords:
-            edits = self._class_attribute(ctx, layer, spec.fix_cap, str(n))
-            return make_fix(f"Set {spec.fix_cap} = {n}", edits)
+            value = str(spec.attempts.written(n))
+            edits = self._class_attribute(ctx, layer, spec.fix_cap, value)
+            return make_fix(f"Set {spec.fix_cap} = {value}", edits)
         fix = ctx.template_fix(layer, CAP, n=n)
         return make_fix(*fix) if fix is not None else None
 
@@ -266,7 +269,7 @@ def sync():
         fixed="""
 from celery import shared_task
 
-@shared_task(autoretry_for=(ConnectionError,), max_retries=3)
+@shared_task(autoretry_for=(ConnectionError,), max_retries=2)
 def sync():
     ...
 """,

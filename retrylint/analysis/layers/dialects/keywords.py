@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 
 def fix_templates(catalog: Catalog, spec: LayerSpec) -> dict[str, tuple[FixTemplate, ...]]:
     """The layer's own ``fix`` keys: ``cap`` and ``never_retry`` name a parameter (a
-    ``never_retry_style = "predicate"`` one takes a callable), ``backoff`` is ``k=v; k=v``."""
+    ``never_retry_style = "predicate"`` one takes a callable), ``backoff`` is ``k=v; k=v``. The cap
+    is written in the unit of the layer's attempts keyword (``attempts.counts``)."""
     templates = {}
     if spec.fix_cap:
-        templates[CAP] = (FixTemplate(spec.fix_cap, "{n}"),)
+        templates[CAP] = (FixTemplate(spec.fix_cap, "{n}", counts=spec.attempts.counts),)
     if spec.fix_never_retry:
         value = "lambda error: isinstance(error, {errors})" if spec.fix_never_retry_style == "predicate" else "{errors}"
         templates[NEVER_RETRY] = (FixTemplate(spec.fix_never_retry, value),)

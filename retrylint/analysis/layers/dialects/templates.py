@@ -14,10 +14,13 @@ class FixTemplate:
     attempts), ``{errors}`` (the non-retryable classes, as a tuple) and ``{module.name}`` (that
     name, imported in the file's style). ``join`` (with ``{existing}`` and ``{new}``) combines it
     with a value already given, unless that value names one of ``replaces``. ``message`` (with
-    ``{n}``) says what the fix does; without one the fix says ``Pass keyword=value``."""
+    ``{n}``, always the total attempts) says what the fix does; without one the fix says
+    ``Pass keyword=value``. ``counts`` is what ``{n}`` counts in ``value``: ``"retries"`` writes
+    one less than the attempts (catalog_specs.in_unit)."""
 
     keyword: str
     value: str
     join: str | None = None
     replaces: tuple[str, ...] = ()
     message: str | None = None
+    counts: str = "attempts"

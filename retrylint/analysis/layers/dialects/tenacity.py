@@ -28,7 +28,8 @@ def fix_templates(catalog: Catalog, spec: LayerSpec) -> dict[str, tuple[FixTempl
     templates = {}
     for purpose, table in catalog.tenacity.get("fix", {}).items():
         replaces = catalog.tenacity_names(table["replaces"]) if "replaces" in table else ()
-        templates[purpose] = (FixTemplate(table["keyword"], table["value"], table.get("join"), replaces, table.get("message")),)
+        templates[purpose] = (FixTemplate(table["keyword"], table["value"], table.get("join"), replaces, table.get("message"),
+                                          table.get("counts", "attempts")),)
     return templates
 
 
