@@ -82,6 +82,15 @@ def check_command(args: argparse.Namespace) -> int:
         _error(message)
     if args.diff:
         return _report_diff(outcome, stdout, stderr, quiet=args.quiet)
+    finished = _record_or_filter(outcome, args, stderr)
+    if finished is not None:
+        return finished
+    return _report_findings(outcome, args, stdout)
+
+
+def _record_or_filter(outcome: CheckOutcome, args: argparse.Namespace, stderr: Console) -> int | None:
+    """``--write-baseline`` and ``--add-noqa`` record the findings and end the run (their exit
+    code); otherwise the outcome keeps only the findings its baseline does not record (None)."""
     failed = EXIT_ERROR if outcome.errors else EXIT_CLEAN
     try:
         if args.write_baseline is not None:
@@ -97,6 +106,11 @@ def check_command(args: argparse.Namespace) -> int:
     except BaselineError as error:
         _error(str(error))
         return EXIT_ERROR
+    return None
+
+
+def _report_findings(outcome: CheckOutcome, args: argparse.Namespace, stdout: Console) -> int:
+    """Print the report (to ``--output-file`` if given) and choose the exit code."""
     output_format = args.output_format or (outcome.settings and outcome.settings.output_format) or "full"
     try:
         if args.output_file is not None:

@@ -275,12 +275,38 @@ def hover_text(linted: Linted, position: types.Position) -> str | None:
 # ----- wiring ---------------------------------------------------------------------------------
 def build_server() -> RetrylintServer:
     server = RetrylintServer()
+    _follow_workspace(server)
+    _follow_documents(server)
+    _answer_requests(server)
+    return server
+
+
+def _follow_workspace(server: RetrylintServer) -> None:
+    """The workspace's root, and files changed outside the editor."""
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: RetrylintServer, params: types.InitializedParams) -> None:
         root = ls.workspace.root_path
         if root and os.path.isdir(root):
             os.chdir(root)  # paths, config discovery and the project resolve like the CLI run there
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: RetrylintServer, params: types.DidChangeWatchedFilesParams) -> None:
+        """Files changed outside the editor (a checkout, a formatter): forget them, check again."""
+        if any(change.uri.endswith(".toml") for change in params.changes):
+            ls.settings_changed()
+            return
+        for change in params.changes:
+            path = file_path(change.uri)
+            if path not in ls.overlay:
+                for engine in ls.engines.values():
+                    engine.project.forget(path)
+        for uri in list(ls.linted):
+            ls.check(uri)
+
+
+def _follow_documents(server: RetrylintServer) -> None:
+    """Open, edited, saved and closed documents: each is checked as it changes."""
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: RetrylintServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -303,26 +329,16 @@ def build_server() -> RetrylintServer:
             ls.check(uri)
             ls.check_dependents(uri)
 
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(ls: RetrylintServer, params: types.DidChangeWatchedFilesParams) -> None:
-        """Files changed outside the editor (a checkout, a formatter): forget them, check again."""
-        if any(change.uri.endswith(".toml") for change in params.changes):
-            ls.settings_changed()
-            return
-        for change in params.changes:
-            path = file_path(change.uri)
-            if path not in ls.overlay:
-                for engine in ls.engines.values():
-                    engine.project.forget(path)
-        for uri in list(ls.linted):
-            ls.check(uri)
-
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: RetrylintServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.changed(params.text_document.uri, None)
         ls.linted.pop(params.text_document.uri, None)
         ls.dependencies.pop(params.text_document.uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+
+def _answer_requests(server: RetrylintServer) -> None:
+    """What the editor asks for: code actions (fixes) and hovers."""
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND]))
@@ -335,8 +351,6 @@ def build_server() -> RetrylintServer:
         if text is None:
             return None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
-
-    return server
 
 
 def file_path(uri: str) -> Path:
