@@ -22,6 +22,8 @@ from retrylint.catalog_specs import (
 if TYPE_CHECKING:
     from retrylint.settings import Settings
 
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+
 __all__ = [  # the specs are declared in catalog_specs.py, read by catalog_schema.py
     "AttemptsSpec", "BillableSpec", "CatalogError", "ClientSpec", "Dialect", "EntryPointSpec", "ErrorLibrary", "Form",
     "Kind", "LayerSpec", "MAX_CATALOG_BYTES", "Catalog", "catalog_for", "load_catalog", "entry_point_from_table",
@@ -110,6 +112,28 @@ class Catalog:
         }
         for name in self.extra_deterministic:
             self.deterministic.setdefault(self.canonical_exception(name), None)
+        self.names_by_module: dict[str, set[str]] = {}  # what ``from MODULE import *`` binds, as far as the catalog says
+        for qualname in self._qualified_names():
+            module, _, name = qualname.rpartition(".")
+            if module and name.isidentifier() and not name.startswith("_"):
+                self.names_by_module.setdefault(module, set()).add(name)
+
+    def _qualified_names(self) -> list[str]:
+        """Every qualified name the catalog declares (not the modules on the way: ``tenacity.stop``
+        of ``tenacity.stop.stop_after_attempt`` is a submodule, which a star import need not bind)."""
+        return [
+            *self.layer_by_name, *(n.partition("[")[0] for n in self.client_by_name), *self.known_classes,
+            *self.billable_by_name, *self.billable_classes, *self.deterministic, *self.broad, *self.transient,
+            *self.task_bases, *self.infallible_names, *self.loop_deadline_contexts,
+            *(name for spec in self.layers for name in spec.policy_objects),
+            *(name for spec in self.clients for name in spec.factories),
+            *_DOTTED_NAME.findall(repr(self.tenacity)),  # its builders, and the names its fix templates write
+        ]
+
+    def star_names(self, module: str) -> set[str]:
+        """The names ``from module import *`` binds that the catalog knows of: those it declares
+        directly in ``module`` (``tenacity.retry``, ``tenacity.stop_after_attempt``). Nothing is imported."""
+        return self.names_by_module.get(module, set())
 
     def tenacity_names(self, key: str) -> tuple[str, ...]:
         value = self.tenacity.get(key, ())

@@ -81,3 +81,63 @@ def test_the_prefilter_reads_fullwidth_names_as_python_does():
     source = "import tenacity as t\n\n@t.%s\ndef f():\n    pass\n" % fullwidth("retry")
     assert Engine(Settings()).could_hold_layer(source)
     assert findings(source) == [("RTL001", 3)]
+
+
+# ----- star imports ----------------------------------------------------------------------------
+STAR = PAID.replace("from openai import OpenAI\nfrom tenacity import retry\n", "from openai import *\nfrom tenacity import *\n")
+BACKOFF_STAR = src(
+    """
+    from backoff import *
+    import requests
+
+
+    @on_exception(expo, requests.ConnectionError{options})
+    def fetch(url):
+        return requests.get(url)
+    """
+)
+
+
+def test_a_star_import_binds_the_catalog_names_of_its_module():
+    assert findings(STAR) == PAID_FINDINGS
+
+
+def test_a_star_import_of_backoff():
+    assert findings(BACKOFF_STAR.format(options="")) == [("RTL001", 5)]
+    assert findings(BACKOFF_STAR.format(options=", max_tries=3")) == []
+
+
+def test_a_bounded_layer_built_from_star_imported_names_is_clean():
+    source = src(
+        """
+        from tenacity import *
+
+
+        @retry(stop=stop_after_attempt(3), wait=wait_random_exponential(max=60), retry=retry_if_exception_type(IOError))
+        def fetch(path):
+            return open(path).read()
+        """
+    )
+    assert findings(source) == []
+
+
+def test_a_star_import_from_a_module_the_catalog_does_not_know_binds_nothing():
+    assert findings("from mylib import *\n\n@retry\ndef f():\n    pass\n") == []
+
+
+def test_a_star_import_binds_only_the_names_the_catalog_declares_in_that_module():
+    engine = Engine(Settings())
+    assert {"retry", "Retrying", "stop_after_attempt", "wait_exponential_jitter"} <= engine.catalog.star_names("tenacity")
+    assert "stop" not in engine.catalog.star_names("tenacity")  # tenacity.stop is a submodule
+    assert engine.catalog.star_names("backoff") >= {"on_exception", "on_predicate"}
+    assert engine.catalog.star_names("mylib") == set()
+
+
+def test_a_star_imported_layer_is_fixed_with_the_star_imported_names():
+    engine = Engine(Settings())
+    fixed = engine.fix_source(STAR, "job.py").source
+    assert fixed == STAR.replace("@retry\n", (
+        "@retry(stop=stop_after_attempt(3), retry=retry_if_not_exception_type((BadRequestError, AuthenticationError, "
+        "PermissionDeniedError, NotFoundError, UnprocessableEntityError)), wait=wait_exponential_jitter(max=60))\n"))
+    assert [d.code for d in engine.lint_source(fixed, "job.py")] == ["RTL005"]
+    assert engine.fix_source(fixed, "job.py").source == fixed

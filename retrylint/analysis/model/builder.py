@@ -128,12 +128,13 @@ class ModelBuilder:
             if module is None:
                 return
             model.imported_modules.add(module)
-            if isinstance(small.names, cst.ImportStar):
-                return
-            for alias in small.names:
-                name = identifier(model.code(alias.name))
-                bound = identifier(alias.asname.name.value) if alias.asname is not None else name
-                scope.names[bound] = Binding(qualname=f"{module}.{name}", imported=True)
+            if isinstance(small.names, cst.ImportStar):  # the names the catalog declares there; nothing is imported
+                bindings = [(name, name) for name in sorted(model.catalog.star_names(module))]
+            else:
+                bindings = [(identifier(model.code(alias.name)), identifier(alias.asname.name.value) if alias.asname
+                             is not None else None) for alias in small.names]
+            for name, bound in bindings:
+                scope.names[bound or name] = Binding(qualname=f"{module}.{name}", imported=True)
                 model.imported_modules.add(f"{module}.{name}")
             return
         if isinstance(small, cst.Assign):
