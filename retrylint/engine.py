@@ -119,7 +119,10 @@ class Engine:
 
     def _analyse(self, source: str, path: str, tree: cst.Module | None, fixes: bool = True) -> RuleContext | None:
         module_name, is_package, root = self.project.module_name_for(Path(path))
-        model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project, root, tree)
+        rendered = None
+        if tree is None:
+            tree, rendered = self.project.parsed(source, path)
+        model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project, root, tree, rendered)
         layers = LayerFinder(model).find()
         self.project.register(model, layers)
         reachability = Reachability(model, layers, self.settings.idempotency_guards)

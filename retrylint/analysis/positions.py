@@ -8,6 +8,7 @@ from libcst.metadata import CodePosition, CodeRange
 
 from retrylint.analysis.libcst_compat import module_positions, statement_positions
 from retrylint.analysis.model.tree import children
+from retrylint.analysis.reparse import Rendered
 from retrylint.sources import PYTHON_NEWLINE
 
 
@@ -18,9 +19,12 @@ class StatementPositions:
     Where libcst does not round-trip the source (it drops a leading backslash continuation), a
     placed statement gets its lines in the source, not PositionProvider's."""
 
-    def __init__(self, tree: cst.Module, source: str):
+    def __init__(self, tree: cst.Module, source: str, rendered: dict[cst.CSTNode, Rendered] | None = None):
         self.tree = tree
         self.source = source
+        # Statements rendered already (by a Reparser, for the previous text of an edited module):
+        # their text and ranges do not depend on where they are.
+        self._rendered = rendered if rendered is not None else {}
         self._statement: dict[cst.CSTNode, int] = {}  # node -> index of its top-level statement
         self._indexed = 0  # statements walked into ``_statement`` so far
         self._computed: dict[cst.CSTNode, CodeRange] = {}  # as rendered from line 1
@@ -64,7 +68,11 @@ class StatementPositions:
 
     def _place(self, index: int) -> None:
         """Render ``tree.body[index]`` and record its nodes' ranges at its place in the source."""
-        text, computed = statement_positions(self.tree, self.tree.body[index])
+        statement = self.tree.body[index]
+        rendered = self._rendered.get(statement)
+        if rendered is None:
+            rendered = self._rendered[statement] = Rendered(*statement_positions(self.tree, statement))
+        text, computed = rendered.text, rendered.computed
         starts = _line_starts_of(text, self.source)
         if len(starts) == 1:
             ranges, offset = computed, len(PYTHON_NEWLINE.findall(self.source, 0, starts[0]))

@@ -17,6 +17,7 @@ from retrylint.sources import SourceError, python_parses, read_source
 if TYPE_CHECKING:
     from retrylint.analysis.layers import Layer
     from retrylint.analysis.model import Binding, ClassInfo, Function, ModuleModel
+    from retrylint.analysis.reparse import Rendered, Reparser
 
 MAX_CACHED_MODULES = 512
 MAX_RESOLVE_DEPTH = 12
@@ -36,6 +37,8 @@ class Project:
         self._touched: set[Path] | None = None
         # Texts that stand in for files on disk (an editor's unsaved buffers), by resolved path.
         self.overlay: dict[Path, str] = {}
+        # Set by the language server: a changed module is parsed again statement by statement.
+        self.reparser: Reparser | None = None
 
     # ----- layout ---------------------------------------------------------------------
     def add_root(self, folder: Path) -> None:
@@ -166,9 +169,17 @@ class Project:
             if not python_parses(source):
                 return None
             is_package = path.name == "__init__.py"
-            return ModuleModel(source, self.model_path(path), self.catalog, name, is_package, self, root)
+            tree, rendered = self.parsed(source, path)
+            return ModuleModel(source, self.model_path(path), self.catalog, name, is_package, self, root, tree, rendered)
         except (SourceError, cst.ParserSyntaxError, RecursionError, ValueError):
             return None
+
+    def parsed(self, source: str, path: Path | str) -> "tuple[cst.Module | None, dict[cst.CSTNode, Rendered] | None]":
+        """A module's tree and its statements' renderings from the reparser, when one is set
+        (else None, None: the model parses the source whole)."""
+        if self.reparser is None:
+            return None, None
+        return self.reparser.parse(source, str(self.absolute(path)))
 
     def _may_bind(self, module: str, name: str, near: Path | None) -> bool:
         """A cheap look at a module's text before parsing it: does ``name`` appear where a

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from lsprotocol import types
@@ -20,6 +21,7 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from retrylint import __version__
+from retrylint.analysis.reparse import Reparser
 from retrylint.catalog import CatalogError
 from retrylint.config import ConfigError, ConfigResolver
 from retrylint.diagnostics import Applicability, Diagnostic, Edit
@@ -43,6 +45,7 @@ class Linted:
     engine: Engine | None
     diagnostics: list[Diagnostic]  # without their fixes: those are built when an action asks
     _with_fixes: list[Diagnostic] | None = None
+    _lines: list[str] | None = None
 
     def with_fixes(self) -> list[Diagnostic]:
         """The diagnostics with their fixes, built on first need for this text."""
@@ -55,7 +58,9 @@ class Linted:
 
     @property
     def lines(self) -> list[str]:
-        return PYTHON_NEWLINE.split(self.text)
+        if self._lines is None:
+            self._lines = PYTHON_NEWLINE.split(self.text)
+        return self._lines
 
 
 class RetrylintServer(LanguageServer):
@@ -72,6 +77,7 @@ class RetrylintServer(LanguageServer):
         if settings not in self.engines:
             engine = Engine(settings)
             engine.project.overlay = self.overlay
+            engine.project.reparser = Reparser()  # an edit parses again only the statements it changed
             self.engines[settings] = engine
         return self.engines[settings]
 
@@ -159,6 +165,10 @@ def lint_document(document: TextDocument, server: RetrylintServer) -> tuple[Lint
 # ----- positions: ours are 1-based code points, end column exclusive; LSP's 0-based client units ----
 def to_position(lines: list[str], document: TextDocument, line: int, column: int) -> types.Position:
     position = types.Position(line=max(line - 1, 0), character=max(column - 1, 0))
+    if position.line < len(lines):
+        before = lines[position.line][:position.character]
+        if before.isascii():  # one code unit per character in every encoding: no count needed
+            return types.Position(line=position.line, character=len(before))
     return document.position_codec.position_to_client_units(lines, position)
 
 
@@ -177,12 +187,8 @@ def to_lsp(diagnostic: Diagnostic, linted: Linted, document: TextDocument) -> ty
         code=diagnostic.code,
         source=SOURCE,
         related_information=[
-            types.DiagnosticRelatedInformation(
-                location=types.Location(uri=Path(os.path.abspath(link.path)).as_uri(),
-                                        range=types.Range(start=types.Position(line=link.line - 1, character=0),
-                                                          end=types.Position(line=link.line - 1, character=0))),
-                message=f"{index}. {link.name}",
-            )
+            types.DiagnosticRelatedInformation(location=link_location(link.path, link.line, os.getcwd()),
+                                               message=f"{index}. {link.name}")
             for index, link in enumerate(diagnostic.chain, start=1)
         ] or None,
     )
@@ -351,6 +357,15 @@ def _answer_requests(server: RetrylintServer) -> None:
         if text is None:
             return None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+
+@lru_cache(maxsize=4096)
+def link_location(path: str, line: int, cwd: str) -> types.Location:
+    """The start of a line of a call chain's link (its path relative to ``cwd``, the workspace
+    root), shared by the diagnostics that pass through it (they are only serialised)."""
+    start = types.Position(line=line - 1, character=0)
+    return types.Location(uri=Path(os.path.abspath(os.path.join(cwd, path))).as_uri(),
+                          range=types.Range(start=start, end=start))
 
 
 def file_path(uri: str) -> Path:

@@ -19,6 +19,7 @@ from retrylint.catalog import Catalog
 
 if TYPE_CHECKING:
     from retrylint.analysis.positions import StatementPositions
+    from retrylint.analysis.reparse import Rendered
     from retrylint.analysis.project import Project
 
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -38,6 +39,7 @@ class ModuleModel(TypeFlow):
         project: "Project | None" = None,
         root: "Path | None" = None,
         tree: cst.Module | None = None,  # the source's tree, when a caller has parsed it already
+        rendered: "dict[cst.CSTNode, Rendered] | None" = None,  # statements rendered for positions, kept by a Reparser
     ):
         self.catalog = catalog
         self.project = project
@@ -47,6 +49,7 @@ class ModuleModel(TypeFlow):
         self.path = path
         self.module_name = module_name
         self.tree = tree if tree is not None else parse_unchecked(source)
+        self.rendered = rendered
         self.scope = Scope(self)
         self.functions: list[Function] = []
         self.classes: list[ClassInfo] = []
@@ -66,7 +69,7 @@ class ModuleModel(TypeFlow):
         does not round-trip it), rendering only the top-level statements that hold the nodes asked for."""
         from retrylint.analysis.positions import StatementPositions  # loaded only when a report needs it
 
-        return StatementPositions(self.tree, self.source)
+        return StatementPositions(self.tree, self.source, self.rendered)
 
     def range(self, node: cst.CSTNode) -> CodeRange:
         return self.positions[node]
