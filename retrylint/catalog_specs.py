@@ -367,6 +367,8 @@ class LoopsSection:
     deadline_contexts: tuple[str, ...] = key((), doc="context managers that give a loop a deadline")
     wait_calls: tuple[str, ...] = key((), doc="calls (the last part of their name) that wait between tries")
     retry_words: tuple[str, ...] = key((), doc="parts of a name that tell a loop is meant as a retry")
+    counting_iterators: tuple[str, ...] = key((), doc="what a `for` loop that counts its tries iterates over: it is bounded")
+    endless_iterators: tuple[str, ...] = key((), doc="what a `for` loop that tries forever iterates over")
 
 
 ARRAYS = {"layer": LayerSpec, "client": ClientSpec, "billable": BillableSpec, "errors": ErrorLibrary, "entrypoint": EntryPointSpec}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from retrylint.analysis.prefilter import Prefilter
+from retrylint.catalog import load_catalog
 from retrylint.engine import Engine
 from retrylint.settings import Settings
 
@@ -85,3 +87,49 @@ def test_loop_words_come_from_the_catalog(tmp_path):
     assert layers(source) == [("loop", "hand-written retry loop", 3, False)]
     path = catalog(tmp_path, '[loops]\nwait_calls = ["pause"]\n')
     assert layers(source, path) == [("loop", "hand-written retry loop", 3, True)]
+
+
+def test_loop_iterators_come_from_the_catalog(tmp_path):
+    """A ``for`` loop is a retry loop only over a catalogued iterator: a counting one bounds it
+    (and its argument is the attempts), an endless one does not."""
+    source = """
+        from ourlib import forever, tries
+
+        def fetch():
+            for _ in forever():
+                try:
+                    return get()
+                except OSError:
+                    pass
+
+        def send():
+            for attempt in tries(4):
+                try:
+                    return post()
+                except OSError:
+                    pass
+        """
+    assert layers(source) == []
+    assert Prefilter(load_catalog()).could_hold_layer(textwrap.dedent(source)) is False
+    path = catalog(tmp_path, '[loops]\nendless_iterators = ["ourlib.forever"]\ncounting_iterators = ["ourlib.tries"]\n')
+    assert layers(source, path) == [
+        ("loop", "hand-written retry loop", None, False),
+        ("loop", "hand-written retry loop", 4, False),
+    ]
+    assert Prefilter(load_catalog((path,))).could_hold_layer(textwrap.dedent(source)) is True
+
+
+def test_a_recursive_retry_waits_with_the_catalog_wait_calls(tmp_path):
+    source = """
+        def fetch(attempt=0):
+            try:
+                return get()
+            except OSError:
+                if attempt >= 3:
+                    raise
+                pause(1)
+                return fetch(attempt + 1)
+        """
+    assert layers(source) == [("recursion", "recursive retry", 4, False)]
+    path = catalog(tmp_path, '[loops]\nwait_calls = ["pause"]\n')
+    assert layers(source, path) == [("recursion", "recursive retry", 4, True)]

@@ -15,7 +15,8 @@ added there is found here too. Which shapes a layer is written in, its form's re
 - a configured entry point's name or marker (or, for a pattern such as ``myapp.handlers.*``,
   the module's name: ``Prefilter.module_may_hold_entry_point``);
 - a hand-written loop: a ``try`` right inside ``while`` or ``for ... in range(...)`` (or
-  ``count``, ``repeat``, ``cycle``) whose body can leave it (``break`` or ``return``);
+  another of the catalog's loop iterators: ``count``, ``repeat``, ``cycle``) whose body can
+  leave it (``break`` or ``return``);
 - a policy built elsewhere and applied here: a decorator whose name says retry
   (``@retry_decorator``), or such a name applied to a function (``readers/built_elsewhere.py``);
 - a recursive retry: ``return f(`` of a function the file defines, in a file with an ``except``
@@ -35,18 +36,12 @@ from collections import defaultdict
 from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.readers.base import CALL, DECORATOR, IMPORTED_CALL, RAISE, TASK_CLASS
 from retrylint.analysis.layers.readers import built_elsewhere, recursion
-from retrylint.analysis.layers.readers.hand_loops import COUNTING_ITERATORS, ENDLESS_ITERATORS
 from retrylint.analysis.layers.registry import reader_for
+from retrylint.analysis.prefilter_text import Code, is_word_char, start_of_line
 
-LOOP_ITERATORS = tuple(name.rpartition(".")[2] for name in COUNTING_ITERATORS + ENDLESS_ITERATORS)
 TRY = re.compile(r"\n([ \t]+)try[ \t]*:")
-BLOCK_HEADER = re.compile(
-    r"[ \t]*(?:async[ \t]+)?(?:(while)\b|(for)\b(?:.*?\bin[ \t]+[\w.]*\b(%s)[ \t]*\()?"
-    r"|(?:if|elif|else|with|try|except|finally|def|class|match|case)\b)" % "|".join(LOOP_ITERATORS)
-)
 LEAVES_LOOP = re.compile(r"\b(?:break|return)\b")
 IMPORT = re.compile(r"import[ \t]+([\w. \t,]+)")
-TRIPLE_QUOTE = re.compile("\"\"\"|'''")
 FROM_IMPORT = re.compile(r"from[ \t]+([\w.]+)[ \t]+import\b")
 
 
@@ -54,6 +49,17 @@ def prefilter_shapes(spec: LayerSpec) -> tuple[str, ...]:
     """The shapes ``spec``'s layers are written in, as its form's reader declares them."""
     reader = reader_for(spec.form)
     return reader.prefilter_shapes if reader is not None else ()
+
+
+def block_header(loop_iterators) -> re.Pattern:
+    """A block's header line; group 1 is a ``while``, group 3 the iterator of a ``for`` over one
+    of ``loop_iterators`` (the catalog's, qualified: only their last part is in the text)."""
+    leaves = list(dict.fromkeys(_leaf(name) for name in loop_iterators))
+    iterator = r"(?:.*?\bin[ \t]+[\w.]*\b(%s)[ \t]*\()?" % "|".join(map(re.escape, leaves)) if leaves else "()?"
+    return re.compile(
+        r"[ \t]*(?:async[ \t]+)?(?:(while)\b|(for)\b%s"
+        r"|(?:if|elif|else|with|try|except|finally|def|class|match|case)\b)" % iterator
+    )
 
 
 def _alternatives(words) -> str:
@@ -116,6 +122,7 @@ class Prefilter:
         self.entry_words = words
         self.entry_markers = [_any_case(marker) for marker in sorted(markers)]
         self.entry_module_prefixes = tuple(sorted(prefixes))
+        self.block_header = block_header(catalog.loop_iterators)
 
     def could_hold_layer(self, text: str) -> bool:
         """Python NFKC-normalises identifiers (``@ｒｅｔｒｙ`` is ``@retry``): a text that is not
@@ -129,10 +136,10 @@ class Prefilter:
 
     def _could_hold(self, text: str) -> bool:
         return (
-            self._library_layer(_Code(text))
+            self._library_layer(Code(text))
             or any(word in text for word in self.entry_words)
             or any(marker.search(text) for marker in self.entry_markers)
-            or _hand_loop(text)
+            or _hand_loop(text, self.block_header)
             or _built_elsewhere(text)
             or recursion.may_be_written_in(text)
         )
@@ -143,7 +150,7 @@ class Prefilter:
         dotted = module + "."
         return any(dotted.startswith(prefix) or prefix.startswith(dotted) for prefix in self.entry_module_prefixes)
 
-    def _library_layer(self, code: "_Code") -> bool:
+    def _library_layer(self, code: "Code") -> bool:
         text = code.text
         if "@" in text and code.finds(self.decorator, line_start=True):
             return True
@@ -200,81 +207,27 @@ def _call_of(name: str) -> re.Pattern:
     return re.compile(r"%s[ \t]*\(" % re.escape(name))
 
 
-class _Code:
-    """A file's text, and where its triple-quoted strings are (found on first need): a layer's
-    shape in a docstring's example is no layer."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self._strings: tuple[list[int], list[int]] | None = None
-
-    def finds(self, pattern: re.Pattern, *, after_word: bool = False, line_start: bool = False) -> bool:
-        """``pattern`` found outside triple-quoted strings; with ``after_word``, not right after
-        a name's character either (``retry(`` is not in ``myretry(``); with ``line_start``, only
-        after indentation (where a decorator or a statement starts)."""
-        text = self.text
-        for match in pattern.finditer(text):
-            start = match.start()
-            if after_word and start and _is_word_char(text[start - 1]):
-                continue
-            if line_start and text[_line_start(text, start): start].strip(" \t\f"):
-                continue
-            if not self.in_string(start):
-                return True
-        return False
-
-    def in_string(self, position: int) -> bool:
-        if self._strings is None:
-            self._strings = _triple_quoted(self.text)
-        starts, ends = self._strings
-        index = bisect.bisect_right(starts, position) - 1
-        return index >= 0 and position < ends[index]
-
-
-def _triple_quoted(text: str) -> tuple[list[int], list[int]]:
-    """Where triple-quoted strings start and end (escapes and quotes in other strings are not
-    told apart: the test only has to be right about ordinary code)."""
-    starts: list[int] = []
-    ends: list[int] = []
-    opening = TRIPLE_QUOTE.search(text)
-    while opening is not None:
-        closing = text.find(opening.group(), opening.end())
-        end = len(text) if closing == -1 else closing + 3
-        starts.append(opening.start())
-        ends.append(end)
-        opening = TRIPLE_QUOTE.search(text, end)
-    return starts, ends
-
-
-def _line_start(text: str, position: int) -> int:
-    return max(text.rfind("\n", 0, position), text.rfind("\r", 0, position)) + 1
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
-
-
 def _built_elsewhere(text: str) -> bool:
     """A decorator or an applied call whose name says retry and that the file binds."""
     if "etr" not in text and "ETR" not in text:
         return False
-    code = _Code(text)
+    code = Code(text)
     for match in built_elsewhere.PREFILTER_DECORATOR.finditer(text):
         start = match.start()
-        if text[_line_start(text, start): start].strip(" \t\f"):
+        if text[start_of_line(text, start): start].strip(" \t\f"):
             continue
         if not code.in_string(start) and built_elsewhere.binds(text, match.group(1)):
             return True
     for match in built_elsewhere.PREFILTER_APPLIED.finditer(text):
         start = match.start()
-        while start and _is_word_char(text[start - 1]):
+        while start and is_word_char(text[start - 1]):
             start -= 1  # the whole name: ``create_retry_decorator(6)(``
         if not code.in_string(start) and built_elsewhere.binds(text, text[start: match.start(1)] + match.group(1)):
             return True
     return False
 
 
-def _hand_loop(text: str) -> bool:
+def _hand_loop(text: str, block_header: re.Pattern) -> bool:
     """A ``try`` directly inside a counting or endless loop that it can leave. Linear in the
     text: the lines are indexed once (10,000 ``try`` blocks in one function took minutes)."""
     if "try" not in text:
@@ -282,11 +235,11 @@ def _hand_loop(text: str) -> bool:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "\n" + text
-    code = _Code(text)
+    code = Code(text)
     tries = [match for match in TRY.finditer(text) if not code.in_string(match.start())]
     if not tries:
         return False
-    lines = _Lines(text)
+    lines = _Lines(text, block_header)
     for match in tries:
         line = lines.number_at(match.start() + 1)
         loop = lines.enclosing_loop(line)
@@ -300,7 +253,8 @@ class _Lines:
     constant or logarithmic time: which block header a line sits under, and whether a
     ``break`` or ``return`` follows it before its loop ends."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, block_header: re.Pattern):
+        self.block_header = block_header
         lines = text.split("\n")
         self.starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
         self.lines = lines
@@ -339,7 +293,7 @@ class _Lines:
         lines: the search goes on above it, for a line indented no deeper."""
         chain, current = [], self.before_smaller[line]
         while current is not None and current not in self._header:
-            if BLOCK_HEADER.match(self.lines[current]) is not None:
+            if self.block_header.match(self.lines[current]) is not None:
                 self._header[current] = current
                 break
             chain.append(current)
@@ -349,7 +303,7 @@ class _Lines:
             self._header[passed] = header
         if header is None:
             return None
-        match = BLOCK_HEADER.match(self.lines[header])
+        match = self.block_header.match(self.lines[header])
         return header if match.group(1) or match.group(3) else None
 
     def leaves(self, line: int, indent: int) -> bool:

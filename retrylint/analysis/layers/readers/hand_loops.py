@@ -1,7 +1,9 @@
 """Hand-written retry loops: a ``for``/``while`` loop around a ``try`` whose ``except`` goes
 round again, and that leaves once the work succeeds. Not a catalog form: every loop no
 retrying object claimed is read here. Whether it is bounded and whether it waits come from its
-shape (a counting ``range``, an exit test on a counter, a ``sleep`` call, a timeout context)."""
+shape (a counting ``range``, an exit test on a counter, a ``sleep`` call, a timeout context);
+which iterators count or run forever, which calls wait, which words say retry and which contexts
+time out is catalog data (``[loops]`` in rules/retry_libraries.toml)."""
 
 from __future__ import annotations
 
@@ -34,11 +36,6 @@ def read(finder, function: Function, loop: cst.For | cst.While) -> Layer | None:
 
 
 _EXITS = (cst.Raise, cst.Return, cst.Break)
-
-
-# What a ``for`` loop must iterate over to be a retry loop (the prefilter looks for their names).
-COUNTING_ITERATORS = ("builtins.range",)
-ENDLESS_ITERATORS = ("itertools.count", "itertools.repeat", "itertools.cycle")
 
 
 class _LoopShape:
@@ -75,7 +72,7 @@ class _LoopShape:
         if not self.retrying_handlers:
             return False  # no exception drives it: a polling or work loop
         if isinstance(self.loop, cst.For):
-            if self.iterator() not in COUNTING_ITERATORS + ENDLESS_ITERATORS:
+            if self.iterator() not in self.model.catalog.loop_iterators:  # [loops] in the catalog
                 return False  # iterating over items: a fallback or batch loop, not a retry
         return self._exits_on_success()
 
@@ -151,7 +148,7 @@ class _LoopShape:
         if self.has_deadline():
             return True
         if isinstance(self.loop, cst.For):
-            return self.iterator() in COUNTING_ITERATORS or self._has_counter_exit()
+            return self.iterator() in self.model.catalog.loop_counting_iterators or self._has_counter_exit()
         test = self.loop.test
         endless = (isinstance(test, cst.Name) and test.value == "True") or (
             isinstance(test, cst.Integer) and test.value != "0"
@@ -174,7 +171,7 @@ class _LoopShape:
         return any(not self._mentions_exception(node.test) for node in self._exit_tests())
 
     def attempts(self) -> int | None:
-        if isinstance(self.loop, cst.For) and self.iterator() in COUNTING_ITERATORS:
+        if isinstance(self.loop, cst.For) and self.iterator() in self.model.catalog.loop_counting_iterators:
             args = [a for a in self.loop.iter.args if a.keyword is None]
             values = [self.model.literal(a.value, self.function.scope) for a in args[:2]]
             if all(isinstance(v, int) for v in values) and values:
@@ -236,6 +233,6 @@ class _LoopShape:
             if isinstance(node, cst.Call):
                 func = node.func
                 name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-                if name in self.model.catalog.loops.get("wait_calls", ()):
+                if name in self.model.catalog.loop_wait_calls:
                     return True
         return False

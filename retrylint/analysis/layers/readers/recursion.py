@@ -133,7 +133,7 @@ def _layer(finder, function: Function, site: CallSite, handler: ExceptHandlerSit
         any(isinstance(n, cst.Name) and n.value == caught for n in descendants(test)) for test in _exit_tests(function, handler)
     )
     policy.waits = any(
-        isinstance(node, cst.Call) and _called_name(node.func) in ("sleep", "wait") for node in descendants(body)
+        isinstance(node, cst.Call) and _called_name(node.func) in finder.catalog.loop_wait_calls for node in descendants(body)
     )
     return Layer("recursion", "hand-written", "recursive retry", site.node, function, None, policy,
                  speculative=not (policy.waits or counters or self_counters))
