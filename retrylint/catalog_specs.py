@@ -29,6 +29,7 @@ class Form(Choice):
     POLICY = "policy"
     RAISE = "raise"
     TASK = "task"
+    BILLABLE_CALL = "billable-call"
 
 
 class Dialect(Choice):
@@ -84,6 +85,7 @@ class RetryOnSpec:
     none: bool = key(False, doc="retries on results or by hand only, never on an exception")
     predicate_params: tuple[str, ...] = key((), doc="keywords taking a callable that decides whether to retry")
     predicate_replaces_attempts: bool = key(False)
+    default: tuple[str, ...] = key((), doc="what it retries when param is absent (qualified names); empty: every exception")
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,9 @@ class LayerSpec:
     retries_async_generators: bool = key(True, doc="false: an async generator it decorates is no layer")
     retries_async: bool = key(True, doc="false: an async def it decorates is no layer (it only retries making the coroutine)")
     infer_keywords: tuple[str, ...] = key(())
+    clients: tuple[str, ...] = key((), doc="billable-call: clients whose 'calls' retry themselves (names: each pair)")
+    calls: tuple[str, ...] = key(())
+    reasks: bool = key(False, doc="each retry re-sends the conversation with the failed answer appended")
 
     deadline_params = _Nested("deadline", "params")
     deadline_default = _Nested("deadline", "default")
@@ -194,8 +199,10 @@ class LayerSpec:
     fix_backoff = _Nested("fix", "backoff")
 
     def __post_init__(self) -> None:
-        if not self.names and not self.receiver_method:
+        if not self.names and not self.receiver_method and not (self.clients and self.calls):
             raise ValueError("needs 'names' or 'receiver_method'")
+        names = self.names + tuple(f"{client}.{call}" for client in self.clients for call in self.calls)
+        object.__setattr__(self, "names", names)
         first = self.names[0] if self.names else self.receiver_method
         object.__setattr__(self, "library", self.library or first.split(".")[0])
         object.__setattr__(self, "label", self.label or first)
@@ -227,6 +234,7 @@ class ClientSpec:
     opaque_params: tuple[str, ...] = key((), doc="constructor keywords that may change retries unseen")
     base_url_param: str | None = key(doc="the constructor keyword naming the server")
     local_base_urls: tuple[str, ...] = key((), doc="globs of servers on this machine: nothing is billed")
+    wraps: TargetSpec = key(factory=TargetSpec, doc="where a wrapper takes the SDK client whose retries it keeps (instructor.from_openai(client))")
     retries_param = _Nested("retries", "param")
     default_retries = _Nested("retries", "default")
 

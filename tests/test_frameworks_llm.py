@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from retrylint.engine import Engine
 from retrylint.settings import Settings
-from helpers import src
+from helpers import check, src, write_tree
 
 
 def fixed(source: str) -> str:
@@ -33,3 +33,60 @@ def test_litellm_router_fix_turns_its_retries_off_and_relints_clean():
     result = fixed(ROUTER)
     assert result == ROUTER.replace("litellm.Router(model_list=[])", "litellm.Router(model_list=[], num_retries=0)")
     assert Engine(Settings(select=("RTL005",))).lint_source(result, "tasks.py") == []
+
+
+BARE_RETRYING = src(
+    """
+    import instructor
+    import openai
+    from tenacity import Retrying
+
+    client = instructor.from_openai(openai.OpenAI(max_retries=0))
+
+
+    def extract(text):
+        return client.chat.completions.create(model="gpt-4o", response_model=dict, messages=[], max_retries=Retrying())
+    """
+)
+
+
+def test_instructor_bare_retrying_fix_caps_it_and_relints_clean():
+    engine = Engine(Settings(select=("RTL001",)))
+    result = engine.fix_source(BARE_RETRYING, "tasks.py").source
+    assert result == BARE_RETRYING.replace(
+        "from tenacity import Retrying", "from tenacity import Retrying, stop_after_attempt"
+    ).replace("max_retries=Retrying()", "max_retries=Retrying(stop=stop_after_attempt(3))")
+    assert engine.lint_source(result, "tasks.py") == []
+    assert engine.fix_source(result, "tasks.py").source == result
+
+
+def test_instructor_client_made_in_another_module(tmp_path):
+    write_tree(tmp_path, {
+        "llm.py": """
+            import instructor
+            from openai import OpenAI
+
+            client = instructor.from_openai(OpenAI())
+
+
+            def extract(text):
+                return client.chat.completions.create(model="gpt-4o", response_model=dict, messages=[], max_retries=1)
+            """,
+        "tasks.py": """
+            import openai
+            from celery import shared_task
+
+            from llm import extract
+
+
+            @shared_task(autoretry_for=(openai.RateLimitError,), max_retries=3, retry_backoff=True)
+            def nightly(text):
+                return extract(text)
+            """,
+    })
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "tasks.py") if d["code"] == "RTL005"]
+    assert found == [("RTL005", 7, (
+        "chat.completions.create runs under 3 retry layers: Celery task on 'nightly' (4) x instructor max_retries (2)"
+        " x OpenAI client (3: retries 2 by default) = up to 24 calls per run; chain nightly -> extract (llm.py:7)"
+        " -> chat.completions.create; let one layer retry (instructor max_retries: each retry re-asks with the"
+        " failed answer appended: billed again, with a longer prompt each time)"))]

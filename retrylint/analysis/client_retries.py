@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from retrylint.analysis.layers import keywords_of
+from retrylint.analysis.layers import keywords_of, positional
 from retrylint.analysis.model import Function, ModuleModel, identifier
 from retrylint.analysis.options import unpacked_options
 from retrylint.catalog import Catalog, ClientSpec
@@ -80,7 +80,37 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
             value = where.literal(*given)
             retries = value if isinstance(value, int) and not isinstance(value, bool) else spec.default_retries
     constructor, where = found if found is not None else (None, model)
+    if spec.wraps.position is not None or spec.wraps.keyword:
+        return _wrapped(catalog, spec, constructor, where)
     return ClientUse(spec, retries, retries * per_retry + 1, constructor, where, local=_local(spec, constructor, where))
+
+
+def _wrapped(catalog: Catalog, spec: ClientSpec, wrapper: cst.Call | None, where: ModuleModel) -> ClientUse | None:
+    """The SDK client a wrapper was made from (``instructor.from_openai(OpenAI(max_retries=0))``),
+    written in the call or bound to a name: the wrapper keeps that client's retries."""
+    kw = keywords_of(wrapper)
+    arg = kw.get(spec.wraps.keyword) if spec.wraps.keyword else None
+    if arg is None and spec.wraps.position is not None:
+        arg = positional(wrapper, spec.wraps.position)
+    if arg is None:
+        return None
+    value = arg.value
+    if isinstance(value, cst.Name):
+        binding = where.scope.lookup(identifier(value.value))
+        value = binding.value if binding is not None and binding.scope is not None else None
+    if not isinstance(value, cst.Call):
+        return None
+    inner = catalog.client_by_name.get(where.qualify(value.func, where.scope) or "")
+    if inner is None or inner.wraps.position is not None or inner.wraps.keyword:
+        return None
+    retries = inner.default_retries
+    given = _argument(value, inner.retries_param, where.scope)
+    if given is not None:
+        literal = where.literal(*given)
+        retries = literal if isinstance(literal, int) and not isinstance(literal, bool) else retries
+    elif any(p in keywords_of(value) for p in inner.opaque_params):
+        retries = 0
+    return ClientUse(inner, retries, retries + 1, value, where, local=_local(inner, value, where))
 
 def _local(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -> bool:
     """The client is built with a literal ``base_url`` on this machine (a local vLLM or Ollama)."""

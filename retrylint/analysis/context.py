@@ -156,8 +156,10 @@ class RuleContext:
         names: list[str] = []
         providers = []
         for reach in self.reaches(layer):
-            if reach.spec.provider not in providers:
-                providers.append(reach.spec.provider)
+            # A wrapper's calls (instructor's) raise the errors of the SDK client under them.
+            for provider in (reach.spec.provider, reach.client.spec.provider if reach.client else None):
+                if provider is not None and provider not in providers:
+                    providers.append(provider)
         libraries = [self.catalog.library_for_provider(p) for p in providers]
         imported = set(self.model.imported_modules)
         for reach in self.reaches(layer):

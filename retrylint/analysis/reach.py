@@ -45,6 +45,7 @@ class Reachability:
         self.catalog = model.catalog
         self.guard_patterns = guard_patterns
         self.function_layers: dict[int, list[Layer]] = {}
+        self.call_layers: dict[int, list[Layer]] = {}  # a paid call that retries itself (instructor)
         self._indexed_models: set[int] = set()
         self._index_layers(model, layers)
         self._memo: dict[int, list[Reach]] = {}  # settled functions
@@ -58,13 +59,17 @@ class Reachability:
         for layer in layers:
             if layer.unit_root is None:
                 self.function_layers.setdefault(id(layer.function), []).append(layer)
+            elif layer.unit_root is layer.anchor and isinstance(layer.anchor, cst.Call):
+                self.call_layers.setdefault(id(layer.anchor), []).append(layer)
 
     def _layers_on(self, function: Function) -> list[Layer]:
         """The layers that decorate ``function`` (in whichever module it is)."""
-        model = function.scope.model
+        self._index_module(function.scope.model)
+        return self.function_layers.get(id(function), [])
+
+    def _index_module(self, model: ModuleModel) -> None:
         if id(model) not in self._indexed_models and model.project is not None:
             self._index_layers(model, model.project.layers_of(model))
-        return self.function_layers.get(id(function), [])
 
     def reaches(self, layer: Layer) -> list[Reach]:
         key = id(layer)
@@ -166,7 +171,7 @@ class Reachability:
 
     # ----- one unit -----------------------------------------------------------------------
     def _unit_sites(self, function: Function, root: cst.CSTNode | None) -> list[CallSite]:
-        return [s for s in function.calls if root is None or inside(s.path, root)]
+        return [s for s in function.calls if root is None or s.node is root or inside(s.path, root)]
 
     def _info(self, function: Function, site: CallSite) -> _SiteInfo:
         key = id(site.node)
@@ -250,6 +255,7 @@ class Reachability:
     def _billable(self, function: Function, site: CallSite, target: str, spec: BillableSpec, root) -> Reach:
         call = site.node
         model = function.scope.model
+        self._index_module(model)
         name = self._display(target, spec)
         return Reach(
             call=call,
@@ -261,6 +267,7 @@ class Reachability:
             in_loop=in_loop(site.path, root),
             guarded=self._guard_before(function, site, root),
             keyed=self._keyed(call, spec),
+            inner_layers=list(self.call_layers.get(id(call), ())),
             client=client_use(self.catalog, call, function, target),
         )
 

@@ -50,6 +50,7 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, Edit
 from retrylint.analysis.layers import Layer
+from retrylint.analysis.layers.layer import REASK_NOTE
 from retrylint.analysis.layers.dialects.templates import CAP
 from retrylint.rules.base import Invalid, Rule, Valid
 
@@ -67,6 +68,8 @@ class UnboundedRetry(Rule):
             message = f"{layer.name} retries without limit: it has no attempt cap and no deadline"
             if layer.kind in ("loop", "recursion"):
                 message += "; count attempts and re-raise after the last one"
+            if layer.reasks:
+                message += f"; {REASK_NOTE}"
             fix = self._fix(ctx, layer)
             yield ctx.diagnostic(self, layer.anchor, message, fix)
 

@@ -51,8 +51,8 @@ class RetryWithoutBackoff(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         for layer in ctx.layers:
-            if layer.policy.waits or not layer.policy.retries:
-                continue
+            if layer.policy.waits or not layer.policy.retries or layer.policy.answers_only:
+                continue  # a wait does not mend a malformed answer (instructor's re-asks)
             reaches = ctx.reaches(layer)
             if not reaches:
                 continue

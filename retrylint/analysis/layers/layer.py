@@ -34,6 +34,8 @@ class Policy:
     never_retry: list[ExceptionRef] = field(default_factory=list)
     classifier: bool = False  # a giveup=/predicate/except clause that stops it at once
     waits: bool = True
+    # Retries only a malformed answer (instructor): the SDK client's retries of API errors do not multiply with it.
+    answers_only: bool = False
 
     @property
     def retries(self) -> bool:
@@ -68,7 +70,7 @@ class TaskParts:
 
 @dataclass
 class Layer:
-    kind: str  # decorator | call | block | task | task-class | loop | raise | policy | entrypoint
+    kind: str  # decorator | call | block | task | task-class | loop | raise | policy | entrypoint | billable-call
     library: str
     label: str
     anchor: cst.CSTNode  # where diagnostics point
@@ -85,6 +87,7 @@ class Layer:
     # kept only when it reaches a billable call.
     speculative: bool = False
     changes_input: bool = False  # each attempt runs on new input (a loop that makes a new e-mail address)
+    reasks: bool = False  # each retry re-sends the conversation with the failed answer appended (instructor)
 
     @property
     def name(self) -> str:
@@ -94,6 +97,9 @@ class Layer:
     def described(self) -> str:
         """The layer with its worst case: ``Celery task on 'build' (up to 4 attempts)``."""
         return f"{self.name} ({self.policy.attempts_text()})"
+
+
+REASK_NOTE = "each retry re-asks with the failed answer appended: billed again, with a longer prompt each time"
 
 
 def short_name(qualname: str | None) -> str:

@@ -8,6 +8,7 @@
     policy        readers/policy_objects.py      ``Retry(...)``, ``runnable.with_retry(...)``
     raise         readers/raised_retries.py      ``raise Retry(defer=5)``, ``raise RetryTask``
     task          readers/task_queues.py         ``@app.task(...)``, ``class Job(Task)``, ``self.retry()``
+    billable-call readers/billable_calls.py      ``client.create(response_model=M, max_retries=3)`` (instructor)
 
 Four readers need no catalog form: ``readers/entry_points.py`` (configured ``[[entrypoint]]``
 functions), ``readers/hand_loops.py`` (hand-written ``for``/``while`` retry loops),
@@ -19,6 +20,7 @@ layer's arguments read as a policy is its ``dialect``: see ``dialects/``."""
 from __future__ import annotations
 
 from retrylint.analysis.layers.readers.base import FormReader
+from retrylint.analysis.layers.readers.billable_calls import BillableCallReader
 from retrylint.analysis.layers.readers.call_sites import CallSiteReader
 from retrylint.analysis.layers.readers.decorators import DecoratorReader
 from retrylint.analysis.layers.readers.policy_objects import PolicyObjectReader
@@ -31,7 +33,7 @@ READERS: dict[str, FormReader] = {
     reader.form: reader()
     for reader in (
         DecoratorReader, RetryingReader, RetryContextReader, CallSiteReader, PolicyObjectReader,
-        RaisedRetryReader, TaskReader,
+        RaisedRetryReader, TaskReader, BillableCallReader,
     )
 }
 

@@ -1,0 +1,48 @@
+"""Form ``billable-call``: a paid call that retries itself by its own keywords (instructor's
+``client.chat.completions.create(response_model=M, max_retries=3)`` asks again while the answer
+fails validation): a layer whose retried unit is that one call. The cap keyword may instead hold
+a retrying object of the catalog (a tenacity ``Retrying(...)``), which is then the policy, read
+in its own dialect."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from retrylint.analysis.layers.dialects import policy_reader
+from retrylint.analysis.layers.layer import ExceptionRef, Layer, bound_call, keywords_of, positional
+from retrylint.analysis.layers.readers.base import IMPORTED_CALL, FormReader
+
+
+def read_billable_call(finder, function, site, spec):
+    call, scope, model = site.node, function.scope, finder.model
+    kw = keywords_of(call)
+    # Without a response model the call is passed straight through: nothing is validated or retried.
+    handed = kw.get(spec.target_keyword) if spec.target_keyword else None
+    if handed is None and spec.target_position is not None:
+        handed = positional(call, spec.target_position)
+    if (spec.target_keyword or spec.target_position is not None) and (handed is None or model.literal(handed.value, scope) is None):
+        return None
+    cap = kw.get(spec.attempts.param) if spec.attempts.param else None
+    given = bound_call(cap.value, scope) if cap is not None else None
+    retrying = finder.catalog.layer_by_name.get(model.qualify(given.func, scope)) if given is not None else None
+    if retrying is not None and retrying.form == "retrying":
+        policy = policy_reader(retrying.dialect)(finder, retrying, given, scope, None)
+        policy.answers_only = bool(policy.retry_on) and not (policy.retry_all or policy.predicate) \
+            and all(ref.name in spec.retry_on.default for ref in policy.retry_on)
+        layer = Layer("billable-call", spec.library, f"{spec.label}={retrying.label}", call, function, call,
+                      policy, spec=retrying, call=given, keywords=keywords_of(given))
+    else:
+        policy = finder.keyword_policy(spec, call, scope)
+        if spec.retry_on.default and spec.retry_on_param not in kw:
+            policy.retry_all, policy.retries_exceptions, policy.answers_only = False, True, True
+            policy.retry_on = [ExceptionRef(name, cst.Name(name.rpartition(".")[2])) for name in spec.retry_on.default]
+        layer = Layer("billable-call", spec.library, spec.label, call, function, call, policy, spec=spec, call=call,
+                      keywords=kw)
+    layer.reasks = spec.reasks
+    return layer
+
+
+class BillableCallReader(FormReader):
+    form = "billable-call"
+    prefilter_shapes = (IMPORTED_CALL,)
+    at_call = staticmethod(read_billable_call)
