@@ -120,6 +120,158 @@ def test_a_decorator_factory_in_another_module(tmp_path):
     assert findings[0]["fix"] is None  # the policy is written in another file
 
 
+def test_a_hand_written_retry_decorator_re_exported_by_a_package(tmp_path):
+    """camel's ``retry_on_error``: a factory in ``utils/commons.py`` re-exported by ``utils``,
+    imported in parentheses over several lines, whose wrapper loops around the function."""
+    write_tree(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/utils/__init__.py": "from .commons import retry_on_error\n",
+        "pkg/utils/commons.py": """
+            import functools
+            import time
+
+
+            def retry_on_error(max_retries=3, initial_delay=1.0):
+                def decorator(func):
+                    @functools.wraps(func)
+                    def wrapper(*args, **kwargs):
+                        delay = initial_delay
+                        for attempt in range(max_retries + 1):
+                            try:
+                                return func(*args, **kwargs)
+                            except Exception:
+                                if attempt == max_retries:
+                                    raise
+                                time.sleep(delay)
+                                delay *= 2
+                    return wrapper
+                return decorator
+            """,
+        "pkg/cot.py": """
+            import openai
+
+            from pkg.utils import (
+                retry_on_error,
+            )
+
+            client = openai.OpenAI(max_retries=0)
+
+
+            class Pipeline:
+                @retry_on_error()
+                def trace(self, problem):
+                    return client.chat.completions.create(model="m", messages=[])
+
+                @retry_on_error()
+                async def stream(self, problem):
+                    return client.chat.completions.create(model="m", messages=[])
+            """,
+    })
+    findings = check(tmp_path, "pkg/cot.py", "pkg/utils/commons.py")
+    assert [(d["code"], d["path"], d["line"]) for d in findings] == [("RTL002", "pkg/cot.py", 11)]
+    assert findings[0]["message"].startswith(
+        "hand-written retry loop in retry_on_error() on 'trace' (an unknown number of attempts) retries on broad "
+        "Exception around billable trace -> chat.completions.create"
+    )
+    assert findings[0]["fix"] is None  # the loop is written in another file, and shared
+
+
+def test_a_hand_written_decorator_applying_a_retry_factory_in_another_module(tmp_path):
+    """llama-index's ``llm_retry_decorator``: the wrapper applies ``create_retry_decorator(...)``
+    (another module) to the function it is given; a method returning an unstarted generator
+    is wrapped without retrying the paid call inside it."""
+    write_tree(tmp_path, {
+        "llm/__init__.py": "",
+        "llm/utils.py": """
+            import openai
+            from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+
+            def create_retry_decorator(max_retries):
+                return retry(
+                    stop=stop_after_attempt(max_retries),
+                    wait=wait_random_exponential(min=1, max=20),
+                    retry=retry_if_exception_type((openai.APIConnectionError, openai.RateLimitError)),
+                )
+            """,
+        "llm/base.py": """
+            import functools
+
+            from openai import OpenAI
+
+            from llm.utils import create_retry_decorator
+
+
+            def llm_retry_decorator(f):
+                @functools.wraps(f)
+                def wrapper(self, *args, **kwargs):
+                    retry = create_retry_decorator(max_retries=self.max_retries)
+                    return retry(f)(self, *args, **kwargs)
+
+                return wrapper
+
+
+            class Model:
+                def __init__(self):
+                    self.max_retries = 3
+                    self.client = OpenAI()
+
+                @llm_retry_decorator
+                def chat(self, prompt):
+                    response = self.client.chat.completions.create(model="m", messages=[])
+                    return self._counts(response)
+
+                @llm_retry_decorator
+                def stream_chat(self, prompt):
+                    def gen():
+                        for chunk in self.client.chat.completions.create(model="m", messages=[], stream=True):
+                            yield chunk
+
+                    return gen()
+
+                def _counts(self, response):
+                    return {"total": response.usage.total_tokens}
+            """,
+    })
+    findings = check(tmp_path, "llm/base.py")
+    assert [(d["code"], d["line"]) for d in findings] == [("RTL005", 22)]
+    assert findings[0]["message"].startswith(
+        "chat.completions.create runs under 2 retry layers: tenacity @retry from create_retry_decorator() in "
+        "llm_retry_decorator() on 'chat' (unbounded) x OpenAI client (3: retries 2 by default)"
+    )
+
+
+def test_a_helper_of_a_package_named_like_the_sdk_cannot_raise_the_sdks_errors(tmp_path):
+    """``llama_index/llms/openai/base.py`` in a namespace package is the module ``openai.base``:
+    its own helper after the paid call is project code, not the SDK, and cannot raise the
+    ``openai.RateLimitError`` the layer retries (no RTL003)."""
+    write_tree(tmp_path, {
+        "llama/llms/openai/__init__.py": "",
+        "llama/llms/openai/base.py": """
+            import openai
+            from openai import OpenAI
+            from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+            client = OpenAI(max_retries=0)
+
+
+            class Model:
+                @retry(
+                    stop=stop_after_attempt(3),
+                    wait=wait_exponential(),
+                    retry=retry_if_exception_type(openai.RateLimitError),
+                )
+                def chat(self, prompt):
+                    response = client.chat.completions.create(model="m", messages=[])
+                    return self._counts(response)
+
+                def _counts(self, response):
+                    return {"total": response.usage.total_tokens}
+            """,
+    })
+    assert check(tmp_path / "llama", "llms/openai/base.py") == []
+
+
 def test_a_function_returning_something_else_is_no_factory():
     s = src(
         """

@@ -215,6 +215,8 @@ class Reachability:
                 callee = self._callee(function, info)
                 if callee is None or callee is function or not self._memo.get(id(callee)):
                     continue
+                if callee.is_generator and id(site.node) in function.returned_calls:
+                    continue  # ``return gen()`` hands out a generator not started: its calls run later
                 here = self._through(function, site, callee, root, id(callee) in component)
             billable, followers = later.after(position)
             for reach in here:

@@ -63,8 +63,8 @@ class UnboundedRetry(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         for layer in ctx.layers:
-            if layer.policy.capped:
-                continue
+            if layer.policy.capped or layer.inner is not None:
+                continue  # a hand-written decorator's loop is reported where it is written
             message = f"{layer.name} retries without limit: it has no attempt cap and no deadline"
             if layer.kind in ("loop", "recursion"):
                 message += "; count attempts and re-raise after the last one"

@@ -163,6 +163,8 @@ def _can_raise_retried(ctx: RuleContext, layer: Layer, target: str | None) -> bo
         roots.add(root)
     if target is None or target.partition(".")[0] not in roots:
         return False
+    if target in ctx.model.function_by_qualname:
+        return False  # this module's own code (a package named like the SDK: ``openai.base``), as any project code
     return not target.rpartition(".")[2][:1].isupper()  # building one of the SDK's types (``CompletionUsage(...)``) sends nothing
 
 

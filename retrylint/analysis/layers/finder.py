@@ -10,7 +10,7 @@ import libcst as cst
 from retrylint.catalog import LayerSpec
 from retrylint.analysis.layers.dialects import policy_reader
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, Policy, bound_call, keywords_of
-from retrylint.analysis.layers.readers import built_elsewhere, entry_points, hand_loops, recursion
+from retrylint.analysis.layers.readers import built_elsewhere, entry_points, hand_loops, recursion, wrapping_decorators
 from retrylint.analysis.layers.readers.base import FormReader
 from retrylint.analysis.layers.registry import reader_for
 from retrylint.analysis.layers.surroundings import Surroundings
@@ -66,7 +66,8 @@ class LayerFinder:
         for decorator in node.decorators:
             spec, call = self.spec_for(decorator.decorator, outer)
             if spec is None:
-                self._add(built_elsewhere.at_decorator(self, function, decorator, outer))
+                self._add(built_elsewhere.at_decorator(self, function, decorator, outer)
+                          or wrapping_decorators.at_decorator(self, function, decorator, outer))
                 continue
             reader = self._reader(spec, "at_decorator")
             if reader is None or self._switched_off(spec, call, outer):

@@ -88,6 +88,9 @@ class Layer:
     speculative: bool = False
     changes_input: bool = False  # each attempt runs on new input (a loop that makes a new e-mail address)
     reasks: bool = False  # each retry re-sends the conversation with the failed answer appended (instructor)
+    # A hand-written decorator's layer: the loop in its wrapper, itself a layer where it is written
+    # (RTL001 reports an unbounded loop there, once, not at every function it decorates).
+    inner: "Layer | None" = None
 
     @property
     def name(self) -> str:

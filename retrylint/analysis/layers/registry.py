@@ -10,11 +10,12 @@
     task          readers/task_queues.py         ``@app.task(...)``, ``class Job(Task)``, ``self.retry()``
     billable-call readers/billable_calls.py      ``client.create(response_model=M, max_retries=3)`` (instructor)
 
-Four readers need no catalog form: ``readers/entry_points.py`` (configured ``[[entrypoint]]``
+Five readers need no catalog form: ``readers/entry_points.py`` (configured ``[[entrypoint]]``
 functions), ``readers/hand_loops.py`` (hand-written ``for``/``while`` retry loops),
-``readers/recursion.py`` (``except ...: return self.execute(..., attempt + 1)``) and
+``readers/recursion.py`` (``except ...: return self.execute(..., attempt + 1)``),
 ``readers/built_elsewhere.py`` (a catalog layer built by a factory or held in a constant, and
-applied here: ``@retry_decorator``). How a
+applied here: ``@retry_decorator``) and ``readers/wrapping_decorators.py`` (a project decorator
+whose wrapper retries the function it is given: ``@retry_on_error()``). How a
 layer's arguments read as a policy is its ``dialect``: see ``dialects/``."""
 
 from __future__ import annotations

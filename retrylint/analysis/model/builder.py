@@ -150,6 +150,8 @@ class ModelBuilder:
             return
         if isinstance(small, cst.Raise) and isinstance(small.exc, (cst.Name, cst.Attribute)):
             function.raised_names.append(RaiseSite(small.exc, path))
+        if isinstance(small, cst.Return) and isinstance(small.value, cst.Call):
+            function.returned_calls.add(id(small.value))
         self._expr(small, function, path, in_return=isinstance(small, cst.Return))
 
     def _from_module(self, node: cst.ImportFrom) -> str | None:

@@ -103,6 +103,7 @@ class Function:
     loop_contexts: dict[int, list[cst.BaseExpression]] = field(default_factory=dict)
     is_async: bool = False
     is_generator: bool = False
+    returned_calls: set[int] = field(default_factory=set)  # ids of calls that are a ``return``'s whole value
 
     @property
     def params(self) -> list[cst.Param]:

@@ -31,9 +31,10 @@ PREFILTER_APPLIED = re.compile(r"(?i:retr)(\w*)\([\w.]*\)\(")
 
 
 def binds(text: str, dotted: str) -> bool:
-    """Whether ``text`` assigns, imports or defines the head of ``dotted``."""
+    """Whether ``text`` assigns, imports (on one line or in parentheses) or defines the head of ``dotted``."""
     head = re.escape(dotted.partition(".")[0])
-    pattern = rf"^[ \t]*{head}[ \t]*(?::[^=\n]*)?=[^=]|\bimport\b[^\n]*\b{head}\b|^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+{head}\b"
+    pattern = (rf"^[ \t]*{head}[ \t]*(?::[^=\n]*)?=[^=]|\bimport\b[^\n]*\b{head}\b|\bimport[ \t]*\([^)]*\b{head}\b"
+               rf"|^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+{head}\b")
     return re.search(pattern, text, re.MULTILINE) is not None
 
 
@@ -56,7 +57,7 @@ def at_decorator(finder, function: Function, decorator: cst.Decorator, scope: Sc
     origin = find_origin(decorator.decorator, scope)
     if origin is None:
         return None
-    return _layer(finder, origin, "decorator", decorator, function)
+    return origin_layer(finder, origin, "decorator", decorator, function)
 
 
 def at_applied_call(finder, function: Function, site) -> Layer | None:
@@ -71,10 +72,10 @@ def at_applied_call(finder, function: Function, site) -> Layer | None:
     target = model.resolve_function(model.qualify(site.node.args[0].value, function.scope))
     if target is None:
         return None
-    return _layer(finder, origin, "call", site.node, target)
+    return origin_layer(finder, origin, "call", site.node, target)
 
 
-def _layer(finder, origin: Origin, kind: str, anchor: cst.CSTNode, function: Function) -> Layer:
+def origin_layer(finder, origin: Origin, kind: str, anchor: cst.CSTNode, function: Function) -> Layer:
     model = origin.scope.model
     reader = finder if model is finder.model else type(finder)(model)
     built = reader.make_layer(origin.spec, kind, anchor, function, None, origin.call, origin.scope)
@@ -88,7 +89,7 @@ def find_origin(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Origi
         return None
     model = scope.model
     if isinstance(expr, cst.Call):
-        if not _may_follow(expr.func, scope):
+        if not may_follow(expr.func, scope):
             return None
         factory = model.resolve_function(model.qualify(expr.func, scope))
         return _returned(factory, depth) if factory is not None else None
@@ -146,7 +147,7 @@ def _binding(expr: cst.BaseExpression, scope: Scope) -> tuple[Binding, object] |
         if expr.value.value == scope.self_name and scope.cls is not None:
             classes = [scope.cls]
         else:
-            if not _may_follow(expr, scope):
+            if not may_follow(expr, scope):
                 return None
             owner = model.resolve_class(model.qualify(expr.value, scope))
             classes = [owner] if owner is not None else []
@@ -158,7 +159,7 @@ def _binding(expr: cst.BaseExpression, scope: Scope) -> tuple[Binding, object] |
     return None
 
 
-def _may_follow(expr: cst.BaseExpression, scope: Scope) -> bool:
+def may_follow(expr: cst.BaseExpression, scope: Scope) -> bool:
     """A name defined in this module, or an imported one that says retry."""
     name = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value if isinstance(expr, cst.Name) else None
     if name is None:
