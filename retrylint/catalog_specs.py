@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
+from retrylint.catalog_sections import Counts, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
-Counts = Literal["attempts", "retries"]
 
 
 def in_unit(attempts: int, counts: str) -> int:
@@ -110,7 +110,8 @@ class FixSpec:
 
 @dataclass(frozen=True)
 class TargetSpec:
-    """Call-site layers (``queue.enqueue(f, retry=Retry(max=3))``): where the retried function is."""
+    """Where a call takes what it acts on: the retried function of a call-site layer
+    (``queue.enqueue(f, retry=Retry(max=3))``), the SDK client a wrapper client wraps."""
 
     position: int | None = key()
     keyword: str | None = key()
@@ -218,6 +219,21 @@ class RetriesSpec:
 
 
 @dataclass(frozen=True)
+class ClientConfigSpec:
+    """A config object passed to the client's constructor whose dict keyword sets the retries
+    (botocore ``Config(retries={"mode": "standard", "max_attempts": 4})``)."""
+
+    param: str | None = key(doc="the constructor keyword taking it")
+    objects: tuple[str, ...] = key((), doc="qualified names of the config classes")
+    keyword: str | None = key(doc="the config's keyword holding the retries dict")
+    retries_key: str | None = key(doc="the dict key counting retries after the first call")
+    total_key: str | None = key(doc="the dict key counting every attempt (wins over retries_key)")
+    mode_key: str | None = key()
+    legacy_mode: str | None = key(doc="a mode with other default retries")
+    legacy_retries: int = key(0, doc="the retries of legacy_mode when no count is given")
+
+
+@dataclass(frozen=True)
 class ClientSpec:
     """An SDK client that may retry by itself."""
 
@@ -234,6 +250,7 @@ class ClientSpec:
     opaque_params: tuple[str, ...] = key((), doc="constructor keywords that may change retries unseen")
     base_url_param: str | None = key(doc="the constructor keyword naming the server")
     local_base_urls: tuple[str, ...] = key((), doc="globs of servers on this machine: nothing is billed")
+    config: ClientConfigSpec = key(factory=ClientConfigSpec)
     wraps: TargetSpec = key(factory=TargetSpec, doc="where a wrapper takes the SDK client whose retries it keeps (instructor.from_openai(client))")
     retries_param = _Nested("retries", "param")
     default_retries = _Nested("retries", "default")
@@ -312,71 +329,6 @@ class EntryPointSpec:
         object.__setattr__(self, "markers", tuple(marker.lower() for marker in self.markers))
         if self.retry_on == "all":
             object.__setattr__(self, "retry_on", ())
-
-
-@dataclass(frozen=True)
-class FixTemplate:
-    """One keyword a fix writes: its value ({n}: the attempts; {errors}: the non-retryable classes as a
-    tuple; {module.name}: that name imported in the file's style), how it joins a value already given
-    ({existing}, {new}; unless that value is in the builder group ``replaces``), and the fix's message."""
-
-    keyword: str | None = key()
-    value: str | None = key()
-    counts: Counts = key("attempts", doc="what {n} counts in value: 'retries' writes the attempts - 1")
-    join: str | None = key()
-    replaces: str | None = key()
-    message: str | None = key()
-
-
-@dataclass(frozen=True)
-class TenacityFixes:
-    """The fix templates of the tenacity dialect."""
-
-    cap: FixTemplate | None = key()
-    never_retry: FixTemplate | None = key()
-    backoff: FixTemplate | None = key()
-
-
-@dataclass(frozen=True)
-class TenacitySection:
-    """How tenacity's stop=/retry=/wait= builders read; qualified names."""
-
-    stop_after_attempts: tuple[str, ...] = key(())
-    stop_after_time: tuple[str, ...] = key(())
-    stop_never: tuple[str, ...] = key(())
-    stop_any: tuple[str, ...] = key(())
-    stop_all: tuple[str, ...] = key(())
-    retry_types: tuple[str, ...] = key(())
-    retry_not_types: tuple[str, ...] = key(())
-    retry_results: tuple[str, ...] = key(())
-    retry_any: tuple[str, ...] = key(())
-    retry_all: tuple[str, ...] = key(())
-    retry_always: tuple[str, ...] = key(())
-    retry_never: tuple[str, ...] = key(())
-    wait_none: tuple[str, ...] = key(())
-    wait_fixed: tuple[str, ...] = key(())
-    fix: TenacityFixes | None = key(doc="what the fixes write on a tenacity layer")
-
-
-@dataclass(frozen=True)
-class InfallibleSection:
-    """Calls that cannot fail in a way a retry layer retries."""
-
-    names: tuple[str, ...] = key(())
-    methods: tuple[str, ...] = key(())
-    receivers: tuple[str, ...] = key(())
-    interrupts: tuple[str, ...] = key((), doc="exceptions that interrupt, never a failure")
-
-
-@dataclass(frozen=True)
-class LoopsSection:
-    """Hand-written retry loops."""
-
-    deadline_contexts: tuple[str, ...] = key((), doc="context managers that give a loop a deadline")
-    wait_calls: tuple[str, ...] = key((), doc="calls (the last part of their name) that wait between tries")
-    retry_words: tuple[str, ...] = key((), doc="parts of a name that tell a loop is meant as a retry")
-    counting_iterators: tuple[str, ...] = key((), doc="what a `for` loop that counts its tries iterates over: it is bounded")
-    endless_iterators: tuple[str, ...] = key((), doc="what a `for` loop that tries forever iterates over")
 
 
 ARRAYS = {"layer": LayerSpec, "client": ClientSpec, "billable": BillableSpec, "errors": ErrorLibrary, "entrypoint": EntryPointSpec}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from retrylint.analysis.layers import keywords_of, positional
-from retrylint.analysis.model import Function, ModuleModel, identifier
+from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, identifier
 from retrylint.analysis.options import unpacked_options
 from retrylint.catalog import Catalog, ClientSpec
 
@@ -24,6 +24,7 @@ class ClientUse:
     constructor: cst.Call | None  # where ``max_retries=0`` can be passed
     model: ModuleModel  # the module the constructor is written in
     local: bool = False  # it talks to a server on this machine (``base_url="http://localhost..."``): nothing billed
+    note: str = ""  # where its retries come from, when not plain (``legacy mode``)
 
 
 def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str) -> ClientUse | None:
@@ -66,23 +67,82 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
             override = model.literal(*given)
         elif override is None and spec.setting:
             override = _module_setting(model, owner, spec.setting)
-    retries = spec.default_retries
-    per_retry = 1
-    if isinstance(override, int) and not isinstance(override, bool):
-        retries = override
-        per_retry = spec.retries.requests_per_retry
-    elif override is None and found is not None and any(p in keywords_of(found[0]) for p in spec.opaque_params):
-        retries = 0  # configured in a way this pass does not read: do not count it
-    elif override is None and found is not None and spec.retries_param:
-        constructor, where = found
-        given = _argument(constructor, spec.retries_param, where.scope)
-        if given is not None:
-            value = where.literal(*given)
-            retries = value if isinstance(value, int) and not isinstance(value, bool) else spec.default_retries
     constructor, where = found if found is not None else (None, model)
     if spec.wraps.position is not None or spec.wraps.keyword:
         return _wrapped(catalog, spec, constructor, where)
-    return ClientUse(spec, retries, retries * per_retry + 1, constructor, where, local=_local(spec, constructor, where))
+    if _is_int(override):
+        retries = override
+        return ClientUse(spec, retries, retries * spec.retries.requests_per_retry + 1, constructor, where,
+                         local=_local(spec, constructor, where))
+    retries, note = _constructor_retries(spec, constructor, where) if override is None else (spec.default_retries, "")
+    return ClientUse(spec, retries, retries + 1, constructor, where, local=_local(spec, constructor, where), note=note)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _constructor_retries(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -> tuple[int, str]:
+    """The retries a client's constructor sets (its keyword, or a config object's retries dict),
+    the SDK's default when it says nothing, 0 when set in a way this pass does not read; and
+    what messages add about where the number comes from (``legacy mode``)."""
+    if constructor is None:
+        return spec.default_retries, ""
+    given = _argument(constructor, spec.retries_param, where.scope)
+    if given is not None:
+        value = where.literal(*given)
+        return (value if _is_int(value) else spec.default_retries), ""
+    config = _argument(constructor, spec.config.param, where.scope)
+    if config is not None:
+        return _config_retries(spec, *config, where)
+    if any(p in keywords_of(constructor) for p in spec.opaque_params):
+        return 0, ""  # configured in a way this pass does not read: do not count it
+    return spec.default_retries, ""
+
+
+def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[int, str]:
+    """``config=Config(retries={"mode": "legacy", "total_max_attempts": 3})``, written in the
+    call or bound to a name; 0 (not counted) when it cannot be read."""
+    config = spec.config
+    value = _bound_value(expr, scope)
+    if not isinstance(value, cst.Call) or where.qualify(value.func, scope) not in config.objects:
+        return 0, ""
+    given = _argument(value, config.keyword, scope)
+    options = _literal_dict(where, *given) if given is not None else {}
+    if options is None:
+        return 0, ""
+    if _is_int(options.get(config.total_key)):
+        return max(options[config.total_key] - 1, 0), ""
+    if _is_int(options.get(config.retries_key)):
+        return options[config.retries_key], ""
+    mode = options.get(config.mode_key)
+    if mode is not None and mode == config.legacy_mode:
+        return config.legacy_retries, f"{mode} mode"
+    return spec.default_retries, ""
+
+
+def _bound_value(expr, scope):
+    """``expr``, or the value a plain name is bound to."""
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(identifier(expr.value))
+        return binding.value if binding is not None and binding.scope is not None else None
+    return expr
+
+
+def _literal_dict(where: ModuleModel, expr, scope) -> dict | None:
+    """A dict literal of string keys and literal values (or a name bound to one); None otherwise."""
+    value = _bound_value(expr, scope)
+    if not isinstance(value, cst.Dict):
+        return None
+    found = {}
+    for element in value.elements:
+        if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
+            return None
+        literal = where.literal(element.value, scope)
+        if literal is NO_LITERAL:
+            return None
+        found[element.key.evaluated_value] = literal
+    return found
 
 
 def _wrapped(catalog: Catalog, spec: ClientSpec, wrapper: cst.Call | None, where: ModuleModel) -> ClientUse | None:
@@ -94,23 +154,14 @@ def _wrapped(catalog: Catalog, spec: ClientSpec, wrapper: cst.Call | None, where
         arg = positional(wrapper, spec.wraps.position)
     if arg is None:
         return None
-    value = arg.value
-    if isinstance(value, cst.Name):
-        binding = where.scope.lookup(identifier(value.value))
-        value = binding.value if binding is not None and binding.scope is not None else None
+    value = _bound_value(arg.value, where.scope)
     if not isinstance(value, cst.Call):
         return None
-    inner = catalog.client_by_name.get(where.qualify(value.func, where.scope) or "")
+    inner = catalog.client_by_name.get(where.qualify(value, where.scope) or "")
     if inner is None or inner.wraps.position is not None or inner.wraps.keyword:
         return None
-    retries = inner.default_retries
-    given = _argument(value, inner.retries_param, where.scope)
-    if given is not None:
-        literal = where.literal(*given)
-        retries = literal if isinstance(literal, int) and not isinstance(literal, bool) else retries
-    elif any(p in keywords_of(value) for p in inner.opaque_params):
-        retries = 0
-    return ClientUse(inner, retries, retries + 1, value, where, local=_local(inner, value, where))
+    retries, note = _constructor_retries(inner, value, where)
+    return ClientUse(inner, retries, retries + 1, value, where, local=_local(inner, value, where), note=note)
 
 def _local(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -> bool:
     """The client is built with a literal ``base_url`` on this machine (a local vLLM or Ollama)."""

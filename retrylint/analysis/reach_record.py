@@ -59,7 +59,8 @@ def retry_stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]
         factors.append(client.attempts)
         default = " by default" if client.retries == client.spec.default_retries else ""
         each = f" x {client.spec.retries.requests_per_retry} requests" if client.attempts > client.retries + 1 else ""
-        parts.append(f"{client.spec.label} ({client.attempts}: retries {client.retries}{each}{default})")
+        note = f", {client.note}" if client.note else ""
+        parts.append(f"{client.spec.label} ({client.attempts}: retries {client.retries}{each}{default}{note})")
     return factors, parts
 
 

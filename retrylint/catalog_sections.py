@@ -1,0 +1,76 @@
+"""The catalog's sections (tables that are not arrays: ``[tenacity]``, ``[infallible]``, ``[loops]``)
+and the fix templates of the tenacity dialect, declared as typed specs like those in catalog_specs.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from retrylint.catalog_schema import key
+
+Counts = Literal["attempts", "retries"]
+
+
+@dataclass(frozen=True)
+class FixTemplate:
+    """One keyword a fix writes: its value ({n}: the attempts; {errors}: the non-retryable classes as a
+    tuple; {module.name}: that name imported in the file's style), how it joins a value already given
+    ({existing}, {new}; unless that value is in the builder group ``replaces``), and the fix's message."""
+
+    keyword: str | None = key()
+    value: str | None = key()
+    counts: Counts = key("attempts", doc="what {n} counts in value: 'retries' writes the attempts - 1")
+    join: str | None = key()
+    replaces: str | None = key()
+    message: str | None = key()
+
+
+@dataclass(frozen=True)
+class TenacityFixes:
+    """The fix templates of the tenacity dialect."""
+
+    cap: FixTemplate | None = key()
+    never_retry: FixTemplate | None = key()
+    backoff: FixTemplate | None = key()
+
+
+@dataclass(frozen=True)
+class TenacitySection:
+    """How tenacity's stop=/retry=/wait= builders read; qualified names."""
+
+    stop_after_attempts: tuple[str, ...] = key(())
+    stop_after_time: tuple[str, ...] = key(())
+    stop_never: tuple[str, ...] = key(())
+    stop_any: tuple[str, ...] = key(())
+    stop_all: tuple[str, ...] = key(())
+    retry_types: tuple[str, ...] = key(())
+    retry_not_types: tuple[str, ...] = key(())
+    retry_results: tuple[str, ...] = key(())
+    retry_any: tuple[str, ...] = key(())
+    retry_all: tuple[str, ...] = key(())
+    retry_always: tuple[str, ...] = key(())
+    retry_never: tuple[str, ...] = key(())
+    wait_none: tuple[str, ...] = key(())
+    wait_fixed: tuple[str, ...] = key(())
+    fix: TenacityFixes | None = key(doc="what the fixes write on a tenacity layer")
+
+
+@dataclass(frozen=True)
+class InfallibleSection:
+    """Calls that cannot fail in a way a retry layer retries."""
+
+    names: tuple[str, ...] = key(())
+    methods: tuple[str, ...] = key(())
+    receivers: tuple[str, ...] = key(())
+    interrupts: tuple[str, ...] = key((), doc="exceptions that interrupt, never a failure")
+
+
+@dataclass(frozen=True)
+class LoopsSection:
+    """Hand-written retry loops."""
+
+    deadline_contexts: tuple[str, ...] = key((), doc="context managers that give a loop a deadline")
+    wait_calls: tuple[str, ...] = key((), doc="calls (the last part of their name) that wait between tries")
+    retry_words: tuple[str, ...] = key((), doc="parts of a name that tell a loop is meant as a retry")
+    counting_iterators: tuple[str, ...] = key((), doc="what a `for` loop that counts its tries iterates over: it is bounded")
+    endless_iterators: tuple[str, ...] = key((), doc="what a `for` loop that tries forever iterates over")
