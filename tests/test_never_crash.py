@@ -237,16 +237,16 @@ def test_a_file_reached_through_a_folder_symlink_and_its_real_path_is_checked_on
 def test_the_prefilter_is_linear_in_try_blocks():
     """10,000 ``try`` blocks and no retry layer took the prefilter 310 s (each ``try`` scanned
     back to its block's header and on to the loop's end); now about 0.1 s."""
-    from retrylint.analysis.prefilter import Prefilter, _hand_loop
+    from retrylint.analysis.prefilter import Prefilter
     from retrylint.catalog import load_catalog
 
-    header = Prefilter(load_catalog()).block_header
+    hand_loop = Prefilter(load_catalog()).hand_loop
     blocks = "".join(f"        try:\n            x.a{i}()\n        except ValueError:\n            pass\n"
                      for i in range(10000))
     started = time.process_time()
-    assert _hand_loop("def f(x):\n" + blocks.replace("\n    ", "\n"), header) is False
-    assert _hand_loop("def f(x):\n    while True:\n" + blocks, header) is False
-    assert _hand_loop("def f(x):\n    while True:\n" + blocks + "        break\n", header) is True
+    assert hand_loop("def f(x):\n" + blocks.replace("\n    ", "\n")) is False
+    assert hand_loop("def f(x):\n    while True:\n" + blocks) is False
+    assert hand_loop("def f(x):\n    while True:\n" + blocks + "        break\n") is True
     assert time.process_time() - started < 3  # a guard; each took minutes before
 
 

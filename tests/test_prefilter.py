@@ -57,6 +57,23 @@ MAY_HOLD = {
     "loop with a header over several lines, CR newlines": "def f():\r    while (\r        x\r    ):\r"
                                                           "        try:\r            return 1\r        except E:\r"
                                                           "            pass\r",
+    "loop Python refuses (its syntax error is reported)": """
+        def fetch():
+            while True:
+                try:
+                    return get(
+                except OSError:
+                    pass
+        """,
+    "loop whose text a string cuts (parsed whole)": """
+        def fetch():
+            while True:
+                try:
+                    return run()
+                except OSError:
+                    note = '''
+        failed'''
+        """,
     "tabs": "def fetch():\n\twhile True:\n\t\ttry:\n\t\t\treturn get()\n\t\texcept OSError:\n\t\t\tpass\n",
 }
 
@@ -107,6 +124,37 @@ CANNOT_HOLD = {
         ''',
     "decorator-like text in a string": "R_INSTANCE = '<@task: {0.name} of {0.app}>'\nemail = 'a@retry.example'\n",
     "marker in another case of word": "X_CLOUDTASKS = 1\n",
+    "loop whose every handler leaves": """
+        def fetch():
+            while True:
+                try:
+                    return get()
+                except OSError:
+                    log()
+                    raise
+        """,
+    "loop that goes on after a success": """
+        def poll():
+            while True:
+                try:
+                    handle(get())
+                except OSError:
+                    log()
+                if done():
+                    break
+        """,
+    "loop with a continue after the work": """
+        def serve():
+            for attempt in range(3):
+                try:
+                    if handle():
+                        continue
+                    return
+                except OSError:
+                    pass
+        """,
+    "recursion with other input (a fallback)": "def ask(p):\n    try:\n        return call(p)\n    except OSError:\n"
+                                                "        return ask(shorter(p))\n",
     "recursion outside an except": "def walk(node):\n    try:\n        x = 1\n    except OSError:\n        pass\n    return walk(node.child)\n",
 }
 

@@ -16,19 +16,19 @@ added there is found here too. Which shapes a layer is written in, its form's re
   the module's name: ``Prefilter.module_may_hold_entry_point``);
 - a hand-written loop: a ``try`` right inside ``while`` or ``for ... in range(...)`` (or
   another of the catalog's loop iterators: ``count``, ``repeat``, ``cycle``) whose body can
-  leave it (``break`` or ``return``);
+  leave it (``break`` or ``return``), then the loop's exact shape on Python's own tree of its
+  lines (``prefilter_loops.py``);
 - a policy built elsewhere and applied here: a decorator whose name says retry
   (``@retry_decorator``), or such a name applied to a function (``readers/built_elsewhere.py``);
-- a recursive retry: ``return f(`` of a function the file defines, in a file with an ``except``
-  (``readers/recursion.py``).
+- a recursive retry: ``return f(`` of a function the file defines, in a file with an ``except``,
+  then in an ``except`` of ``f`` passing on its names, on Python's own tree (``readers/recursion.py``).
 
 Every pattern starts with a literal, so that the regular-expression engine can skip ahead:
-the whole test costs a fraction of reading the file."""
+the whole test costs a fraction of reading the file. Python's own tree (built in C, a tenth of
+libcst's cost) is built only for the few files whose text has a loop's or a recursion's shape."""
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import re
 import unicodedata
 from collections import defaultdict
@@ -37,10 +37,9 @@ from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.readers.base import CALL, DECORATOR, IMPORTED_CALL, RAISE, TASK_CLASS
 from retrylint.analysis.layers.readers import built_elsewhere, recursion
 from retrylint.analysis.layers.registry import reader_for
+from retrylint.analysis.prefilter_loops import HandLoops
 from retrylint.analysis.prefilter_text import Code, is_word_char, start_of_line
 
-TRY = re.compile(r"\n([ \t]+)try[ \t]*:")
-LEAVES_LOOP = re.compile(r"\b(?:break|return)\b")
 IMPORT = re.compile(r"import[ \t]+([\w. \t,]+)")
 FROM_IMPORT = re.compile(r"from[ \t]+([\w.]+)[ \t]+import\b")
 
@@ -49,17 +48,6 @@ def prefilter_shapes(spec: LayerSpec) -> tuple[str, ...]:
     """The shapes ``spec``'s layers are written in, as its form's reader declares them."""
     reader = reader_for(spec.form)
     return reader.prefilter_shapes if reader is not None else ()
-
-
-def block_header(loop_iterators) -> re.Pattern:
-    """A block's header line; group 1 is a ``while``, group 3 the iterator of a ``for`` over one
-    of ``loop_iterators`` (the catalog's, qualified: only their last part is in the text)."""
-    leaves = list(dict.fromkeys(_leaf(name) for name in loop_iterators))
-    iterator = r"(?:.*?\bin[ \t]+[\w.]*\b(%s)[ \t]*\()?" % "|".join(map(re.escape, leaves)) if leaves else "()?"
-    return re.compile(
-        r"[ \t]*(?:async[ \t]+)?(?:(while)\b|(for)\b%s"
-        r"|(?:if|elif|else|with|try|except|finally|def|class|match|case)\b)" % iterator
-    )
 
 
 def _alternatives(words) -> str:
@@ -122,7 +110,7 @@ class Prefilter:
         self.entry_words = words
         self.entry_markers = [_any_case(marker) for marker in sorted(markers)]
         self.entry_module_prefixes = tuple(sorted(prefixes))
-        self.block_header = block_header(catalog.loop_iterators)
+        self.hand_loop = HandLoops(catalog.loop_iterators)
 
     def could_hold_layer(self, text: str) -> bool:
         """Python NFKC-normalises identifiers (``@ｒｅｔｒｙ`` is ``@retry``): a text that is not
@@ -139,7 +127,7 @@ class Prefilter:
             self._library_layer(Code(text))
             or any(word in text for word in self.entry_words)
             or any(marker.search(text) for marker in self.entry_markers)
-            or _hand_loop(text, self.block_header)
+            or self.hand_loop(text)
             or _built_elsewhere(text)
             or recursion.may_be_written_in(text)
         )
@@ -225,128 +213,3 @@ def _built_elsewhere(text: str) -> bool:
         if not code.in_string(start) and built_elsewhere.binds(text, text[start: match.start(1)] + match.group(1)):
             return True
     return False
-
-
-def _hand_loop(text: str, block_header: re.Pattern) -> bool:
-    """A ``try`` directly inside a counting or endless loop that it can leave. Linear in the
-    text: the lines are indexed once (10,000 ``try`` blocks in one function took minutes)."""
-    if "try" not in text:
-        return False
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "\n" + text
-    code = Code(text)
-    tries = [match for match in TRY.finditer(text) if not code.in_string(match.start())]
-    if not tries:
-        return False
-    lines = _Lines(text, block_header)
-    for match in tries:
-        line = lines.number_at(match.start() + 1)
-        loop = lines.enclosing_loop(line)
-        if loop is not None and lines.leaves(line, lines.widths[loop]):
-            return True
-    return False
-
-
-class _Lines:
-    """A text's lines with what the loop test asks of them, each answered in (amortised)
-    constant or logarithmic time: which block header a line sits under, and whether a
-    ``break`` or ``return`` follows it before its loop ends."""
-
-    def __init__(self, text: str, block_header: re.Pattern):
-        self.block_header = block_header
-        lines = text.split("\n")
-        self.starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-        self.lines = lines
-        self.widths: list[int | None] = []  # None: blank or comment
-        for line in lines:
-            code = line.lstrip(" \t")
-            self.widths.append(None if not code or code.startswith("#") else _width(line[: len(line) - len(code)]))
-        self.leaving = list(itertools.accumulate((bool(LEAVES_LOOP.search(line)) for line in lines), initial=0))
-        self.before_smaller = self._previous(strict=True)  # the nearest earlier line indented less
-        self.before_not_deeper = self._previous(strict=False)  # ... indented less or the same
-        self._header: dict[int, int | None] = {}  # line -> the header line its search ends at
-        self._ends = _NextShallower(self.widths)
-
-    def number_at(self, position: int) -> int:
-        return bisect.bisect_right(self.starts, position) - 1
-
-    def _previous(self, *, strict: bool) -> list[int | None]:
-        found: list[int | None] = []
-        stack: list[int] = []  # earlier code lines, indentation rising
-        for number, width in enumerate(self.widths):
-            if width is None:
-                found.append(None)
-                continue
-            while stack and (self.widths[stack[-1]] >= width if strict else self.widths[stack[-1]] > width):
-                stack.pop()
-            found.append(stack[-1] if stack else None)
-            if not strict:
-                while stack and self.widths[stack[-1]] >= width:
-                    stack.pop()
-            stack.append(number)
-        return found
-
-    def enclosing_loop(self, line: int) -> int | None:
-        """The ``while`` or counting ``for`` header of the block ``line`` starts a statement in,
-        or None. A line indented less that is no header ends a statement written over several
-        lines: the search goes on above it, for a line indented no deeper."""
-        chain, current = [], self.before_smaller[line]
-        while current is not None and current not in self._header:
-            if self.block_header.match(self.lines[current]) is not None:
-                self._header[current] = current
-                break
-            chain.append(current)
-            current = self.before_not_deeper[current]
-        header = None if current is None else self._header[current]
-        for passed in chain:
-            self._header[passed] = header
-        if header is None:
-            return None
-        match = self.block_header.match(self.lines[header])
-        return header if match.group(1) or match.group(3) else None
-
-    def leaves(self, line: int, indent: int) -> bool:
-        """Whether the lines from ``line`` to the end of the loop (the first code line
-        indented ``indent`` or less) hold a ``break`` or ``return``."""
-        end = self._ends.first(line, indent)
-        return self.leaving[end] > self.leaving[line]
-
-
-class _NextShallower:
-    """``first(line, indent)``: the first code line from ``line`` on indented ``indent`` or
-    less (or the number of lines). Each line points to the next code line no deeper than it;
-    following those pointers skips whole blocks, and the answers found on the way are kept."""
-
-    def __init__(self, widths: list[int | None]):
-        self.widths = widths
-        self.count = len(widths)
-        self._next: list[int] = [self.count] * self.count
-        self._found: dict[tuple[int, int], int] = {}
-        following = self.count  # the next code line
-        stack: list[int] = []  # later code lines, indentation falling
-        for number in range(self.count - 1, -1, -1):
-            width = widths[number]
-            if width is None:
-                self._next[number] = following
-                continue
-            while stack and widths[stack[-1]] > width:
-                stack.pop()
-            self._next[number] = stack[-1] if stack else self.count
-            stack.append(number)
-            following = number
-
-    def first(self, line: int, indent: int) -> int:
-        passed = []
-        current = line if self.widths[line] is not None else self._next[line]
-        while current < self.count and self.widths[current] > indent and (current, indent) not in self._found:
-            passed.append(current)
-            current = self._next[current]
-        found = self._found.get((current, indent), current)
-        for number in passed:
-            self._found[number, indent] = found
-        return found
-
-
-def _width(indent: str) -> int:
-    return len(indent.expandtabs())

@@ -7,6 +7,7 @@ time out is catalog data (``[loops]`` in rules/retry_libraries.toml)."""
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 
 import libcst as cst
@@ -36,6 +37,52 @@ def read(finder, function: Function, loop: cst.For | cst.While) -> Layer | None:
 
 
 _EXITS = (cst.Raise, cst.Return, cst.Break)
+
+
+# The tests of ``_LoopShape.is_retry`` on Python's own tree, which the prefilter builds for a
+# loop's lines alone: they may say yes where ``read`` says no (an iterator is known by the last
+# part of its name only), never the reverse.
+_AST_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_AST_TRIES = (ast.Try, getattr(ast, "TryStar", ast.Try))
+_AST_EXITS = (ast.Raise, ast.Return, ast.Break)
+_AST_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def may_be_written_in(tree: ast.AST, iterators: frozenset[str]) -> bool:
+    """Whether a loop in ``tree`` has the shape ``read`` takes for a retry loop; ``iterators``:
+    the last parts of the catalog's loop iterators' names."""
+    return any(_may_be_retry(node, iterators) for node in ast.walk(tree) if isinstance(node, _AST_LOOPS))
+
+
+def _may_be_retry(loop, iterators: frozenset[str]) -> bool:
+    tries = [statement for statement in loop.body if isinstance(statement, _AST_TRIES)]
+    if not tries or all(isinstance(h.body[-1], _AST_EXITS) for try_ in tries for h in try_.handlers):
+        return False  # no handler goes round again
+    if not isinstance(loop, ast.While):
+        func = loop.iter.func if isinstance(loop.iter, ast.Call) else None
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name not in iterators:
+            return False
+    if any(_continues(try_.body) for try_ in tries):
+        return False
+    if any(block and isinstance(block[-1], (ast.Break, ast.Return)) for try_ in tries for block in (try_.body, try_.orelse)):
+        return True
+    after = loop.body[loop.body.index(tries[0]) + 1:]
+    return any(isinstance(statement, (ast.Break, ast.Return)) for statement in after)
+
+
+def _continues(statements: list) -> bool:
+    """A ``continue`` among the statements, not inside a nested loop, function or class."""
+    stack = list(statements)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Continue):
+            return True
+        if isinstance(node, _AST_LOOPS + _AST_NEW_SCOPES) or not isinstance(node, (ast.stmt, ast.excepthandler, ast.match_case)):
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            stack.extend(getattr(node, field, ()))
+    return False
 
 
 class _LoopShape:

@@ -8,6 +8,7 @@ input (``return self.execute(fallback_prompt)``) is a fallback, not a retry."""
 
 from __future__ import annotations
 
+import ast
 import bisect
 import re
 
@@ -15,6 +16,7 @@ import libcst as cst
 
 from retrylint.analysis.layers.layer import Layer, Policy, last_statement
 from retrylint.analysis.model import EXCEPT, CallSite, ExceptHandlerSite, Function, descendants
+from retrylint.sources import python_tree
 
 _EXITS = (cst.Raise, cst.Return)
 # What the prefilter looks for: ``return f(`` (or ``return await self.f(``) inside ``def f``,
@@ -24,8 +26,16 @@ DEFINED = re.compile(r"def[ \t]+(\w+)")
 
 
 def may_be_written_in(text: str) -> bool:
-    if "except" not in text:
+    """``return f(`` in an ``except`` of ``def f`` in the text, then in Python's own tree of it (a
+    refused file passes: its syntax error is reported)."""
+    if "except" not in text or not _written_in_text(text):
         return False
+    tree = python_tree(text)
+    return tree is None or any(_may_recurse(node) for node in ast.walk(tree)
+                               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+
+def _written_in_text(text: str) -> bool:
     definitions: list[tuple[int, str]] | None = None
     for match in RETURNED_CALL.finditer(text):
         if definitions is None:
@@ -35,6 +45,36 @@ def may_be_written_in(text: str) -> bool:
         if index >= 0 and definitions[index][1] == match.group(1) and _in_except(text, match.start(), starts[index]):
             return True
     return False
+
+
+def _may_recurse(function) -> bool:
+    """What ``read`` takes for a retry, its names compared by their last part only: a call of
+    the function itself returned in one of its ``except`` clauses, passing on names or
+    ``name + n`` / ``name - n`` alone."""
+    stack, handlers = list(function.body), []
+    while stack:  # the function's own statements, not those of nested functions or classes
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.ExceptHandler):
+            handlers.append(node)
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            stack.extend(getattr(node, field, ()))
+    for handler in handlers:
+        for node in ast.walk(handler):
+            if isinstance(node, ast.Return) and node.value is not None:
+                if any(_calls_itself(call, function.name) for call in ast.walk(node.value) if isinstance(call, ast.Call)):
+                    return True
+    return False
+
+
+def _calls_itself(call: ast.Call, name: str) -> bool:
+    func = call.func
+    if (func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None) != name:
+        return False
+    values = [a.value if isinstance(a, ast.Starred) else a for a in call.args] + [k.value for k in call.keywords]
+    return all(isinstance(v, ast.Name) or (isinstance(v, ast.BinOp) and isinstance(v.op, (ast.Add, ast.Sub))
+                                           and isinstance(v.left, ast.Name)) for v in values)
 
 
 def _in_except(text: str, position: int, stop: int) -> bool:
