@@ -35,13 +35,14 @@ def run_process(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProces
                           capture_output=True, text=True, timeout=300)
 
 
-def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """The command's ``main(ARGS)`` run in this process from ``cwd``, with ``env`` set, engines made
-    afresh and stdout/stderr captured: what ``python -m retrylint ARGS`` does, without starting Python."""
+def run(cwd: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
+    """The command's ``main(ARGS)`` run in this process from ``cwd``, with ``env`` set, ``stdin`` (if
+    given) to read, engines made afresh and stdout/stderr captured: what ``python -m retrylint ARGS``
+    does, without starting Python."""
     import retrylint.runner as runner
     from retrylint.frontends.cli import main
 
-    saved_environment, saved_cwd = dict(os.environ), os.getcwd()
+    saved_environment, saved_cwd, saved_stdin = dict(os.environ), os.getcwd(), sys.stdin
     saved_engines = dict(runner._ENGINES)
     stdout, stderr = io.StringIO(), io.StringIO()
     try:
@@ -50,9 +51,12 @@ def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
         os.environ.update(env)
         os.chdir(cwd)
         runner._ENGINES.clear()
+        if stdin is not None:
+            sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode("utf-8")), encoding="utf-8")
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             code = main(list(args))
     finally:
+        sys.stdin = saved_stdin
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_environment)

@@ -119,6 +119,7 @@ def test_deep_nesting_is_one_diagnostic_not_a_crash(source):
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.slow  # a stress test: a 2,900-deep chain (test_never_crash has a 200-deep one in the fast loop)
 def test_deep_nesting_python_accepts_is_checked_or_reported():
     """As deep as Python itself compiles: checked, or one RTL999, never an exception."""
     source = "from tenacity import retry\nx = a" + ".b" * 2900 + "\n" + UNBOUNDED

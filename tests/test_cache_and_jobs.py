@@ -123,6 +123,7 @@ def test_a_corrupt_truncated_or_foreign_cache_is_ignored_and_rebuilt(tmp_path, c
     assert findings(tmp_path, "tasks.py") == baseline
 
 
+@pytest.mark.slow  # two real processes racing on one cache
 def test_two_concurrent_runs_leave_a_cache_that_a_third_run_uses(in_process, tmp_path, monkeypatch):
     make_project(tmp_path)
     environment = {**os.environ, "PYTHONPATH": str(REPO)}

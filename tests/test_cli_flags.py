@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from helpers import FLAT, TASKS, UNBOUNDED, run, write, write_tree
 
 
@@ -105,6 +107,7 @@ def progress_output(project, **env: str) -> bytes:
     return output
 
 
+@pytest.mark.slow  # a real process on a pseudo-terminal
 def test_no_color_keeps_the_progress_bar_without_its_colours(tmp_path):
     for number in range(60):
         write(tmp_path, f"m{number}.py", UNBOUNDED)

@@ -72,6 +72,7 @@ def test_same_findings_as_the_cli(project):
     assert sorted(found) == sorted(expected)
 
 
+@pytest.mark.slow  # real flake8 processes (test_same_findings_as_the_cli stays in the fast loop)
 def test_per_file_ignores_from_a_subfolder(project):
     write(project, "pyproject.toml", '[tool.retrylint]\nper-file-ignores = { "app/tasks.py" = ["RTL"] }\n')
     write(project, "app/tasks.py", TASKS)
@@ -80,11 +81,13 @@ def test_per_file_ignores_from_a_subfolder(project):
     assert flake8_findings(flake8(project / "app", "--select", "RTL", "../tasks.py")) != []
 
 
+@pytest.mark.slow  # real flake8 processes (test_same_findings_as_the_cli stays in the fast loop)
 def test_extend_select_in_flake8_config(project):
     write(project, ".flake8", "[flake8]\nselect = E9\nextend-select = RTL\n")
     assert sorted(flake8_findings(flake8(project, "."))) == sorted(cli_findings(project, "."))
 
 
+@pytest.mark.slow  # real flake8 processes (test_same_findings_as_the_cli stays in the fast loop)
 def test_pyproject_settings_are_read_like_the_cli(project):
     write(project, "pyproject.toml", '[tool.retrylint]\nignore = ["RTL003"]\nmax-total-attempts = 9\n')
     expected = cli_findings(project, ".")
@@ -93,6 +96,7 @@ def test_pyproject_settings_are_read_like_the_cli(project):
     assert sorted(flake8_findings(flake8(project, "--select", "RTL", "."))) == sorted(expected)
 
 
+@pytest.mark.slow  # real flake8 processes (test_same_findings_as_the_cli stays in the fast loop)
 def test_flake8_options_override_settings(project):
     assert ("jobs.py", 7) in {(p, line) for p, line, *_ in flake8_findings(flake8(project, "--select", "RTL", "."))}
     quiet = flake8_findings(flake8(project, "--select", "RTL", "--retrylint-max-total-attempts", "9", "jobs.py"))
@@ -101,6 +105,7 @@ def test_flake8_options_override_settings(project):
     assert flake8_findings(flake8(project, "--select", "RTL", "jobs.py")) == []
 
 
+@pytest.mark.slow  # real flake8 processes (test_same_findings_as_the_cli stays in the fast loop)
 def test_flake8_applies_noqa_itself(project):
     lines = TASKS.splitlines(keepends=True)
     lines[11] = lines[11].rstrip("\n") + "  # noqa: RTL001\n"

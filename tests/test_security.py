@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from retrylint.engine import Engine
 from retrylint.settings import Settings
 
@@ -53,6 +55,7 @@ def make_project(tmp_path: Path, marker: Path) -> Path:
     return project
 
 
+@pytest.mark.slow  # three real processes, one with workers
 def test_checking_and_fixing_via_the_cli_runs_none_of_the_code(tmp_path):
     marker = tmp_path / "marker"
     project = make_project(tmp_path, marker)

@@ -93,6 +93,7 @@ async def test_diagnostics_on_open_match_the_cli_across_modules(client):
     assert chain == [("tasks.py", 6), ("pipeline.py", 5), ("llm.py", 6), ("llm.py", 7)]
 
 
+@pytest.mark.slow  # a server process per test (two of them stay in the fast loop)
 async def test_hover_shows_the_call_chain(client):
     uri = await open_document(client, "tasks.py")
     hover = await client.text_document_hover_async(types.HoverParams(
@@ -138,6 +139,7 @@ async def actions_after_change(client: LanguageClient, uri: str, text: str) -> l
     return await actions(client, uri, 11)
 
 
+@pytest.mark.slow  # a server process per test (two of them stay in the fast loop)
 async def test_changes_are_debounced_and_republished(client):
     uri = await open_document(client, "digest.py")
     assert client.diagnostics[uri]
@@ -151,6 +153,7 @@ async def test_changes_are_debounced_and_republished(client):
         await asyncio.wait_for(client.wait_for_notification(PUBLISH), timeout=1)
 
 
+@pytest.mark.slow  # a server process per test (two of them stay in the fast loop)
 async def test_syntax_error_gets_one_diagnostic_and_the_server_stays_up(client):
     uri = await open_document(client, "broken.py", "from tenacity import retry\n\n@retry\ndef f(:\n    pass\n")
     assert [(d.code, d.range.start.line) for d in client.diagnostics[uri]] == [("RTL999", 3)]
@@ -187,6 +190,7 @@ async def codes_become(client: LanguageClient, uri: str, expected: set[str]) -> 
     return found
 
 
+@pytest.mark.slow  # a server process per test (two of them stay in the fast loop)
 async def test_an_edit_of_a_helper_module_republishes_the_open_documents_that_depend_on_it(client):
     tasks = await open_document(client, "tasks.py")
     assert {d.code for d in client.diagnostics[tasks]} == {"RTL002", "RTL003"}
@@ -199,6 +203,7 @@ async def test_an_edit_of_a_helper_module_republishes_the_open_documents_that_de
     assert await codes_become(client, tasks, {"RTL002", "RTL003"}) == {"RTL002", "RTL003"}
 
 
+@pytest.mark.slow  # a server process per test (two of them stay in the fast loop)
 async def test_an_unsaved_buffer_is_read_before_the_disk(client):
     llm = await open_document(client, "llm.py")
     change(client, llm, (client.root / "llm.py").read_text().replace(PAID_CALL, "None"), version=2)
@@ -207,6 +212,7 @@ async def test_an_unsaved_buffer_is_read_before_the_disk(client):
     assert list(client.diagnostics[tasks]) == []
 
 
+@pytest.mark.slow  # a server process per test (two of them stay in the fast loop)
 async def test_modules_are_read_again_only_when_the_client_says_they_changed(client):
     tasks = await open_document(client, "tasks.py")
     (client.root / "llm.py").write_text((client.root / "llm.py").read_text().replace(PAID_CALL, "None"))
@@ -217,6 +223,7 @@ async def test_modules_are_read_again_only_when_the_client_says_they_changed(cli
     assert await published(client, tasks) == set()
 
 
+@pytest.mark.slow  # a server process per test (two of them stay in the fast loop)
 async def test_a_saved_config_file_applies_to_the_open_documents(client):
     tasks = await open_document(client, "tasks.py")
     assert {d.code for d in client.diagnostics[tasks]} == {"RTL002", "RTL003"}

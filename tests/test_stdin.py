@@ -7,12 +7,18 @@ import json
 import subprocess
 import sys
 
-from helpers import FLAT, UNBOUNDED, check, process_environment, write, write_tree
+from helpers import FLAT, UNBOUNDED, check, process_environment, run, write, write_tree
+
+
+def stdin_process(cwd, text: str, *args: str) -> subprocess.CompletedProcess:
+    """``python -m retrylint check ARGS -`` with ``text`` piped in: a real process and real pipes."""
+    return subprocess.run([sys.executable, "-m", "retrylint", "check", *args, "-"], cwd=cwd, input=text,
+                          env=process_environment(), capture_output=True, text=True, timeout=300)
 
 
 def stdin_run(cwd, text: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "retrylint", "check", *args, "-"], cwd=cwd, input=text,
-                          env=process_environment(), capture_output=True, text=True, timeout=300)
+    """The same command run in this process (``helpers.run``), ``text`` as its stdin."""
+    return run(cwd, "check", *args, "-", stdin=text)
 
 
 def test_stdin_is_checked_with_the_project_around_it(tmp_path):
@@ -26,7 +32,7 @@ def test_stdin_is_checked_with_the_project_around_it(tmp_path):
 
 
 def test_stdin_fix_prints_the_fixed_source_and_reports_on_stderr(tmp_path):
-    result = stdin_run(tmp_path, UNBOUNDED, "--fix", "--stdin-filename", "ping.py")
+    result = stdin_process(tmp_path, UNBOUNDED, "--fix", "--stdin-filename", "ping.py")
     assert (result.returncode, result.stderr) == (0, "Fixed 1 error.\nAll checks passed!\n")
     assert result.stdout == UNBOUNDED.replace("import retry", "import retry, stop_after_attempt").replace(
         "@retry\n", "@retry(stop=stop_after_attempt(3))\n")
