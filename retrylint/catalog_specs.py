@@ -127,6 +127,18 @@ class DefaultsSpec:
     object_param: str | None = key(doc="the layer call's keyword naming that object (dag=)")
 
 
+@dataclass(frozen=True)
+class RedeliverySpec:
+    """A queue that hands a task's message back, with no count, when the worker running it dies
+    (Celery ``acks_late`` + ``reject_on_worker_lost``): a second, unbounded layer on the task."""
+
+    flags: tuple[str, ...] = key((), doc="task options that must all be true")
+    setting_prefix: str | None = key(doc="an app setting named prefix + flag gives a flag the task leaves out")
+    capped_by: str | None = key(doc="a flag that sends it through the task's own retries instead (their cap applies)")
+    label: str | None = key()
+    note: str | None = key(doc="what the finding adds: when it fires and the way out")
+
+
 class _Nested:
     """A read-only attribute that is a key of a nested spec (``spec.fix_cap`` is ``spec.fix.cap``)."""
 
@@ -176,6 +188,7 @@ class LayerSpec:
     clients: tuple[str, ...] = key((), doc="billable-call: clients whose 'calls' retry themselves (names: each pair)")
     calls: tuple[str, ...] = key(())
     reasks: bool = key(False, doc="each retry re-sends the conversation with the failed answer appended")
+    redelivery: RedeliverySpec = key(factory=RedeliverySpec)
 
     deadline_params = _Nested("deadline", "params")
     deadline_default = _Nested("deadline", "default")

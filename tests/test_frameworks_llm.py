@@ -90,3 +90,29 @@ def test_instructor_client_made_in_another_module(tmp_path):
         " x OpenAI client (3: retries 2 by default) = up to 24 calls per run; chain nightly -> extract (llm.py:7)"
         " -> chat.completions.create; let one layer retry (instructor max_retries: each retry re-asks with the"
         " failed answer appended: billed again, with a longer prompt each time)"))]
+
+
+def test_celery_redelivery_turned_on_in_the_apps_module(tmp_path):
+    write_tree(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True)
+            """,
+        "proj/tasks.py": """
+            import openai
+
+            from proj.celery import app
+
+            client = openai.OpenAI(max_retries=0)
+
+
+            @app.task
+            def summarize(text):
+                return client.chat.completions.create(model="gpt-4o", messages=[])
+            """,
+    })
+    found = [(d["code"], d["path"], d["line"]) for d in check(tmp_path, "proj/tasks.py")]
+    assert found == [("RTL001", "proj/tasks.py", 8)]

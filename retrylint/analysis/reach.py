@@ -57,6 +57,8 @@ class Reachability:
     def _index_layers(self, model: ModuleModel, layers: list[Layer]) -> None:
         self._indexed_models.add(id(model))
         for layer in layers:
+            if layer.redelivers:
+                continue  # a task called as a function runs once, with no queue around it
             if layer.unit_root is None:
                 self.function_layers.setdefault(id(layer.function), []).append(layer)
             elif layer.unit_root is layer.anchor and isinstance(layer.anchor, cst.Call):

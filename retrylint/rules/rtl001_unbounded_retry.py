@@ -70,6 +70,8 @@ class UnboundedRetry(Rule):
                 message += "; count attempts and re-raise after the last one"
             if layer.reasks:
                 message += f"; {REASK_NOTE}"
+            if layer.note:
+                message += f"; {layer.note}"
             fix = self._fix(ctx, layer)
             yield ctx.diagnostic(self, layer.anchor, message, fix)
 

@@ -65,7 +65,7 @@ class NonIdempotentBillableRetry(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         for layer in ctx.layers:
-            if not layer.policy.retries or not ctx.outermost(layer):
+            if not layer.policy.retries or not ctx.outermost(layer) or layer.redelivers:
                 continue
             flagged = [(reach, self._reasons(ctx, layer, reach)) for reach in ctx.reaches(layer) if not reach.keyed and not reach.guarded]
             flagged = [(reach, reasons) for reach, reasons in flagged if reasons]

@@ -59,7 +59,7 @@ class StackedRetries(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         limit = ctx.settings.max_total_attempts
         for layer in ctx.layers:
-            if not layer.policy.retries or not ctx.outermost(layer):
+            if not layer.policy.retries or not ctx.outermost(layer) or layer.redelivers:
                 continue
             worst: tuple[int | None, Reach, list[str]] | None = None
             for reach in ctx.reaches(layer):

@@ -51,7 +51,7 @@ class RetryWithoutBackoff(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         for layer in ctx.layers:
-            if layer.policy.waits or not layer.policy.retries or layer.policy.answers_only:
+            if layer.policy.waits or not layer.policy.retries or layer.policy.answers_only or layer.redelivers:
                 continue  # a wait does not mend a malformed answer (instructor's re-asks)
             reaches = ctx.reaches(layer)
             if not reaches:

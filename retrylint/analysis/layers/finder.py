@@ -123,9 +123,11 @@ class LayerFinder:
         reader = reader_for(spec.form) if spec is not None else None
         return reader if reader is not None and getattr(reader, hook) is not None else None
 
-    def _add(self, layer: Layer | None) -> None:
-        if layer is not None:
-            self.layers.append(layer)
+    def _add(self, layer: Layer | list[Layer] | None) -> None:
+        """A reader's layer, or its layers (a task and the queue's redelivery of it)."""
+        for found in layer if isinstance(layer, list) else [layer]:
+            if found is not None:
+                self.layers.append(found)
 
     # ----- shared by the readers ------------------------------------------------------
     def make_layer(self, spec: LayerSpec, kind: str, anchor, function: Function, unit_root, call, scope,

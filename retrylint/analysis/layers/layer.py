@@ -70,7 +70,7 @@ class TaskParts:
 
 @dataclass
 class Layer:
-    kind: str  # decorator | call | block | task | task-class | loop | raise | policy | entrypoint | billable-call
+    kind: str  # decorator | call | block | task | task-class | loop | raise | policy | entrypoint | billable-call | redelivery
     library: str
     label: str
     anchor: cst.CSTNode  # where diagnostics point
@@ -88,9 +88,16 @@ class Layer:
     speculative: bool = False
     changes_input: bool = False  # each attempt runs on new input (a loop that makes a new e-mail address)
     reasks: bool = False  # each retry re-sends the conversation with the failed answer appended (instructor)
+    note: str = ""  # what an unbounded-retry finding adds about this layer (a redelivery's trigger and way out)
     # A hand-written decorator's layer: the loop in its wrapper, itself a layer where it is written
     # (RTL001 reports an unbounded loop there, once, not at every function it decorates).
     inner: "Layer | None" = None
+
+    @property
+    def redelivers(self) -> bool:
+        """A queue's redelivery of a task whose worker died: nothing the task raises triggers it
+        and it stacks on nothing, so only its missing cap is judged (RTL001)."""
+        return self.kind == "redelivery"
 
     @property
     def name(self) -> str:

@@ -10,11 +10,16 @@ import libcst as cst
 from retrylint.catalog import LayerSpec
 from retrylint.analysis.layers.layer import Layer, TaskParts, keywords_of, last_statement
 from retrylint.analysis.layers.readers.base import DECORATOR, IMPORTED_CALL, TASK_CLASS, FormReader
+from retrylint.analysis.layers.readers.redelivery import redelivery
 from retrylint.analysis.model import EXCEPT, NO_LITERAL, ClassInfo, Function, Scope
 
 
 def read_task_decorator(finder, function, decorator, spec, call, scope):
-    return _task(finder, function, spec, decorator, call, scope)
+    layer = _task(finder, function, spec, decorator, call, scope)
+    if not spec.redelivery.flags:
+        return layer
+    options, _ = _task_options(finder.model, spec, call, scope)
+    return [layer, redelivery(finder, function, spec, decorator, call, scope, options)]
 
 
 def read_task_class(finder, cls: ClassInfo, spec: LayerSpec) -> Layer | None:
@@ -23,11 +28,13 @@ def read_task_class(finder, cls: ClassInfo, spec: LayerSpec) -> Layer | None:
     if method is None:
         return None
     options = _class_options(finder.model, cls)
-    layer = _task(finder, method, spec, cls.node, None, finder.model.scope, options, cls)
+    layer = _task(finder, method, spec, cls.node, None, finder.model.scope, dict(options), cls)
     if layer is not None:
         layer.kind = "task-class"
         layer.label = f"{spec.label} class"
-    return layer
+    if not spec.redelivery.flags:
+        return layer
+    return [layer, redelivery(finder, method, spec, cls.node, None, finder.model.scope, options)]
 
 
 class TaskReader(FormReader):
