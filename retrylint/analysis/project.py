@@ -17,7 +17,8 @@ from retrylint.sources import SourceError, python_parses, read_source
 if TYPE_CHECKING:
     from retrylint.analysis.layers import Layer
     from retrylint.analysis.model import Binding, ClassInfo, Function, ModuleModel
-    from retrylint.analysis.reparse import Rendered, Reparser
+    from retrylint.analysis.positions import Rendered
+    from retrylint.analysis.reparse import Reparser
 
 MAX_CACHED_MODULES = 512
 MAX_RESOLVE_DEPTH = 12

@@ -18,10 +18,14 @@ import re
 from dataclasses import dataclass, field
 from itertools import accumulate
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
-from libcst.metadata import CodeRange
 
 from retrylint.analysis.libcst_compat import parse_unchecked
+
+if TYPE_CHECKING:
+    from retrylint.analysis.positions import Rendered
 
 MIN_RUNS = 4  # fewer runs than this: one parse costs no more than cutting
 MAX_FAILED = 32  # runs that do not parse alone, per parse, before parsing the module whole
@@ -29,14 +33,6 @@ LINE_BREAK = re.compile(r"(\r\n|\r|\n)")  # the line ends Python counts (see sou
 CONTINUES = re.compile(r"(?:else|elif|except|finally)\b")  # a clause of the statement above
 
 RunKey = tuple[bool, bool, str]  # first run, last run, its text
-
-
-@dataclass
-class Rendered:
-    """One top-level statement rendered for positions (see positions.StatementPositions)."""
-
-    text: str
-    computed: dict[cst.CSTNode, CodeRange]  # its nodes' ranges, counted from its first line
 
 
 @dataclass

@@ -19,7 +19,7 @@ from retrylint.catalog import Catalog
 
 if TYPE_CHECKING:
     from retrylint.analysis.positions import StatementPositions
-    from retrylint.analysis.reparse import Rendered
+    from retrylint.analysis.positions import Rendered
     from retrylint.analysis.project import Project
 
 BUILTIN_NAMES = frozenset(dir(builtins))
