@@ -89,6 +89,16 @@ class RetryOnSpec:
 
 
 @dataclass(frozen=True)
+class WaitGeneratorSpec:
+    """A wait generator the layer is given (backoff's ``wait_gen``, whose own keywords the layer's
+    call passes through): where it is, and which of its keywords wait nothing when given as 0."""
+
+    param: str | None = key(doc="the keyword holding the generator")
+    position: int | None = key(doc="the positional index of param")
+    zero_when: tuple[str, ...] = key((), doc="'<qualified name of a generator>:<keyword>': that keyword = 0 makes every wait 0")
+
+
+@dataclass(frozen=True)
 class BackoffSpec:
     """Whether the layer waits between attempts."""
 
@@ -96,6 +106,7 @@ class BackoffSpec:
     delay_params: tuple[str, ...] = key((), doc="a delay before each retry: 0 means no wait")
     growth_params: tuple[str, ...] = key((), doc="a truthy value makes the delay grow")
     wait_params: tuple[str, ...] = key((), doc="any of them given means the layer waits")
+    generator: WaitGeneratorSpec = key(factory=WaitGeneratorSpec)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """## What it does
 Flags a retry layer that reaches a billable call and waits nothing between attempts: a
-tenacity layer without `wait=` (or with `wait_none()` / `wait_fixed(0)`), a bound Celery task
-calling `self.retry(countdown=0)`, a hand-written retry loop with no sleep.
+tenacity layer without `wait=` (or with `wait_none()` / `wait_fixed(0)`), a Celery task with
+`default_retry_delay=0` or a bound one calling `self.retry(countdown=0)`, backoff with a
+generator told to wait 0 (`backoff.constant, interval=0`; `backoff.expo, factor=0`), a
+hand-written retry loop with no sleep. `backoff.constant` without `interval` waits 1 s, and a
+jitter other than the default may add a wait: neither is flagged.
 
 ## Why is this bad?
 Rate limits and overloads are the failures that heal, and they heal with time. Retrying at
@@ -24,8 +27,8 @@ def summarize(text):
 
 ## Fix safety
 Safe: it adds the library's exponential backoff with jitter (tenacity
-`wait=wait_exponential_jitter(max=60)`, Celery `retry_backoff=True`). Hand-written loops and
-`self.retry(countdown=0)` get no automatic fix.
+`wait=wait_exponential_jitter(max=60)`, Celery `retry_backoff=True`). Hand-written loops,
+`self.retry(countdown=0)` and backoff's zero waits get no automatic fix.
 
 ## Options
 None.
@@ -106,6 +109,49 @@ def summarize(text):
             time.sleep(2 ** attempt)
 """
     ),
+    Valid(  # backoff.constant's interval defaults to 1 s
+        """
+import backoff
+import openai
+
+@backoff.on_exception(backoff.constant, openai.RateLimitError, max_tries=3)
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+"""
+    ),
+    Valid(  # a jitter other than the default may add a wait to the zero interval
+        """
+import backoff
+import openai
+
+@backoff.on_exception(backoff.constant, openai.RateLimitError, max_tries=3, interval=0, jitter=backoff.random_jitter)
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+"""
+    ),
+    Valid(
+        """
+import openai
+from tenacity import retry, stop_after_attempt, wait_fixed
+
+@retry(stop=stop_after_attempt(3), wait=wait_fixed(2))
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+"""
+    ),
+    Valid(
+        """
+import openai
+from celery import shared_task
+
+@shared_task(bind=True, max_retries=3)
+def summarize(self, text):
+    try:
+        return openai.chat.completions.create(model="gpt-4o", messages=[])
+    except openai.RateLimitError as exc:
+        raise self.retry(exc=exc, countdown=30)
+"""
+    ),
 ]
 
 RetryWithoutBackoff.INVALID = [
@@ -162,5 +208,84 @@ def summarize(text):
 """,
         line=5,
         message="hand-written retry loop (up to 3 attempts) retries billable summarize -> chat.completions.create without waiting",
+    ),
+    Invalid(
+        """
+import backoff
+import openai
+
+@backoff.on_exception(backoff.constant, openai.RateLimitError, interval=0, max_tries=3)
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+""",
+        line=5,
+        message="backoff.on_exception on 'summarize' (up to 3 attempts) retries billable summarize -> chat.completions.create without waiting",
+    ),
+    Invalid(
+        """
+import openai
+from backoff import expo, on_predicate
+
+@on_predicate(wait_gen=expo, factor=0, max_tries=3)
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+""",
+        line=5,
+        message="backoff.on_predicate on 'summarize' (up to 3 attempts) retries billable summarize -> chat.completions.create without waiting",
+    ),
+    Invalid(
+        """
+import openai
+from tenacity import retry, stop_after_attempt, wait_fixed
+
+@retry(stop=stop_after_attempt(3), wait=wait_fixed(0))
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+""",
+        line=5,
+        message="tenacity @retry on 'summarize' (up to 3 attempts) retries billable summarize -> chat.completions.create without waiting",
+        fixed="""
+import openai
+from tenacity import retry, stop_after_attempt, wait_fixed, wait_exponential_jitter
+
+@retry(stop=stop_after_attempt(3), wait=wait_exponential_jitter(max=60))
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+""",
+    ),
+    Invalid(
+        """
+import openai
+import tenacity
+
+@tenacity.retry(stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_none())
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+""",
+        line=5,
+        message="tenacity @retry on 'summarize' (up to 3 attempts) retries billable summarize -> chat.completions.create without waiting",
+        fixed="""
+import openai
+import tenacity
+
+@tenacity.retry(stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_exponential_jitter(max=60))
+def summarize(text):
+    return openai.chat.completions.create(model="gpt-4o", messages=[])
+""",
+    ),
+    Invalid(
+        """
+import openai
+from celery import shared_task
+
+@shared_task(bind=True, max_retries=3)
+def summarize(self, text):
+    try:
+        return openai.chat.completions.create(model="gpt-4o", messages=[])
+    except openai.RateLimitError as exc:
+        raise self.retry(exc=exc, countdown=0)
+""",
+        line=5,
+        message="Celery task on 'summarize' (up to 4 attempts) retries billable summarize -> chat.completions.create without waiting",
     ),
 ]

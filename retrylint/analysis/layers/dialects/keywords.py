@@ -38,10 +38,12 @@ def call_options(spec: LayerSpec, call: cst.Call | None, scope: Scope) -> dict:
     """The options ``call`` passes: its keywords, and the retry set when given by position."""
     options, _ = unpacked_options(call, scope)
     options.update({name: (arg.value, scope) for name, arg in keywords_of(call).items()})
-    if spec.retry_on_param and spec.retry_on_position is not None and spec.retry_on_param not in options:
-        arg = positional(call, spec.retry_on_position)
-        if arg is not None:
-            options[spec.retry_on_param] = (arg.value, scope)
+    for param, position in ((spec.retry_on_param, spec.retry_on_position),
+                            (spec.backoff.generator.param, spec.backoff.generator.position)):
+        if param and position is not None and param not in options:
+            arg = positional(call, position)
+            if arg is not None:
+                options[param] = (arg.value, scope)
     return options
 
 
@@ -160,6 +162,24 @@ def _waits(model, spec: LayerSpec, options: dict) -> bool:
     if delays:
         growth = any(model.literal(*options[g]) not in (False, None, 0, NO_LITERAL) for g in spec.growth_params if g in options)
         waits = growth or any(d not in (0, 0.0, None) for d in delays)
+    if waits and _generator_waits_nothing(model, spec, options):
+        waits = False
     if any(param in options for param in spec.wait_params):
         waits = True
     return waits
+
+
+def _generator_waits_nothing(model, spec: LayerSpec, options: dict) -> bool:
+    """The wait generator is one the catalog names with a keyword given as a literal 0
+    (``backoff.constant, interval=0``); a generator left to its defaults waits."""
+    generator = spec.backoff.generator
+    if generator.param not in options:
+        return False
+    name = model.qualify(*options[generator.param])
+    for entry in generator.zero_when:
+        qualified, _, keyword = entry.rpartition(":")
+        if qualified == name and keyword in options:
+            value = model.literal(*options[keyword])
+            if not isinstance(value, bool) and value in (0, 0.0):
+                return True
+    return False
