@@ -35,7 +35,8 @@ def test_incident_diagnostics():
         "RTL001": "Celery task on 'build_course' retries without limit: it has no attempt cap and no deadline",
         "RTL002": f"Celery task on 'build_course' (unbounded attempts) retries on broad Exception around billable "
                   f"{chain} and declares no non-retryable errors; stop at once on BadRequestError, "
-                  "AuthenticationError, PermissionDeniedError, NotFoundError",
+                  "AuthenticationError, PermissionDeniedError, NotFoundError, UnprocessableEntityError, ProgrammingError, "
+                  "DataError, IntegrityError, NotSupportedError",
         "RTL003": "Celery task on 'build_course' (unbounded attempts) can re-run billable calls that already succeeded: "
                   "messages.create (runs in a loop, billed per item, billed again if session.execute, session.commit "
                   "fails after it); worst case: no limit on billed calls (1 billable call per item per attempt); "

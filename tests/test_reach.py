@@ -81,7 +81,8 @@ def test_the_chain_through_a_cycle_is_the_shortest():
     assert messages == [
         "tenacity @retry on 'run' (up to 3 attempts) retries on every exception around billable run -> "
         "pong (tasks.py:12) -> ping (tasks.py:6) -> chat.completions.create and declares no non-retryable "
-        "errors; stop at once on BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError"
+        "errors; stop at once on BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, "
+        "UnprocessableEntityError"
     ]
 
 

@@ -182,7 +182,7 @@ class Reachability:
             with tracing() as steps:
                 target = model.qualify(site.node.func, function.scope)
             spec = self.catalog.billable(target) if target is not None else None
-            if self._on_interrupt(function, site):
+            if self._on_interrupt(function, site) or self._retries_by_hand(function, site):
                 follower = None
             elif spec is not None:
                 follower = (self._display(target, spec), target)
@@ -283,6 +283,12 @@ class Reachability:
         return target
 
     # ----- what happens around a call ---------------------------------------------------
+    def _retries_by_hand(self, function: Function, site: CallSite) -> bool:
+        """The call is the retry layer's own retry (a bound task's ``self.retry(...)``, as the
+        catalog's ``bound_retry`` names it): it hands the failure to the layer, it is not a
+        further call that fails after the paid one."""
+        return any(site.node is call for layer in self._layers_on(function) for call in layer.task.manual_retries)
+
     def _on_interrupt(self, function: Function, site: CallSite) -> bool:
         """The call sits in an ``except`` clause that catches interrupts only."""
         handlers = [entry[0] for entry in site.path if entry[1] == EXCEPT]

@@ -73,7 +73,7 @@ class MissingNonRetryable(Rule):
                 continue
             what = "every exception" if policy.retry_all else "broad " + ", ".join(dict.fromkeys(broad))
             errors = ctx.deterministic_errors_reached(layer)
-            hint = ", ".join(e.rpartition(".")[2] for e in errors[:4]) or "the errors that never heal"
+            hint = _named(errors) or "the errors that never heal"
             message = (
                 f"{layer.described} retries on {what} around billable {chain_text(reaches)} and "
                 f"declares no non-retryable errors; stop at once on {hint}"
@@ -89,7 +89,12 @@ class MissingNonRetryable(Rule):
         fix = ctx.template_fix(layer, NEVER_RETRY, errors=tuple(errors))
         if fix is None:
             return None
-        return make_fix("Do not retry " + ", ".join(e.rpartition(".")[2] for e in errors), fix[1])
+        return make_fix("Do not retry " + _named(errors), fix[1])
+
+
+def _named(errors: list[str]) -> str:
+    """The errors as the message and the fix both name them: every one, by its short name."""
+    return ", ".join(e.rpartition(".")[2] for e in errors)
 
 
 def _stops_some(ctx: RuleContext, layer: Layer) -> bool:

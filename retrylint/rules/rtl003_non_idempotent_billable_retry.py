@@ -208,6 +208,22 @@ def build(course_id):
         chapter.save()
 """
     ),
+    Valid(  # the task's own self.retry hands the failure to the layer: nothing fails after the paid call
+        """
+import openai
+from celery import shared_task
+
+client = openai.OpenAI()
+
+@shared_task(bind=True, max_retries=3)
+def summarize(self, text):
+    try:
+        reply = client.chat.completions.create(model="gpt-4o", messages=[])
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=10)
+    return reply
+"""
+    ),
     Valid(
         """
 import openai
@@ -299,5 +315,23 @@ def charge(self, amount):
     return stripe.PaymentIntent.create(amount=amount, currency="eur", idempotency_key=self.request.id)
 """,
         unsafe=True,
+    ),
+    Invalid(
+        """
+import openai
+from celery import shared_task
+
+client = openai.OpenAI()
+
+@shared_task(bind=True, max_retries=3)
+def summarize(self, text):
+    try:
+        reply = client.chat.completions.create(model="gpt-4o", messages=[])
+        save(reply)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=10)
+""",
+        line=7,
+        message="chat.completions.create (billed again if save fails after it); worst case",
     ),
 ]
