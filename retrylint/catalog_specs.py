@@ -199,6 +199,7 @@ class LayerSpec:
     clients: tuple[str, ...] = key((), doc="billable-call: clients whose 'calls' retry themselves (names: each pair)")
     calls: tuple[str, ...] = key(())
     reasks: bool = key(False, doc="each retry re-sends the conversation with the failed answer appended")
+    constructor_options: bool = key(False, doc="billable-call: the client's constructor gives the options the call leaves out")
     redelivery: RedeliverySpec = key(factory=RedeliverySpec)
 
     deadline_params = _Nested("deadline", "params")
@@ -249,7 +250,7 @@ class ClientConfigSpec:
 
     param: str | None = key(doc="the constructor keyword taking it")
     objects: tuple[str, ...] = key((), doc="qualified names of the config classes")
-    keyword: str | None = key(doc="the config's keyword holding the retries dict")
+    keyword: str | None = key(doc="the config's keyword holding the retries dict; none: the config's own keywords (or a dict)")
     retries_key: str | None = key(doc="the dict key counting retries after the first call")
     total_key: str | None = key(doc="the dict key counting every attempt (wins over retries_key)")
     mode_key: str | None = key()

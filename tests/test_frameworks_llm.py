@@ -116,3 +116,23 @@ def test_celery_redelivery_turned_on_in_the_apps_module(tmp_path):
     })
     found = [(d["code"], d["path"], d["line"]) for d in check(tmp_path, "proj/tasks.py")]
     assert found == [("RTL001", "proj/tasks.py", 8)]
+
+
+RETRY_CONFIG = src(
+    """
+    from pydantic_ai.retries import AsyncTenacityTransport, RetryConfig
+    from tenacity import wait_exponential
+
+    transport = AsyncTenacityTransport(config=RetryConfig(wait=wait_exponential(max=30)))
+    """
+)
+
+
+def test_pydantic_ai_retry_config_fix_caps_it_and_relints_clean():
+    engine = Engine(Settings(select=("RTL001",)))
+    result = engine.fix_source(RETRY_CONFIG, "tasks.py").source
+    assert result == RETRY_CONFIG.replace(
+        "from tenacity import wait_exponential", "from tenacity import wait_exponential, stop_after_attempt"
+    ).replace("RetryConfig(wait=wait_exponential(max=30))", "RetryConfig(wait=wait_exponential(max=30), stop=stop_after_attempt(3))")
+    assert engine.lint_source(result, "tasks.py") == []
+    assert engine.fix_source(result, "tasks.py").source == result

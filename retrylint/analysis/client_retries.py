@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from retrylint.analysis.layers import keywords_of, positional
+from retrylint.analysis.layers.layer import keywords_of, positional
 from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, identifier
 from retrylint.analysis.options import unpacked_options
 from retrylint.catalog import Catalog, ClientSpec
@@ -53,11 +53,11 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
             expr = expr.func
         elif isinstance(expr, cst.Attribute):
             if model.qualify(expr, function.scope) == owner and not spec.module:
-                found = _constructor_of(expr, function)
+                found = constructor_of(expr, function)
                 break
             expr = expr.value
         elif isinstance(expr, cst.Name):
-            found = None if spec.module else _constructor_of(expr, function)
+            found = None if spec.module else constructor_of(expr, function)
             break
         else:
             break
@@ -105,10 +105,15 @@ def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[
     call or bound to a name; 0 (not counted) when it cannot be read."""
     config = spec.config
     value = _bound_value(expr, scope)
-    if not isinstance(value, cst.Call) or where.qualify(value.func, scope) not in config.objects:
+    if config.keyword is None and isinstance(value, cst.Dict):
+        options = _literal_dict(where, value, scope)  # model_settings={"max_retries": 0}
+    elif not isinstance(value, cst.Call) or where.qualify(value.func, scope) not in config.objects:
         return 0, ""
-    given = _argument(value, config.keyword, scope)
-    options = _literal_dict(where, *given) if given is not None else {}
+    elif config.keyword is None:
+        options = {name: where.literal(arg.value, scope) for name, arg in keywords_of(value).items()}
+    else:
+        given = _argument(value, config.keyword, scope)
+        options = _literal_dict(where, *given) if given is not None else {}
     if options is None:
         return 0, ""
     if _is_int(options.get(config.total_key)):
@@ -171,7 +176,7 @@ def _local(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -
     url = where.literal(*given) if given is not None else None
     return isinstance(url, str) and any(fnmatch.fnmatchcase(url, pattern) for pattern in spec.local_base_urls)
 
-def _constructor_of(expr, function: Function) -> tuple[cst.Call, ModuleModel] | None:
+def constructor_of(expr, function: Function) -> tuple[cst.Call, ModuleModel] | None:
     """Follow a name (or ``self.attr``) to the client constructor call it was bound to,
     through imports of project modules; with the module that call is written in."""
     scope = function.scope

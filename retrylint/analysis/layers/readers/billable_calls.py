@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from retrylint.analysis.client_retries import constructor_of
 from retrylint.analysis.layers.dialects import policy_reader
+from retrylint.analysis.layers.dialects.keywords import call_options
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, bound_call, keywords_of, positional
 from retrylint.analysis.layers.readers.base import IMPORTED_CALL, FormReader
 
@@ -32,7 +34,7 @@ def read_billable_call(finder, function, site, spec):
         layer = Layer("billable-call", spec.library, f"{spec.label}={retrying.label}", call, function, call,
                       policy, spec=retrying, call=given, keywords=keywords_of(given))
     else:
-        policy = finder.keyword_policy(spec, call, scope)
+        policy = finder.keyword_policy(spec, call, scope, _options(finder, function, spec, call))
         if spec.retry_on.default and spec.retry_on_param not in kw:
             policy.retry_all, policy.retries_exceptions, policy.answers_only = False, True, True
             policy.retry_on = [ExceptionRef(name, cst.Name(name.rpartition(".")[2])) for name in spec.retry_on.default]
@@ -40,6 +42,22 @@ def read_billable_call(finder, function, site, spec):
                       keywords=kw)
     layer.reasks = spec.reasks
     return layer
+
+
+def _options(finder, function, spec, call) -> dict | None:
+    """The call's keywords over those of the client's constructor (``Agent(..., retries=3)``),
+    when the catalog says the constructor gives them; None: the call's alone."""
+    if not spec.constructor_options or not isinstance(call.func, cst.Attribute):
+        return None
+    made = constructor_of(call.func.value, function)
+    if made is None:
+        return None
+    constructor, where = made
+    if where.qualify(constructor.func, where.scope) not in spec.clients:
+        return None
+    options = {name: (arg.value, where.scope) for name, arg in keywords_of(constructor).items()}
+    options.update(call_options(spec, call, function.scope))
+    return options
 
 
 class BillableCallReader(FormReader):
