@@ -67,6 +67,7 @@ class CheckOutcome:
     files_checked: int = 0
     baselines: dict[str, Path] = field(default_factory=dict)  # display path -> its config's baseline
     settings: Settings | None = None  # those of the first path given (for run-wide keys: output-format)
+    file_settings: dict[str, Settings] = field(default_factory=dict)  # display path -> its settings
 
     @property
     def fixed(self) -> int:
@@ -91,6 +92,7 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     outcome = CheckOutcome(errors=list(discovery.errors), files_checked=len(discovery.files))
     outcome.settings = resolver.settings_for(paths[0] if paths else Path("."))
     outcome.baselines = {display_path(path): settings.baseline for path, settings in discovery.files if settings.baseline}
+    outcome.file_settings = {display_path(path): settings for path, settings in discovery.files}
     if progress is not None:
         progress.start(len(discovery.files))
     fingerprints: dict[Settings, str] = {}
@@ -117,6 +119,27 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     return outcome
 
 
+def fixes_on_offer(outcome: CheckOutcome, *, safe_too: bool) -> tuple[int, int]:
+    """How many fixes ``--fix`` (when ``safe_too``; else 0) and ``--fix --unsafe-fixes`` would apply
+    to the reported files as they now are: each file with a fix on offer is fixed in memory by the
+    very passes ``--fix`` makes (findings that share one edit are one fix; a fix another one makes
+    moot is none)."""
+    safe = unsafe = 0
+    for shown in sorted({d.path for d in outcome.diagnostics if d.fix is not None}):
+        settings, text = outcome.file_settings.get(shown), outcome.texts.get(shown)
+        if settings is None or text is None:
+            continue
+        engine = _engine(settings)
+        try:
+            unsafe += engine.fix_source(text, shown, unsafe=True).applied
+            if safe_too and any(d.path == shown and d.fix is not None and d.fix.applicability.value == "safe"
+                                for d in outcome.diagnostics):
+                safe += engine.fix_source(text, shown).applied
+        except Exception:  # an engine bug, reported when the file was checked
+            continue
+    return safe, unsafe
+
+
 def run_stdin(raw: bytes, filename: Path | None, options: CheckOptions) -> tuple[CheckOutcome, str]:
     """Check (or, with ``fix``/``diff``, fix) a source read from stdin as the file ``filename``
     would be: its settings, its module name, the project around it. Returns the outcome and the
@@ -128,7 +151,7 @@ def run_stdin(raw: bytes, filename: Path | None, options: CheckOptions) -> tuple
     shown = display_path(path) if filename else "-"
     settings = resolver.settings_for(path)
     catalog_for(settings)
-    outcome = CheckOutcome(files_checked=1, settings=settings)
+    outcome = CheckOutcome(files_checked=1, settings=settings, file_settings={shown: settings})
     try:
         text, _ = decode_source(raw)
     except SourceError as error:

@@ -114,3 +114,37 @@ def test_no_color_keeps_the_progress_bar_without_its_colours(tmp_path):
     coloured, plain = progress_output(tmp_path), progress_output(tmp_path, NO_COLOR="1")
     assert b"Checking" in coloured and b"\x1b[3" in coloured
     assert b"Checking" in plain and b"\x1b[3" not in plain
+
+
+SHARED_CLIENT = """\
+import openai
+from tenacity import retry, stop_after_attempt, wait_random_exponential
+
+client = openai.OpenAI()
+
+
+@retry(stop=stop_after_attempt(3), wait=wait_random_exponential(max=30), retry=lambda s: True)
+def one(text):
+    return client.chat.completions.create(model="m", messages=[])
+
+
+@retry(wait=wait_random_exponential(max=30), retry=lambda s: True)
+def two(text):
+    return client.chat.completions.create(model="m", messages=[])
+"""
+
+
+def test_fixable_counts_are_what_fix_applies(tmp_path):
+    """Two RTL005 findings share one fix (the client's max_retries=0): --fix --unsafe-fixes applies
+    it once, with RTL001's cap: 2 fixes, which is what the summary promises."""
+    write(tmp_path, "tasks.py", SHARED_CLIENT)
+    plain = run(tmp_path, "check", "--no-cache")
+    assert plain.stdout.splitlines()[-2:] == ["Found 3 errors.", "[*] 1 fixable with --fix (1 more with --unsafe-fixes)"]
+    unsafe = run(tmp_path, "check", "--no-cache", "--unsafe-fixes")
+    assert unsafe.stdout.splitlines()[-2:] == ["Found 3 errors.", "[*] 2 fixable with --fix"]
+    safe = run(tmp_path, "check", "--no-cache", "--fix")
+    assert safe.stdout.splitlines()[-4:] == ["Fixed 1 error.", "RTL005  stacked-retries  2", "Found 2 errors.",
+                                             "1 fixable with --fix --unsafe-fixes"]
+    write(tmp_path, "tasks.py", SHARED_CLIENT)
+    fixed = run(tmp_path, "check", "--no-cache", "--fix", "--unsafe-fixes")
+    assert fixed.stdout.splitlines() == ["Fixed 2 errors.", "All checks passed!"]

@@ -140,8 +140,19 @@ def _print_report(console: Console, outcome: CheckOutcome, args: argparse.Namesp
         for line in fixes_lines(outcome.changes):
             console.print(line)
     for line in summary_lines(outcome.diagnostics, fixed=outcome.fixed, fixing=args.fix,
-                              unsafe_fixes=args.unsafe_fixes, failed=bool(outcome.errors)):
+                              unsafe_fixes=args.unsafe_fixes, failed=bool(outcome.errors),
+                              on_offer=_fixes_on_offer(outcome, args)):
         console.print(line)
+
+
+def _fixes_on_offer(outcome: CheckOutcome, args: argparse.Namespace) -> tuple[int, int] | None:
+    """What --fix (and --fix --unsafe-fixes) would apply, found by fixing in memory: the summary
+    promises no more and no less than that. None when no fix is on offer or all were applied."""
+    from retrylint.runner import fixes_on_offer
+
+    if (args.fix and args.unsafe_fixes) or not any(d.fix is not None for d in outcome.diagnostics):
+        return None
+    return fixes_on_offer(outcome, safe_too=not (args.fix or args.unsafe_fixes))
 
 
 def _show_files_or_settings(args: argparse.Namespace, overrides: Overrides) -> int:

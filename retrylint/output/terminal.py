@@ -156,9 +156,10 @@ def format_diff(path: str, before: str, after: str) -> str:
 
 
 def summary_lines(diagnostics: list[Diagnostic], *, fixed: int, fixing: bool, unsafe_fixes: bool,
-                  failed: bool = False) -> list[str]:
+                  failed: bool = False, on_offer: tuple[int, int] | None = None) -> list[str]:
     """Counts per rule, the total and what --fix / --unsafe-fixes would do; or all clear, unless
-    the run ``failed`` (a path not found, an internal error)."""
+    the run ``failed`` (a path not found, an internal error). ``on_offer``: the fixes ``--fix`` and
+    ``--fix --unsafe-fixes`` would apply (runner.fixes_on_offer); without it, the fixable findings."""
     lines = [f"Fixed {fixed} error{_plural(fixed)}."] if fixing else []
     if not diagnostics:
         return (lines if fixed else []) if failed else lines + ["All checks passed!"]
@@ -169,6 +170,10 @@ def summary_lines(diagnostics: list[Diagnostic], *, fixed: int, fixing: bool, un
     lines.append(f"Found {len(diagnostics)} error{_plural(len(diagnostics))}.")
     fixable = sum(is_fixable(d, unsafe_fixes=unsafe_fixes) for d in diagnostics)
     hidden = sum(is_fixable(d, unsafe_fixes=True) for d in diagnostics) - fixable
+    if on_offer is not None:
+        safe, with_unsafe = on_offer
+        fixable = with_unsafe if unsafe_fixes else safe
+        hidden = with_unsafe - fixable
     if fixable and not fixing:
         more = f" ({hidden} more with --unsafe-fixes)" if hidden else ""
         lines.append(f"[*] {fixable} fixable with --fix{more}")
