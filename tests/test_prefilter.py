@@ -23,6 +23,7 @@ MAY_HOLD = {
     "decorator with spaces": "@ dramatiq.actor\ndef send(): ...\n",
     "decorator a factory made": "def f():\n    retry_decorator = make(1)\n\n    @retry_decorator\n    def g(): ...\n",
     "imported policy constant": "from app.policies import LLM_RETRY\n\n@LLM_RETRY\ndef ask(): ...\n",
+    "retry loop judging the result": "def rate():\n    for retry in range(3):\n        try:\n            r = ask()\n            if r.ok:\n                return r\n            else:\n                continue\n        except Exception:\n            if retry < 2:\n                continue\n            else:\n                raise\n",
     "decorator imported in parentheses": "from app.utils import (\n    Timer,\n    retry_on_error,\n)\n\n@retry_on_error()\ndef ask(): ...\n",
     "factory's decorator applied by hand": "from app.retries import create_retry_decorator\nx = create_retry_decorator(6)(ask)\n",
     "recursion from an except": "def ask(p, attempt=0):\n    try:\n        return call(p)\n    except OSError:\n        return ask(p, attempt + 1)\n",

@@ -63,12 +63,29 @@ def _may_be_retry(loop, iterators: frozenset[str]) -> bool:
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
         if name not in iterators:
             return False
+    if not isinstance(loop, ast.While) and any(
+        isinstance(try_.body[-1], ast.If) and _ast_ends(try_.body[-1]) == (True, True) and not _continues(try_.body[:-1])
+        for try_ in tries
+    ):
+        return True  # the try judges the attempt's result (``_LoopShape._judges_result``)
     if any(_continues(try_.body) for try_ in tries):
         return False
     if any(block and isinstance(block[-1], (ast.Break, ast.Return)) for try_ in tries for block in (try_.body, try_.orelse)):
         return True
     after = loop.body[loop.body.index(tries[0]) + 1:]
     return any(isinstance(statement, (ast.Break, ast.Return)) for statement in after)
+
+
+def _ast_ends(last: ast.stmt) -> tuple[bool, bool]:
+    """``_ends`` on Python's own tree."""
+    if isinstance(last, (ast.Break, ast.Return)):
+        return True, True
+    if isinstance(last, (ast.Raise, ast.Continue)):
+        return True, False
+    if not isinstance(last, ast.If) or not last.orelse:
+        return False, False
+    body, orelse = _ast_ends(last.body[-1]), _ast_ends(last.orelse[-1])
+    return body[0] and orelse[0], body[1] or orelse[1]
 
 
 def _continues(statements: list) -> bool:
@@ -83,6 +100,24 @@ def _continues(statements: list) -> bool:
         for field in ("body", "orelse", "finalbody", "handlers", "cases"):
             stack.extend(getattr(node, field, ()))
     return False
+
+
+def _decided(block) -> tuple[bool, bool]:
+    """(every path through the end of ``block`` leaves the attempt or goes round again, one of
+    them leaves the loop): ``if ok: return x`` ``else: continue``."""
+    return _ends(last_statement(block))
+
+
+def _ends(last: cst.CSTNode | None) -> tuple[bool, bool]:
+    if isinstance(last, (cst.Break, cst.Return)):
+        return True, True
+    if isinstance(last, (cst.Raise, cst.Continue)):
+        return True, False
+    if not isinstance(last, cst.If) or last.orelse is None:
+        return False, False
+    body = _decided(last.body)
+    orelse = _decided(last.orelse.body) if isinstance(last.orelse, cst.Else) else _ends(last.orelse)  # elif
+    return body[0] and orelse[0], body[1] or orelse[1]
 
 
 class _LoopShape:
@@ -127,9 +162,12 @@ class _LoopShape:
         """A retry loop leaves once the work succeeds: an unconditional break/return at the
         end of the try (or its else), or in the loop body after it. A loop that goes on
         after a success is a worker or polling loop."""
+        judged = [try_ for try_ in self.tries if self._judges_result(try_)]
         for try_ in self.tries:
-            if any(isinstance(n, cst.Continue) for n in descendants(try_.body, stop_at_loops=True)):
+            if try_ not in judged and any(isinstance(n, cst.Continue) for n in descendants(try_.body, stop_at_loops=True)):
                 return False  # it goes on after work that succeeded: a periodic loop
+        if judged:
+            return True
         for try_ in self.tries:
             for block in (try_.body, try_.orelse.body if try_.orelse else None):
                 if block is not None and isinstance(last_statement(block), (cst.Break, cst.Return)):
@@ -142,6 +180,23 @@ class _LoopShape:
                 if any(isinstance(small, (cst.Break, cst.Return)) for small in statement.body):
                     return True
         return False
+
+    def _judges_result(self, try_: cst.Try | cst.TryStar) -> bool:
+        """``for retry in range(n):`` whose ``try`` ends with an ``if`` judging the attempt's
+        result: every path leaves or goes round again, and a good result leaves (``if ok: return
+        rating`` ``else: continue``), with no ``continue`` before it. A retry of bad results as
+        well as of errors, not a periodic loop."""
+        if not isinstance(self.loop, cst.For) or self.iterator() not in self.model.catalog.loop_counting_iterators:
+            return False
+        target = self.loop.target
+        words = self.model.catalog.loops.get("retry_words", ())
+        if not isinstance(target, cst.Name) or not (target.value == "_" or any(w in target.value.lower() for w in words)):
+            return False  # ``for i in range(len(items))`` looks through data
+        last = try_.body.body[-1] if try_.body.body else None
+        if not isinstance(last, cst.If) or _decided(try_.body) != (True, True):
+            return False
+        earlier = try_.body.body[:-1]
+        return not any(isinstance(n, cst.Continue) for statement in earlier for n in descendants(statement, stop_at_loops=True))
 
     def shows_retry_intent(self) -> bool:
         """It waits between tries, or counts attempts: the loop is meant as a retry."""
