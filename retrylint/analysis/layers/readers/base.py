@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, ClassVar
 
+import libcst as cst
+
 if TYPE_CHECKING:
     from retrylint.analysis.layers.finder import LayerFinder
     from retrylint.analysis.layers.layer import Layer
@@ -46,8 +48,23 @@ class FormReader:
 def applied_to_function(finder: "LayerFinder", function, site, spec, declared, inner) -> "Layer | None":
     """``retry(...)(fn)``, ``Retrying(...)(fn, *args)``: a layer around ``fn`` when it is a
     function of the project."""
-    model = finder.model
-    target = model.resolve_function(model.qualify(site.node.args[0].value, function.scope))
+    target = handed_function(finder.model, site.node.args[0].value, function.scope)
     if target is None:
         return None
     return finder.make_layer(spec, "call", declared, target, None, inner, function.scope)
+
+
+def handed_function(model, expr, scope):
+    """The project function ``expr`` names, or the default of the option it is read from
+    (``fn = kwargs.pop("original_function", completion)``: ``completion`` unless told otherwise)."""
+    target = model.resolve_function(model.qualify(expr, scope))
+    if target is not None or not isinstance(expr, cst.Name):
+        return target
+    binding = scope.lookup(expr.value)
+    value = binding.value if binding is not None else None
+    if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("pop", "get")):
+        return None
+    args = [arg for arg in value.args if arg.keyword is None and not arg.star]
+    if len(args) != 2 or not isinstance(args[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        return None
+    return model.resolve_function(model.qualify(args[1].value, binding.scope or scope))
