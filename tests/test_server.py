@@ -14,7 +14,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from helpers import FLAT, REPO, TASKS, run, write_tree
+from helpers import FLAT, REPO, TASKS, bench_script, run, write_tree
 
 pytestmark = pytest.mark.asyncio
 PUBLISH = types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
@@ -231,3 +231,25 @@ async def test_a_saved_config_file_applies_to_the_open_documents(client):
     config.write_text('[tool.retrylint]\nignore = ["RTL003"]\n')
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=config.as_uri())))
     assert await published(client, tasks) == {"RTL002"}
+
+
+@pytest.mark.slow  # a server process per test (two of them stay in the fast loop)
+async def test_edits_of_a_long_module_publish_the_clis_findings(client):
+    """The server parses an edited module again statement by statement (Reparser): after each
+    edit and save its diagnostics are the CLI's on the same text."""
+    (client.root / "long").mkdir()
+    with bench_script("lsp_edit") as bench:
+        tasks = bench.make_tree(client.root / "long", 200)
+    text = tasks.read_text()
+    uri = await open_document(client, "long/tasks.py")
+    edits = [text.replace("max_retries=3", "max_retries=None", 1),
+             "import os\n\n# moved down\n" + text.replace("    save(doc_id", "    os.sync()\n    save(doc_id", 1)]
+    for version, edited in enumerate(edits, start=2):
+        change(client, uri, edited, version)
+        client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+        while (await asyncio.wait_for(client.wait_for_notification(PUBLISH), timeout=30)).version != version:
+            pass
+        tasks.write_text(edited)
+        expected = cli_json(client.root, "long/tasks.py")
+        assert positions(client.diagnostics[uri]) == sorted((d["code"], d["line"], d["column"], d["message"]) for d in expected)
+        assert {d.code for d in client.diagnostics[uri]} >= {"RTL001", "RTL003"}
