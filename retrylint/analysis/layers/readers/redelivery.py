@@ -8,11 +8,16 @@ the task's own retries instead, capped by ``max_retries``. Kept only when it rea
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 import libcst as cst
 
 from retrylint.analysis.layers.layer import Layer, Policy, keywords_of
 from retrylint.analysis.model import Function, ModuleModel, Scope, identifier
 from retrylint.catalog import LayerSpec
+
+
+_SETTINGS: WeakKeyDictionary[ModuleModel, dict[str, dict]] = WeakKeyDictionary()
 
 
 def redelivery(finder, function: Function, spec: LayerSpec, anchor, call: cst.Call | None, scope: Scope,
@@ -57,6 +62,15 @@ def _app_settings(model: ModuleModel, declared, scope: Scope, prefix: str) -> di
 
 
 def _settings_in(model: ModuleModel, prefix: str) -> dict:
+    """The module's app settings named ``prefix + option`` (read once per module and prefix: every
+    task of the module asks; callers only read the dict)."""
+    known = _SETTINGS.setdefault(model, {})
+    if prefix not in known:
+        known[prefix] = _read_settings(model, prefix)
+    return known[prefix]
+
+
+def _read_settings(model: ModuleModel, prefix: str) -> dict:
     found = {}
     for target, value, scope in model.assignments:  # app.conf.task_acks_late = True
         if isinstance(target, cst.Attribute) and _is_conf(target.value):
