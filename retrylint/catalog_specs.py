@@ -241,6 +241,18 @@ class RetriesSpec:
     param: str | None = key(doc="the constructor keyword setting them")
     default: int = key(0, doc="retries when it is absent")
     requests_per_retry: int = key(1, doc="requests each retry sends when the keyword is given (LiteLLM num_retries=N: 2N+1)")
+    sdk_params: tuple[str, ...] = key((), doc="call keywords setting the SDK's own retries when param is absent, one request each (LiteLLM max_retries)")
+    setting_adds: bool = key(False, doc="the module setting's N adds N attempts after the default retries' requests (litellm.num_retries)")
+
+
+@dataclass(frozen=True)
+class RetryPolicySpec:
+    """A constructor keyword holding retry counts per error type (LiteLLM ``Router(retry_policy=
+    RetryPolicy(RateLimitErrorRetries=5))``): the worst case is the largest count, or the
+    client's retries when that is larger."""
+
+    param: str | None = key(doc="the constructor keyword taking it")
+    objects: tuple[str, ...] = key((), doc="qualified names of the policy classes (a dict literal is read too)")
 
 
 @dataclass(frozen=True)
@@ -277,6 +289,7 @@ class ClientSpec:
     local_base_urls: tuple[str, ...] = key((), doc="globs of servers on this machine: nothing is billed")
     config: ClientConfigSpec = key(factory=ClientConfigSpec)
     wraps: TargetSpec = key(factory=TargetSpec, doc="where a wrapper takes the SDK client whose retries it keeps (instructor.from_openai(client))")
+    retry_policy: RetryPolicySpec = key(factory=RetryPolicySpec)
     retries_param = _Nested("retries", "param")
     default_retries = _Nested("retries", "default")
 

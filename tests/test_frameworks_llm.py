@@ -35,6 +35,14 @@ def test_litellm_router_fix_turns_its_retries_off_and_relints_clean():
     assert Engine(Settings(select=("RTL005",))).lint_source(result, "tasks.py") == []
 
 
+def test_litellm_router_with_a_retry_policy_gets_no_fix():
+    """num_retries=0 leaves RetryPolicy(RateLimitErrorRetries=...) retrying: the fix is not offered."""
+    source = ROUTER.replace("litellm.Router(model_list=[])", "litellm.Router(model_list=[], retry_policy={\"RateLimitErrorRetries\": 1})")
+    found = Engine(Settings(select=("RTL005",))).lint_source(source, "tasks.py")
+    assert [(d.code, d.line, d.fix) for d in found] == [("RTL005", 7, None)]
+    assert fixed(source) == source
+
+
 BARE_RETRYING = src(
     """
     import instructor

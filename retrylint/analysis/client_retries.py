@@ -25,6 +25,8 @@ class ClientUse:
     model: ModuleModel  # the module the constructor is written in
     local: bool = False  # it talks to a server on this machine (``base_url="http://localhost..."``): nothing billed
     note: str = ""  # where its retries come from, when not plain (``legacy mode``)
+    per_retry: int = 1  # requests each retry sends (LiteLLM ``num_retries=N``: 2)
+    keyword_stops: bool = True  # passing the retries keyword as 0 stops them (not under a per-error policy)
 
 
 def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str) -> ClientUse | None:
@@ -65,6 +67,8 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
         given = _argument(call, spec.retries_param, function.scope)
         if given is not None:
             override = model.literal(*given)
+        elif override is None and spec.retries.setting_adds:
+            return _module_default(spec, call, function, owner)
         elif override is None and spec.setting:
             override = _module_setting(model, owner, spec.setting)
     constructor, where = found if found is not None else (None, model)
@@ -72,10 +76,48 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
         return _wrapped(catalog, spec, constructor, where)
     if _is_int(override):
         retries = override
-        return ClientUse(spec, retries, retries * spec.retries.requests_per_retry + 1, constructor, where,
-                         local=_local(spec, constructor, where))
+        per_retry = spec.retries.requests_per_retry
+        return ClientUse(spec, retries, retries * per_retry + 1, constructor, where,
+                         local=_local(spec, constructor, where), per_retry=per_retry)
     retries, note = _constructor_retries(spec, constructor, where) if override is None else (spec.default_retries, "")
-    return ClientUse(spec, retries, retries + 1, constructor, where, local=_local(spec, constructor, where), note=note)
+    largest = _policy_retries(spec, constructor, where)
+    if largest is not None and largest > retries:
+        retries, note = largest, f"the largest in {spec.retry_policy.param}"
+    return ClientUse(spec, retries, retries + 1, constructor, where, local=_local(spec, constructor, where), note=note,
+                     keyword_stops=not largest)
+
+
+def _module_default(spec: ClientSpec, call: cst.Call, function: Function, owner: str) -> ClientUse:
+    """A module-level call without the retries keyword (``litellm.completion(...)``): the SDK's
+    retries (its own keyword, ``max_retries=0``, or its default), and the attempts a module
+    setting adds after them (``litellm.num_retries = 2``: its wrapper runs the call 2 more times)."""
+    model = function.scope.model
+    retries = spec.default_retries
+    for param in spec.retries.sdk_params:
+        given = _argument(call, param, function.scope)
+        if given is not None:
+            value = model.literal(*given)
+            retries = value if _is_int(value) else spec.default_retries
+            break
+    added = _module_setting(model, owner, spec.setting) if spec.setting else None
+    if not added or added < 0:
+        return ClientUse(spec, retries, retries + 1, None, model)
+    return ClientUse(spec, retries, retries + 1 + added, None, model, note=f"{owner}.{spec.setting}={added} adds {added}")
+
+
+def _policy_retries(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -> int | None:
+    """The largest of a constructor's per-error retry counts (``Router(retry_policy=RetryPolicy(
+    RateLimitErrorRetries=5))``, or a dict); None without one."""
+    policy = spec.retry_policy
+    given = _argument(constructor, policy.param, where.scope) if constructor is not None else None
+    if given is None:
+        return None
+    value = _bound_value(*given)
+    if isinstance(value, cst.Call) and where.qualify(value.func, given[1]) in policy.objects:
+        counts = [where.literal(arg.value, given[1]) for arg in value.args if arg.keyword is not None]
+    else:
+        counts = list((_literal_dict(where, *given) or {}).values())
+    return max((count for count in counts if _is_int(count)), default=None)
 
 
 def _is_int(value) -> bool:

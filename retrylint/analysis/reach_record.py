@@ -55,10 +55,10 @@ def retry_stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]
     factors = [item.policy.factor() for item in layers]
     parts = [f"{item.name} ({'unbounded' if f is None else f})" for item, f in zip(layers, factors)]
     client = reach.client
-    if client is not None and client.retries > 0 and not all(item.policy.answers_only for item in layers):
+    if client is not None and client.attempts > 1 and not all(item.policy.answers_only for item in layers):
         factors.append(client.attempts)
         default = " by default" if client.retries == client.spec.default_retries else ""
-        each = f" x {client.spec.retries.requests_per_retry} requests" if client.attempts > client.retries + 1 else ""
+        each = f" x {client.per_retry} requests" if client.per_retry > 1 else ""
         note = f", {client.note}" if client.note else ""
         parts.append(f"{client.spec.label} ({client.attempts}: retries {client.retries}{each}{default}{note})")
     return factors, parts

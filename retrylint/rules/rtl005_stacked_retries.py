@@ -87,8 +87,8 @@ class StackedRetries(Rule):
     @staticmethod
     def _fix(ctx: RuleContext, layer: Layer, reach: Reach):
         client = reach.client
-        if client is None or client.constructor is None or not client.spec.retries_param:
-            return None
+        if client is None or client.constructor is None or not client.spec.retries_param or not client.keyword_stops:
+            return None  # (a per-error retry policy keeps retrying with the keyword at 0)
         if client.model is not ctx.model:
             return None  # the client is built in another file
         if any(inner.policy.retries for inner in reach.inner_layers):
