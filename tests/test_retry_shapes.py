@@ -764,3 +764,61 @@ def test_a_loop_that_changes_its_input_is_not_retrying_a_deterministic_error():
         """
     )
     assert found(s) == [("RTL004", at(s, "for attempt", 2))]
+
+
+def test_re_raising_the_projects_rate_limit_error_from_another_module_is_no_non_retryable_list(tmp_path):
+    """graphiti: ``errors.RateLimitError`` (a project class named like the SDK's transient error,
+    raised from ``anthropic.RateLimitError``) re-raised before ``except Exception`` stops nothing
+    that never heals; a project class named otherwise (``errors.InvalidPromptError``) does."""
+    write_tree(tmp_path, {
+        "client/__init__.py": "",
+        "client/errors.py": """
+            class RateLimitError(Exception):
+                pass
+
+
+            class InvalidPromptError(Exception):
+                pass
+            """,
+        "client/llm.py": """
+            import anthropic
+
+            from .errors import InvalidPromptError, RateLimitError
+
+            client = anthropic.Anthropic(max_retries=0)
+
+
+            def _generate(messages):
+                try:
+                    return client.messages.create(model="m", max_tokens=10, messages=messages)
+                except anthropic.RateLimitError as e:
+                    raise RateLimitError(str(e)) from e
+
+
+            def generate(messages):
+                retry_count = 0
+                while retry_count < 3:
+                    try:
+                        return _generate(messages)
+                    except RateLimitError:
+                        raise
+                    except Exception:
+                        retry_count += 1
+
+
+            def generate_checked(messages):
+                retry_count = 0
+                while retry_count < 3:
+                    try:
+                        return _generate(messages)
+                    except (RateLimitError, InvalidPromptError):
+                        raise
+                    except Exception:
+                        retry_count += 1
+            """,
+    })
+    findings = [d for d in check(tmp_path, "client/llm.py") if d["code"] == "RTL002"]
+    assert [(d["code"], d["line"]) for d in findings] == [("RTL002", 17)]
+    assert findings[0]["message"].startswith(
+        "hand-written retry loop (up to 3 attempts) retries on broad Exception around billable generate -> _generate"
+    )

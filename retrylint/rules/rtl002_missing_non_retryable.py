@@ -99,8 +99,21 @@ def _named(errors: list[str]) -> str:
 
 def _stops_some(ctx: RuleContext, layer: Layer) -> bool:
     """The layer stops at once on some error a retry cannot heal: re-raising only a rate limit
-    (``except RateLimitError: raise``) is no non-retryable list."""
-    return any(ref.name not in ctx.catalog.transient for ref in layer.policy.never_retry)
+    (``except RateLimitError: raise``) is no non-retryable list, nor is re-raising the project's
+    own class named like an SDK's transient error (graphiti's ``errors.RateLimitError``, raised
+    from ``anthropic.RateLimitError``)."""
+    return any(not _transient(ctx, ref.name) for ref in layer.policy.never_retry)
+
+
+def _transient(ctx: RuleContext, name: str | None) -> bool:
+    if name is None:
+        return False
+    if name in ctx.catalog.transient:
+        return True
+    short = name.rpartition(".")[2]
+    if not any(known.rpartition(".")[2] == short for known in ctx.catalog.transient):
+        return False
+    return ctx.model.resolve_class(name) is not None  # a project class, not another library's
 
 
 MissingNonRetryable.VALID = [
