@@ -243,6 +243,7 @@ class RetriesSpec:
     requests_per_retry: int = key(1, doc="requests each retry sends when the keyword is given (LiteLLM num_retries=N: 2N+1)")
     sdk_params: tuple[str, ...] = key((), doc="call keywords setting the SDK's own retries when param is absent, one request each (LiteLLM max_retries)")
     setting_adds: bool = key(False, doc="the module setting's N adds N attempts after the default retries' requests (litellm.num_retries)")
+    keyed: bool = key(False, doc="the SDK sends one idempotency key with all its own retries of a billable call: they bill once")
 
 
 @dataclass(frozen=True)

@@ -59,3 +59,33 @@ def test_report_table_in_a_pipe_is_not_cut_to_80_columns(tmp_path):
     assert max(len(line) for line in table.splitlines()) > 80
     assert "│ Celery task on 'build_course' │ Celery task on 'build_course' │ 6 " in table
     assert "│ messages.create │ 6 per item   │ RTL002, RTL003 │" in table
+
+
+STRIPE_TASK = """\
+import stripe
+from celery import shared_task
+
+
+@shared_task(bind=True, autoretry_for=(stripe.APIConnectionError,), max_retries=3)
+def charge(self, order_id, amount):
+    stripe.PaymentIntent.create(amount=amount, currency="eur")
+"""
+
+
+def test_report_bills_only_the_outer_attempts_of_an_sdk_that_keys_its_own_retries(tmp_path):
+    """stripe sends one Idempotency-Key with all its own retries of a POST (the module API retries
+    twice by default): 4 Celery attempts x 3 requests, but 4 billed calls."""
+    (tmp_path / "tasks.py").write_text(STRIPE_TASK)
+    (point,) = json.loads(run(tmp_path, "report", "--output-format", "json").stdout)
+    assert point["layers"] == ["Celery task on 'charge' (4)", "stripe module API (3: retries 2 by default)"]
+    assert point["attempts"] == 12
+    assert (point["billable"][0]["name"], point["billable"][0]["attempts"]) == ("PaymentIntent.create", 4)
+    assert point["billed_calls"] == 4
+
+
+def test_report_bills_every_request_of_an_sdk_that_does_not_key_its_retries(tmp_path):
+    files = dict(FLAT)
+    files["llm.py"] = FLAT["llm.py"].replace("anthropic.Anthropic(max_retries=0)", "anthropic.Anthropic()")
+    write_tree(tmp_path, files)
+    (point,) = json.loads(run(tmp_path, "report", "--output-format", "json").stdout)
+    assert (point["attempts"], point["billable"][0]["attempts"], point["billed_calls"]) == (18, 18, 18)

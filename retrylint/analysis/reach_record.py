@@ -51,17 +51,41 @@ class Reach:
 def retry_stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]]:
     """Every layer that retries ``reach`` from ``layer`` down, SDK client included: the
     worst-case attempts of each (None: unbounded) and how messages name them."""
-    layers = [layer, *(inner for inner in reach.inner_layers if inner.policy.retries)]
+    layers = _retrying_layers(layer, reach)
     factors = [item.policy.factor() for item in layers]
     parts = [f"{item.name} ({'unbounded' if f is None else f})" for item, f in zip(layers, factors)]
-    client = reach.client
-    if client is not None and client.attempts > 1 and not all(item.policy.answers_only for item in layers):
+    client = _retrying_client(layers, reach)
+    if client is not None:
         factors.append(client.attempts)
         default = " by default" if client.retries == client.spec.default_retries else ""
         each = f" x {client.per_retry} requests" if client.per_retry > 1 else ""
         note = f", {client.note}" if client.note else ""
         parts.append(f"{client.spec.label} ({client.attempts}: retries {client.retries}{each}{default}{note})")
     return factors, parts
+
+
+def billed_stack(layer: Layer, reach: Reach) -> list[int | None]:
+    """The factors of ``retry_stack`` that bill: an SDK that sends one idempotency key with all
+    its own retries of the call (the catalog's ``retries.keyed``: Stripe) bills them once."""
+    layers = _retrying_layers(layer, reach)
+    factors = [item.policy.factor() for item in layers]
+    client = _retrying_client(layers, reach)
+    if client is not None and not client.spec.retries.keyed:
+        factors.append(client.attempts)
+    return factors
+
+
+def _retrying_layers(layer: Layer, reach: Reach) -> list[Layer]:
+    return [layer, *(inner for inner in reach.inner_layers if inner.policy.retries)]
+
+
+def _retrying_client(layers: list[Layer], reach: Reach):
+    """The SDK client under the layers when it retries the call too (not when every layer
+    retries only on an answer the client does not retry)."""
+    client = reach.client
+    if client is not None and client.attempts > 1 and not all(item.policy.answers_only for item in layers):
+        return client
+    return None
 
 
 def chain_text(reaches: list[Reach]) -> str:

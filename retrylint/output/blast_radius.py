@@ -33,7 +33,7 @@ UNLIMITED_WIDTH = 100_000
 class BillableReach:
     name: str
     chain: list[dict]
-    attempts: int | None  # product of the stack over this call; None: unbounded
+    attempts: int | None  # attempts that bill: the stack over this call, less keyed SDK retries; None: unbounded
     per_item: bool
     calls: int = 1  # how many times one run of the entry point makes this call (its call paths)
 
@@ -72,7 +72,7 @@ class EntryPoint:
 
 def entry_points(context: RuleContext, findings: dict[int, list[str]]) -> list[EntryPoint]:
     """The outermost layers of one analysed file."""
-    from retrylint.analysis.reach_record import retry_stack
+    from retrylint.analysis.reach_record import billed_stack, retry_stack
 
     found = []
     for layer in context.layers:
@@ -84,7 +84,9 @@ def entry_points(context: RuleContext, findings: dict[int, list[str]]) -> list[E
         for reach in context.reaches(layer):
             factors, parts = retry_stack(layer, reach)
             total = None if None in factors else prod(factors)
-            billable.append(BillableReach(reach.name, [link.to_json() for link in reach.chain], total, reach.in_loop, reach.calls))
+            billed = billed_stack(layer, reach)
+            billable.append(BillableReach(reach.name, [link.to_json() for link in reach.chain],
+                                          None if None in billed else prod(billed), reach.in_loop, reach.calls))
             if len(parts) > len(worst_parts) or (total is None and worst_total is not None):
                 worst_parts, worst_total = parts, total
         line = context.model.line(layer.anchor)
