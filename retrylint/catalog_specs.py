@@ -106,6 +106,7 @@ class BackoffSpec:
     delay_params: tuple[str, ...] = key((), doc="a delay before each retry: 0 means no wait")
     growth_params: tuple[str, ...] = key((), doc="a truthy value makes the delay grow")
     wait_params: tuple[str, ...] = key((), doc="any of them given means the layer waits")
+    jitter_params: tuple[str, ...] = key((), doc="a random wait added to the delay unless given a falsy value (on by default)")
     generator: WaitGeneratorSpec = key(factory=WaitGeneratorSpec)
 
 
@@ -126,6 +127,7 @@ class TargetSpec:
 
     position: int | None = key()
     keyword: str | None = key()
+    alone_position: int | None = key(doc="where it is when neither position nor keyword holds it (LangGraph add_node(fn): the function names the node)")
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,7 @@ class LayerSpec:
     policy_param: str | None = key(doc="the keyword holding the policy object; none: the call itself")
     old_policy_params: tuple[str, ...] = key((), doc="older spellings of policy_param still accepted (LangGraph retry=)")
     policy_objects: tuple[str, ...] = key((), doc="qualified names of policy objects")
+    policy_lists: bool = key(False, doc="policy_param may hold a list of policy objects; the first whose retry set takes an error decides, one attempt count across them (LangGraph)")
     absent_policy: Literal["none", "default"] = key("none", doc="'default': the defaults apply without a policy")
     enabled_by: str | None = key(doc="a flag that must be passed as True for any retry to happen")
     stop_raises: tuple[str, ...] = key((), doc="'<qualified name>:<keyword>' raised to stop the layer at once")

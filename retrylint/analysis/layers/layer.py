@@ -141,12 +141,44 @@ def bound_call(expr: cst.BaseExpression, scope: Scope) -> cst.Call | None:
     return expr if isinstance(expr, cst.Call) else None
 
 
-def given_policy(spec, call: cst.Call | None, scope: Scope) -> cst.Call | None:
-    """The call passed to a layer call as ``spec.policy_param`` (or an older spelling of it);
-    None when absent or not a call."""
+def given_policies(spec, call: cst.Call | None, scope: Scope) -> list[cst.Call] | None:
+    """The calls passed as ``spec.policy_param`` (or an older spelling of it): the one call, or
+    with ``spec.policy_lists`` each call of a list or tuple (LangGraph ``retry_policy=[RetryPolicy(
+    ...), ...]``), the literal bound to a name too. None when absent, empty or not all calls."""
     kw = keywords_of(call) if call is not None else {}
     given = next((kw[p] for p in (spec.policy_param, *spec.old_policy_params) if p in kw), None)
-    return bound_call(given.value, scope) if given is not None else None
+    if given is None:
+        return None
+    value = given.value
+    if spec.policy_lists and isinstance(value, cst.Name):
+        binding = scope.lookup(value.value)
+        value = binding.value if binding is not None and isinstance(binding.value, (cst.List, cst.Tuple)) else value
+    if spec.policy_lists and isinstance(value, (cst.List, cst.Tuple)):
+        calls = [bound_call(element.value, scope) if isinstance(element, cst.Element) else None for element in value.elements]
+        return calls if calls and all(found is not None for found in calls) else None
+    one = bound_call(value, scope)
+    return [one] if one is not None else None
+
+
+def first_match_policy(policies: list[Policy]) -> Policy:
+    """Several policies where the first whose retry set takes an error decides, and one count of
+    attempts runs across them (LangGraph, pregel/_retry.py): the largest cap, every error any
+    of them retries, a wait only when each waits."""
+    if len(policies) == 1:
+        return policies[0]
+    capped = all(p.capped for p in policies)
+    attempts = [p.attempts for p in policies]
+    return Policy(
+        attempts=max(attempts) if capped and None not in attempts else None,
+        capped=capped,
+        deadline=all(p.deadline for p in policies),
+        retry_all=any(p.retry_all for p in policies),
+        retry_on=[ref for p in policies for ref in p.retry_on],
+        predicate=any(p.predicate for p in policies),
+        retries_exceptions=any(p.retries_exceptions for p in policies),
+        classifier=all(p.classifier for p in policies),
+        waits=all(p.waits for p in policies),
+    )
 
 
 def is_policy_object(spec, policy: cst.Call, scope: Scope) -> bool:

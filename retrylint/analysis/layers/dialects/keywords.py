@@ -161,7 +161,8 @@ def _waits(model, spec: LayerSpec, options: dict) -> bool:
     delays = [model.literal(*options[p]) for p in spec.delay_params if p in options]
     if delays:
         growth = any(model.literal(*options[g]) not in (False, None, 0, NO_LITERAL) for g in spec.growth_params if g in options)
-        waits = growth or any(d not in (0, 0.0, None) for d in delays)
+        jitter = any(j not in options or model.literal(*options[j]) not in (False, None, 0) for j in spec.backoff.jitter_params)
+        waits = growth or jitter or any(d not in (0, 0.0, None) for d in delays)
     if waits and _generator_waits_nothing(model, spec, options):
         waits = False
     if any(param in options for param in spec.wait_params):

@@ -5,8 +5,10 @@ the object passed as the catalog's ``policy_param``, or from the call itself."""
 
 from __future__ import annotations
 
+import libcst as cst
+
 from retrylint.catalog import LayerSpec
-from retrylint.analysis.layers.layer import Layer, given_policy, is_policy_object, keywords_of, positional
+from retrylint.analysis.layers.layer import Layer, first_match_policy, given_policies, is_policy_object, keywords_of, positional
 from retrylint.analysis.layers.readers.base import CALL, IMPORTED_CALL, FormReader
 from retrylint.analysis.model import CallSite, Function
 
@@ -17,24 +19,36 @@ def read_call_site(finder, function: Function, site: CallSite, spec: LayerSpec) 
     handed = kw.get(spec.target_keyword) if spec.target_keyword else None
     if handed is None and spec.target_position is not None:
         handed = positional(call, spec.target_position)
+    if handed is None and spec.target.alone_position is not None:
+        handed = positional(call, spec.target.alone_position)
     target = model.resolve_function(model.qualify(handed.value, scope)) if handed is not None else None
     if target is None:
         return None
-    policy_call = call
-    options = finder.surroundings.options(spec, call, scope, function, site.path)
     if spec.policy_param:
-        policy_call = given_policy(spec, call, scope)
-        if policy_call is not None and not is_policy_object(spec, policy_call, scope):
+        calls = given_policies(spec, call, scope)
+        if calls is not None and not all(is_policy_object(spec, given, scope) for given in calls):
             return None  # a policy built elsewhere: cannot be read
-        if policy_call is None and spec.absent_policy != "default":
+        if calls is None and spec.absent_policy != "default":
             return None  # no policy, no retries
-        options = {name: (arg.value, scope) for name, arg in keywords_of(policy_call).items()}
-        options.update({p: (kw[p].value, scope) for p in spec.deadline_params if p in kw})
-    policy = finder.keyword_policy(spec, policy_call, scope, options)
+        read = [(finder.keyword_policy(spec, given, scope, _policy_options(spec, given, kw, scope)), given)
+                for given in calls or [None]]
+        policy = first_match_policy([found for found, _ in read])
+        policy_call = max(read, key=lambda pair: pair[0].attempts or 0)[1]  # fixes go to the largest cap
+    else:
+        policy_call = call
+        options = finder.surroundings.options(spec, call, scope, function, site.path)
+        policy = finder.keyword_policy(spec, policy_call, scope, options)
     if _raises_to_stop(target, spec):
         policy.classifier = True
     return Layer("call", spec.library, spec.label, call, target, None, policy, spec=spec,
                  call=policy_call, keywords=keywords_of(policy_call), handover_call=call)
+
+
+def _policy_options(spec: LayerSpec, policy_call: cst.Call | None, kw: dict, scope) -> dict:
+    """A policy object's keywords, with the deadline keywords of the call that hands it over."""
+    options = {name: (arg.value, scope) for name, arg in keywords_of(policy_call).items()}
+    options.update({p: (kw[p].value, scope) for p in spec.deadline_params if p in kw})
+    return options
 
 
 def _raises_to_stop(function: Function, spec: LayerSpec) -> bool:

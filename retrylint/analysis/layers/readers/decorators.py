@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
-from retrylint.analysis.layers.layer import given_policy, is_policy_object
+from retrylint.analysis.layers.layer import first_match_policy, given_policies, is_policy_object
 from retrylint.analysis.layers.readers.base import DECORATOR, IMPORTED_CALL, FormReader, applied_to_function
 
 
 def read_decorator(finder, function, decorator, spec, call, scope):
     if spec.policy_param:  # ``@task(retry_policy=RetryPolicy(...))``: the policy object's options
-        policy = given_policy(spec, call, scope)
-        if policy is None or not is_policy_object(spec, policy, scope):
+        calls = given_policies(spec, call, scope)
+        if calls is None or not all(is_policy_object(spec, given, scope) for given in calls):
             return None  # no policy, no retries; or one built elsewhere
-        return finder.make_layer(spec, "decorator", decorator, function, None, policy, scope)
+        layers = [finder.make_layer(spec, "decorator", decorator, function, None, given, scope) for given in calls]
+        layer = max(layers, key=lambda found: found.policy.attempts or 0)  # fixes go to the largest cap
+        layer.policy = first_match_policy([found.policy for found in layers])
+        return layer
     bare = None if call is not None else decorator.decorator
     return finder.make_layer(spec, "decorator", decorator, function, None, call, scope, bare)
 
