@@ -106,22 +106,25 @@ class Engine:
             return unreadable_file(path, "source contains null bytes")
         if not self.could_hold_layer(source) and not self._may_hold_entry_point(path):
             return None  # not parsed at all: syntax errors there are for the other linters
-        if tree is None:
-            rejected = _python_rejects(source, path)
-            if rejected is not None:
-                return rejected
         try:
-            return self._analyse(source, path, tree, fixes)
+            parsed = self.project.parsed_uncompiled(source, path) if tree is None else None
+            if tree is None and parsed is None:
+                rejected = _python_rejects(source, path)
+                if rejected is not None:
+                    return rejected
+            return self._analyse(source, path, tree, fixes, parsed)
         except cst.ParserSyntaxError as error:
             return _syntax_error(source, path, error)
         except (RecursionError, MemoryError):
             return _too_deep(path)
 
-    def _analyse(self, source: str, path: str, tree: cst.Module | None, fixes: bool = True) -> RuleContext | None:
+    def _analyse(self, source: str, path: str, tree: cst.Module | None, fixes: bool = True,
+                 parsed: tuple | None = None) -> RuleContext | None:
+        """``parsed``: the tree and renderings the project's reparser gave for an uncompiled source."""
         module_name, is_package, root = self.project.module_name_for(Path(path))
         rendered = None
         if tree is None:
-            tree, rendered = self.project.parsed(source, path)
+            tree, rendered = parsed if parsed is not None else self.project.parsed(source, path)
         model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project, root, tree, rendered)
         layers = LayerFinder(model).find()
         self.project.register(model, layers)

@@ -9,8 +9,9 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from retrylint.analysis.libcst_compat import parse_unchecked
 from retrylint.analysis.positions import StatementPositions
-from retrylint.analysis.reparse import Reparser, run_starts
+from retrylint.analysis.reparse import REACHES_ACROSS, Reparser, run_starts
 from retrylint.engine import Engine
+from retrylint.sources import python_rejects
 
 from helpers import bench_script
 from test_positions import SOURCES
@@ -72,6 +73,57 @@ def test_an_edit_gives_the_whole_modules_tree(name, inserted):
         assert_whole(tree, source)
 
 
+REJECTED = {
+    "syntax error mid-module": "x = 1\ny = (\nz = 3\nw = 4\nv = 5\n",
+    "return at module level": "x = 1\nreturn x\ny = 2\nz = 3\n",
+    "late __future__ import": "x = 1\nfrom __future__ import annotations\ny = 2\nz = 3\n",
+    "global after use": "x = 1\nprint(x)\nglobal x\nz = 3\n",
+    "nonlocal at module level": "x = 1\ny = 2\nnonlocal x\nz = 3\n",
+    "too deeply nested": "x = 1\ny = " + "(" * 250 + ")" * 250 + "\nz = 3\nw = 4\n",
+    "unterminated string at the end": "x = 1\ny = 2\nz = 3\nw = '''\n",
+    "tabs and spaces mixed": "def f():\n        x = 1\n\ty = 2\nz = 3\nw = 4\nv = 5\n",
+    "break outside a loop": "x = 1\nbreak\ny = 2\nz = 3\n",
+    "await outside a function": "x = 1\nawait y\ny = 2\nz = 3\n",
+}
+
+
+def compiles(source: str) -> bool:
+    return python_rejects(source) is None
+
+
+@pytest.mark.parametrize("name", {**ALL, **REJECTED})
+def test_runs_compiled_alone_vouch_for_the_module_only_when_it_compiles(name):
+    source = {**ALL, **REJECTED}[name]
+    reparser = Reparser(min_runs=1)
+    found = reparser.parse(source, "m.py", compiled=False)
+    if name in REJECTED:
+        assert found is None
+    elif found is not None:  # None (compile it whole) is always allowed
+        assert compiles(source)
+        assert_whole(found[0], source)
+    lines = source.splitlines(keepends=True)
+    for at in range(len(lines)):  # each line broken in turn, then mended, from the last version's runs
+        for edited in ("".join(lines[:at]) + "x = (\n" + "".join(lines[at:]), source):
+            found = reparser.parse(edited, "m.py", compiled=False)
+            assert found is None or compiles(edited)
+            if found is not None:
+                assert_whole(found[0], edited)
+
+
+def test_the_engine_compiles_an_edited_module_run_by_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    source = "from tenacity import retry\n\n\n@retry\ndef call():\n    pass\n" + "\n\nx = 1\n" * 4
+    engine = Engine()
+    engine.project.reparser = Reparser()
+    compiled = []
+    monkeypatch.setattr("retrylint.engine._python_rejects", lambda *args: compiled.append(args))
+    for edited in (source, source.replace("x = 1", "x = 2", 1), source + "y = 3\n"):
+        assert [d.code for d in engine.lint_source(edited, "m.py")] == ["RTL001"]
+    assert compiled == []  # every run compiled alone: no whole module compiled
+    assert [d.code for d in engine.lint_source("global x\n" + source, "m.py")] == ["RTL001"]
+    assert len(compiled) == 1
+
+
 BLOCKS = "".join(f"\n\ndef f{n}(x):\n    return x + {n}\n" for n in range(6))
 
 
@@ -121,10 +173,10 @@ def test_diagnostics_with_the_reparser_are_the_engines_without_it(tmp_path, monk
     reparsing.project.reparser = Reparser()
     edits = [source, source.replace("max_retries=3", "max_retries=None", 1),
              source.replace("    save(doc_id", "    # saved later\n    save(doc_id", 1),
-             "import os\n\n# shifted\n" + source, source]
+             "import os\n\n# shifted\n" + source, source.replace("    save(doc_id", "    save(doc_id,,", 1), source]
     for edited in edits:
         expected = plain.lint_source(edited, "tasks.py")
         plain.project.forget(tmp_path / "tasks.py")
         reparsing.project.forget(tmp_path / "tasks.py")
         assert reparsing.lint_source(edited, "tasks.py") == expected
-        assert {d.code for d in expected} == {"RTL001", "RTL002", "RTL003", "RTL005"}
+        assert {d.code for d in expected} == ({"RTL999"} if ",," in edited else {"RTL001", "RTL002", "RTL003", "RTL005"})

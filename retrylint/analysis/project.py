@@ -182,6 +182,13 @@ class Project:
             return None, None
         return self.reparser.parse(source, str(self.absolute(path)))
 
+    def parsed_uncompiled(self, source: str, path: Path | str) -> "tuple[cst.Module, dict[cst.CSTNode, Rendered]] | None":
+        """As ``parsed``, for a source Python has not compiled yet: None when there is no
+        reparser or it cannot vouch that the source compiles (the caller compiles it whole)."""
+        if self.reparser is None:
+            return None
+        return self.reparser.parse(source, str(self.absolute(path)), compiled=False)
+
     def _may_bind(self, module: str, name: str, near: Path | None) -> bool:
         """A cheap look at a module's text before parsing it: does ``name`` appear where a
         module-level assignment or an import would put it?"""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from retrylint.analysis.libcst_compat import parse_unchecked
+from retrylint.sources import python_rejects
 
 if TYPE_CHECKING:
     from retrylint.analysis.positions import Rendered
@@ -31,6 +32,7 @@ MIN_RUNS = 4  # fewer runs than this: one parse costs no more than cutting
 MAX_FAILED = 32  # runs that do not parse alone, per parse, before parsing the module whole
 LINE_BREAK = re.compile(r"(\r\n|\r|\n)")  # the line ends Python counts (see sources.PYTHON_NEWLINE)
 CONTINUES = re.compile(r"(?:else|elif|except|finally)\b")  # a clause of the statement above
+REACHES_ACROSS = re.compile(r"__future__|\b(?:global|nonlocal)\b")  # statements Python checks against others
 
 RunKey = tuple[bool, bool, str]  # first run, last run, its text
 
@@ -44,8 +46,10 @@ class _Run:
 @dataclass
 class _Version:
     runs: dict[RunKey, _Run] = field(default_factory=dict)
-    failed: set[RunKey] = field(default_factory=set)  # texts that do not parse alone
+    failed: set[RunKey] = field(default_factory=set)  # texts that do not parse (or compile) alone
     rendered: dict[cst.CSTNode, Rendered] = field(default_factory=dict)  # statement -> its rendering
+    compiling: bool = False  # while joined: runs not taken from a vouched version are compiled first
+    vouched: bool = False  # every run compiles alone, as the module does (no statement reaches across)
 
 
 class Reparser:
@@ -56,17 +60,31 @@ class Reparser:
         self.min_runs = min_runs
         self._versions: dict[str, _Version] = {}
 
-    def parse(self, source: str, path: str) -> tuple[cst.Module, dict[cst.CSTNode, Rendered]]:
+    def parse(self, source: str, path: str, *, compiled: bool = True
+              ) -> tuple[cst.Module, dict[cst.CSTNode, Rendered]] | None:
         """The tree of ``source`` as ``parse_unchecked`` gives it (raising as it does) and the
-        renderings kept for its statements (positions add to them as they are asked for)."""
-        previous = self._versions.pop(path, None) or _Version()
-        version = _Version()
+        renderings kept for its statements (positions add to them as they are asked for).
+
+        ``compiled=False``: Python has not compiled the source yet (libcst must only see code it
+        compiles, see sources.python_rejects). Each run is then compiled alone before libcst parses
+        it, unless it comes from a version that was; runs that all compile alone make a module that
+        compiles, where no statement reaches across statements (``__future__``, ``global``,
+        ``nonlocal``). None where that cannot vouch for the module: the caller compiles it whole."""
+        if not compiled and REACHES_ACROSS.search(source):
+            return None
+        previous = self._versions.get(path) or _Version()
+        version = _Version(compiling=not compiled)
         cuts = run_starts(source, self.min_runs)
         tree = None if cuts is None else self._join(source, cuts, previous, version)
         if tree is None:
+            if not compiled:
+                return None
             tree, version = parse_unchecked(source), _Version()
+        version.vouched = REACHES_ACROSS.search(source) is None
+        version.compiling = False
         kept = set(tree.body)
         version.rendered = {s: r for s, r in previous.rendered.items() if s in kept}
+        self._versions.pop(path, None)
         self._versions[path] = version
         while len(self._versions) > self.max_paths:
             del self._versions[next(iter(self._versions))]
@@ -108,8 +126,8 @@ class Reparser:
             version.failed.add(key)
             return None
         run = previous.runs.get(key) if key not in version.runs else None  # a repeated text gets nodes of its own
-        if run is None:
-            run = _parse_run(*key)
+        if run is None or (version.compiling and not previous.vouched):
+            run = None if version.compiling and python_rejects(key[2]) is not None else _parse_run(*key)
         if run is None:
             version.failed.add(key)
         else:
