@@ -120,6 +120,22 @@ def _policy_retries(spec: ClientSpec, constructor: cst.Call | None, where: Modul
     return max((count for count in counts if _is_int(count)), default=None)
 
 
+def _wrapped_function(catalog: Catalog, expr, where: ModuleModel) -> ClientUse | None:
+    """A module-level client's function handed to a wrapper (``instructor.from_litellm(litellm.completion)``)."""
+    owner = where.qualify(expr, where.scope) or ""
+    while "." in owner:
+        owner = owner.rpartition(".")[0]
+        inner = catalog.client_by_name.get(owner)
+        if inner is not None:
+            if not inner.module:
+                return None
+            setting = _module_setting(where, owner, inner.setting) if inner.setting else None
+            retries = setting if _is_int(setting) else inner.default_retries
+            per_retry = inner.retries.requests_per_retry if _is_int(setting) else 1
+            return ClientUse(inner, retries, retries * per_retry + 1, None, where, per_retry=per_retry)
+    return None
+
+
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -203,7 +219,7 @@ def _wrapped(catalog: Catalog, spec: ClientSpec, wrapper: cst.Call | None, where
         return None
     value = _bound_value(arg.value, where.scope)
     if not isinstance(value, cst.Call):
-        return None
+        return _wrapped_function(catalog, arg.value, where)
     inner = catalog.client_by_name.get(where.qualify(value, where.scope) or "")
     if inner is None or inner.wraps.position is not None or inner.wraps.keyword:
         return None

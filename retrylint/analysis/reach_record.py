@@ -54,7 +54,7 @@ def retry_stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]
     layers = _retrying_layers(layer, reach)
     factors = [item.policy.factor() for item in layers]
     parts = [f"{item.name} ({'unbounded' if f is None else f})" for item, f in zip(layers, factors)]
-    client = _retrying_client(layers, reach)
+    client = _retrying_client(reach)
     if client is not None:
         factors.append(client.attempts)
         default = " by default" if client.retries == client.spec.default_retries else ""
@@ -69,7 +69,7 @@ def billed_stack(layer: Layer, reach: Reach) -> list[int | None]:
     its own retries of the call (the catalog's ``retries.keyed``: Stripe) bills them once."""
     layers = _retrying_layers(layer, reach)
     factors = [item.policy.factor() for item in layers]
-    client = _retrying_client(layers, reach)
+    client = _retrying_client(reach)
     if client is not None and not client.spec.retries.keyed:
         factors.append(client.attempts)
     return factors
@@ -79,13 +79,11 @@ def _retrying_layers(layer: Layer, reach: Reach) -> list[Layer]:
     return [layer, *(inner for inner in reach.inner_layers if inner.policy.retries)]
 
 
-def _retrying_client(layers: list[Layer], reach: Reach):
-    """The SDK client under the layers when it retries the call too (not when every layer
-    retries only on an answer the client does not retry)."""
+def _retrying_client(reach: Reach):
+    """The SDK client under the layers when it retries the call too (under a layer that re-asks
+    only on a malformed answer too: each re-ask is a request the client retries)."""
     client = reach.client
-    if client is not None and client.attempts > 1 and not all(item.policy.answers_only for item in layers):
-        return client
-    return None
+    return client if client is not None and client.attempts > 1 else None
 
 
 def chain_text(reaches: list[Reach]) -> str:

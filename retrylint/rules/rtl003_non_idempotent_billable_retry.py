@@ -78,6 +78,7 @@ class NonIdempotentBillableRetry(Rule):
             advice = (
                 "pass a stable idempotency key, or skip work already done before calling again"
                 if money
+                else f"pass {layer.budget}= to cap the tokens the re-asks spend" if layer.budget
                 else "store each result and skip work already done before calling again"
             )
             message = (
@@ -100,14 +101,18 @@ class NonIdempotentBillableRetry(Rule):
         factor = layer.policy.factor()
         if factor is None:
             return f"worst case: no limit on billed calls ({calls} billable call{plural}{per_item} per attempt)"
+        grows = (f", sending about {count_text(factor * (factor + 1) // 2)} times the first prompt's tokens "
+                 f"(attempt k sends about k times it)") if layer.reasks else ""
         return (
             f"worst case: {count_text(factor)} attempts x {calls} billable call{plural}{per_item} = "
-            f"{count_text(factor * calls)} billed calls{per_item}"
+            f"{count_text(factor * calls)} billed calls{per_item}{grows}"
         )
 
     @staticmethod
     def _reasons(ctx: RuleContext, layer: Layer, reach: Reach) -> list[str]:
         reasons = []
+        if layer.reasks and reach.call is layer.anchor:
+            reasons.append("asked again after a billed answer fails validation, with that answer appended")
         if reach.in_loop:
             reasons.append("runs in a loop, billed per item")
         if reach.later_billable:

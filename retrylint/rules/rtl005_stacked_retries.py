@@ -93,6 +93,8 @@ class StackedRetries(Rule):
             return None  # the client is built in another file
         if any(inner.policy.retries for inner in reach.inner_layers):
             return None  # removing the client's retries would still leave a stack
+        if layer.policy.answers_only:
+            return None  # it re-asks on a malformed answer only: API errors would go unretried
         new = ctx.fixes.with_keyword(client.constructor, client.spec.retries_param, "0")
         if new is None:
             return None

@@ -34,7 +34,8 @@ class Policy:
     never_retry: list[ExceptionRef] = field(default_factory=list)
     classifier: bool = False  # a giveup=/predicate/except clause that stops it at once
     waits: bool = True
-    # Retries only a malformed answer (instructor): the SDK client's retries of API errors do not multiply with it.
+    # Retries only a malformed answer (instructor): no wait mends it, and the SDK client under it is
+    # the only layer retrying API errors (its retries are not to be turned off for this one).
     answers_only: bool = False
 
     @property
@@ -88,6 +89,7 @@ class Layer:
     speculative: bool = False
     changes_input: bool = False  # each attempt runs on new input (a loop that makes a new e-mail address)
     reasks: bool = False  # each retry re-sends the conversation with the failed answer appended (instructor)
+    budget: str | None = None  # the keyword that would cap the tokens its re-asks spend, when not given
     note: str = ""  # what an unbounded-retry finding adds about this layer (a redelivery's trigger and way out)
     # A hand-written decorator's layer: the loop in its wrapper, itself a layer where it is written
     # (RTL001 reports an unbounded loop there, once, not at every function it decorates).

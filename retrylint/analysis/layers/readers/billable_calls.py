@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-from retrylint.analysis.client_retries import constructor_of
 from retrylint.analysis.layers.dialects import policy_reader
 from retrylint.analysis.layers.dialects.keywords import call_options
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, bound_call, keywords_of, positional
@@ -40,7 +39,10 @@ def read_billable_call(finder, function, site, spec):
             policy.retry_on = [ExceptionRef(name, cst.Name(name.rpartition(".")[2])) for name in spec.retry_on.default]
         layer = Layer("billable-call", spec.library, spec.label, call, function, call, policy, spec=spec, call=call,
                       keywords=kw)
-    layer.reasks = spec.reasks
+    options = _options(finder, function, spec, call) or {name: None for name in kw}
+    budgeted = spec.budget is not None and spec.budget in options
+    layer.reasks = spec.reasks and not budgeted  # a token budget bounds what the re-asks spend
+    layer.budget = spec.budget if layer.reasks else None
     return layer
 
 
@@ -49,6 +51,8 @@ def _options(finder, function, spec, call) -> dict | None:
     when the catalog says the constructor gives them; None: the call's alone."""
     if not spec.constructor_options or not isinstance(call.func, cst.Attribute):
         return None
+    from retrylint.analysis.client_retries import constructor_of  # it reads layers: imported when needed
+
     made = constructor_of(call.func.value, function)
     if made is None:
         return None
