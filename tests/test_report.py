@@ -89,3 +89,15 @@ def test_report_bills_every_request_of_an_sdk_that_does_not_key_its_retries(tmp_
     write_tree(tmp_path, files)
     (point,) = json.loads(run(tmp_path, "report", "--output-format", "json").stdout)
     assert (point["attempts"], point["billable"][0]["attempts"], point["billed_calls"]) == (18, 18, 18)
+
+
+def test_report_table_in_a_ci_log_with_forced_colour_is_not_cut_to_80_columns(tmp_path):
+    """CI logs often set FORCE_COLOR: the output is coloured, but it is still a log, not a terminal
+    80 columns wide."""
+    import re
+
+    write_tree(tmp_path, FLAT)
+    table = run(tmp_path, "report", COLUMNS="80", FORCE_COLOR="1").stdout
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", table)
+    assert "\x1b[" in table and "…" not in plain
+    assert "│ Celery task on 'build_course' │ Celery task on 'build_course' │ 6 " in plain

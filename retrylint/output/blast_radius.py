@@ -160,10 +160,18 @@ def render_table(points: list[EntryPoint], console: Console) -> None:
             _count(point.billed_calls, point.per_item) if point.billable else "0",
             ", ".join(point.findings) or "-",
         )
-    if not console.is_terminal:  # a pipe or CI log: the table's own width, never cut to 80 columns
+    if not _on_a_tty(console):  # a pipe or CI log, coloured or not: the table's own width, never cut to 80 columns
         natural = console.measure(table, options=console.options.update(max_width=UNLIMITED_WIDTH)).maximum
         console.width = max(console.width, natural)
     console.print(table)
+
+
+def _on_a_tty(console: Console) -> bool:
+    """Whether the output is a terminal's screen (not a pipe or log that FORCE_COLOR colours)."""
+    try:
+        return console.file.isatty()
+    except (AttributeError, ValueError):  # a file object without isatty, or closed
+        return False
 
 
 def render_json(points: list[EntryPoint]) -> str:
