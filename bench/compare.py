@@ -11,6 +11,8 @@ Every tool runs as a subprocess under ``/usr/bin/time -v``: wall time is measure
 subprocess, peak memory is GNU time's "Maximum resident set size", i.e. that of the largest single
 process (the tool or one of its workers), not the sum. The tools other than retrylint live in a
 separate venv (``bench/.venv-tools``, made on first use from ``bench/requirements-tools.txt``).
+Memory is also measured for one worker without a cache (``-j1 --no-cache``) on the corpus and on
+four hard-linked copies of it, which must peak under 300 MB and stay flat (issue 14: within 20 %).
 Timings are never asserted anywhere; they depend on the machine and on its load.
 """
 
@@ -43,6 +45,8 @@ QUICK_PACKAGE = "celery"  # --quick runs on this package of the corpus only
 FIXIT_SLICE_LINES = 40_000  # about 25-30 s of Fixit on two cores
 QUICK_FIXIT_SLICE_LINES = 3_000
 ONE_FILE_REPEATS = 5
+WORKER_RSS_LIMIT_BYTES = 300_000_000  # issue 14: one worker, --no-cache, at 1x and 4x the corpus
+COPIES = 4  # the grown tree: this many copies of the corpus, hard-linked
 # The editor's path: a running process (the language server) re-checks one edited file.
 RECHECK_IN_PROCESS = """
 import statistics, sys, time
@@ -188,6 +192,20 @@ def stride_slice(paths: list[Path], lines: dict[Path, int], target: int) -> list
 # ---------------------------------------------------------------------------- setting up
 
 
+def replicate(corpus: Path, dest: Path, copies: int) -> Path:
+    """``copies`` copies of the corpus's Python files under ``dest`` (hard links where the file
+    system allows, else copies): a tree that many times the size, each copy its own project."""
+    for index in range(1, copies + 1):
+        for path in python_files(corpus):
+            target = dest / f"copy{index}" / path.relative_to(corpus)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copyfile(path, target)
+    return dest
+
+
 def lay_out_corpus() -> Path:
     out = subprocess.run(
         ["bash", str(CORPUS_SCRIPT)], cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True
@@ -249,6 +267,24 @@ def mib(kib: int | None) -> str:
     return "–" if kib is None else f"{kib / 1024:,.0f}"
 
 
+def measure_one_worker(retrylint: str, has: dict[str, bool], corpus: Path, scratch: Path) -> tuple[Run, Run]:
+    """One worker without a cache on the corpus, then on COPIES copies of it: the peak memory a
+    growing tree costs a process (issue 14)."""
+    cmd = [retrylint, "check", "--isolated", "--output-format", "concise", "-q"]
+    cmd += ["--jobs", "1"] if has["--jobs"] else []
+    cmd += ["--no-cache"] if has["--no-cache"] else []
+    rows = []
+    for copies in (1, COPIES):
+        print(f"retrylint, one worker, {copies} × the corpus ...", file=sys.stderr)
+        tree = corpus if copies == 1 else replicate(corpus, scratch / "grown", copies)
+        wall, rss, cpu = timed([*cmd, str(tree)])
+        rows.append(Run(f"retrylint, one worker, {copies} × the corpus", wall, rss,
+                        [cpu_note(cpu), "--jobs 1 --no-cache" + ("" if copies == 1 else
+                                                                 f"; {copies} hard-linked copies")],
+                        ratio=False))
+    return rows[0], rows[1]
+
+
 def format_table(runs: list[Run], flake8_wall: float | None) -> str:
     """The markdown table: tool | wall time (s) | peak RSS (MiB) | ratio to flake8 | notes."""
     lines = [
@@ -272,7 +308,7 @@ def verdict(ok: bool) -> str:
 
 def format_targets(
     cold: Run, warm: Run, flake8: Run, one_file: Run, recheck: Run, parse: float, startup: float,
-    import_and_parse: float,
+    import_and_parse: float, one_worker: tuple[Run, Run] | None = None,
 ) -> str:
     budget = 3 * parse + startup
     wide_budget = 3 * (import_and_parse - startup) + startup
@@ -289,7 +325,23 @@ def format_targets(
         f"{recheck.wall:.3f} s — {verdict(recheck.wall <= 3 * parse)} against 3 × parse",
         f"- peak memory of the cold run ≤ 1 GiB: {mib(cold.rss_kib)} MiB — {verdict(rss_ok)}",
     ]
+    if one_worker is not None:
+        items.append(memory_target(*one_worker))
     return "\n".join(items) + "\n"
+
+
+def memory_target(single: Run, grown: Run) -> str:
+    """Issue 14: one worker peaks under 300 MB, and no more than 20 % higher on a tree four times
+    the size (the models kept are bounded; the list of files to check, some 500 bytes a file, is
+    not)."""
+    small, large = single.rss_kib or 0, grown.rss_kib or 0
+    under = max(small, large) * 1024 < WORKER_RSS_LIMIT_BYTES
+    flat = large <= 1.2 * small
+    return (
+        f"- one worker (`-j1 --no-cache`) peaks under 300 MB, flat as the tree grows: "
+        f"{mib(small)} MiB on the corpus, {mib(large)} MiB on four copies of it "
+        f"({large / max(small, 1):.2f} ×) — {verdict(under and flat)}"
+    )
 
 
 # ---------------------------------------------------------------------------- main
@@ -357,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             else "**findings differ from cold**"
         )
         runs.append(warm)
+        one_worker = measure_one_worker(retrylint, has, corpus, scratch)
+        runs.extend(one_worker)
 
     print("retrylint one file, libcst parse, start-up ...", file=sys.stderr)
     one_lines = count_lines([one_file])
@@ -465,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         + "\n\n"
         + format_table(runs, flake8.wall)
         + "\nTargets of issue 5:\n\n"
-        + format_targets(cold, warm, flake8, single, rechecked, parse, startup, import_and_parse)
+        + format_targets(cold, warm, flake8, single, rechecked, parse, startup, import_and_parse, one_worker)
     )
     print(report)
     if args.markdown_out:

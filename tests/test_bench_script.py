@@ -60,6 +60,28 @@ def test_targets_on_fake_timings(compare):
     )
 
 
+def test_memory_target_of_one_worker(compare):
+    Run = compare.Run
+    single, grown = Run("1x", 20.0, 200 * 1024), Run("4x", 80.0, 210 * 1024)
+    assert compare.memory_target(single, grown) == (
+        "- one worker (`-j1 --no-cache`) peaks under 300 MB, flat as the tree grows: 200 MiB on the corpus, "
+        "210 MiB on four copies of it (1.05 ×) — met"
+    )
+    assert compare.memory_target(single, Run("4x", 80.0, 561 * 1024)).endswith("(2.81 ×) — **not met**")
+    assert compare.memory_target(Run("1x", 20.0, 290 * 1024), Run("4x", 80.0, 290 * 1024)).endswith("— **not met**")
+
+
+def test_replicate_links_every_copy(compare, tmp_path):
+    corpus = tmp_path / "src"
+    (corpus / "pkg").mkdir(parents=True)
+    (corpus / "pkg" / "m.py").write_text("x = 1\n")
+    (corpus / "README").write_text("not Python\n")
+    grown = compare.replicate(corpus, tmp_path / "grown", 2)
+    assert sorted(p.relative_to(grown).as_posix() for p in grown.rglob("*") if p.is_file()) == [
+        "copy1/pkg/m.py", "copy2/pkg/m.py"]
+    assert (grown / "copy2" / "pkg" / "m.py").read_text() == "x = 1\n"
+
+
 def test_stride_slice_spans_the_files(compare):
     paths = [Path(f"f{i}.py") for i in range(10)]
     lines = {p: 100 for p in paths}
