@@ -234,6 +234,33 @@ def test_a_file_reached_through_a_folder_symlink_and_its_real_path_is_checked_on
 
 
 # ----- bounded cost ---------------------------------------------------------------------------------
+def test_module_models_kept_in_memory_are_bounded_by_count_and_source(tmp_path, monkeypatch):
+    """Issue 14: every model loaded stayed (up to 512 whole trees), so memory grew with the tree.
+    The least recently used are dropped once the models kept hold too much source or are too many."""
+    from retrylint.analysis import project as project_module
+    from retrylint.catalog import load_catalog
+
+    for name in "abcde":
+        (tmp_path / f"{name}.py").write_text(f"def {name}():\n    return 1\n" + "# padding\n" * 10)
+    size = len((tmp_path / "a.py").read_text())
+    monkeypatch.setattr(project_module, "MAX_CACHED_CHARACTERS", 3 * size)
+    project = project_module.Project(load_catalog(), cwd=tmp_path)
+    project.add_root(tmp_path)
+    for name in "abcd":
+        assert project.module(name) is not None
+    assert [project.is_loaded(name) for name in "abcd"] == [False, True, True, True]
+    project.module("b")  # used again: now the most recent
+    project.module("e")
+    assert [project.is_loaded(name) for name in "bcde"] == [True, False, True, True]
+    assert project._cached_characters == 3 * size
+    project.forget(tmp_path / "e.py")
+    assert project._cached_characters == 2 * size
+    monkeypatch.setattr(project_module, "MAX_CACHED_MODULES", 1)
+    project.module("a")
+    assert [project.is_loaded(name) for name in "abde"] == [True, False, False, False]
+    assert project._cached_characters == size
+
+
 def test_the_prefilter_is_linear_in_try_blocks():
     """10,000 ``try`` blocks and no retry layer took the prefilter 310 s (each ``try`` scanned
     back to its block's header and on to the loop's end); now about 0.1 s."""

@@ -20,7 +20,12 @@ if TYPE_CHECKING:
     from retrylint.analysis.positions import Rendered
     from retrylint.analysis.reparse import Reparser
 
-MAX_CACHED_MODULES = 512
+# Module models kept in memory, the least recently used dropped first: at most this many, of at
+# most this many characters of source in all (a model takes some 30 bytes per character of its
+# source). A run over a growing tree then keeps its memory flat; checking files package by
+# package, a dropped model is rarely needed again (never on the pinned corpus).
+MAX_CACHED_MODULES = 128
+MAX_CACHED_CHARACTERS = 2_000_000
 MAX_RESOLVE_DEPTH = 12
 
 
@@ -32,6 +37,7 @@ class Project:
         self.cwd = (cwd or Path.cwd()).resolve()
         self.roots: list[Path] = []
         self._models: OrderedDict[Path, ModuleModel | None] = OrderedDict()
+        self._cached_characters = 0  # the source length of the models kept
         self._layers: dict[int, list[Layer]] = {}
         # (module, near) -> (the file and root it is found in, or None; the paths tried before)
         self._files: dict[tuple[str, Path | None], tuple[tuple[Path, Path] | None, list[Path]]] = {}
@@ -122,9 +128,7 @@ class Project:
     def forget(self, path: Path) -> None:
         """Drop what is known of a file that changed (its model, and where modules are found,
         in case it was created or deleted), so that the next check reads it again."""
-        model = self._models.pop(self.absolute(path), None)
-        if model is not None:
-            self._layers.pop(id(model), None)
+        self._drop(self.absolute(path))
         self._files.clear()
 
     @contextmanager
@@ -155,12 +159,19 @@ class Project:
         return found is not None and found[0] in self._models
 
     def _remember(self, path: Path, model: "ModuleModel | None") -> None:
+        self._drop(path)
         self._models[path] = model
-        self._models.move_to_end(path)
-        while len(self._models) > MAX_CACHED_MODULES:
-            _, evicted = self._models.popitem(last=False)
-            if evicted is not None:
-                self._layers.pop(id(evicted), None)
+        self._cached_characters += len(model.source) if model is not None else 0
+        while len(self._models) > 1 and (
+            len(self._models) > MAX_CACHED_MODULES or self._cached_characters > MAX_CACHED_CHARACTERS
+        ):
+            self._drop(next(iter(self._models)))
+
+    def _drop(self, path: Path) -> None:
+        model = self._models.pop(path, None)
+        if model is not None:
+            self._cached_characters -= len(model.source)
+            self._layers.pop(id(model), None)
 
     def _load(self, name: str, path: Path, root: Path) -> "ModuleModel | None":
         from retrylint.analysis.model import ModuleModel
