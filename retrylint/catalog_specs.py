@@ -246,6 +246,7 @@ class RetriesSpec:
     default: int = key(0, doc="retries when it is absent")
     requests_per_retry: int = key(1, doc="requests each retry sends when the keyword is given (LiteLLM num_retries=N: 2N+1)")
     sdk_params: tuple[str, ...] = key((), doc="call keywords setting the SDK's own retries when param is absent, one request each (LiteLLM max_retries)")
+    outer_attempts: bool = key(False, doc="the keyword also caps a retry decorator around each request, that many attempts (llama-index OpenAI max_retries=N: N x (N+1) requests)")
     setting_adds: bool = key(False, doc="the module setting's N adds N attempts after the default retries' requests (litellm.num_retries)")
     keyed: bool = key(False, doc="the SDK sends one idempotency key with all its own retries of a billable call: they bill once")
 

@@ -83,7 +83,10 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
     largest = _policy_retries(spec, constructor, where)
     if largest is not None and largest > retries:
         retries, note = largest, f"the largest in {spec.retry_policy.param}"
-    return ClientUse(spec, retries, retries + 1, constructor, where, local=_local(spec, constructor, where), note=note,
+    attempts = retries + 1
+    if spec.retries.outer_attempts and retries > 0:
+        attempts, note = retries * (retries + 1), f"its own retry decorator makes {retries} attempt{'s' if retries != 1 else ''}"
+    return ClientUse(spec, retries, attempts, constructor, where, local=_local(spec, constructor, where), note=note,
                      keyword_stops=not largest)
 
 
