@@ -180,3 +180,22 @@ def test_diagnostics_with_the_reparser_are_the_engines_without_it(tmp_path, monk
         reparsing.project.forget(tmp_path / "tasks.py")
         assert reparsing.lint_source(edited, "tasks.py") == expected
         assert {d.code for d in expected} == ({"RTL999"} if ",," in edited else {"RTL001", "RTL002", "RTL003", "RTL005"})
+
+
+def test_many_decorators_over_lines_still_reuse_statements():
+    """Each cut above a ``def`` under a decorator written over lines fails once and is joined."""
+    source = "import app\n" + "".join(f"\n\n@app.task(\n    bind=True,\n)\ndef task_{n}(self):\n    pass\n"
+                                      for n in range(60))
+    reparser = Reparser()
+    before, _ = reparser.parse(source, "m.py")
+    after, _ = reparser.parse(source.replace("task_7(", "task_7b("), "m.py")
+    assert_whole(after, source.replace("task_7(", "task_7b("))
+    assert [a is b for a, b in zip(before.body, after.body)].count(False) == 1
+
+
+def test_a_long_string_cut_in_many_places_is_parsed_whole():
+    source = "x = 1\nDOC = '''\n" + "".join(f"line{n} = {n}\n" for n in range(400)) + "'''\ny = 2\nz = 3\n"
+    reparser = Reparser()
+    tree, _ = reparser.parse(source, "m.py")
+    assert_whole(tree, source)
+    assert reparser._versions["m.py"].runs == {}  # given up: the whole module was parsed

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from retrylint.analysis.positions import Rendered
 
 MIN_RUNS = 4  # fewer runs than this: one parse costs no more than cutting
-MAX_FAILED = 32  # runs that do not parse alone, per parse, before parsing the module whole
+FAILED_TEXT = 1  # text of runs found not to parse alone, in module lengths, before parsing it whole
 LINE_BREAK = re.compile(r"(\r\n|\r|\n)")  # the line ends Python counts (see sources.PYTHON_NEWLINE)
 CONTINUES = re.compile(r"(?:else|elif|except|finally)\b")  # a clause of the statement above
 REACHES_ACROSS = re.compile(r"__future__|\b(?:global|nonlocal)\b")  # statements Python checks against others
@@ -50,6 +50,7 @@ class _Version:
     rendered: dict[cst.CSTNode, Rendered] = field(default_factory=dict)  # statement -> its rendering
     compiling: bool = False  # while joined: runs not taken from a vouched version are compiled first
     vouched: bool = False  # every run compiles alone, as the module does (no statement reaches across)
+    failed_text: int = 0  # characters of the runs found not to parse alone while joined
 
 
 class Reparser:
@@ -105,7 +106,7 @@ class Reparser:
                 run = self._run(key, previous, version)
                 if run is not None:
                     break
-                if end == len(cuts) - 1 or len(version.failed) > MAX_FAILED:
+                if end == len(cuts) - 1 or version.failed_text > FAILED_TEXT * len(source):
                     return None
                 end += 1
             ordered.append(run)
@@ -130,6 +131,7 @@ class Reparser:
             run = None if version.compiling and python_rejects(key[2]) is not None else _parse_run(*key)
         if run is None:
             version.failed.add(key)
+            version.failed_text += len(key[2])  # a cut in a long string makes ever longer runs
         else:
             version.runs.setdefault(key, run)
         return run
