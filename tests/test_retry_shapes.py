@@ -237,7 +237,8 @@ def test_a_hand_written_decorator_applying_a_retry_factory_in_another_module(tmp
     assert [(d["code"], d["line"]) for d in findings] == [("RTL005", 22)]
     assert findings[0]["message"].startswith(
         "chat.completions.create runs under 2 retry layers: tenacity @retry from create_retry_decorator() in "
-        "llm_retry_decorator() on 'chat' (unbounded) x OpenAI client (3: retries 2 by default)"
+        "llm_retry_decorator() on 'chat' (capped, count unknown) x OpenAI client (3: retries 2 by default) = "
+        "an unknown number of calls per run"
     )
 
 

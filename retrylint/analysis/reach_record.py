@@ -48,12 +48,22 @@ class Reach:
                 self.guarded, self.direct, self.calls)
 
 
+UNBOUNDED, UNKNOWN = "unbounded", "capped, count unknown"
+
+
+def _unknown(layer: Layer) -> bool:
+    """Capped by a number retrylint cannot read (``stop_after_attempt(self.max_retries)``)."""
+    return layer.policy.capped and layer.policy.attempts is None
+
+
 def retry_stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]]:
     """Every layer that retries ``reach`` from ``layer`` down, SDK client included: the
-    worst-case attempts of each (None: unbounded) and how messages name them."""
+    worst-case attempts of each (None: unbounded, or capped by a number not written here) and
+    how messages name them."""
     layers = _retrying_layers(layer, reach)
     factors = [item.policy.factor() for item in layers]
-    parts = [f"{item.name} ({'unbounded' if f is None else f})" for item, f in zip(layers, factors)]
+    parts = [f"{item.name} ({f if f is not None else UNKNOWN if _unknown(item) else UNBOUNDED})"
+             for item, f in zip(layers, factors)]
     client = _retrying_client(reach)
     if client is not None:
         factors.append(client.attempts)

@@ -45,7 +45,7 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer
-from retrylint.analysis.reach_record import Reach, chain_text, retry_stack
+from retrylint.analysis.reach_record import UNBOUNDED, Reach, chain_text, retry_stack
 from retrylint.analysis.layers.layer import REASK_NOTE
 from retrylint.rules.base import Invalid, Rule, Valid
 
@@ -74,7 +74,10 @@ class StackedRetries(Rule):
             if worst is None:
                 continue
             total, reach, parts = worst
-            product = "unbounded calls" if total is None else f"up to {count_text(total)} calls"
+            if total is not None:
+                product = f"up to {count_text(total)} calls"
+            else:
+                product = "unbounded calls" if any(part.endswith(f"({UNBOUNDED})") for part in parts) else "an unknown number of calls"
             message = (
                 f"{reach.name} runs under {len(parts)} retry layers: {' x '.join(parts)} = "
                 f"{product} per run; chain {chain_text([reach])}; let one layer retry"
