@@ -138,6 +138,7 @@ class DefaultsSpec:
     keyword: str | None = key(doc="the keyword holding them")
     from_: tuple[str, ...] = key((), toml="from", doc="the calls that take it")
     object_param: str | None = key(doc="the layer call's keyword naming that object (dag=)")
+    receiver_method: str | None = key(doc="a method of the layer call's receiver whose policy_param applies when the call gives none (LangGraph builder.set_node_defaults)")
 
 
 @dataclass(frozen=True)
