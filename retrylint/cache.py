@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from retrylint import __version__
+from retrylint.analysis.pins import pin_files
 from retrylint.catalog import catalog_files
 from retrylint.diagnostics import Diagnostic
 from retrylint.discovery import display_path
@@ -40,8 +41,11 @@ INDEX_NAME = re.compile(r"[0-9a-f]{64}\.json")
 
 
 def settings_fingerprint(settings: Settings) -> str:
-    """What, besides a file's text, its findings depend on: the catalog files and the settings."""
+    """What, besides a file's text, its findings depend on: the catalog files, the settings, and
+    the versions the project pins (its lock files and requirements: analysis/pins.py)."""
     parts = [path.read_bytes() for path in catalog_files(settings.extend_catalog)]
+    if settings.root is not None:
+        parts += [path.read_bytes() for path in pin_files(settings.root)]
     return digest(*parts, repr(settings))
 
 

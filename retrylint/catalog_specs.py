@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
+from retrylint.catalog_nested import ClientConfigSpec, OlderSpec, RedeliverySpec
 from retrylint.catalog_sections import Counts, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
@@ -141,18 +142,6 @@ class DefaultsSpec:
     receiver_method: str | None = key(doc="a method of the layer call's receiver whose policy_param applies when the call gives none (LangGraph builder.set_node_defaults)")
 
 
-@dataclass(frozen=True)
-class RedeliverySpec:
-    """A queue that hands a task's message back, with no count, when the worker running it dies
-    (Celery ``acks_late`` + ``reject_on_worker_lost``): a second, unbounded layer on the task."""
-
-    flags: tuple[str, ...] = key((), doc="task options that must all be true")
-    setting_prefix: str | None = key(doc="an app setting named prefix + flag gives a flag the task leaves out")
-    capped_by: str | None = key(doc="a flag that sends it through the task's own retries instead (their cap applies)")
-    label: str | None = key()
-    note: str | None = key(doc="what the finding adds: when it fires and the way out")
-
-
 class _Nested:
     """A read-only attribute that is a key of a nested spec (``spec.fix_cap`` is ``spec.fix.cap``)."""
 
@@ -206,6 +195,7 @@ class LayerSpec:
     budget: str | None = key(doc="a keyword capping the tokens all re-asks may spend (instructor token_budget): given, RTL003 is silent")
     constructor_options: bool = key(False, doc="billable-call: the client's constructor gives the options the call leaves out")
     redelivery: RedeliverySpec = key(factory=RedeliverySpec)
+    older: OlderSpec = key(factory=OlderSpec)
 
     deadline_params = _Nested("deadline", "params")
     deadline_default = _Nested("deadline", "default")
@@ -263,21 +253,6 @@ class RetryPolicySpec:
 
 
 @dataclass(frozen=True)
-class ClientConfigSpec:
-    """A config object passed to the client's constructor whose dict keyword sets the retries
-    (botocore ``Config(retries={"mode": "standard", "max_attempts": 4})``)."""
-
-    param: str | None = key(doc="the constructor keyword taking it")
-    objects: tuple[str, ...] = key((), doc="qualified names of the config classes")
-    keyword: str | None = key(doc="the config's keyword holding the retries dict; none: the config's own keywords (or a dict)")
-    retries_key: str | None = key(doc="the dict key counting retries after the first call")
-    total_key: str | None = key(doc="the dict key counting every attempt (wins over retries_key)")
-    mode_key: str | None = key()
-    legacy_mode: str | None = key(doc="a mode with other default retries")
-    legacy_retries: int = key(0, doc="the retries of legacy_mode when no count is given")
-
-
-@dataclass(frozen=True)
 class ClientSpec:
     """An SDK client that may retry by itself."""
 
@@ -295,6 +270,7 @@ class ClientSpec:
     base_url_param: str | None = key(doc="the constructor keyword naming the server")
     local_base_urls: tuple[str, ...] = key((), doc="globs of servers on this machine: nothing is billed")
     config: ClientConfigSpec = key(factory=ClientConfigSpec)
+    older: OlderSpec = key(factory=OlderSpec)
     wraps: TargetSpec = key(factory=TargetSpec, doc="where a wrapper takes the SDK client whose retries it keeps (instructor.from_openai(client))")
     retry_policy: RetryPolicySpec = key(factory=RetryPolicySpec)
     retries_param = _Nested("retries", "param")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from retrylint.engine import Engine
 from retrylint.settings import Settings
+import pytest
+
 from helpers import check, src, write_tree
 
 
@@ -144,3 +146,53 @@ def test_pydantic_ai_retry_config_fix_caps_it_and_relints_clean():
     ).replace("RetryConfig(wait=wait_exponential(max=30))", "RetryConfig(wait=wait_exponential(max=30), stop=stop_after_attempt(3))")
     assert engine.lint_source(result, "tasks.py") == []
     assert engine.fix_source(result, "tasks.py").source == result
+
+
+PINNED_APP = """
+    import boto3
+    import instructor
+    import openai
+    from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+    client = instructor.from_openai(openai.OpenAI())
+    bedrock = boto3.client("bedrock-runtime")
+
+
+    def extract(text):
+        return client.chat.completions.create(model="gpt-4o", response_model=dict, messages=[], token_budget=9000)
+
+
+    @retry(stop=stop_after_attempt(3), wait=wait_exponential_jitter(max=60), retry=retry_if_exception_type(TimeoutError))
+    def ask(text):
+        return bedrock.converse(modelId="m", messages=[])
+    """
+
+OLD_INSTRUCTOR = "instructor max_retries (instructor 1.14.5: max_retries counts every attempt, and every error is retried)"
+
+
+@pytest.mark.parametrize("name, text", [
+    ("requirements.txt", "instructor==1.14.5\nbotocore==1.42.74 ; python_version >= '3.9'\n"),
+    ("pyproject.toml", "[project]\nname = 'app'\ndependencies = ['instructor[anthropic]==1.14.5', 'botocore==1.42.74']\n"),
+    ("uv.lock", "version = 1\n[[package]]\nname = 'instructor'\nversion = '1.14.5'\n[[package]]\nname = 'botocore'\nversion = '1.42.74'\n"),
+    ("poetry.lock", "[[package]]\nname = 'Instructor'\nversion = '1.14.5'\n[[package]]\nname = 'botocore'\nversion = '1.42.74'\n"),
+    ("Pipfile.lock", '{"default": {"instructor": {"version": "==1.14.5"}, "botocore": {"version": "==1.42.74"}}}'),
+])
+def test_pinned_older_releases_use_their_semantics(tmp_path, name, text):
+    write_tree(tmp_path, {name: text, "app.py": PINNED_APP})
+    found = {(d["code"], d["line"]): d["message"] for d in check(tmp_path, "app.py")}
+    assert found[("RTL005", 11)] == (
+        f"chat.completions.create runs under 2 retry layers: {OLD_INSTRUCTOR} (3) x OpenAI client (3: retries 2 by"
+        " default) = up to 9 calls per run; chain extract -> chat.completions.create; let one layer retry")
+    assert found[("RTL002", 11)].startswith(f"{OLD_INSTRUCTOR} (up to 3 attempts) retries on every exception")
+    assert found[("RTL005", 14)] == (
+        "converse runs under 2 retry layers: tenacity @retry on 'ask' (3) x boto3 bedrock-runtime client (5: retries 4,"
+        " legacy mode, botocore's default before 1.44, pinned 1.42.74) = up to 15 calls per run; chain ask -> converse;"
+        " let one layer retry")
+
+
+def test_newer_or_unpinned_releases_use_the_newest_semantics(tmp_path):
+    write_tree(tmp_path, {"requirements.txt": "instructor>=1.10\nbotocore==1.44.0\n", "app.py": PINNED_APP})
+    found = {(d["code"], d["line"]): d["message"] for d in check(tmp_path, "app.py")}
+    assert found[("RTL005", 11)].startswith("chat.completions.create runs under 2 retry layers: instructor max_retries (4)")
+    assert ("RTL002", 11) not in found
+    assert "boto3 bedrock-runtime client (3: retries 2 by default)" in found[("RTL005", 14)]

@@ -11,6 +11,7 @@ import libcst as cst
 from retrylint.analysis.layers.layer import keywords_of, positional
 from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, identifier
 from retrylint.analysis.options import unpacked_options
+from retrylint.analysis.pins import older_than, pinned_version
 from retrylint.catalog import Catalog, ClientSpec
 
 
@@ -158,7 +159,17 @@ def _constructor_retries(spec: ClientSpec, constructor: cst.Call | None, where: 
         return _config_retries(spec, *config, where)
     if any(p in keywords_of(constructor) for p in spec.opaque_params):
         return 0, ""  # configured in a way this pass does not read: do not count it
-    return spec.default_retries, ""
+    return _default_retries(spec, where)
+
+
+def _default_retries(spec: ClientSpec, where: ModuleModel) -> tuple[int, str]:
+    """The SDK's retries when nothing sets them: those of the release the project pins when it
+    is older than ``spec.older.below`` (botocore before 1.44: legacy mode's 4)."""
+    older = spec.older
+    version = pinned_version(where.path, older.package) if older.package and older.below else None
+    if version is None or older.default_retries is None or not older_than(version, older.below):
+        return spec.default_retries, ""
+    return older.default_retries, f"{older.note}, pinned {version}" if older.note else f"{older.package} {version}"
 
 
 def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[int, str]:
@@ -184,7 +195,7 @@ def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[
     mode = options.get(config.mode_key)
     if mode is not None and mode == config.legacy_mode:
         return config.legacy_retries, f"{mode} mode"
-    return spec.default_retries, ""
+    return _default_retries(spec, where) if mode is None else (spec.default_retries, "")
 
 
 def _bound_value(expr, scope):

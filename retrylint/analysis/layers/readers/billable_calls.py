@@ -12,6 +12,7 @@ from retrylint.analysis.layers.dialects import policy_reader
 from retrylint.analysis.layers.dialects.keywords import call_options
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, bound_call, keywords_of, positional
 from retrylint.analysis.layers.readers.base import IMPORTED_CALL, FormReader
+from retrylint.analysis.pins import older_than, pinned_version
 
 
 def read_billable_call(finder, function, site, spec):
@@ -37,13 +38,31 @@ def read_billable_call(finder, function, site, spec):
         if spec.retry_on.default and spec.retry_on_param not in kw:
             policy.retry_all, policy.retries_exceptions, policy.answers_only = False, True, True
             policy.retry_on = [ExceptionRef(name, cst.Name(name.rpartition(".")[2])) for name in spec.retry_on.default]
-        layer = Layer("billable-call", spec.library, spec.label, call, function, call, policy, spec=spec, call=call,
+        label = _older_semantics(finder.model, spec, policy)
+        layer = Layer("billable-call", spec.library, label, call, function, call, policy, spec=spec, call=call,
                       keywords=kw)
     options = _options(finder, function, spec, call) or {name: None for name in kw}
     budgeted = spec.budget is not None and spec.budget in options
     layer.reasks = spec.reasks and not budgeted  # a token budget bounds what the re-asks spend
-    layer.budget = spec.budget if layer.reasks else None
+    # An older release's semantics (the label names it) predate the budget keyword too (token_budget: 1.16).
+    older = layer.spec is spec and layer.label != spec.label
+    layer.budget = spec.budget if layer.reasks and not older else None
     return layer
+
+
+def _older_semantics(model, spec, policy) -> str:
+    """The layer's label; when the project pins a release older than ``spec.older.below``, the
+    policy read with that release's meaning (instructor 1.15.1: max_retries counted every
+    attempt, and every error was retried), and the label says which release."""
+    older = spec.older
+    version = pinned_version(model.path, older.package) if older.package and older.below else None
+    if version is None or not older_than(version, older.below):
+        return spec.label
+    if older.counts == "attempts" and spec.attempts.counts == "retries" and policy.attempts is not None:
+        policy.attempts -= 1
+    if older.retry_all:
+        policy.retry_all, policy.retry_on, policy.answers_only = True, [], False
+    return f"{spec.label} ({older.package} {version}: {older.note})" if older.note else f"{spec.label} ({older.package} {version})"
 
 
 def _options(finder, function, spec, call) -> dict | None:

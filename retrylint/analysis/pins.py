@@ -1,0 +1,107 @@
+"""The version of a library a project pins, read from what it declares, never from what is
+installed: the nearest folder above a module holding a pyproject.toml, uv.lock, poetry.lock,
+Pipfile.lock or requirements*.txt, and in it, a lock file's version first, then an exact pin
+(``name==1.2.3``). None when nothing pins it: the newest semantics apply then."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+DECLARATIONS = ("uv.lock", "poetry.lock", "Pipfile.lock", "pyproject.toml")
+_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([0-9][0-9A-Za-z.+!-]*)")
+
+
+def pinned_version(module_path: str, package: str) -> str | None:
+    """The version of ``package`` pinned by the project ``module_path`` belongs to."""
+    folder = _project_folder(str(Path(module_path).resolve().parent))
+    if folder is None:
+        return None
+    stamp = tuple((path.name, path.stat().st_mtime_ns) for path in pin_files(Path(folder)))  # an edited lock is read again
+    return _pins(folder, stamp).get(_normal(package))
+
+
+def pin_files(folder: Path) -> list[Path]:
+    """The files in ``folder`` that can pin a version."""
+    named = [folder / name for name in DECLARATIONS if (folder / name).is_file()]
+    return named + sorted(folder.glob("requirements*.txt"))
+
+
+def older_than(version: str, below: str) -> bool:
+    """``version`` < ``below``, release numbers compared as integers (``1.15.1`` < ``1.15.3``)."""
+    return _release(version) < _release(below)
+
+
+@lru_cache(maxsize=256)
+def _project_folder(start: str) -> str | None:
+    folder = Path(start)
+    for candidate in (folder, *folder.parents):
+        if any((candidate / name).is_file() for name in DECLARATIONS) or any(candidate.glob("requirements*.txt")):
+            return str(candidate)
+    return None
+
+
+@lru_cache(maxsize=64)
+def _pins(folder: str, stamp: tuple) -> dict[str, str]:
+    root, found = Path(folder), {}
+    for name in sorted(root.glob("requirements*.txt")):
+        found.update(_pins_in_lines(_read(name).splitlines()))
+    pyproject = _toml(root / "pyproject.toml")
+    found.update(_pins_in_lines(pyproject.get("project", {}).get("dependencies", [])))
+    for name, spec in pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}).items():
+        value = spec.get("version") if isinstance(spec, dict) else spec
+        if isinstance(value, str) and re.fullmatch(r"=?=?\s*[0-9][0-9A-Za-z.+!-]*", value.strip()):
+            found[_normal(name)] = value.strip().lstrip("=").strip()
+    for lock in ("uv.lock", "poetry.lock"):
+        for package in _toml(root / lock).get("package", []):
+            if isinstance(package, dict) and isinstance(package.get("version"), str):
+                found[_normal(str(package.get("name", "")))] = package["version"]
+    try:
+        pipfile = json.loads(_read(root / "Pipfile.lock") or "{}")
+    except ValueError:
+        pipfile = {}
+    for section in ("default", "develop"):
+        for name, spec in (pipfile.get(section) or {}).items():
+            version = spec.get("version", "") if isinstance(spec, dict) else ""
+            if isinstance(version, str) and version.startswith("=="):
+                found[_normal(name)] = version[2:]
+    return found
+
+
+def _pins_in_lines(lines) -> dict[str, str]:
+    found = {}
+    for line in lines:
+        match = _PIN.match(line) if isinstance(line, str) else None
+        if match:
+            found[_normal(match[1])] = match[2]
+    return found
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    except OSError:
+        return ""
+
+
+def _toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(_read(path))
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+        return {}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _release(version: str) -> tuple[int, ...]:
+    numbers = re.match(r"[0-9]+(?:\.[0-9]+)*", version)
+    return tuple(int(part) for part in numbers[0].split(".")) if numbers else ()

@@ -1,0 +1,50 @@
+"""Nested tables of the framework layers, declared like those in catalog_specs.py: a client's
+config object that sets its retries, a queue's redelivery of a task, and semantics that changed at
+a library version (read from what the project pins)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from retrylint.catalog_schema import key
+
+
+@dataclass(frozen=True)
+class RedeliverySpec:
+    """A queue that hands a task's message back, with no count, when the worker running it dies
+    (Celery ``acks_late`` + ``reject_on_worker_lost``): a second, unbounded layer on the task."""
+
+    flags: tuple[str, ...] = key((), doc="task options that must all be true")
+    setting_prefix: str | None = key(doc="an app setting named prefix + flag gives a flag the task leaves out")
+    capped_by: str | None = key(doc="a flag that sends it through the task's own retries instead (their cap applies)")
+    label: str | None = key()
+    note: str | None = key(doc="what the finding adds: when it fires and the way out")
+
+
+@dataclass(frozen=True)
+class ClientConfigSpec:
+    """A config object passed to the client's constructor whose dict keyword sets the retries
+    (botocore ``Config(retries={"mode": "standard", "max_attempts": 4})``)."""
+
+    param: str | None = key(doc="the constructor keyword taking it")
+    objects: tuple[str, ...] = key((), doc="qualified names of the config classes")
+    keyword: str | None = key(doc="the config's keyword holding the retries dict; none: the config's own keywords (or a dict)")
+    retries_key: str | None = key(doc="the dict key counting retries after the first call")
+    total_key: str | None = key(doc="the dict key counting every attempt (wins over retries_key)")
+    mode_key: str | None = key()
+    legacy_mode: str | None = key(doc="a mode with other default retries")
+    legacy_retries: int = key(0, doc="the retries of legacy_mode when no count is given")
+
+
+@dataclass(frozen=True)
+class OlderSpec:
+    """What a parameter meant before a version: used when the project pins an older one
+    (pyproject.toml, uv.lock, poetry.lock, requirements*.txt, Pipfile.lock), never otherwise."""
+
+    package: str | None = key(doc="the distribution whose pinned version decides")
+    below: str | None = key(doc="the first version with today's semantics")
+    counts: Literal["attempts", "retries"] | None = key(doc="what the attempts keyword counted then")
+    retry_all: bool = key(False, doc="it retried every exception then")
+    default_retries: int | None = key(doc="a client's retries by default then")
+    note: str | None = key(doc="what messages say of those semantics")
