@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
 import retrylint.runner as runner
@@ -375,6 +376,57 @@ def test_ctrl_c_stops_the_run_and_its_workers_quietly(tmp_path):
     while _alive(workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _alive(workers) == set()
+
+
+@pytest.mark.parametrize("length", [200, 800])
+def test_a_chain_of_chained_method_calls_costs_its_length_not_its_square(length):
+    """Reach named each link of ``q.a().a()...`` by rendering its whole code, which holds every
+    shorter link: 800 links took 12 s of CPU time. Now each link is rendered once; what is left
+    grows with libcst's own parser (most of the 0.9 s the 800-link case takes now)."""
+    source = PAID + f"@retry\ndef top(q):\n    {CREATE}\n    q" + ".a()" * length + "\n"
+    started = time.process_time()
+    assert codes(source) == [("RTL001", 6), ("RTL002", 6), ("RTL003", 6), ("RTL005", 6), ("RTL006", 6)]
+    assert time.process_time() - started < 5  # a guard: about 0.1 s and 0.9 s
+
+
+def test_a_chain_longer_than_python_compiles_is_one_rtl999_at_once():
+    source = PAID + f"@retry\ndef top(q):\n    {CREATE}\n    q" + ".a()" * 5000 + "\n"
+    started = time.process_time()
+    assert [code for code, _ in codes(source)] == ["RTL999"]
+    assert time.process_time() - started < 5
+
+
+def test_a_short_name_for_each_link_of_a_chain_is_exact_and_linear():
+    """How reach names a call after a paid one: its code on one line, cut to 40 characters, the
+    same as rendering the whole code, for every link of a 1,400-link chain in well under the
+    minutes a whole rendering of each took."""
+    from retrylint.analysis.libcst_compat import parse_unchecked
+    from retrylint.analysis.model.short_code import ShortCode, shortened
+    from retrylint.stack import on_deep_stack
+
+    def links(tree):
+        node = tree.body[0].body[0].value
+        found = []
+        while isinstance(node, (cst.Call, cst.Attribute, cst.Subscript)):
+            found.append(node)
+            node = node.func if isinstance(node, cst.Call) else node.value
+        return found
+
+    def names(text, sample):
+        tree = parse_unchecked(text)
+        nodes = links(tree)
+        short = ShortCode(tree)
+        started = time.process_time()
+        got = [short.short(node) for node in nodes]
+        seconds = time.process_time() - started
+        return [got[i] for i in sample], seconds, [shortened(tree.code_for_node(nodes[i]), 40) for i in sample]
+
+    odd = "( q ).a( 1,\n  2 )[ 'k' ] . b  ( # note\n x ) ( ).c" + "".join(f".d{i}(y)[{i}]" for i in range(30)) + "\n"
+    got, _, expected = on_deep_stack(names, odd, range(95))
+    assert got == expected and got[0] == "( q ).a( 1, 2 )[ 'k' ] . b ( # note x..."
+    got, seconds, expected = on_deep_stack(names, "q" + ".a()" * 1000 + "\n", [0, 1, 999, 1990, 1999])
+    assert got == expected == ["q.a().a().a().a().a().a().a().a().a()..."] * 3 + ["q.a().a().a().a().a()", "q.a"]
+    assert seconds < 2  # a guard: about 0.02 s (rendering each link's whole code: about 20 s)
 
 
 def test_300_stacked_decorators_cost_their_size_not_its_square():

@@ -16,13 +16,14 @@ import libcst as cst
 from retrylint.analysis.call_order import Follower, LaterCalls, distinct, in_loop, inside, kept_followers
 from retrylint.analysis.client_retries import client_use
 from retrylint.analysis.layers import Layer, keywords_of
-from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel
+from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
 from retrylint.analysis.model.typeflow import tracing, via
 from retrylint.analysis.reach_record import Reach, distinct_layers, merged_reach
 from retrylint.catalog import BillableSpec
 from retrylint.diagnostics import ChainLink
 
 MAX_CYCLE_ROUNDS = 100  # a call cycle settles in a few rounds; this bounds a pathological one
+MAX_RECEIVER_PARTS = 8  # infallible receivers are short dotted names (self.logger)
 
 
 @dataclass
@@ -189,7 +190,7 @@ class Reachability:
             elif self._infallible(model, site.node, target):
                 follower = None
             else:
-                follower = (_short(model.code(site.node.func)), target)
+                follower = (model.short_code(site.node.func), target)
             self._sites[key] = _SiteInfo(target, spec, follower, via(steps))
         return self._sites[key]
 
@@ -309,8 +310,7 @@ class Reachability:
         if isinstance(func, cst.Attribute):
             if func.attr.value in catalog.infallible_methods:
                 return True
-            receiver = model.code(func.value)
-            return receiver in catalog.infallible_receivers
+            return dotted_name(func.value, MAX_RECEIVER_PARTS) in catalog.infallible_receivers
         return False
 
     def _guard_before(self, function: Function, site: CallSite, root) -> bool:
@@ -365,7 +365,3 @@ class Reachability:
                 )
         return False
 
-
-def _short(code: str, limit: int = 40) -> str:
-    code = " ".join(code.split())
-    return code if len(code) <= limit else code[: limit - 3] + "..."

@@ -6,10 +6,10 @@ from retrylint.analysis.model.symbols import (
     EXCEPT, IF, LOOP, TRY, WITH, Binding, CallSite, ClassInfo, ExceptHandlerSite, Function, GuardSite,
     ImportSite, RaiseSite, Scope, identifier,
 )
-from retrylint.analysis.model.tree import children, descendants
+from retrylint.analysis.model.tree import children, descendants, dotted_name
 
 __all__ = [
     "EXCEPT", "IF", "LOOP", "NO_LITERAL", "TRY", "WITH", "Binding", "CallSite", "ClassInfo", "ExceptHandlerSite",
     "Function", "GuardSite", "ImportSite", "ModuleModel", "RaiseSite", "Scope", "children", "descendants",
-    "identifier",
+    "dotted_name", "identifier",
 ]

@@ -13,6 +13,7 @@ from libcst.metadata import CodeRange
 
 from retrylint.analysis.libcst_compat import parse_unchecked
 from retrylint.analysis.model.builder import ModelBuilder
+from retrylint.analysis.model.short_code import ShortCode
 from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, ImportSite, Scope, identifier
 from retrylint.analysis.model.typeflow import IMPORT, TypeFlow, step
 from retrylint.catalog import Catalog
@@ -79,6 +80,14 @@ class ModuleModel(TypeFlow):
 
     def code(self, node: cst.CSTNode) -> str:
         return self.tree.code_for_node(node)
+
+    @cached_property
+    def _short_code(self) -> ShortCode:
+        return ShortCode(self.tree)
+
+    def short_code(self, node: cst.CSTNode) -> str:
+        """``node``'s code on one line, cut to 40 characters (linear in a chain of chained calls)."""
+        return self._short_code.short(node)
 
     # ----- name resolution --------------------------------------------------------------
     def qualify(self, expr: cst.CSTNode | None, scope: Scope) -> str | None:

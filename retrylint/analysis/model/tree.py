@@ -39,6 +39,18 @@ def _is_node_type(kind: type) -> bool:
     return issubclass(kind, cst.CSTNode)
 
 
+def dotted_name(expr: cst.BaseExpression, max_parts: int) -> str | None:
+    """``a.b.c`` for a name or a chain of attributes of one, at most ``max_parts`` long (a
+    chain of calls is no dotted name, and is not walked down); None otherwise."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        if len(parts) + 1 >= max_parts:
+            return None
+        parts.append(expr.attr.value)
+        expr = expr.value
+    return ".".join([expr.value, *reversed(parts)]) if isinstance(expr, cst.Name) else None
+
+
 def descendants(node: cst.CSTNode, stop_at_loops: bool = False) -> Iterator[cst.CSTNode]:
     """Nodes under ``node`` in the same scope (nested defs, classes and lambdas are yielded
     but not entered; nor are nested loops when ``stop_at_loops``)."""
