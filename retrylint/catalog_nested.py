@@ -24,8 +24,9 @@ class RedeliverySpec:
 
 @dataclass(frozen=True)
 class ClientConfigSpec:
-    """A config object passed to the client's constructor whose dict keyword sets the retries
-    (botocore ``Config(retries={"mode": "standard", "max_attempts": 4})``)."""
+    """A config object (or a dict) passed to the client's constructor whose dict keyword sets
+    the retries (botocore ``Config(retries={"mode": "standard", "max_attempts": 4})``, google-genai
+    ``HttpOptions(retry_options=HttpRetryOptions(attempts=3))``)."""
 
     param: str | None = key(doc="the constructor keyword taking it")
     objects: tuple[str, ...] = key((), doc="qualified names of the config classes")
@@ -35,6 +36,8 @@ class ClientConfigSpec:
     mode_key: str | None = key()
     legacy_mode: str | None = key(doc="a mode with other default retries")
     legacy_retries: int = key(0, doc="the retries of legacy_mode when no count is given")
+    keyword_objects: tuple[str, ...] = key((), doc="objects the keyword may hold in place of a dict, their keywords read as its keys (google-genai HttpRetryOptions)")
+    given_total: int | None = key(doc="attempts when the keyword is given with no count (HttpRetryOptions(): 5)")
 
 
 @dataclass(frozen=True)

@@ -173,19 +173,11 @@ def _default_retries(spec: ClientSpec, where: ModuleModel) -> tuple[int, str]:
 
 
 def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[int, str]:
-    """``config=Config(retries={"mode": "legacy", "total_max_attempts": 3})``, written in the
-    call or bound to a name; 0 (not counted) when it cannot be read."""
+    """``config=Config(retries={"mode": "legacy", "total_max_attempts": 3})`` (or the config as a
+    dict, the retries as an object), written in the call or bound to a name; 0 (not counted)
+    when it cannot be read."""
     config = spec.config
-    value = _bound_value(expr, scope)
-    if config.keyword is None and isinstance(value, cst.Dict):
-        options = _literal_dict(where, value, scope)  # model_settings={"max_retries": 0}
-    elif not isinstance(value, cst.Call) or where.qualify(value.func, scope) not in config.objects:
-        return 0, ""
-    elif config.keyword is None:
-        options = {name: where.literal(arg.value, scope) for name, arg in keywords_of(value).items()}
-    else:
-        given = _argument(value, config.keyword, scope)
-        options = _literal_dict(where, *given) if given is not None else {}
+    options, given = _config_options(config, _bound_value(expr, scope), scope, where)
     if options is None:
         return 0, ""
     if _is_int(options.get(config.total_key)):
@@ -195,7 +187,51 @@ def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[
     mode = options.get(config.mode_key)
     if mode is not None and mode == config.legacy_mode:
         return config.legacy_retries, f"{mode} mode"
+    if given and config.given_total is not None and options.get(config.total_key) is None:
+        return config.given_total - 1, ""  # HttpRetryOptions(): its default attempts
     return _default_retries(spec, where) if mode is None else (spec.default_retries, "")
+
+
+def _config_options(config, value, scope, where: ModuleModel) -> tuple[dict | None, bool]:
+    """The retry options a config sets (None: they cannot be read), and whether it gives its
+    retries keyword at all."""
+    if config.keyword is None and isinstance(value, cst.Dict):
+        return _literal_dict(where, value, scope), True  # model_settings={"max_retries": 0}
+    if isinstance(value, cst.Dict) and config.keyword_objects:  # http_options={"retry_options": ...}
+        given = _dict_entry(value, config.keyword, scope)
+        if given is None and not all(isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString) for e in value.elements):
+            return None, False
+    elif not isinstance(value, cst.Call) or where.qualify(value.func, scope) not in config.objects:
+        return None, False
+    elif config.keyword is None:
+        return {name: where.literal(arg.value, scope) for name, arg in keywords_of(value).items()}, True
+    else:
+        given = _argument(value, config.keyword, scope)
+    return _retry_options(config, given, where), given is not None
+
+
+def _retry_options(config, given, where: ModuleModel) -> dict | None:
+    """The retry options of a config: a dict literal, or the keywords of a ``keyword_objects``
+    call (each a literal); {} when not given; None when they cannot be read."""
+    if given is None:
+        return {}
+    value = _bound_value(*given)
+    if isinstance(value, cst.Call) and where.qualify(value.func, given[1]) in config.keyword_objects:
+        if any(arg.keyword is None for arg in value.args):
+            return None
+        found = {identifier(arg.keyword.value): where.literal(arg.value, given[1]) for arg in value.args}
+        counted = [found.get(key) for key in (config.total_key, config.retries_key, config.mode_key) if key]
+        return None if any(item is NO_LITERAL for item in counted) else found
+    return _literal_dict(where, *given)
+
+
+def _dict_entry(value: cst.Dict, key: str, scope):
+    """The value of a string key of a dict literal, with its scope; None when absent."""
+    for element in value.elements:
+        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) \
+                and element.key.evaluated_value == key:
+            return element.value, scope
+    return None
 
 
 def _bound_value(expr, scope):
