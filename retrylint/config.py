@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from retrylint.catalog import CatalogError, EntryPointSpec, entry_point_from_table
 from retrylint.diagnostics import UNREADABLE_CODE
-from retrylint.settings import Settings
+from retrylint.settings import DEFAULT_LINE_LENGTH, Settings
 from retrylint.sources import MAX_FILE_BYTES
 
 if sys.version_info >= (3, 11):
@@ -23,6 +23,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 PYPROJECT = "pyproject.toml"
+FORMATTERS = ("ruff", "black")  # whose [tool.*] line-length fixes keep to, in this order
+MAX_LINE_LENGTH = 320  # ruff's limit
 CODE_PREFIX = re.compile(r"[A-Z]+[0-9]*")
 
 
@@ -81,7 +83,7 @@ class ConfigResolver:
         self.overrides = overrides
         self._settings_by_file: dict[Path, Settings] = {}
         self._documents: dict[Path, dict[str, Any]] = {}
-        self._config_by_dir: dict[Path, Path | None] = {}
+        self._config_by_dir: dict[tuple[Path, tuple[str, ...]], Path | None] = {}
         self._fixed: Settings | None = None
         if isolated:
             self._fixed = overrides.apply(Settings())
@@ -95,21 +97,24 @@ class ConfigResolver:
         folder = path if path.is_dir() else path.parent
         config_file = self._nearest_config(folder)
         if config_file is None:
-            return self.overrides.apply(Settings())
+            formatter = self._nearest_config(folder, FORMATTERS)
+            line_length = _line_length(self._document(formatter)) if formatter else DEFAULT_LINE_LENGTH
+            return self.overrides.apply(Settings(line_length=line_length))
         return self._settings_from(config_file, explicit=False)
 
-    def _nearest_config(self, folder: Path) -> Path | None:
-        """The pyproject.toml with a [tool.retrylint] table in ``folder`` or its nearest parent."""
-        if folder in self._config_by_dir:
-            return self._config_by_dir[folder]
+    def _nearest_config(self, folder: Path, tools: tuple[str, ...] = ("retrylint",)) -> Path | None:
+        """The pyproject.toml with one of the ``tools`` tables ([tool.retrylint]) in ``folder``
+        or its nearest parent."""
+        if (folder, tools) in self._config_by_dir:
+            return self._config_by_dir[folder, tools]
         candidate = folder / PYPROJECT
-        if candidate.is_file() and _tool_table(self._document(candidate)) is not None:
+        if candidate.is_file() and any(_tool_table(self._document(candidate), tool) is not None for tool in tools):
             found: Path | None = candidate
         elif folder.parent == folder:
             found = None
         else:
-            found = self._nearest_config(folder.parent)
-        self._config_by_dir[folder] = found
+            found = self._nearest_config(folder.parent, tools)
+        self._config_by_dir[folder, tools] = found
         return found
 
     def _document(self, config_file: Path) -> dict[str, Any]:
@@ -119,8 +124,9 @@ class ConfigResolver:
 
     def _settings_from(self, config_file: Path, *, explicit: bool) -> Settings:
         if config_file not in self._settings_by_file:
-            table, where = _retrylint_table(self._document(config_file), config_file, explicit=explicit)
-            settings = _settings_from_table(table, where, config_file)
+            document = self._document(config_file)
+            table, where = _retrylint_table(document, config_file, explicit=explicit)
+            settings = _settings_from_table(table, where, config_file, _line_length(document))
             self._settings_by_file[config_file] = self.overrides.apply(settings)
         return self._settings_by_file[config_file]
 
@@ -146,10 +152,22 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"invalid TOML in {path}: {' '.join(str(error).split(';')[0].split())}") from None
 
 
-def _tool_table(document: dict[str, Any]) -> Any:
-    """``[tool.retrylint]`` of a TOML document, or None."""
+def _tool_table(document: dict[str, Any], name: str = "retrylint") -> Any:
+    """``[tool.NAME]`` of a TOML document, or None."""
     tool = document.get("tool")
-    return tool.get("retrylint") if isinstance(tool, dict) else None
+    return tool.get(name) if isinstance(tool, dict) else None
+
+
+def _line_length(document: dict[str, Any]) -> int:
+    """The formatter's line length in a pyproject.toml: ruff's ``[tool.ruff] line-length``, else
+    black's ``[tool.black] line-length``, else their default (a value neither would accept is
+    left to them to report)."""
+    for tool in FORMATTERS:
+        table = _tool_table(document, tool)
+        value = table.get("line-length") if isinstance(table, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_LINE_LENGTH:
+            return value
+    return DEFAULT_LINE_LENGTH
 
 
 def _retrylint_table(document: dict[str, Any], config_file: Path, *,
@@ -165,13 +183,14 @@ def _retrylint_table(document: dict[str, Any], config_file: Path, *,
     return document, str(config_file)
 
 
-def _settings_from_table(table: dict[str, Any], where: str, config_file: Path) -> Settings:
+def _settings_from_table(table: dict[str, Any], where: str, config_file: Path,
+                         line_length: int = DEFAULT_LINE_LENGTH) -> Settings:
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in KEYS:
             raise ConfigError(f"unknown key {key!r} in {where}{_suggestion(key, KEYS)}")
         values[key.replace("-", "_")] = KEYS[key](value, f"{key!r} in {config_file}", config_file.parent)
-    return Settings(root=config_file.parent, config_file=config_file, **values)
+    return Settings(root=config_file.parent, config_file=config_file, line_length=line_length, **values)
 
 
 def _suggestion(word: str, choices) -> str:

@@ -14,6 +14,8 @@ DEFAULT_EXCLUDE = (
     "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".eggs",
 )
 
+DEFAULT_LINE_LENGTH = 88  # black's and ruff's
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -35,3 +37,6 @@ class Settings:
     # The folder holding the config file; relative patterns are matched from here.
     root: Path | None = None
     config_file: Path | None = None
+    # The project formatter's line length ([tool.ruff] or [tool.black] line-length): longer fixed
+    # calls are broken one argument per line.
+    line_length: int = DEFAULT_LINE_LENGTH

@@ -126,11 +126,15 @@ def test_a_non_retryable_list_joins_an_existing_retry_combination_in_parentheses
         """
     )
     expected = source.replace(
-        "wait_exponential\n", "wait_exponential, retry_if_not_exception_type\n"
+        "import retry, retry_if_exception_type, stop_after_attempt, wait_exponential\n",
+        "import (\n    retry,\n    retry_if_exception_type,\n    stop_after_attempt,\n    wait_exponential,\n"
+        "    retry_if_not_exception_type,\n)\n",
     ).replace(
+        "@retry(stop=stop_after_attempt(3), wait=wait_exponential(), "
         "retry=retry_if_exception_type(openai.RateLimitError) | retry_if_exception_type(Exception))",
-        "retry=(retry_if_exception_type(openai.RateLimitError) | retry_if_exception_type(Exception)) & "
+        "@retry(\n    stop=stop_after_attempt(3),\n    wait=wait_exponential(),\n"
+        "    retry=(retry_if_exception_type(openai.RateLimitError) | retry_if_exception_type(Exception)) & "
         "retry_if_not_exception_type((openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError, "
-        "openai.NotFoundError, openai.UnprocessableEntityError)))",
+        "openai.NotFoundError, openai.UnprocessableEntityError)),\n)",
     )
     assert fix(source) == expected

@@ -93,8 +93,9 @@ def test_fix_extends_a_parenthesized_tenacity_import():
     assert found(before) == [("RTL006", 10)]
     assert_fixed(before, before.replace(
         "    retry_if_exception_type,\n", "    retry_if_exception_type,\n    wait_exponential_jitter,\n").replace(
-        "retry_if_exception_type(openai.RateLimitError))",
-        "retry_if_exception_type(openai.RateLimitError), wait=wait_exponential_jitter(max=60))"))
+        "@retry(stop=stop_after_attempt(3), retry=retry_if_exception_type(openai.RateLimitError))",
+        "@retry(\n    stop=stop_after_attempt(3),\n    retry=retry_if_exception_type(openai.RateLimitError),\n"
+        "    wait=wait_exponential_jitter(max=60),\n)"))
 
 
 def test_fix_adds_stop_to_bare_alias():

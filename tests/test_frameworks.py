@@ -40,8 +40,8 @@ def test_dramatiq_bare_actor_retries_20_times_on_every_exception():
 def test_dramatiq_throws_fix_and_unbounded_max_retries():
     assert fixed(DRAMATIQ, select=("RTL002",)) == DRAMATIQ.replace(
         "@dramatiq.actor\n",
-        "@dramatiq.actor(throws=(openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError, "
-        "openai.NotFoundError, openai.UnprocessableEntityError))\n",
+        "@dramatiq.actor(\n    throws=(openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError, "
+        "openai.NotFoundError, openai.UnprocessableEntityError),\n)\n",
     )
     unbounded = DRAMATIQ.replace("@dramatiq.actor", "@dramatiq.actor(max_retries=None, throws=(openai.BadRequestError,))")
     assert found(unbounded) == [("RTL001", 6)]
@@ -227,8 +227,9 @@ def test_temporal_activity_without_policy_retries_forever():
     line = at(TEMPORAL, "execute_activity")
     assert found(TEMPORAL) == [("RTL001", line), ("RTL002", line)]
     assert fixed(TEMPORAL, select=("RTL001",)) == TEMPORAL.replace(
-        "start_to_close_timeout=timedelta(seconds=60))",
-        "start_to_close_timeout=timedelta(seconds=60), retry_policy=RetryPolicy(maximum_attempts=3))",
+        "(draft, topic, start_to_close_timeout=timedelta(seconds=60))",
+        "(\n            draft,\n            topic,\n            start_to_close_timeout=timedelta(seconds=60),\n"
+        "            retry_policy=RetryPolicy(maximum_attempts=3),\n        )",
     )
 
 

@@ -294,11 +294,20 @@ def test_openai_before_1_has_no_sdk_retries_on_429_and_names_its_own_error_class
     assert _fixed(s) == src(
         """
         import openai
-        from tenacity import retry, stop_after_attempt, wait_exponential, retry_if_not_exception_type
+        from tenacity import (
+            retry,
+            stop_after_attempt,
+            wait_exponential,
+            retry_if_not_exception_type,
+        )
         from openai.error import InvalidRequestError, AuthenticationError
         import openai.error
 
-        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_not_exception_type((InvalidRequestError, AuthenticationError, openai.error.PermissionError)))
+        @retry(
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(),
+            retry=retry_if_not_exception_type((InvalidRequestError, AuthenticationError, openai.error.PermissionError)),
+        )
         def ask(prompt):
             return openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=[])
         """

@@ -38,7 +38,7 @@ class RuleContext:
 
     @cached_property
     def fixes(self) -> FixBuilder:
-        return FixBuilder(self.model)
+        return FixBuilder(self.model, self.settings.line_length)
 
     @cached_property
     def nested_layers(self) -> set[int]:

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import bisect
+import sys
 from functools import lru_cache
 from typing import Sequence
 
 import libcst as cst
 
 from retrylint.diagnostics import Edit
+from retrylint.fixing.layout import one_per_line
+from retrylint.settings import DEFAULT_LINE_LENGTH
 from retrylint.analysis.model import ModuleModel, identifier
 from retrylint.analysis.model.module import BUILTIN_NAMES
 from retrylint.sources import PYTHON_NEWLINE
+
+FIRST_PARTY, THIRD_PARTY = "first-party", "third-party"
+STANDARD_LIBRARY = frozenset(sys.stdlib_module_names) | {"__future__"}
 
 
 class FixBuilder:
     """Turns node-level changes into text edits for one module."""
 
-    def __init__(self, model: ModuleModel):
+    def __init__(self, model: ModuleModel, line_length: int = DEFAULT_LINE_LENGTH):
         self.model = model
+        self.line_length = line_length  # the formatter's: a fixed call longer than it is broken
 
     # ----- edits ----------------------------------------------------------------------
     def replace(self, old: cst.CSTNode, new: cst.CSTNode | str) -> Edit:
@@ -29,6 +36,7 @@ class FixBuilder:
         of the block it sits in (a node rendered alone loses it)."""
         if isinstance(new, str):
             new = cst.parse_expression(new)
+        new = self._fitted(old, new)
         edit = self._replace_alone(old, new)
         if edit is not None:
             return edit
@@ -57,6 +65,30 @@ class FixBuilder:
         if source[offset:offset + len(before)] != before:
             return None
         return _smallest_edit(source, self.model.code(new), before, offset)
+
+    def _fitted(self, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+        """``new`` broken one argument per line when it is a call or ``from`` import written on
+        one line and the line of ``old`` (one line) with ``new`` in its place is longer than
+        the line length; a layout across lines is the author's and stays, and so does a call
+        inside another one's brackets (left for now: black would break the outer one)."""
+        if not isinstance(new, (cst.Call, cst.ImportFrom)):
+            return new
+        try:
+            where = self.model.positions[old]
+        except KeyError:
+            return new
+        code = self.model.code(new)
+        if where.start.line != where.end.line or "\n" in code or "\r" in code:
+            return new
+        source, starts = self.model.source, _line_starts(self.model.source)
+        line = source[starts[where.start.line - 1]:starts[where.start.line] if where.start.line < len(starts) else None]
+        line = line.rstrip("\r\n")
+        if where.start.column + len(code) + len(line) - where.end.column <= self.line_length:
+            return new
+        opened = line[:where.start.column]
+        if sum(map(opened.count, "([{")) > sum(map(opened.count, ")]}")):
+            return new  # inside another call's brackets: black would break that one first
+        return one_per_line(new, line[:len(line) - len(line.lstrip(" \t"))])
 
     def with_keyword(self, call: cst.Call, name: str, value: str) -> cst.Call | None:
         """``call`` with ``name=value`` set: replaced when present, appended otherwise; None
@@ -147,18 +179,56 @@ class FixBuilder:
         return self.replace(node, node.with_changes(names=aliases))
 
     def _insert_lines(self, lines: list[str]) -> Edit:
+        """New imports (of libraries) in the third-party group, as isort places them: after the
+        last third-party import before the first-party ones, else in a group of their own after
+        the standard library's (and ``from __future__``), else above the first-party imports,
+        else after the docstring."""
         model = self.model
-        text = "".join(line + model.tree.default_newline for line in lines)
-        top = [s for s in model.imports]
-        if top:
-            anchor = model.range(top[-1].statement).end.line
+        newline = model.tree.default_newline
+        text = "".join(self._fitted_line(line) + newline for line in lines)
+        before_first_party = []
+        for site in model.imports:
+            if self._group(site.node) == FIRST_PARTY:
+                break
+            before_first_party.append(site)
+        third_party = [site for site in before_first_party if self._group(site.node) == THIRD_PARTY]
+        if third_party:
+            anchor = model.range(third_party[-1].statement).end.line
+        elif before_first_party:
+            anchor, text = model.range(before_first_party[-1].statement).end.line, newline + text
+        elif model.imports:
+            anchor, text = model.range(model.imports[0].statement).start.line - 1, text + newline
         else:
             anchor = self._after_preamble()
         starts = _line_starts(model.source)  # starts[n] is where line n + 1 begins
         if anchor + 1 < len(starts) or (anchor + 1 == len(starts) and starts[-1] == len(model.source)):
             return Edit(anchor + 1, 1, anchor + 1, 1, text)
         column = len(model.source) - starts[-1] + 1  # the last line has no newline: append one
-        return Edit(anchor, column, anchor, column, model.tree.default_newline + text.rstrip("\r\n"))
+        return Edit(anchor, column, anchor, column, newline + text.rstrip("\r\n"))
+
+    def _fitted_line(self, line: str) -> str:
+        """A new import line, broken one name per line when longer than the line length."""
+        if len(line) <= self.line_length:
+            return line
+        return self.model.code(one_per_line(cst.parse_statement(line).body[0], ""))
+
+    def _group(self, node: cst.Import | cst.ImportFrom) -> str:
+        """An import's isort group: first-party (relative, or of a top-level name found as a module
+        or package of the checked project), the standard library's, or third-party."""
+        model = self.model
+        if isinstance(node, cst.ImportFrom):
+            if node.relative:
+                return FIRST_PARTY
+            names = [model.code(node.module)] if node.module is not None else []
+        else:
+            names = [model.code(alias.name) for alias in node.names]
+        tops = {name.split(".")[0] for name in names}
+        own = model.module_name.split(".")[0]
+        if own in tops or model.project is not None and any(model.project.locate(top, model.root) for top in tops):
+            return FIRST_PARTY
+        if tops and all(top in STANDARD_LIBRARY for top in tops):
+            return "standard library"
+        return THIRD_PARTY
 
     def _after_preamble(self) -> int:
         """The last line of a module docstring, or 0 to insert at the top."""
@@ -219,11 +289,12 @@ def _append(elements: Sequence, new, opening: cst.BaseParenthesizableWhitespace 
         elements[-1] = last.with_changes(comma=between)
         new = new.with_changes(comma=last.comma)
     else:
-        between = (
-            elements[-2].comma
-            if len(elements) > 1 and elements[-2].comma is not cst.MaybeSentinel.DEFAULT
-            else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        )
+        if len(elements) > 1 and elements[-2].comma is not cst.MaybeSentinel.DEFAULT:
+            between = elements[-2].comma
+        elif len(elements) == 1 and isinstance(opening, cst.ParenthesizedWhitespace):
+            between = cst.Comma(whitespace_after=opening)  # the one argument on a line of its own: so is the new one
+        else:
+            between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
         elements[-1] = last.with_changes(comma=between)
         if isinstance(last, cst.Arg):
             new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)

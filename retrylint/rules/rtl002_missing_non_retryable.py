@@ -190,11 +190,20 @@ def summarize(text):
         message="tenacity @retry on 'summarize' (up to 3 attempts) retries on every exception around billable summarize -> chat.completions.create",
         fixed="""
 import openai
-from tenacity import retry, stop_after_attempt, wait_exponential, retry_if_not_exception_type
+from tenacity import (
+    retry,
+    stop_after_attempt,
+    wait_exponential,
+    retry_if_not_exception_type,
+)
 
 client = openai.OpenAI()
 
-@retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_not_exception_type((openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError, openai.UnprocessableEntityError)))
+@retry(
+    stop=stop_after_attempt(3),
+    wait=wait_exponential(),
+    retry=retry_if_not_exception_type((openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError, openai.UnprocessableEntityError)),
+)
 def summarize(text):
     return client.chat.completions.create(model="gpt-4o", messages=[])
 """,
@@ -217,10 +226,22 @@ def outline(topic):
         line=8,
         message="Celery task on 'outline' (up to 4 attempts) retries on broad Exception around billable outline -> messages.create",
         fixed="""
-from anthropic import Anthropic, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, UnprocessableEntityError
+from anthropic import (
+    Anthropic,
+    BadRequestError,
+    AuthenticationError,
+    PermissionDeniedError,
+    NotFoundError,
+    UnprocessableEntityError,
+)
 from celery import shared_task
 from sqlalchemy.orm import Session
-from sqlalchemy.exc import ProgrammingError, DataError, IntegrityError, NotSupportedError
+from sqlalchemy.exc import (
+    ProgrammingError,
+    DataError,
+    IntegrityError,
+    NotSupportedError,
+)
 
 client = Anthropic()
 
@@ -248,7 +269,12 @@ def complete(prompt):
 import backoff
 import litellm
 
-@backoff.on_exception(backoff.expo, Exception, max_tries=3, giveup=lambda error: isinstance(error, (litellm.BadRequestError, litellm.AuthenticationError, litellm.PermissionDeniedError, litellm.NotFoundError, litellm.UnprocessableEntityError)))
+@backoff.on_exception(
+    backoff.expo,
+    Exception,
+    max_tries=3,
+    giveup=lambda error: isinstance(error, (litellm.BadRequestError, litellm.AuthenticationError, litellm.PermissionDeniedError, litellm.NotFoundError, litellm.UnprocessableEntityError)),
+)
 def complete(prompt):
     return litellm.completion(model="gpt-4o", messages=[])
 """,

@@ -317,7 +317,11 @@ from celery import shared_task
 
 @shared_task(bind=True, autoretry_for=(stripe.APIConnectionError,), max_retries=3)
 def charge(self, amount):
-    return stripe.PaymentIntent.create(amount=amount, currency="eur", idempotency_key=self.request.id)
+    return stripe.PaymentIntent.create(
+        amount=amount,
+        currency="eur",
+        idempotency_key=self.request.id,
+    )
 """,
         unsafe=True,
     ),

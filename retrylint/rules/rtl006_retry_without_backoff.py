@@ -190,7 +190,11 @@ def summarize(text):
 import openai
 from celery import shared_task
 
-@shared_task(autoretry_for=(openai.RateLimitError,), default_retry_delay=0, retry_backoff=True)
+@shared_task(
+    autoretry_for=(openai.RateLimitError,),
+    default_retry_delay=0,
+    retry_backoff=True,
+)
 def summarize(text):
     return openai.chat.completions.create(model="gpt-4o", messages=[])
 """,
@@ -268,7 +272,10 @@ def summarize(text):
 import openai
 import tenacity
 
-@tenacity.retry(stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_exponential_jitter(max=60))
+@tenacity.retry(
+    stop=tenacity.stop_after_attempt(3),
+    wait=tenacity.wait_exponential_jitter(max=60),
+)
 def summarize(text):
     return openai.chat.completions.create(model="gpt-4o", messages=[])
 """,
