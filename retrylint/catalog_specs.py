@@ -192,6 +192,7 @@ class LayerSpec:
     clients: tuple[str, ...] = key((), doc="billable-call: clients whose 'calls' retry themselves (names: each pair)")
     calls: tuple[str, ...] = key(())
     reasks: bool = key(False, doc="each retry re-sends the conversation with the failed answer appended")
+    counted_by_client: bool = key(False, doc="billable-call: the SDK client's count under it already holds its attempts (LiteLLM num_retries: 2N+1 requests), so stacks count it once")
     budget: str | None = key(doc="a keyword capping the tokens all re-asks may spend (instructor token_budget): given, RTL003 is silent")
     constructor_options: bool = key(False, doc="billable-call: the client's constructor gives the options the call leaves out")
     redelivery: RedeliverySpec = key(factory=RedeliverySpec)

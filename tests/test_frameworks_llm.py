@@ -45,6 +45,25 @@ def test_litellm_router_with_a_retry_policy_gets_no_fix():
     assert fixed(source) == source
 
 
+LITELLM_NUM_RETRIES = src(
+    """
+    import litellm
+
+
+    def ask(text):
+        return litellm.completion(model="gpt-4o", messages=[], num_retries=3)
+    """
+)
+
+
+def test_litellm_num_retries_fix_waits_exponentially_and_relints_clean():
+    engine = Engine(Settings(select=("RTL006",)))
+    result = engine.fix_source(LITELLM_NUM_RETRIES, "tasks.py").source
+    assert result == LITELLM_NUM_RETRIES.replace("num_retries=3)", 'num_retries=3, retry_strategy="exponential_backoff_retry")')
+    assert engine.lint_source(result, "tasks.py") == []
+    assert engine.fix_source(result, "tasks.py").source == result
+
+
 BARE_RETRYING = src(
     """
     import instructor

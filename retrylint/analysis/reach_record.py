@@ -86,7 +86,10 @@ def billed_stack(layer: Layer, reach: Reach) -> list[int | None]:
 
 
 def _retrying_layers(layer: Layer, reach: Reach) -> list[Layer]:
-    return [layer, *(inner for inner in reach.inner_layers if inner.policy.retries)]
+    layers = [layer, *(inner for inner in reach.inner_layers if inner.policy.retries)]
+    if _retrying_client(reach) is not None:  # a layer the client's count already holds is counted there
+        layers = [item for item in layers if item.spec is None or not item.spec.counted_by_client]
+    return layers
 
 
 def _retrying_client(reach: Reach):

@@ -36,7 +36,8 @@ def read_billable_call(finder, function, site, spec):
     else:
         policy = finder.keyword_policy(spec, call, scope, _options(finder, function, spec, call))
         if spec.retry_on.default and spec.retry_on_param not in kw:
-            policy.retry_all, policy.retries_exceptions, policy.answers_only = False, True, True
+            # What it retries by default: a malformed answer when it re-asks (instructor), else errors (LiteLLM).
+            policy.retry_all, policy.retries_exceptions, policy.answers_only = False, True, spec.reasks
             policy.retry_on = [ExceptionRef(name, cst.Name(name.rpartition(".")[2])) for name in spec.retry_on.default]
         label = _older_semantics(finder.model, spec, policy)
         layer = Layer("billable-call", spec.library, label, call, function, call, policy, spec=spec, call=call,
