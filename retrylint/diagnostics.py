@@ -126,9 +126,59 @@ def unreadable_file(path: str, reason: str, line: int = 1, column: int = 1) -> D
 
 
 COUNT_LIMIT = 10**18  # counts from this up are not printed in digits (Python refuses 4,300 of them)
+SHOWN_LITERAL = 24  # a larger number's literal longer than this is shown abbreviated
 
 
 def count_text(count: int) -> str:
     """``count`` in digits; ``10^18 or more`` for a count from a huge literal or a tall stack."""
-    return str(count) if count < COUNT_LIMIT else "10^18 or more"
+    if abs(count) < COUNT_LIMIT:
+        return str(count)
+    return "10^18 or more" if count > 0 else "-10^18 or less"
 
+
+def number_text(value: int) -> str:
+    """A number a message quotes as the code gave it: a large literal as written, abbreviated;
+    any other as ``count_text``."""
+    return value.literal if isinstance(value, LargeLiteral) else count_text(value)
+
+
+class LargeLiteral(int):
+    """An integer literal of 10^18 or more (``0x`` and thousands of hex digits compile): it
+    counts as its value, and prints as its literal, abbreviated, where a message shows it
+    (Python refuses to print an int of over 4,300 digits). Arithmetic on it gives a plain int,
+    which messages print with ``count_text``."""
+
+    literal: str
+
+    def __new__(cls, value: int, literal: str, shown: str | None = None) -> "LargeLiteral":
+        number = super().__new__(cls, value)
+        number.literal = shown if shown is not None else literal if len(literal) <= SHOWN_LITERAL else (
+            f"{literal[:12]}...{literal[-4:]} ({len(literal):,} characters)")
+        return number
+
+    def __neg__(self) -> "LargeLiteral":
+        return LargeLiteral(-int(self), "", shown="-" + self.literal)
+
+    def __str__(self) -> str:
+        return self.literal
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        try:
+            return format(self.literal, spec)
+        except ValueError:  # a number's format (``,d``): the literal as it is
+            return self.literal
+
+
+def literal_number(text: str) -> int | float:
+    """The number an integer or float literal's text stands for: the one place a literal becomes
+    a number. An integer of 10^18 or more becomes a LargeLiteral, which messages can print."""
+    digits = text.replace("_", "")
+    try:
+        value = int(digits, 0)
+    except ValueError:
+        if not digits.isdigit():
+            return float(digits)  # 1.5, 1e3, .5
+        value = 10 ** (len(digits) - 1)  # over Python's 4,300 digits: its size is what counts
+    return LargeLiteral(value, text) if abs(value) >= COUNT_LIMIT else value

@@ -155,6 +155,64 @@ def test_an_attempt_cap_too_long_to_print(tmp_path, monkeypatch, capsys):
     assert (point["attempts"], point["billed_calls"]) == (None, None)
 
 
+HUGE_HEX, HUGE_DECIMAL = "0x" + "f" * 5000, "9" * 4300  # the longest decimal Python compiles
+
+
+@pytest.mark.parametrize(("literal", "shown"), [
+    (HUGE_HEX, "0xffffffffff...ffff (5,002 characters)"),
+    (HUGE_DECIMAL, "999999999999...9999 (4,300 characters)"),  # plus one is over 4,300 digits
+])
+def test_a_client_retry_count_too_long_to_print(tmp_path, monkeypatch, capsys, literal, shown):
+    """Reach's message printed the client's retries and attempts in digits: ValueError (Python
+    refuses to print an int of over 4,300 digits) and an internal error for the file."""
+    (tmp_path / "a.py").write_text(
+        "from tenacity import retry, stop_after_attempt\nfrom openai import OpenAI\n\n"
+        f"client = OpenAI(max_retries={literal})\n\n\n@retry(stop=stop_after_attempt(3))\ndef f():\n    {CREATE}\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = check(capsys, "--output-format", "concise", "-q", "--select", "RTL005")
+    assert (code, err) == (1, [])
+    assert out == [
+        "a.py:7:1: RTL005 chat.completions.create runs under 2 retry layers: tenacity @retry on 'f' (3) x OpenAI "
+        f"client (10^18 or more: retries {shown}) = up to 10^18 or more calls per run; chain f -> "
+        "chat.completions.create; let one layer retry"]
+    assert main(["report", "--format", "json", "a.py"]) == 0
+    (point,) = json.loads(capsys.readouterr().out)
+    assert (point["attempts"], point["billed_calls"]) == (None, None)
+    assert point["layers"][1] == f"OpenAI client (10^18 or more: retries {shown})"
+
+
+def test_counts_worked_out_from_a_huge_literal_are_printed_in_words():
+    """boto3's total_max_attempts less one, LiteLLM's num_retries setting added to the SDK's."""
+    boto = ("import boto3\nfrom botocore.config import Config\nfrom tenacity import retry, stop_after_attempt\n\n"
+            f'bedrock = boto3.client("bedrock-runtime", config=Config(retries={{"total_max_attempts": {HUGE_HEX}}}))\n'
+            '\n\n@retry(stop=stop_after_attempt(3))\ndef f():\n    return bedrock.converse(modelId="m", messages=[])\n')
+    litellm = ("import litellm\nfrom tenacity import retry, stop_after_attempt\n\n"
+               f"litellm.num_retries = {HUGE_HEX}\n\n\n@retry(stop=stop_after_attempt(3))\ndef f():\n"
+               '    return litellm.completion(model="m", messages=[])\n')
+    engine = Engine(Settings())
+    (boto_stack,) = [d.message for d in engine.lint_source(boto, "m.py") if d.code == "RTL005"]
+    (litellm_stack,) = [d.message for d in engine.lint_source(litellm, "m.py") if d.code == "RTL005"]
+    assert "x boto3 bedrock-runtime client (10^18 or more: retries 10^18 or more) = up to 10^18 or more calls" in boto_stack
+    assert ("x LiteLLM (provider SDK retries) (10^18 or more: retries 2 by default, litellm.num_retries="
+            "0xffffffffff...ffff (5,002 characters) adds 0xffffffffff...ffff (5,002 characters))") in litellm_stack
+
+
+def test_every_literal_becomes_a_number_through_one_helper():
+    from retrylint.diagnostics import LargeLiteral, count_text, literal_number, number_text
+
+    assert [literal_number(text) for text in ("3", "0x1F", "1_000", "0b101", "0o17", "1.5", "1e3", ".5", "0e0")] == [
+        3, 31, 1000, 5, 15, 1.5, 1000.0, 0.5, 0.0]
+    huge = literal_number(HUGE_HEX)
+    assert isinstance(huge, LargeLiteral) and huge == int(HUGE_HEX, 16)
+    assert (str(huge), str(-huge), f"{huge:,}") == (
+        "0xffffffffff...ffff (5,002 characters)", "-0xffffffffff...ffff (5,002 characters)",
+        "0xffffffffff...ffff (5,002 characters)")
+    assert (count_text(huge), count_text(huge + 1), number_text(huge + 1), count_text(-huge - 1)) == (
+        "10^18 or more", "10^18 or more", "10^18 or more", "-10^18 or less")
+    assert str(literal_number("1000000000000000000")) == "1000000000000000000"  # short: as written
+    assert literal_number("9" * 5000) >= 10 ** 4999  # over Python's limit: its size
+
+
 # ----- file names -------------------------------------------------------------------------------------
 @pytest.mark.skipif(sys.platform != "linux", reason="needs a file system that takes any bytes in names")
 @pytest.mark.parametrize("output_format", ["concise", "full", "json", "json-lines", "github", "gitlab", "junit", "sarif"])

@@ -16,7 +16,7 @@ from retrylint.analysis.layers import Layer
 from retrylint.analysis.model import Function
 from retrylint.analysis.model.typeflow import IMPORT
 from retrylint.catalog import BillableSpec
-from retrylint.diagnostics import ChainLink
+from retrylint.diagnostics import ChainLink, count_text, number_text
 
 
 @dataclass
@@ -70,7 +70,7 @@ def retry_stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]
         default = " by default" if client.retries == client.spec.default_retries else ""
         each = f" x {client.per_retry} requests" if client.per_retry > 1 else ""
         note = f", {client.note}" if client.note else ""
-        parts.append(f"{client.spec.label} ({client.attempts}: retries {client.retries}{each}{default}{note})")
+        parts.append(f"{client.spec.label} ({count_text(client.attempts)}: retries {number_text(client.retries)}{each}{default}{note})")
     return factors, parts
 
 

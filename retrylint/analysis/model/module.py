@@ -17,6 +17,7 @@ from retrylint.analysis.model.short_code import ShortCode
 from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, ImportSite, Scope, identifier
 from retrylint.analysis.model.typeflow import IMPORT, TypeFlow, step
 from retrylint.catalog import Catalog
+from retrylint.diagnostics import literal_number
 
 if TYPE_CHECKING:
     from retrylint.analysis.positions import StatementPositions
@@ -216,10 +217,8 @@ class ModuleModel(TypeFlow):
         """The Python value of a literal (or of a module constant bound to one)."""
         if expr is None or depth > 10:
             return NO_LITERAL
-        if isinstance(expr, cst.Integer):
-            return int(expr.value.replace("_", ""), 0)
-        if isinstance(expr, cst.Float):
-            return float(expr.value.replace("_", ""))
+        if isinstance(expr, (cst.Integer, cst.Float)):
+            return literal_number(expr.value)
         if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
             value = self.literal(expr.expression, scope, depth + 1)
             return -value if isinstance(value, (int, float)) and not isinstance(value, bool) else NO_LITERAL
