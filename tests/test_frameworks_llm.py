@@ -59,7 +59,11 @@ LITELLM_NUM_RETRIES = src(
 def test_litellm_num_retries_fix_waits_exponentially_and_relints_clean():
     engine = Engine(Settings(select=("RTL006",)))
     result = engine.fix_source(LITELLM_NUM_RETRIES, "tasks.py").source
-    assert result == LITELLM_NUM_RETRIES.replace("num_retries=3)", 'num_retries=3, retry_strategy="exponential_backoff_retry")')
+    assert result == LITELLM_NUM_RETRIES.replace(
+        'litellm.completion(model="gpt-4o", messages=[], num_retries=3)',
+        'litellm.completion(\n        model="gpt-4o",\n        messages=[],\n        num_retries=3,\n'
+        '        retry_strategy="exponential_backoff_retry",\n    )',
+    )
     assert engine.lint_source(result, "tasks.py") == []
     assert engine.fix_source(result, "tasks.py").source == result
 
