@@ -47,14 +47,14 @@ BROKEN = '''\
     '''
 
 
-def fixed(root: Path, name: str) -> str:
+def fixed(root: Path, name: str, *flags: str) -> str:
     """The file after ``check --fix``, checked clean after it, and unchanged by a second --fix."""
-    result = run(root, "check", "--fix", name)
+    result = run(root, "check", "--fix", *flags, name)
     assert result.returncode == 0, result.stdout + result.stderr
     text = (root / name).read_text()
-    again = run(root, "check", name)
+    again = run(root, "check", *flags, name)
     assert (again.returncode, again.stdout) == (0, "All checks passed!\n")
-    assert run(root, "check", "--fix", name).returncode == 0
+    assert run(root, "check", "--fix", *flags, name).returncode == 0
     assert (root / name).read_text() == text
     compile(text, name, "exec")
     return text
@@ -94,6 +94,29 @@ def test_a_multi_line_call_keeps_its_layout(tmp_path):
     assert fixed(tmp_path, "jobs.py") == (
         "from tenacity import retry, wait_fixed, stop_after_attempt\n\n\n"
         "@retry(\n    wait=wait_fixed(1),\n    stop=stop_after_attempt(3)\n)\ndef fetch():\n    return 1\n"
+    )
+
+
+def test_a_call_inside_another_breaks_the_outer_one(tmp_path):
+    """As black does: the outermost bracket on the line is split first."""
+    source = textwrap.dedent("""\
+        import instructor
+        import openai
+        from tenacity import Retrying
+
+        client = instructor.from_openai(openai.OpenAI(max_retries=0))
+
+
+        def extract(text):
+            return client.chat.completions.create(model="gpt-4o", response_model=dict, max_retries=Retrying())
+        """)
+    write_tree(tmp_path, {"extract.py": source})
+    assert fixed(tmp_path, "extract.py", "--select", "RTL001") == source.replace(
+        "import Retrying\n", "import Retrying, stop_after_attempt\n"
+    ).replace(
+        '(model="gpt-4o", response_model=dict, max_retries=Retrying())',
+        '(\n        model="gpt-4o",\n        response_model=dict,\n'
+        "        max_retries=Retrying(stop=stop_after_attempt(3)),\n    )",
     )
 
 

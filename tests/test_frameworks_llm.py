@@ -88,7 +88,11 @@ def test_instructor_bare_retrying_fix_caps_it_and_relints_clean():
     result = engine.fix_source(BARE_RETRYING, "tasks.py").source
     assert result == BARE_RETRYING.replace(
         "from tenacity import Retrying", "from tenacity import Retrying, stop_after_attempt"
-    ).replace("max_retries=Retrying()", "max_retries=Retrying(stop=stop_after_attempt(3))")
+    ).replace(
+        '(model="gpt-4o", response_model=dict, messages=[], max_retries=Retrying())',
+        '(\n        model="gpt-4o",\n        response_model=dict,\n        messages=[],\n'
+        "        max_retries=Retrying(stop=stop_after_attempt(3)),\n    )",
+    )
     assert engine.lint_source(result, "tasks.py") == []
     assert engine.fix_source(result, "tasks.py").source == result
 
@@ -166,7 +170,10 @@ def test_pydantic_ai_retry_config_fix_caps_it_and_relints_clean():
     result = engine.fix_source(RETRY_CONFIG, "tasks.py").source
     assert result == RETRY_CONFIG.replace(
         "from tenacity import wait_exponential", "from tenacity import wait_exponential, stop_after_attempt"
-    ).replace("RetryConfig(wait=wait_exponential(max=30))", "RetryConfig(wait=wait_exponential(max=30), stop=stop_after_attempt(3))")
+    ).replace(
+        "(config=RetryConfig(wait=wait_exponential(max=30)))",
+        "(\n    config=RetryConfig(wait=wait_exponential(max=30), stop=stop_after_attempt(3)),\n)",
+    )
     assert engine.lint_source(result, "tasks.py") == []
     assert engine.fix_source(result, "tasks.py").source == result
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Sequence
 
 import libcst as cst
+import libcst.matchers as matchers
 
 from retrylint.diagnostics import Edit
 from retrylint.fixing.layout import one_per_line
@@ -36,7 +37,7 @@ class FixBuilder:
         of the block it sits in (a node rendered alone loses it)."""
         if isinstance(new, str):
             new = cst.parse_expression(new)
-        new = self._fitted(old, new)
+        old, new = self._fitted(old, new)
         edit = self._replace_alone(old, new)
         if edit is not None:
             return edit
@@ -66,29 +67,51 @@ class FixBuilder:
             return None
         return _smallest_edit(source, self.model.code(new), before, offset)
 
-    def _fitted(self, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
-        """``new`` broken one argument per line when it is a call or ``from`` import written on
-        one line and the line of ``old`` (one line) with ``new`` in its place is longer than
-        the line length; a layout across lines is the author's and stays, and so does a call
-        inside another one's brackets (left for now: black would break the outer one)."""
+    def _fitted(self, old: cst.CSTNode, new: cst.CSTNode) -> tuple[cst.CSTNode, cst.CSTNode]:
+        """What to replace and with what so that the line stays within the line length, as black
+        and ruff break it: ``new`` broken one argument per line when it is a call or ``from``
+        import written on one line and the line of ``old`` (one line) with ``new`` in its place
+        is longer than the line length (and than it was); when ``old`` sits inside another call's
+        brackets on that line, that call, holding ``new``, broken instead. A layout across lines
+        is the author's and stays."""
         if not isinstance(new, (cst.Call, cst.ImportFrom)):
-            return new
+            return old, new
         try:
             where = self.model.positions[old]
         except KeyError:
-            return new
+            return old, new
         code = self.model.code(new)
         if where.start.line != where.end.line or "\n" in code or "\r" in code:
-            return new
+            return old, new
+        line = self._line(where.start.line)
+        grown = len(code) - (where.end.column - where.start.column)
+        if grown <= 0 or len(line) + grown <= self.line_length:
+            return old, new  # within the line length, or no longer than the author wrote it
+        if _inside_brackets(line[:where.start.column]):
+            outer = self._enclosing_call(old, where)
+            return (old, new) if outer is None else self._fitted(outer, outer.deep_replace(old, new))
+        return old, one_per_line(new, line[:len(line) - len(line.lstrip(" \t"))])
+
+    def _line(self, number: int) -> str:
+        """Line ``number`` (1-based) of the source, without its newline."""
         source, starts = self.model.source, _line_starts(self.model.source)
-        line = source[starts[where.start.line - 1]:starts[where.start.line] if where.start.line < len(starts) else None]
-        line = line.rstrip("\r\n")
-        if where.start.column + len(code) + len(line) - where.end.column <= self.line_length:
-            return new
-        opened = line[:where.start.column]
-        if sum(map(opened.count, "([{")) > sum(map(opened.count, ")]}")):
-            return new  # inside another call's brackets: black would break that one first
-        return one_per_line(new, line[:len(line) - len(line.lstrip(" \t"))])
+        return source[starts[number - 1]:starts[number] if number < len(starts) else None].rstrip("\r\n")
+
+    def _enclosing_call(self, node: cst.CSTNode, where) -> cst.Call | None:
+        """The outermost call around ``node`` on its line that is not itself inside brackets, or None."""
+        placed = self.model.positions.placed_statement(node)
+        if placed is None:
+            return None
+        line = self._line(where.start.line)
+        for call in matchers.findall(placed[0], matchers.Call()):
+            try:
+                span = self.model.positions[call]
+            except KeyError:
+                continue
+            if (span.start.line == span.end.line == where.start.line and span.start.column <= where.start.column
+                    and span.end.column >= where.end.column and not _inside_brackets(line[:span.start.column])):
+                return call
+        return None
 
     def with_keyword(self, call: cst.Call, name: str, value: str) -> cst.Call | None:
         """``call`` with ``name=value`` set: replaced when present, appended otherwise; None
@@ -245,6 +268,11 @@ class FixBuilder:
 def _line_starts(text: str) -> list[int]:
     """Offsets where each line starts, splitting lines as libcst and Python do."""
     return [0] + [match.end() for match in PYTHON_NEWLINE.finditer(text)]
+
+
+def _inside_brackets(text: str) -> bool:
+    """Whether the start of a line, ``text``, leaves a bracket open (brackets in strings count too)."""
+    return sum(map(text.count, "([{")) > sum(map(text.count, ")]}"))
 
 
 def _smallest_edit(source: str, after: str, before: str | None = None, offset: int = 0) -> Edit:
