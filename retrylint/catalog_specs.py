@@ -274,6 +274,7 @@ class ClientSpec:
     older: OlderSpec = key(factory=OlderSpec)
     wraps: TargetSpec = key(factory=TargetSpec, doc="where a wrapper takes the SDK client whose retries it keeps (instructor.from_openai(client))")
     retry_policy: RetryPolicySpec = key(factory=RetryPolicySpec)
+    retryless_calls: tuple[str, ...] = key((), doc="its calls that turn its retries off and retry by themselves (litellm.completion_with_retries)")
     retries_param = _Nested("retries", "param")
     default_retries = _Nested("retries", "default")
 

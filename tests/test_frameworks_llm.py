@@ -68,6 +68,20 @@ def test_litellm_num_retries_fix_waits_exponentially_and_relints_clean():
     assert engine.fix_source(result, "tasks.py").source == result
 
 
+def test_litellm_completion_with_retries_fix_waits_exponentially_and_relints_clean():
+    source = LITELLM_NUM_RETRIES.replace("completion(model=\"gpt-4o\", messages=[], num_retries=3)", "completion_with_retries(model=\"gpt-4o\", messages=[])")
+    engine = Engine(Settings(select=("RTL006",)))
+    result = engine.fix_source(source, "tasks.py").source
+    assert result == source.replace(
+        'litellm.completion_with_retries(model="gpt-4o", messages=[])',
+        'litellm.completion_with_retries(\n        model="gpt-4o",\n        messages=[],\n'
+        '        retry_strategy="exponential_backoff_retry",\n    )',
+    )
+    assert result != source
+    assert engine.lint_source(result, "tasks.py") == []
+    assert engine.fix_source(result, "tasks.py").source == result
+
+
 BARE_RETRYING = src(
     """
     import instructor

@@ -40,7 +40,7 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
         spec = catalog.client_by_name.get(owner)
         if spec is not None:
             break
-    if spec is None:
+    if spec is None or target[len(owner) + 1:] in spec.retryless_calls:
         return None
     override = None
     expr = call.func
