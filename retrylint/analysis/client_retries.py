@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from retrylint.analysis.layers.layer import keywords_of, positional
-from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, identifier
+from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, Scope, descendants, identifier
 from retrylint.analysis.options import unpacked_options
 from retrylint.analysis.pins import older_than, pinned_version
 from retrylint.catalog import Catalog, ClientSpec
@@ -44,14 +44,14 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
         return None
     override = None
     expr = call.func
-    found: tuple[cst.Call, ModuleModel] | None = None  # the constructor and its module
+    found: tuple[cst.Call, Scope] | None = None  # the constructor and the scope its arguments are read in
     while expr is not None:
         if isinstance(expr, cst.Call):
             kw = keywords_of(expr)
             if override is None and spec.retries_param in kw:
                 override = model.literal(kw[spec.retries_param].value, function.scope)
             if model.qualify(expr.func, function.scope) in spec.names:
-                found = (expr, model)
+                found = (expr, function.scope)
                 break
             expr = expr.func
         elif isinstance(expr, cst.Attribute):
@@ -72,13 +72,13 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
             return _module_default(spec, call, function, owner)
         elif override is None and spec.setting:
             override = _module_setting(model, owner, spec.setting)
-    constructor, where = found if found is not None else (None, model)
+    constructor, where = found if found is not None else (None, function.scope)
     if spec.wraps.position is not None or spec.wraps.keyword:
         return _wrapped(catalog, spec, constructor, where)
     if _is_int(override):
         retries = override
         per_retry = spec.retries.requests_per_retry
-        return ClientUse(spec, retries, retries * per_retry + 1, constructor, where,
+        return ClientUse(spec, retries, retries * per_retry + 1, constructor, where.model,
                          local=_local(spec, constructor, where), per_retry=per_retry)
     retries, note = _constructor_retries(spec, constructor, where) if override is None else (spec.default_retries, "")
     largest = _policy_retries(spec, constructor, where)
@@ -87,8 +87,8 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
     attempts = retries + 1
     if spec.retries.outer_attempts and retries > 0:
         attempts, note = retries * (retries + 1), f"its own retry decorator makes {retries} attempt{'s' if retries != 1 else ''}"
-    return ClientUse(spec, retries, attempts, constructor, where, local=_local(spec, constructor, where), note=note,
-                     keyword_stops=not largest)
+    return ClientUse(spec, retries, attempts, constructor, where.model, local=_local(spec, constructor, where),
+                     note=note, keyword_stops=not largest)
 
 
 def _module_default(spec: ClientSpec, call: cst.Call, function: Function, owner: str) -> ClientUse:
@@ -109,24 +109,26 @@ def _module_default(spec: ClientSpec, call: cst.Call, function: Function, owner:
     return ClientUse(spec, retries, retries + 1 + added, None, model, note=f"{owner}.{spec.setting}={added} adds {added}")
 
 
-def _policy_retries(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -> int | None:
+def _policy_retries(spec: ClientSpec, constructor: cst.Call | None, where: Scope) -> int | None:
     """The largest of a constructor's per-error retry counts (``Router(retry_policy=RetryPolicy(
     RateLimitErrorRetries=5))``, or a dict); None without one."""
     policy = spec.retry_policy
-    given = _argument(constructor, policy.param, where.scope) if constructor is not None else None
+    given = _argument(constructor, policy.param, where) if constructor is not None else None
     if given is None:
         return None
     value = _bound_value(*given)
-    if isinstance(value, cst.Call) and where.qualify(value.func, given[1]) in policy.objects:
-        counts = [where.literal(arg.value, given[1]) for arg in value.args if arg.keyword is not None]
+    model = where.model
+    if isinstance(value, cst.Call) and model.qualify(value.func, given[1]) in policy.objects:
+        counts = [model.literal(arg.value, given[1]) for arg in value.args if arg.keyword is not None]
     else:
-        counts = list((_literal_dict(where, *given) or {}).values())
+        counts = list((_literal_dict(model, *given) or {}).values())
     return max((count for count in counts if _is_int(count)), default=None)
 
 
-def _wrapped_function(catalog: Catalog, expr, where: ModuleModel) -> ClientUse | None:
+def _wrapped_function(catalog: Catalog, expr, scope: Scope) -> ClientUse | None:
     """A module-level client's function handed to a wrapper (``instructor.from_litellm(litellm.completion)``)."""
-    owner = where.qualify(expr, where.scope) or ""
+    where = scope.model
+    owner = where.qualify(expr, scope) or ""
     while "." in owner:
         owner = owner.rpartition(".")[0]
         inner = catalog.client_by_name.get(owner)
@@ -144,22 +146,22 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _constructor_retries(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -> tuple[int, str]:
+def _constructor_retries(spec: ClientSpec, constructor: cst.Call | None, where: Scope) -> tuple[int, str]:
     """The retries a client's constructor sets (its keyword, or a config object's retries dict),
     the SDK's default when it says nothing, 0 when set in a way this pass does not read; and
     what messages add about where the number comes from (``legacy mode``)."""
     if constructor is None:
         return spec.default_retries, ""
-    given = _argument(constructor, spec.retries_param, where.scope)
+    given = _argument(constructor, spec.retries_param, where)
     if given is not None:
-        value = where.literal(*given)
+        value = where.model.literal(*given)
         return (value if _is_int(value) else spec.default_retries), ""
-    config = _argument(constructor, spec.config.param, where.scope)
+    config = _argument(constructor, spec.config.param, where)
     if config is not None:
-        return _config_retries(spec, *config, where)
+        return _config_retries(spec, *config, where.model)
     if any(p in keywords_of(constructor) for p in spec.opaque_params):
         return 0, ""  # configured in a way this pass does not read: do not count it
-    return _default_retries(spec, where)
+    return _default_retries(spec, where.model)
 
 
 def _default_retries(spec: ClientSpec, where: ModuleModel) -> tuple[int, str]:
@@ -258,7 +260,7 @@ def _literal_dict(where: ModuleModel, expr, scope) -> dict | None:
     return found
 
 
-def _wrapped(catalog: Catalog, spec: ClientSpec, wrapper: cst.Call | None, where: ModuleModel) -> ClientUse | None:
+def _wrapped(catalog: Catalog, spec: ClientSpec, wrapper: cst.Call | None, where: Scope) -> ClientUse | None:
     """The SDK client a wrapper was made from (``instructor.from_openai(OpenAI(max_retries=0))``),
     written in the call or bound to a name: the wrapper keeps that client's retries."""
     kw = keywords_of(wrapper)
@@ -267,26 +269,27 @@ def _wrapped(catalog: Catalog, spec: ClientSpec, wrapper: cst.Call | None, where
         arg = positional(wrapper, spec.wraps.position)
     if arg is None:
         return None
-    value = _bound_value(arg.value, where.scope)
+    value = _bound_value(arg.value, where)
     if not isinstance(value, cst.Call):
         return _wrapped_function(catalog, arg.value, where)
-    inner = catalog.client_by_name.get(where.qualify(value, where.scope) or "")
+    inner = catalog.client_by_name.get(where.model.qualify(value, where) or "")
     if inner is None or inner.wraps.position is not None or inner.wraps.keyword:
         return None
     retries, note = _constructor_retries(inner, value, where)
-    return ClientUse(inner, retries, retries + 1, value, where, local=_local(inner, value, where), note=note)
+    return ClientUse(inner, retries, retries + 1, value, where.model, local=_local(inner, value, where), note=note)
 
-def _local(spec: ClientSpec, constructor: cst.Call | None, where: ModuleModel) -> bool:
+def _local(spec: ClientSpec, constructor: cst.Call | None, where: Scope) -> bool:
     """The client is built with a literal ``base_url`` on this machine (a local vLLM or Ollama)."""
     if constructor is None or not spec.base_url_param:
         return False
-    given = _argument(constructor, spec.base_url_param, where.scope)
-    url = where.literal(*given) if given is not None else None
+    given = _argument(constructor, spec.base_url_param, where)
+    url = where.model.literal(*given) if given is not None else None
     return isinstance(url, str) and any(fnmatch.fnmatchcase(url, pattern) for pattern in spec.local_base_urls)
 
-def constructor_of(expr, function: Function) -> tuple[cst.Call, ModuleModel] | None:
+def constructor_of(expr, function: Function) -> tuple[cst.Call, Scope] | None:
     """Follow a name (or ``self.attr``) to the client constructor call it was bound to,
-    through imports of project modules; with the module that call is written in."""
+    through imports of project modules and project factories; with the scope its arguments
+    are read in."""
     scope = function.scope
     binding = None
     if isinstance(expr, cst.Name):
@@ -308,12 +311,43 @@ def constructor_of(expr, function: Function) -> tuple[cst.Call, ModuleModel] | N
             return None
         value = binding.value
         if isinstance(value, cst.Call) and binding.scope is not None:
-            return value, binding.scope.model
+            return _through_factory(value, binding.scope, 0)
         if isinstance(value, cst.Name) and binding.scope is not None:
             binding = binding.scope.lookup(value.value)
             continue
         return None
     return None
+
+
+def _through_factory(call: cst.Call, scope: Scope, depth: int) -> tuple[cst.Call, Scope]:
+    """``client = make_client(...)``: the client constructor a project factory returns
+    (``return AsyncOpenAI(**configs)``), the first in source order; the call itself otherwise."""
+    model = scope.model
+    factory = model.resolve_function(model.qualify(call.func, scope)) if depth < 4 else None
+    if factory is None or not isinstance(factory.node, cst.FunctionDef):
+        return call, scope
+    where = factory.scope
+    returned = []
+    for node in descendants(factory.node):
+        if isinstance(node, cst.Return) and node.value is not None:
+            returned.extend(_returned_calls(node.value, where))
+    for value in sorted(returned, key=where.model.line):
+        constructor = _through_factory(value, where, depth + 1)
+        if where.model.qualify(constructor[0].func, constructor[1]) in model.catalog.client_by_name:
+            return constructor
+    return call, scope
+
+
+def _returned_calls(expr: cst.BaseExpression, scope: Scope) -> list[cst.Call]:
+    """The calls a returned expression may be: itself, either branch of ``a if c else b``, or
+    the call a returned local name was bound to."""
+    if isinstance(expr, cst.IfExp):
+        return [*_returned_calls(expr.body, scope), *_returned_calls(expr.orelse, scope)]
+    if isinstance(expr, cst.Name):
+        binding = scope.names.get(identifier(expr.value))
+        return [binding.value] if binding is not None and isinstance(binding.value, cst.Call) else []
+    return [expr] if isinstance(expr, cst.Call) else []
+
 
 def _module_setting(model: ModuleModel, module: str, setting: str) -> int | None:
     for target, value, scope in model.assignments:

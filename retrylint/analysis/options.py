@@ -17,48 +17,53 @@ def unpacked_options(call: cst.Call | None, scope: Scope) -> tuple[dict[str, tup
     for arg in call.args if call is not None else ():
         if arg.star != "**":
             continue
-        found = _dict_options(arg.value, scope)
-        if found is None:
-            unreadable = True
-        else:
-            options.update(found)
+        found, partial = _dict_options(arg.value, scope, 0)
+        unreadable = unreadable or partial
+        options.update(found)
     return options, unreadable
 
 
-def _dict_options(expr: cst.BaseExpression, scope: Scope) -> dict | None:
+def _dict_options(expr: cst.BaseExpression, scope: Scope, depth: int) -> tuple[dict, bool]:
+    """The entries a ``**expr`` supplies, and whether some of them cannot be read."""
+    if depth > 8:
+        return {}, True
     if isinstance(expr, cst.Dict):
-        return _literal_entries(expr, scope)
+        return _literal_entries(expr, scope, depth)
     if not isinstance(expr, cst.Name):
-        return None
+        return {}, True
     binding = scope.lookup(expr.value)
     if binding is None or binding.scope is None or binding.imported:
-        return None
+        return {}, True
     value = binding.value
     if isinstance(value, cst.Dict):
-        options = _literal_entries(value, binding.scope)
-    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict" and not value.args:
-        options = {}
+        options, partial = _literal_entries(value, binding.scope, depth)
     elif isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
         if any(arg.keyword is None for arg in value.args):
-            return None
-        options = {identifier(arg.keyword.value): (arg.value, binding.scope) for arg in value.args}
+            return {}, True
+        options, partial = {identifier(arg.keyword.value): (arg.value, binding.scope) for arg in value.args}, False
     else:
-        return None
-    if options is None:
-        return None
+        return {}, True
     body = _function_node(binding.scope)
     if body is not None:
         options.update(_item_assignments(body, expr.value, binding.scope))
-    return options
+    return options, partial
 
 
-def _literal_entries(expr: cst.Dict, scope: Scope) -> dict | None:
-    entries = {}
+def _literal_entries(expr: cst.Dict, scope: Scope, depth: int) -> tuple[dict, bool]:
+    """A dict literal's entries in order: ``**other`` merges what can be read of it (a key
+    written before it is the default it may override), a computed key cannot be read."""
+    entries: dict = {}
+    partial = False
     for element in expr.elements:
-        if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
-            return None  # ``**other`` or a computed key: cannot be read
-        entries[element.key.evaluated_value] = (element.value, scope)
-    return entries
+        if isinstance(element, cst.StarredDictElement):
+            found, unread = _dict_options(element.value, scope, depth + 1)
+            entries.update(found)
+            partial = partial or unread
+        elif isinstance(element.key, cst.SimpleString):
+            entries[element.key.evaluated_value] = (element.value, scope)
+        else:
+            partial = True
+    return entries, partial
 
 
 def _function_node(scope: Scope) -> cst.CSTNode | None:

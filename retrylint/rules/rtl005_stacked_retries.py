@@ -203,4 +203,33 @@ def compose(topic):
         line=16,
         message="runs under 2 retry layers",
     ),
+    Invalid(  # the fix goes to the constructor the factory returns, not to the factory's call
+        """
+import openai
+from tenacity import retry, stop_after_attempt
+
+def make_client(api_key=None):
+    return openai.AsyncOpenAI(api_key=api_key)
+
+@retry(stop=stop_after_attempt(3))
+async def summarize(text):
+    client = make_client(api_key="k")
+    return await client.chat.completions.create(model="gpt-4o", messages=[])
+""",
+        line=8,
+        message="chat.completions.create runs under 2 retry layers: tenacity @retry on 'summarize' (3) x OpenAI client (3: retries 2 by default) = up to 9 calls per run",
+        fixed="""
+import openai
+from tenacity import retry, stop_after_attempt
+
+def make_client(api_key=None):
+    return openai.AsyncOpenAI(api_key=api_key, max_retries=0)
+
+@retry(stop=stop_after_attempt(3))
+async def summarize(text):
+    client = make_client(api_key="k")
+    return await client.chat.completions.create(model="gpt-4o", messages=[])
+""",
+        unsafe=True,
+    ),
 ]

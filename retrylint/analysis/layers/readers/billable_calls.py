@@ -77,9 +77,9 @@ def _options(finder, function, spec, call) -> dict | None:
     if made is None:
         return None
     constructor, where = made
-    if where.qualify(constructor.func, where.scope) not in spec.clients:
+    if where.model.qualify(constructor.func, where) not in spec.clients:
         return None
-    options = {name: (arg.value, where.scope) for name, arg in keywords_of(constructor).items()}
+    options = {name: (arg.value, where) for name, arg in keywords_of(constructor).items()}
     options.update(call_options(spec, call, function.scope))
     return options
 
