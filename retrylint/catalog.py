@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from retrylint.catalog_schema import MAX_CATALOG_BYTES, CatalogError, Locator, Where, read_spec, suggestion
 from retrylint.catalog_specs import (
-    ARRAYS, SECTIONS, AttemptsSpec, BillableSpec, ClientSpec, Dialect, EntryPointSpec, ErrorLibrary, Form, Kind,
-    LayerSpec,
+    ARRAYS, SECTIONS, AttemptsSpec, BillableSpec, ClientSpec, Dialect, EntryPointSpec, ErrorLibrary, ExceptionSetSpec,
+    Form, Kind, LayerSpec,
 )
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
 __all__ = [  # the specs are declared in catalog_specs.py, read by catalog_schema.py
-    "AttemptsSpec", "BillableSpec", "CatalogError", "ClientSpec", "Dialect", "EntryPointSpec", "ErrorLibrary", "Form",
+    "AttemptsSpec", "BillableSpec", "CatalogError", "ClientSpec", "Dialect", "EntryPointSpec", "ErrorLibrary", "ExceptionSetSpec", "Form",
     "Kind", "LayerSpec", "MAX_CATALOG_BYTES", "Catalog", "catalog_for", "load_catalog", "entry_point_from_table",
 ]
 
@@ -52,6 +52,7 @@ class Catalog:
     clients: list[ClientSpec] = field(default_factory=list)
     billables: list[BillableSpec] = field(default_factory=list)
     error_libraries: list[ErrorLibrary] = field(default_factory=list)
+    exception_sets: list[ExceptionSetSpec] = field(default_factory=list)
     tenacity: dict[str, object] = field(default_factory=dict)
     infallible: dict[str, list[str]] = field(default_factory=dict)
     loops: dict[str, list[str]] = field(default_factory=dict)
@@ -90,6 +91,7 @@ class Catalog:
             for client in spec.clients:
                 for call in spec.calls:
                     self.billable_by_name[f"{client}.{call}"] = spec
+        self.exception_set_by_name = {spec.name: spec.classes for spec in self.exception_sets}
         self.canonical_prefix = {
             alias: lib.module for lib in self.error_libraries for alias in lib.aliases
         }
@@ -199,7 +201,8 @@ def _toml_error_line(message: str, text: str) -> int:
     return int(found.group(1)) if found else max(len(text.splitlines()), 1)
 
 
-_TARGETS = {"layer": "layers", "client": "clients", "billable": "billables", "errors": "error_libraries"}
+_TARGETS = {"layer": "layers", "client": "clients", "billable": "billables", "errors": "error_libraries",
+            "exception_set": "exception_sets"}
 
 
 def read_catalog_text(path: Path) -> str:

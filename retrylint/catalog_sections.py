@@ -50,6 +50,7 @@ class TenacitySection:
     retry_all: tuple[str, ...] = key(())
     retry_always: tuple[str, ...] = key(())
     retry_never: tuple[str, ...] = key(())
+    retry_predicate: tuple[str, ...] = key((), doc="builders taking a predicate on the exception (its isinstance checks bound it)")
     wait_none: tuple[str, ...] = key(())
     wait_fixed: tuple[str, ...] = key(())
     fix: TenacityFixes | None = key(doc="what the fixes write on a tenacity layer")

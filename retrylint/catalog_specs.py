@@ -329,6 +329,17 @@ class ErrorLibrary:
 
 
 @dataclass(frozen=True)
+class ExceptionSetSpec:
+    """A tuple of exception classes a library exports under one name (dspy's ``dsp.ERRORS``)."""
+    name: str = key("", doc="the qualified name of the tuple")
+    classes: tuple[str, ...] = key((), doc="the qualified names of the classes it holds")
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.classes:
+            raise ValueError("needs 'name' and 'classes'")
+
+
+@dataclass(frozen=True)
 class EntryPointSpec:
     """A function that another system re-invokes when it fails (a Cloud Tasks or SQS handler,
     a webhook): matched by qualified-name globs or by a marker string in its body."""
@@ -354,7 +365,8 @@ class EntryPointSpec:
             object.__setattr__(self, "retry_on", ())
 
 
-ARRAYS = {"layer": LayerSpec, "client": ClientSpec, "billable": BillableSpec, "errors": ErrorLibrary, "entrypoint": EntryPointSpec}
+ARRAYS = {"layer": LayerSpec, "client": ClientSpec, "billable": BillableSpec, "errors": ErrorLibrary,
+          "exception_set": ExceptionSetSpec, "entrypoint": EntryPointSpec}
 SECTIONS = {"tenacity": TenacitySection, "infallible": InfallibleSection, "loops": LoopsSection}
 
 

@@ -44,6 +44,8 @@ CATALOG_REFUSALS = {
                                     "3: 'markers' in [[entrypoint]] must be a list of strings, got [1]"),
     "entrypoint not a table": ("entrypoint = [1]\n", "1: [[entrypoint]] must be a table, got 1"),
     "a key another key needs": ("[[errors]]\nlibrary = 'x'\n", "1: [[errors]] needs 'module'"),
+    "an exception set without classes": ("[[exception_set]]\nname = 'x.ERRORS'\n",
+                                         "1: [[exception_set]] needs 'name' and 'classes'"),
 }
 
 

@@ -84,6 +84,104 @@ def test_followers_count_when_the_layer_retries_errors_anything_can_raise():
     assert "billed again if np.array fails after it" in message(s, "RTL003")
 
 
+PREDICATE_LAYER = """
+    import numpy as np
+    import openai
+    from openai import APIConnectionError, APIStatusError, RateLimitError
+    from tenacity import retry, retry_if_exception, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+    client = openai.AsyncOpenAI(max_retries=0)
+
+    {predicates}
+
+    @retry(stop=stop_after_attempt(3), wait=wait_exponential(),
+           retry=retry_if_exception(retryable) | retry_if_exception_type(APIConnectionError))
+    async def embed(texts, tracker):
+        response = await client.embeddings.create(model="m", input=texts)
+        tracker.add_usage(response.usage)
+        return np.array([item.embedding for item in response.data])
+"""
+
+
+def test_a_predicate_bounded_by_isinstance_of_sdk_errors_is_not_rerun_by_other_followers():
+    # lightrag's openai_embed: the predicates test isinstance(error, <openai error>) first
+    for predicates in (
+        """
+    def retryable(error: BaseException) -> bool:
+        \"\"\"Retry 429s, except permanent spend stops.\"\"\"
+        return isinstance(error, RateLimitError) and not permanent(error)
+        """,
+        """
+    def retryable(error):
+        return isinstance(error, APIStatusError) and getattr(error, "status_code", None) in (408, 409) or False
+        """,
+        """
+    def retryable(error):
+        if not isinstance(error, (RateLimitError, APIStatusError)):
+            return False
+        return error.status_code >= 500 or "busy" in str(error)
+        """,
+    ):
+        s = src(PREDICATE_LAYER.replace("{predicates}", predicates.strip()))
+        assert found(s) == [], predicates
+
+
+def test_a_predicate_that_may_accept_other_errors_still_counts_followers():
+    for predicates in (
+        """
+    def retryable(error):
+        return "rate limit" in str(error)
+        """,
+        """
+    def retryable(error):
+        return isinstance(error, RateLimitError) or isinstance(error, ValueError)
+        """,
+        """
+    def retryable(error):
+        if isinstance(error, RateLimitError):
+            return True
+        return "overloaded" in str(error)
+        """,
+    ):
+        s = src(PREDICATE_LAYER.replace("{predicates}", predicates.strip()))
+        assert found(s) == [("RTL003", at(s, "@retry"))], predicates
+        assert "embeddings.create (billed again if tracker.add_usage, np.array fails after it)" in message(s, "RTL003")
+
+
+DSP_LAYER = """
+    import backoff
+    from dsp import ERRORS, backoff_hdlr
+    from openai import OpenAI
+
+    class AzureModel:
+        def __init__(self):
+            self.client = OpenAI(max_retries=0)
+            self.history = []
+
+        def log_usage(self, response):
+            self.tokens += response.usage.total_tokens
+
+        @backoff.on_exception(backoff.expo, {retried}, max_time=1000, on_backoff=backoff_hdlr)
+        def basic_request(self, prompt, **kwargs):
+            response = self.client.chat.completions.create(messages=[prompt], **kwargs)
+            self.log_usage(response)
+            self.history.append({"prompt": prompt, "response": dict(response)})
+            return response
+"""
+
+
+def test_a_library_tuple_of_rate_limit_errors_is_not_rerun_by_bookkeeping():
+    # knowledge-storm's lm.py: dsp.ERRORS is dspy's (openai.RateLimitError,) (catalog exception_set)
+    s = src(DSP_LAYER.replace("{retried}", "ERRORS"))
+    assert found(s) == []
+
+
+def test_a_retried_tuple_the_catalog_does_not_know_still_counts_followers():
+    s = src(DSP_LAYER.replace("{retried}", "(ValueError, KeyError)"))
+    assert found(s) == [("RTL003", at(s, "@backoff"))]
+    assert "chat.completions.create (billed again if self.log_usage" in message(s, "RTL003")
+
+
 def test_paid_calls_in_exclusive_branches_are_one_call_per_attempt():
     s = src(
         """

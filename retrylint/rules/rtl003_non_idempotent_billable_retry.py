@@ -6,7 +6,9 @@ possible when the call runs in a loop, when another billable call or any other c
 can fail (a DB write, a send, parsing the reply) runs after it in the retried code, or when
 it moves money or sends a message (a lost response is still a charge). A later call counts
 only if it can raise what the layer retries on: a layer that retries only an SDK's own
-errors (`openai.RateLimitError`) is re-run by calls into that SDK, not by `np.array(...)`.
+errors (`openai.RateLimitError`, a predicate that tests `isinstance(error, RateLimitError)`
+first, or a library's tuple of them the catalog names as an `exception_set`) is re-run by
+calls into that SDK, not by `np.array(...)`.
 Of paid calls in exclusive branches of an `if`, one runs per attempt. A lone LLM call that
 is the last thing the retried code does is not flagged: a retry only repeats a failed call.
 
@@ -155,13 +157,16 @@ class NonIdempotentBillableRetry(Rule):
 
 def _can_raise_retried(ctx: RuleContext, layer: Layer, target: str | None) -> bool:
     """Whether a call can raise something the layer retries on. A layer that retries only an
-    SDK's own errors (``openai.RateLimitError``) is not re-run by a failing ``np.array`` or
-    usage counter: only calls into that SDK can raise them."""
+    SDK's own errors (``openai.RateLimitError``, or a predicate that checks ``isinstance(e,
+    openai.RateLimitError)`` first) is not re-run by a failing ``np.array`` or usage counter:
+    only calls into that SDK can raise them."""
     policy = layer.policy
-    if policy.retry_all or policy.predicate or not policy.retry_on:
+    bounded = not policy.predicate or policy.predicate_bound is not None
+    retried = [*policy.retry_on, *(policy.predicate_bound or ())]
+    if policy.retry_all or not bounded or not retried:
         return True
     roots = set()
-    for ref in policy.retry_on:
+    for ref in retried:
         root = ref.name.partition(".")[0] if ref.name else None
         if root not in ctx.catalog.billable_roots:
             return True  # a builtin, a DB or HTTP library's error: anything may raise it

@@ -192,6 +192,9 @@ class LayerFinder:
         for element, element_scope in self.model.elements(expr, scope):
             name = self.model.qualify(element, element_scope)
             container = expr if owner is not None and isinstance(expr, (cst.Tuple, cst.List)) and element_scope is scope else None
+            if name in self.catalog.exception_set_by_name:  # a library's own tuple (``dsp.ERRORS``)
+                refs.extend(ExceptionRef(self.catalog.canonical_exception(c), element) for c in self.catalog.exception_set_by_name[name])
+                continue
             refs.append(ExceptionRef(self.catalog.canonical_exception(name) if name else None, element, container))
         return refs
 

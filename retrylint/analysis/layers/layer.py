@@ -30,6 +30,8 @@ class Policy:
     retry_all: bool = False  # every exception triggers a retry
     retry_on: list[ExceptionRef] = field(default_factory=list)
     predicate: bool = False  # a custom predicate decides
+    # The classes the predicates can accept at most, when their isinstance checks bound them all.
+    predicate_bound: list[ExceptionRef] | None = None
     retries_exceptions: bool = True  # False: retries only on results or by hand
     never_retry: list[ExceptionRef] = field(default_factory=list)
     classifier: bool = False  # a giveup=/predicate/except clause that stops it at once

@@ -11,6 +11,7 @@ import libcst as cst
 from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.dialects.templates import FixTemplate
 from retrylint.analysis.layers.layer import Policy, keywords_of
+from retrylint.analysis.layers.predicate_bounds import predicate_bound
 from retrylint.analysis.model import NO_LITERAL, Scope
 from retrylint.analysis.options import unpacked_options
 
@@ -107,6 +108,8 @@ class _TenacityReader:
             policy.retry_all = False
             policy.predicate = True
             policy.classifier = True
+            if isinstance(expr, cst.Call) and target in self._names("retry_predicate") and expr.args:
+                policy.predicate_bound = predicate_bound(model, expr.args[0].value, scope)
 
     def _combine_retries(self, exprs, scope, policy: Policy, owner, any_: bool) -> None:
         parts = []
@@ -126,6 +129,9 @@ class _TenacityReader:
             policy.never_retry = [r for p in exceptions for r in p.never_retry]
         policy.retry_on = [r for p in exceptions for r in p.retry_on]
         policy.predicate = any(p.predicate for p in exceptions)
+        predicates = [p.predicate_bound for p in exceptions if p.predicate]
+        if predicates and None not in predicates:
+            policy.predicate_bound = [r for bound in predicates for r in bound]
         policy.classifier = any(p.classifier for p in exceptions) or bool(policy.never_retry)
 
     def _waits(self, expr, scope) -> bool:
