@@ -1,5 +1,6 @@
-"""The catalog's sections (tables that are not arrays: ``[tenacity]``, ``[infallible]``, ``[loops]``)
-and the fix templates of the tenacity dialect, declared as typed specs like those in catalog_specs.py."""
+"""The catalog's sections (tables that are not arrays: ``[tenacity]``, ``[infallible]``, ``[loops]``),
+the fix templates of the tenacity dialect and the small ``[[exception_set]]`` table, declared as typed
+specs like those in catalog_specs.py."""
 
 from __future__ import annotations
 
@@ -75,3 +76,14 @@ class LoopsSection:
     retry_words: tuple[str, ...] = key((), doc="parts of a name that tell a loop is meant as a retry")
     counting_iterators: tuple[str, ...] = key((), doc="what a `for` loop that counts its tries iterates over: it is bounded")
     endless_iterators: tuple[str, ...] = key((), doc="what a `for` loop that tries forever iterates over")
+
+
+@dataclass(frozen=True)
+class ExceptionSetSpec:
+    """A tuple of exception classes a library exports under one name (dspy's ``dsp.ERRORS``)."""
+    name: str = key("", doc="the qualified name of the tuple")
+    classes: tuple[str, ...] = key((), doc="the qualified names of the classes it holds")
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.classes:
+            raise ValueError("needs 'name' and 'classes'")

@@ -9,7 +9,7 @@ from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
 from retrylint.catalog_nested import ClientConfigSpec, OlderSpec, RedeliverySpec
-from retrylint.catalog_sections import Counts, InfallibleSection, LoopsSection, TenacitySection
+from retrylint.catalog_sections import Counts, ExceptionSetSpec, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
 
@@ -326,17 +326,6 @@ class ErrorLibrary:
 
     def qualified(self, names: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(f"{self.module}.{name}" for name in names)
-
-
-@dataclass(frozen=True)
-class ExceptionSetSpec:
-    """A tuple of exception classes a library exports under one name (dspy's ``dsp.ERRORS``)."""
-    name: str = key("", doc="the qualified name of the tuple")
-    classes: tuple[str, ...] = key((), doc="the qualified names of the classes it holds")
-
-    def __post_init__(self) -> None:
-        if not self.name or not self.classes:
-            raise ValueError("needs 'name' and 'classes'")
 
 
 @dataclass(frozen=True)
