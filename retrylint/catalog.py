@@ -59,6 +59,7 @@ class Catalog:
     entrypoints: list[EntryPointSpec] = field(default_factory=list)
     billable_patterns: tuple[str, ...] = ()
     extra_deterministic: tuple[str, ...] = ()
+    infer_shapes: bool = True  # config infer-billable-shapes: calls billable by their shape alone
 
     def __post_init__(self) -> None:
         self.reindex()
@@ -92,6 +93,7 @@ class Catalog:
                 for call in spec.calls:
                     self.billable_by_name[f"{client}.{call}"] = spec
         self.exception_set_by_name = {spec.name: spec.classes for spec in self.exception_sets}
+        self.billable_shapes = self._shapes()
         self.canonical_prefix = {
             alias: lib.module for lib in self.error_libraries for alias in lib.aliases
         }
@@ -139,6 +141,15 @@ class Catalog:
         """The names ``from module import *`` binds that the catalog knows of: those it declares
         directly in ``module`` (``tenacity.retry``, ``tenacity.stop_after_attempt``). Nothing is imported."""
         return self.names_by_module.get(module, set())
+
+    def _shapes(self) -> dict[str, list[tuple[tuple[str, ...], frozenset[str], BillableSpec]]]:
+        """Calls billable by their shape alone, by their last attribute: (attributes, keywords, spec)."""
+        shapes: dict[str, list[tuple[tuple[str, ...], frozenset[str], BillableSpec]]] = {}
+        for spec in self.billables if self.infer_shapes else ():
+            for shape in spec.shapes:
+                attrs, keywords = _shape(shape)
+                shapes.setdefault(attrs[-1], []).append((attrs, keywords, spec))
+        return shapes
 
     def tenacity_names(self, key: str) -> tuple[str, ...]:
         value = self.tenacity.get(key, ())
@@ -205,6 +216,17 @@ _TARGETS = {"layer": "layers", "client": "clients", "billable": "billables", "er
             "exception_set": "exception_sets"}
 
 
+_SHAPE = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\(\s*(\w+(?:\s*,\s*\w+)*)?\s*\)")
+
+
+def _shape(shape: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """``chat.completions.create(model, messages)``: the attributes and the keywords."""
+    found = _SHAPE.fullmatch(shape.strip())
+    if found is None:
+        raise CatalogError(f"billable shape {shape!r} must read 'attribute.call(keyword, ...)'")
+    return tuple(found[1].split(".")), frozenset(k.strip() for k in (found[2] or "").split(",") if k.strip())
+
+
 def read_catalog_text(path: Path) -> str:
     """The text of a catalog file: a regular file (or a device) of at most MAX_CATALOG_BYTES in UTF-8."""
     try:
@@ -240,7 +262,8 @@ def catalog_for(settings: "Settings") -> Catalog:
 
 @lru_cache(maxsize=16)
 def _catalog_for(settings: "Settings", stamps: tuple) -> Catalog:
-    return load_catalog(settings.extend_catalog, settings.billable, settings.non_retryable, settings.entrypoint)
+    return load_catalog(settings.extend_catalog, settings.billable, settings.non_retryable, settings.entrypoint,
+                        settings.infer_billable_shapes)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -256,6 +279,7 @@ def load_catalog(
     billable_patterns: tuple[str, ...] = (),
     non_retryable: tuple[str, ...] = (),
     entrypoints: tuple[EntryPointSpec, ...] = (),
+    infer_shapes: bool = True,
 ) -> Catalog:
     """The shipped catalog, extended with the user's files and config entries."""
     catalog = Catalog()
@@ -264,5 +288,6 @@ def load_catalog(
     catalog.entrypoints.extend(entrypoints)
     catalog.billable_patterns = tuple(billable_patterns)
     catalog.extra_deterministic = tuple(non_retryable)
+    catalog.infer_shapes = infer_shapes
     catalog.reindex()
     return catalog

@@ -291,12 +291,12 @@ class ClientSpec:
 @dataclass(frozen=True)
 class BillableSpec:
     """Calls that cost money or send something each time they run."""
-
     provider: str = key("custom")
     kind: Kind = key(Kind.LLM)
     clients: tuple[str, ...] = key((), doc="client names; each of 'calls' on them is billable")
     calls: tuple[str, ...] = key(())
     names: tuple[str, ...] = key((), doc="qualified names of billable functions")
+    shapes: tuple[str, ...] = key((), doc="calls billable on a receiver of unknown type, with the keywords they must pass: 'chat.completions.create(model, messages)'")
     idempotency_key: str | None = key(doc="the keyword that makes a retry safe")
     idempotency_option: str | None = key()
     stable_key_fix: str | None = key()

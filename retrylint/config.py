@@ -218,6 +218,12 @@ def _attempts(value: Any, where: str, folder: Path) -> int:
 DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
+def _bool(value: Any, where: str, folder: Path) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, got {value!r}")
+    return value
+
+
 def _dotted_names(value: Any, where: str, folder: Path) -> tuple[str, ...]:
     names = _strings(value, where, folder)
     for name in names:
@@ -304,6 +310,9 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
               'decorators or functions that make a billable call safe to repeat', flake8='list'),
     ConfigKey('billable', _strings, 'list of qualified-name globs', '`[]`',
               'more billable calls, e.g. `"myco.llm.*"`', flake8='list'),
+    ConfigKey('infer-billable-shapes', _bool, 'bool', '`true`',
+              "a call whose receiver's type cannot be known is billable when its shape is an SDK's "
+              "(`<x>.chat.completions.create(model=..., messages=...)`; the catalog's billable `shapes`)"),
     ConfigKey('non-retryable', _dotted_names, 'list of qualified names', '`[]`',
               "more deterministic exceptions (used by RTL002's fix and RTL004)", flake8='list'),
     ConfigKey('extend-catalog', _catalog_paths, 'list of paths', '`[]`',

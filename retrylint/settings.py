@@ -30,6 +30,7 @@ class Settings:
     idempotency_guards: tuple[str, ...] = ()
     billable: tuple[str, ...] = ()
     non_retryable: tuple[str, ...] = ()
+    infer_billable_shapes: bool = True
     extend_catalog: tuple[Path, ...] = ()
     entrypoint: tuple["EntryPointSpec", ...] = ()
     output_format: str | None = None  # check's --output-format when not given

@@ -17,6 +17,7 @@ from retrylint.fixing.edits import FixBuilder
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.layers.dialects import FixTemplate, fix_templates
 from retrylint.analysis.model import ModuleModel
+from retrylint.analysis.model.typeflow import SHAPE
 from retrylint.analysis.reach import Reachability
 from retrylint.analysis.reach_record import Reach
 from retrylint.settings import Settings
@@ -152,18 +153,25 @@ class RuleContext:
 
     def deterministic_errors_reached(self, layer: Layer) -> list[str]:
         """The deterministic errors of the SDKs the layer reaches and of the DB libraries the
-        module uses, plus the user's ``non-retryable`` list, in catalog order."""
+        module uses, plus the user's ``non-retryable`` list, in catalog order. A call billable by
+        its shape alone names no SDK: its errors count only when the modules import that SDK."""
         names: list[str] = []
-        providers = []
-        for reach in self.reaches(layer):
-            # A wrapper's calls (instructor's) raise the errors of the SDK client under them.
-            for provider in (reach.spec.provider, reach.client.spec.provider if reach.client else None):
-                if provider is not None and provider not in providers:
-                    providers.append(provider)
-        libraries = [self.catalog.library_for_provider(p) for p in providers]
         imported = set(self.model.imported_modules)
         for reach in self.reaches(layer):
             imported |= reach.function.scope.model.imported_modules
+        roots = {module.partition(".")[0] for module in imported}
+        libraries = []
+        for reach in self.reaches(layer):
+            if reach.chain[-1].via == SHAPE:
+                library = self.catalog.library_for_provider(reach.spec.provider)
+                if library is not None and library.module.partition(".")[0] in roots and library not in libraries:
+                    libraries.append(library)
+                continue
+            # A wrapper's calls (instructor's) raise the errors of the SDK client under them.
+            for provider in (reach.spec.provider, reach.client.spec.provider if reach.client else None):
+                library = self.catalog.library_for_provider(provider) if provider is not None else None
+                if library is not None and library not in libraries:
+                    libraries.append(library)
         libraries += self.catalog.libraries_detected_by(imported)
         for library in libraries:
             if library is None:

@@ -18,6 +18,7 @@ from retrylint.analysis.client_retries import client_use
 from retrylint.analysis.layers import Layer, keywords_of
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
 from retrylint.analysis.model.typeflow import tracing, via
+from retrylint.analysis.shapes import SHAPE, inferred_shape
 from retrylint.analysis.reach_record import Reach, distinct_layers, merged_reach
 from retrylint.catalog import BillableSpec
 from retrylint.diagnostics import ChainLink
@@ -183,6 +184,10 @@ class Reachability:
             with tracing() as steps:
                 target = model.qualify(site.node.func, function.scope)
             spec = self.catalog.billable(target) if target is not None else None
+            if spec is None and self.catalog.billable_shapes:
+                shaped = inferred_shape(model, site.node, function.scope)
+                if shaped is not None:
+                    (target, spec), steps = shaped, [SHAPE]
             if self._on_interrupt(function, site) or self._retries_by_hand(function, site):
                 follower = None
             elif spec is not None:

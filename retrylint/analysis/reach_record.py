@@ -14,7 +14,7 @@ from retrylint.analysis.call_order import Follower, branches, distinct, kept_fol
 from retrylint.analysis.client_retries import ClientUse
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.model import Function
-from retrylint.analysis.model.typeflow import IMPORT
+from retrylint.analysis.model.typeflow import IMPORT, SHAPE
 from retrylint.catalog import BillableSpec
 from retrylint.diagnostics import ChainLink, count_text, number_text
 
@@ -112,6 +112,8 @@ def chain_text(reaches: list[Reach]) -> str:
 
 
 def _via(link: ChainLink, separator: str = "") -> str:
+    if link.via == SHAPE:
+        return f"{separator}inferred from the call's shape"
     return f"{separator}via {link.via}" if link.via not in ("", IMPORT) else ""
 
 
