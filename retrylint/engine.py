@@ -122,6 +122,7 @@ class Engine:
                  parsed: tuple | None = None) -> RuleContext | None:
         """``parsed``: the tree and renderings the project's reparser gave for an uncompiled source."""
         module_name, is_package, root = self.project.module_name_for(Path(path))
+        self.project.start_file()
         rendered = None
         if tree is None:
             tree, rendered = parsed if parsed is not None else self.project.parsed(source, path)

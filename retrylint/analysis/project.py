@@ -22,13 +22,20 @@ if TYPE_CHECKING:
 
 # Module models kept in memory, the least recently used dropped first: at most this many, of at
 # most this many characters of source in all (a model takes some 30 bytes per character of its
-# source). A tighter bound (128 models, 2,000,000 characters) kept one worker at 240 MiB on four
-# copies of the pinned corpus, but made reach parse litellm's large modules again and again
-# (4 files: over 6 minutes of CPU instead of 63 s): bounded memory needs small per-module
-# summaries instead of whole trees (issue 14), not a smaller cache.
-MAX_CACHED_MODULES = 512
-MAX_CACHED_CHARACTERS = 64_000_000
+# source), so a run over a growing tree keeps its memory flat.
+MAX_CACHED_MODULES = 128
+MAX_CACHED_CHARACTERS = 2_000_000
 MAX_RESOLVE_DEPTH = 12
+# Other modules the analysis of one checked file may read: at most this many, of at most this
+# many characters in all (half the models kept, so none is dropped and parsed again while the
+# file is checked: litellm's modules reach 1 MB, and a cache smaller than what one file reads
+# parsed them again and again, over 6 minutes of CPU for 4 files). Each distinct module counts,
+# whether its model is in memory already or not, so a file's findings never depend on what else
+# a run checked or in which order. A paid call lies a few calls from its retry layer; following
+# a layer into every module of a large library (litellm's ``completion``) took minutes. The count
+# bounds a tree of many small modules (a chain across 500 of them is still followed).
+MAX_MODULES_PER_FILE = 1_000
+MAX_CHARACTERS_PER_FILE = MAX_CACHED_CHARACTERS // 2
 
 
 class Project:
@@ -44,6 +51,7 @@ class Project:
         # (module, near) -> (the file and root it is found in, or None; the paths tried before)
         self._files: dict[tuple[str, Path | None], tuple[tuple[Path, Path] | None, list[Path]]] = {}
         self._touched: set[Path] | None = None
+        self._read_for_file: dict[Path, int] = {}  # the modules read for the file being checked, by size
         # Texts that stand in for files on disk (an editor's unsaved buffers), by resolved path.
         self.overlay: dict[Path, str] = {}
         # Set by the language server: a changed module is parsed again statement by statement.
@@ -143,17 +151,34 @@ class Project:
         finally:
             self._touched = None
 
+    def start_file(self) -> None:
+        """A new file is being checked: its allowance of other modules starts afresh."""
+        self._read_for_file = {}
+
     def module(self, name: str, near: Path | None = None) -> "ModuleModel | None":
+        """The model of a module, or None when it is not found, does not parse, or the file
+        being checked has read its allowance of other modules (MAX_MODULES_PER_FILE)."""
         found = self.locate(name, near)
         if found is None:
             return None
         path, root = found
+        if path not in self._read_for_file and not self._allow(path):
+            return None
         if path in self._models:
             self._models.move_to_end(path)
             return self._models[path]
         model = self._load(name, path, root)
         self._remember(path, model)
         return model
+
+    def _allow(self, path: Path) -> bool:
+        """Whether the file being checked may read one more module (and count it if so)."""
+        size = len(self.overlay[path]) if path in self.overlay else _file_size(path)
+        if (len(self._read_for_file) >= MAX_MODULES_PER_FILE
+                or sum(self._read_for_file.values()) + size > MAX_CHARACTERS_PER_FILE):
+            return False
+        self._read_for_file[path] = size
+        return True
 
     def is_loaded(self, module: str, near: Path | None = None) -> bool:
         """Whether the module's model is in memory already (finding it costs no parse)."""
@@ -253,3 +278,10 @@ class Project:
                 continue
             return model.resolve_in_module(parts[split:], depth + 1)
         return None
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

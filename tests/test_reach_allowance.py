@@ -1,0 +1,102 @@
+"""Bounded cost across modules: the analysis of one checked file reads at most
+MAX_MODULES_PER_FILE other modules (and MAX_CHARACTERS_PER_FILE of their source), never parses
+one twice while doing so, and its findings do not depend on which modules are in memory already."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import retrylint.analysis.project as project_module
+from helpers import check, write_tree
+
+TASKS = """
+    from tenacity import retry, stop_after_attempt
+
+    from app.step0 import go
+
+
+    @retry(stop=stop_after_attempt(3))
+    def summarise():
+        return go()
+    """
+PAID = """
+    import openai
+
+    client = openai.OpenAI()
+
+
+    def go():
+        return client.chat.completions.create(model="m", messages=[])
+    """
+
+
+def chain(root: Path, depth: int) -> None:
+    """app/tasks.py retrying step0.go, which calls step1.go, ... down to the paid call."""
+    files = {"app/__init__.py": "", "app/tasks.py": TASKS, f"app/step{depth}.py": PAID}
+    for step in range(depth):
+        files[f"app/step{step}.py"] = f"""
+            from app.step{step + 1} import go as deeper
+
+
+            def go():
+                return deeper()
+            """
+    write_tree(root, files)
+
+
+@pytest.fixture
+def loads(monkeypatch) -> Counter:
+    """How often each module is parsed for another file's analysis."""
+    counted: Counter = Counter()
+    load = project_module.Project._load
+
+    def counting(self, name, path, root):
+        counted[path.name] += 1
+        return load(self, name, path, root)
+
+    monkeypatch.setattr(project_module.Project, "_load", counting)
+    return counted
+
+
+def codes(findings: list[dict]) -> list[tuple[str, int]]:
+    return [(f["code"], f["line"]) for f in findings]
+
+
+def test_a_paid_call_three_modules_away_is_found(tmp_path, loads):
+    chain(tmp_path, 3)
+    found = check(tmp_path, "--no-cache", "--isolated", "app/tasks.py")
+    assert codes(found) == [("RTL002", 6), ("RTL005", 6), ("RTL006", 6)]
+    assert "-> go (app/step3.py:6) -> chat.completions.create" in found[1]["message"]
+    assert max(loads.values()) == 1
+
+
+def test_a_chain_longer_than_the_allowance_stops_there(tmp_path, monkeypatch, loads):
+    monkeypatch.setattr(project_module, "MAX_MODULES_PER_FILE", 10)
+    chain(tmp_path, 15)
+    assert check(tmp_path, "--no-cache", "--isolated", "app/tasks.py") == []
+    assert sum(loads.values()) == 10
+    assert max(loads.values()) == 1
+
+
+def test_the_allowance_counts_characters(tmp_path, monkeypatch, loads):
+    chain(tmp_path, 3)
+    step_size = (tmp_path / "app/step0.py").stat().st_size
+    monkeypatch.setattr(project_module, "MAX_CHARACTERS_PER_FILE", 2 * step_size + 1)
+    assert check(tmp_path, "--no-cache", "--isolated", "app/tasks.py") == []
+    assert sorted(loads) == ["__init__.py", "step0.py", "step1.py"]  # the package counts, empty
+
+
+def test_modules_in_memory_count_as_read(tmp_path, monkeypatch):
+    """A module another file's check parsed already still takes its place in the allowance: the
+    same file gets the same findings alone and after a neighbour that read the whole chain."""
+    depth = 6
+    chain(tmp_path, depth)
+    monkeypatch.setattr(project_module, "MAX_MODULES_PER_FILE", depth)  # step0..step5: the paid call is out of reach
+    write_tree(tmp_path, {"app/aaa_first.py": TASKS.replace("app.step0", f"app.step{depth - 2}")})
+    alone = check(tmp_path, "--no-cache", "--isolated", "app/tasks.py")
+    together = check(tmp_path, "--no-cache", "--isolated", "-j1", "app/aaa_first.py", "app/tasks.py")
+    assert alone == []
+    assert [f["path"] for f in together] == ["app/aaa_first.py"] * 3
