@@ -226,12 +226,11 @@ def _check_in_workers(chunks: list[list], options: CheckOptions, caching: bool, 
     from concurrent.futures import ProcessPoolExecutor  # costs start-up time; warm runs need none
 
     pool = ProcessPoolExecutor(max_workers=options.jobs, initializer=_start_worker, initargs=(os.getpid(),))
-    count = len(chunks)
     try:
         with _ignoring_ctrl_c():  # the workers start now: they must not see Ctrl-C before they ignore it
-            parts = pool.map(_check_chunk, chunks, [options] * count, [caching] * count, [paths] * count)
-        for part in parts:
-            _merge(outcome, part, progress, cache)
+            parts = [pool.submit(_check_chunk, chunk, options, caching, paths) for chunk in chunks]
+        for part in parts:  # not pool.map: its iterator cancels what is left when interrupted, and
+            _merge(outcome, part.result(), progress, cache)  # failing a cancelled future raises
     except BaseException:  # Ctrl-C or a broken worker: stop the others now, not after their work
         for worker in list((getattr(pool, "_processes", None) or {}).values()):
             worker.kill()  # the pool then fails what is left (cancelling too races with that)
