@@ -123,9 +123,9 @@ def test_fix_writes_safe_fixes_and_unsafe_on_request(tmp_path):
     assert "from tenacity import retry, stop_after_attempt\n" in text
     assert "@retry(stop=stop_after_attempt(3))\ndef ping():" in text
     assert (
-        "@shared_task(\n    autoretry_for=(Exception,),\n    max_retries=2,\n    dont_autoretry_for=(openai.BadRequestError, "
-        "openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError, "
-        "openai.UnprocessableEntityError),\n)\n"
+        "@shared_task(\n    autoretry_for=(Exception,),\n    max_retries=2,\n    dont_autoretry_for=(\n"
+        "        openai.BadRequestError,\n        openai.AuthenticationError,\n        openai.PermissionDeniedError,\n"
+        "        openai.NotFoundError,\n        openai.UnprocessableEntityError,\n    ),\n)\n"
     ) in text
     assert "client = openai.OpenAI()\n" in text
     assert [line.split(" ")[1] for line in first.stdout.splitlines() if ": RTL" in line] == ["RTL003", "RTL005"]

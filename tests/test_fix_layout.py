@@ -39,7 +39,15 @@ BROKEN = '''\
     class Service:
         @retry(
             stop=stop_after_attempt(3),
-            retry=retry_if_not_exception_type((openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError, openai.UnprocessableEntityError)),
+            retry=retry_if_not_exception_type(
+                (
+                    openai.BadRequestError,
+                    openai.AuthenticationError,
+                    openai.PermissionDeniedError,
+                    openai.NotFoundError,
+                    openai.UnprocessableEntityError,
+                ),
+            ),
             wait=wait_exponential_jitter(max=60),
         )
         async def ask(self, prompt):
@@ -159,7 +167,9 @@ def tasks_fixed(tmp_path: Path, tasks: str) -> str:
 DECORATOR = "@retry(stop=stop_after_attempt(3), wait=wait_exponential_jitter(max=60))\n"
 FIXED_DECORATOR = (
     "@retry(\n    stop=stop_after_attempt(3),\n    wait=wait_exponential_jitter(max=60),\n"
-    f"    retry=retry_if_not_exception_type(({', '.join(ERRORS)})),\n)\n"
+    "    retry=retry_if_not_exception_type(\n        (\n"
+    + "".join(f"            {error},\n" for error in ERRORS)
+    + "        ),\n    ),\n)\n"
 )
 
 
@@ -178,5 +188,5 @@ def test_a_short_line_length_breaks_a_short_call(tmp_path):
     write_tree(tmp_path, {"jobs.py": source, "pyproject.toml": "[tool.black]\nline-length = 30\n"})
     assert fixed(tmp_path, "jobs.py") == (
         "from tenacity import (\n    retry,\n    stop_after_attempt,\n)\n\n\n"
-        "@retry(\n    stop=stop_after_attempt(3),\n)\ndef fetch():\n    return 1\n"
+        "@retry(\n    stop=stop_after_attempt(\n        3,\n    ),\n)\ndef fetch():\n    return 1\n"
     )

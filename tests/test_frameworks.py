@@ -40,8 +40,9 @@ def test_dramatiq_bare_actor_retries_20_times_on_every_exception():
 def test_dramatiq_throws_fix_and_unbounded_max_retries():
     assert fixed(DRAMATIQ, select=("RTL002",)) == DRAMATIQ.replace(
         "@dramatiq.actor\n",
-        "@dramatiq.actor(\n    throws=(openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError, "
-        "openai.NotFoundError, openai.UnprocessableEntityError),\n)\n",
+        "@dramatiq.actor(\n    throws=(\n        openai.BadRequestError,\n        openai.AuthenticationError,\n"
+        "        openai.PermissionDeniedError,\n        openai.NotFoundError,\n        openai.UnprocessableEntityError,\n"
+        "    ),\n)\n",
     )
     unbounded = DRAMATIQ.replace("@dramatiq.actor", "@dramatiq.actor(max_retries=None, throws=(openai.BadRequestError,))")
     assert found(unbounded) == [("RTL001", 6)]

@@ -137,7 +137,9 @@ def test_a_star_imported_layer_is_fixed_with_the_star_imported_names():
     engine = Engine(Settings())
     fixed = engine.fix_source(STAR, "job.py").source
     assert fixed == STAR.replace("@retry\n", (
-        "@retry(\n    stop=stop_after_attempt(3),\n    retry=retry_if_not_exception_type((BadRequestError, AuthenticationError, "
-        "PermissionDeniedError, NotFoundError, UnprocessableEntityError)),\n    wait=wait_exponential_jitter(max=60),\n)\n"))
+        "@retry(\n    stop=stop_after_attempt(3),\n    retry=retry_if_not_exception_type(\n        (\n"
+        "            BadRequestError,\n            AuthenticationError,\n            PermissionDeniedError,\n"
+        "            NotFoundError,\n            UnprocessableEntityError,\n        ),\n    ),\n"
+        "    wait=wait_exponential_jitter(max=60),\n)\n"))
     assert [d.code for d in engine.lint_source(fixed, "job.py")] == ["RTL005"]
     assert engine.fix_source(fixed, "job.py").source == fixed

@@ -404,7 +404,9 @@ def test_openai_before_1_has_no_sdk_retries_on_429_and_names_its_own_error_class
         @retry(
             stop=stop_after_attempt(3),
             wait=wait_exponential(),
-            retry=retry_if_not_exception_type((InvalidRequestError, AuthenticationError, openai.error.PermissionError)),
+            retry=retry_if_not_exception_type(
+                (InvalidRequestError, AuthenticationError, openai.error.PermissionError),
+            ),
         )
         def ask(prompt):
             return openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=[])

@@ -90,7 +90,7 @@ class FixBuilder:
         if _inside_brackets(line[:where.start.column]):
             outer = self._enclosing_call(old, where)
             return (old, new) if outer is None else self._fitted(outer, outer.deep_replace(old, new))
-        return old, one_per_line(new, line[:len(line) - len(line.lstrip(" \t"))])
+        return old, one_per_line(new, line[:len(line) - len(line.lstrip(" \t"))], self.line_length)
 
     def _line(self, number: int) -> str:
         """Line ``number`` (1-based) of the source, without its newline."""

@@ -202,7 +202,15 @@ client = openai.OpenAI()
 @retry(
     stop=stop_after_attempt(3),
     wait=wait_exponential(),
-    retry=retry_if_not_exception_type((openai.BadRequestError, openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError, openai.UnprocessableEntityError)),
+    retry=retry_if_not_exception_type(
+        (
+            openai.BadRequestError,
+            openai.AuthenticationError,
+            openai.PermissionDeniedError,
+            openai.NotFoundError,
+            openai.UnprocessableEntityError,
+        ),
+    ),
 )
 def summarize(text):
     return client.chat.completions.create(model="gpt-4o", messages=[])
