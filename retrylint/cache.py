@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from retrylint import __version__
-from retrylint.analysis.pins import pin_files
+from retrylint.analysis.pins import pin_file_bytes, pin_files
 from retrylint.catalog import catalog_files
 from retrylint.diagnostics import Diagnostic
 from retrylint.discovery import display_path
@@ -45,7 +45,7 @@ def settings_fingerprint(settings: Settings) -> str:
     the versions the project pins (its lock files and requirements: analysis/pins.py)."""
     parts = [path.read_bytes() for path in catalog_files(settings.extend_catalog)]
     if settings.root is not None:
-        parts += [path.read_bytes() for path in pin_files(settings.root)]
+        parts += [pin_file_bytes(path) for path in pin_files(settings.root)]
     return digest(*parts, repr(settings))
 
 

@@ -240,3 +240,13 @@ def test_newer_or_unpinned_releases_use_the_newest_semantics(tmp_path):
     assert found[("RTL005", 11)].startswith("chat.completions.create runs under 2 retry layers: instructor max_retries (4)")
     assert ("RTL002", 11) not in found
     assert "boto3 bedrock-runtime client (3: retries 2 by default)" in found[("RTL005", 14)]
+
+
+def test_a_pin_file_over_the_size_limit_pins_nothing_and_is_not_read_whole(tmp_path):
+    """A 17 MiB uv.lock (sparse) is past the limit every file read keeps: newest semantics, no crash."""
+    write_tree(tmp_path, {"app.py": PINNED_APP})
+    with open(tmp_path / "uv.lock", "wb") as lock:
+        lock.truncate(17 * 1024 * 1024)
+    found = {(d["code"], d["line"]): d["message"] for d in check(tmp_path, "app.py")}
+    assert found[("RTL005", 11)].startswith("chat.completions.create runs under 2 retry layers: instructor max_retries (4)")
+    assert ("RTL002", 11) not in found

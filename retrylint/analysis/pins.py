@@ -10,6 +10,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from retrylint.sources import SourceError, read_limited
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -84,11 +86,17 @@ def _pins_in_lines(lines) -> dict[str, str]:
     return found
 
 
-def _read(path: Path) -> str:
+def pin_file_bytes(path: Path) -> bytes:
+    """The bytes of a file that can pin a version, read within the size limit of every file
+    retrylint reads; empty when it is missing, unreadable or larger (then it pins nothing)."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-    except OSError:
-        return ""
+        return read_limited(path) if path.is_file() else b""
+    except SourceError:
+        return b""
+
+
+def _read(path: Path) -> str:
+    return pin_file_bytes(path).decode("utf-8", errors="replace")
 
 
 def _toml(path: Path) -> dict:
