@@ -51,3 +51,24 @@ class OlderSpec:
     retry_all: bool = key(False, doc="it retried every exception then")
     default_retries: int | None = key(doc="a client's retries by default then")
     note: str | None = key(doc="what messages say of those semantics")
+
+
+@dataclass(frozen=True)
+class SettingsObjectSpec:
+    """A billable call whose retry options sit in a settings object reached through keywords
+    (OpenAI Agents ``Runner.run(agent, run_config=RunConfig(model_settings=ModelSettings(retry=
+    ModelRetrySettings(max_retries=2, policy=...))))``, or the agent's own ``model_settings``)."""
+
+    paths: tuple[str, ...] = key((), doc="keyword paths to it, the first found wins: 'a.b.c' is keyword c of the object keyword b of the object the call's keyword a holds; a first segment 'name:N' is keyword name or positional argument N")
+    objects: tuple[str, ...] = key((), doc="qualified names of the settings object")
+    requires: str | None = key(doc="a keyword it never retries without (attempts 1)")
+    client_off: bool = key(False, doc="its attempts keyword given as 0 turns the SDK client's own retries off too")
+
+
+@dataclass(frozen=True)
+class TurnsSpec:
+    """A billable call that sends up to N paid requests itself, one per turn of an agent loop
+    (OpenAI Agents ``Runner.run(max_turns=10)``): ``report`` multiplies the billed calls by N."""
+
+    param: str | None = key(doc="the keyword capping the turns (None given: no cap)")
+    default: int | None = key(doc="turns when it is absent")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
-from retrylint.catalog_nested import ClientConfigSpec, OlderSpec, RedeliverySpec
+from retrylint.catalog_nested import ClientConfigSpec, OlderSpec, RedeliverySpec, SettingsObjectSpec, TurnsSpec
 from retrylint.catalog_sections import Counts, ExceptionSetSpec, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
@@ -195,6 +195,8 @@ class LayerSpec:
     counted_by_client: bool = key(False, doc="billable-call: the SDK client's count under it already holds its attempts (LiteLLM num_retries: 2N+1 requests), so stacks count it once")
     budget: str | None = key(doc="a keyword capping the tokens all re-asks may spend (instructor token_budget): given, RTL003 is silent")
     constructor_options: bool = key(False, doc="billable-call: the client's constructor gives the options the call leaves out")
+    settings: SettingsObjectSpec = key(factory=SettingsObjectSpec, doc="billable-call: the options are those of a settings object its keywords lead to")
+    adds: bool = key(False, doc="billable-call: its retries add to the SDK client's attempts (each replay is one request): stacks show a sum")
     redelivery: RedeliverySpec = key(factory=RedeliverySpec)
     older: OlderSpec = key(factory=OlderSpec)
 
@@ -300,6 +302,7 @@ class BillableSpec:
     idempotency_key: str | None = key(doc="the keyword that makes a retry safe")
     idempotency_option: str | None = key()
     stable_key_fix: str | None = key()
+    turns: TurnsSpec = key(factory=TurnsSpec)
 
     @property
     def moves_money_or_sends(self) -> bool:

@@ -28,6 +28,7 @@ class ClientUse:
     note: str = ""  # where its retries come from, when not plain (``legacy mode``)
     per_retry: int = 1  # requests each retry sends (LiteLLM ``num_retries=N``: 2)
     keyword_stops: bool = True  # passing the retries keyword as 0 stops them (not under a per-error policy)
+    given: bool = False  # its retries are written in the code (not the SDK's default)
 
 
 def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str) -> ClientUse | None:

@@ -184,6 +184,8 @@ class Reachability:
             with tracing() as steps:
                 target = model.qualify(site.node.func, function.scope)
             spec = self.catalog.billable(target) if target is not None else None
+            if spec is not None and model.resolve_function(target) is not None:
+                spec = None  # the project's own module of the SDK's name (a package 'agents' with a Runner)
             if spec is None and self.catalog.billable_shapes:
                 shaped = inferred_shape(model, site.node, function.scope)
                 if shaped is not None:

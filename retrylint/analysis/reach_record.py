@@ -7,6 +7,7 @@ messages describe a reach (the chain of calls, the stack of layers that retry it
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import libcst as cst
 
@@ -56,22 +57,39 @@ def _unknown(layer: Layer) -> bool:
     return layer.policy.capped and layer.policy.attempts is None
 
 
-def retry_stack(layer: Layer, reach: Reach) -> tuple[list[int | None], list[str]]:
-    """Every layer that retries ``reach`` from ``layer`` down, SDK client included: the
-    worst-case attempts of each (None: unbounded, or capped by a number not written here) and
-    how messages name them."""
+class RetryStack(NamedTuple):
+    """The layers retrying a reach, outermost first: the worst-case attempts of each (None:
+    unbounded, or capped by a number not written here), how messages name them (a layer whose
+    retries add to the client's under it is one part with it: ``(A + B)``), and how many
+    layers there are."""
+
+    factors: list[int | None]
+    parts: list[str]
+    depth: int
+
+
+def retry_stack(layer: Layer, reach: Reach) -> RetryStack:
+    """Every layer that retries ``reach`` from ``layer`` down, SDK client included."""
     layers = _retrying_layers(layer, reach)
     factors = [item.policy.factor() for item in layers]
     parts = [f"{item.name} ({f if f is not None else UNKNOWN if _unknown(item) else UNBOUNDED})"
              for item, f in zip(layers, factors)]
-    client = _retrying_client(reach)
-    if client is not None:
+    client = _retrying_client(reach, layers)
+    if client is None:
+        return RetryStack(factors, parts, len(parts))
+    default = " by default" if client.retries == client.spec.default_retries and not client.given else ""
+    each = f" x {client.per_retry} requests" if client.per_retry > 1 else ""
+    note = f", {client.note}" if client.note else ""
+    part = f"{client.spec.label} ({count_text(client.attempts)}: retries {number_text(client.retries)}{each}{default}{note})"
+    if _adds(layers):
+        last, retries = layers[-1], _added(layers[-1])
+        factors[-1] = None if retries is None else client.attempts + retries
+        added = number_text(retries) if retries is not None else UNKNOWN if _unknown(last) else UNBOUNDED
+        parts[-1] = f"({part} + {last.name} ({added} more))"
+    else:
         factors.append(client.attempts)
-        default = " by default" if client.retries == client.spec.default_retries else ""
-        each = f" x {client.per_retry} requests" if client.per_retry > 1 else ""
-        note = f", {client.note}" if client.note else ""
-        parts.append(f"{client.spec.label} ({count_text(client.attempts)}: retries {number_text(client.retries)}{each}{default}{note})")
-    return factors, parts
+        parts.append(part)
+    return RetryStack(factors, parts, len(layers) + 1)
 
 
 def billed_stack(layer: Layer, reach: Reach) -> list[int | None]:
@@ -79,24 +97,60 @@ def billed_stack(layer: Layer, reach: Reach) -> list[int | None]:
     its own retries of the call (the catalog's ``retries.keyed``: Stripe) bills them once."""
     layers = _retrying_layers(layer, reach)
     factors = [item.policy.factor() for item in layers]
-    client = _retrying_client(reach)
-    if client is not None and not client.spec.retries.keyed:
-        factors.append(client.attempts)
+    client = _retrying_client(reach, layers)
+    if client is None:
+        return factors
+    attempts = 1 if client.spec.retries.keyed else client.attempts
+    if _adds(layers):
+        retries = _added(layers[-1])
+        factors[-1] = None if retries is None else attempts + retries
+    elif attempts > 1:
+        factors.append(attempts)
     return factors
+
+
+def _adds(layers: list[Layer]) -> bool:
+    """The innermost layer's retries add to the client's attempts under it (each replay is one
+    request: the Agents SDK's runner turns the SDK's retries off for it)."""
+    return bool(layers) and layers[-1].spec is not None and layers[-1].spec.adds and layers[-1].policy.retries
+
+
+def _added(layer: Layer) -> int | None:
+    factor = layer.policy.factor()
+    return None if factor is None else factor - 1
 
 
 def _retrying_layers(layer: Layer, reach: Reach) -> list[Layer]:
     layers = [layer, *(inner for inner in reach.inner_layers if inner.policy.retries)]
-    if _retrying_client(reach) is not None:  # a layer the client's count already holds is counted there
+    if _retrying_client(reach, layers) is not None:  # a layer the client's count already holds is counted there
         layers = [item for item in layers if item.spec is None or not item.spec.counted_by_client]
     return layers
 
 
-def _retrying_client(reach: Reach):
+def _retrying_client(reach: Reach, layers: list[Layer] = ()):
     """The SDK client under the layers when it retries the call too (under a layer that re-asks
-    only on a malformed answer too: each re-ask is a request the client retries)."""
+    only on a malformed answer too: each re-ask is a request the client retries); not when a
+    layer's settings turn its retries off."""
     client = reach.client
+    if any(item.client_off for item in (*layers, *reach.inner_layers)):
+        return None
     return client if client is not None and client.attempts > 1 else None
+
+
+def turns(reach: Reach) -> int | None:
+    """The paid requests the billable call sends itself, one per turn of its agent loop
+    (``Runner.run(max_turns=10)``: the catalog's ``turns``); None when uncapped (``max_turns=None``),
+    1 for a call that sends one (or a cap not written as a number)."""
+    spec = reach.spec.turns
+    if spec.param is None:
+        return 1
+    given = next((arg.value for arg in reach.call.args if arg.keyword is not None and arg.keyword.value == spec.param), None)
+    if given is None:
+        return spec.default
+    value = reach.function.scope.model.literal(given, reach.function.scope)
+    if value is None:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
 
 
 def chain_text(reaches: list[Reach]) -> str:

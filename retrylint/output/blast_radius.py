@@ -36,6 +36,13 @@ class BillableReach:
     attempts: int | None  # attempts that bill: the stack over this call, less keyed SDK retries; None: unbounded
     per_item: bool
     calls: int = 1  # how many times one run of the entry point makes this call (its call paths)
+    turns: int | None = 1  # paid requests each call sends itself (an agent's turns); None: no cap
+
+    @property
+    def shown(self) -> str:
+        if self.turns == 1:
+            return self.name
+        return f"{self.name} ({'no cap on turns' if self.turns is None else f'up to {count_text(self.turns)} turns'})"
 
 
 @dataclass
@@ -51,7 +58,8 @@ class EntryPoint:
     @property
     def billed_calls(self) -> int | None:
         """Worst-case billed calls for one message (per item for calls in loops)."""
-        counts = [None if reach.attempts is None else reach.attempts * reach.calls for reach in self.billable]
+        counts = [None if reach.attempts is None or reach.turns is None else reach.attempts * reach.calls * reach.turns
+                  for reach in self.billable]
         return None if None in counts else sum(counts)
 
     @property
@@ -72,23 +80,24 @@ class EntryPoint:
 
 def entry_points(context: RuleContext, findings: dict[int, list[str]]) -> list[EntryPoint]:
     """The outermost layers of one analysed file."""
-    from retrylint.analysis.reach_record import billed_stack, retry_stack
+    from retrylint.analysis.reach_record import billed_stack, retry_stack, turns
 
     found = []
     for layer in context.layers:
         if not context.outermost(layer):
             continue
-        worst_parts = [layer.name]
+        worst_parts, worst_depth = [layer.name], 1
         worst_total: int | None = layer.policy.factor()
         billable = []
         for reach in context.reaches(layer):
-            factors, parts = retry_stack(layer, reach)
+            factors, parts, depth = retry_stack(layer, reach)
             total = None if None in factors else prod(factors)
             billed = billed_stack(layer, reach)
             billable.append(BillableReach(reach.name, [link.to_json() for link in reach.chain],
-                                          None if None in billed else prod(billed), reach.in_loop, reach.calls))
-            if len(parts) > len(worst_parts) or (total is None and worst_total is not None):
-                worst_parts, worst_total = parts, total
+                                          None if None in billed else prod(billed), reach.in_loop, reach.calls,
+                                          turns(reach)))
+            if depth > worst_depth or (total is None and worst_total is not None):
+                worst_parts, worst_total, worst_depth = parts, total, depth
         line = context.model.line(layer.anchor)
         found.append(EntryPoint(context.model.path, line, layer.name, worst_parts, worst_total,
                                 billable, sorted(set(findings.get(line, [])))))
@@ -151,7 +160,7 @@ def render_table(points: list[EntryPoint], console: Console) -> None:
     for column in ("entry point", "stacked layers", "attempts", "billable calls", "billed calls", "findings"):
         table.add_column(column)
     for point in points:
-        calls = "\n".join(sorted({reach.name for reach in point.billable})) or "-"
+        calls = "\n".join(sorted({reach.shown for reach in point.billable})) or "-"
         table.add_row(
             f"{point.layer}\n{point.path}:{point.line}",
             "\n".join(point.layers),

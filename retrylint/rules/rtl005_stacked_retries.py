@@ -61,25 +61,25 @@ class StackedRetries(Rule):
         for layer in ctx.layers:
             if not layer.policy.retries or not ctx.outermost(layer) or layer.redelivers:
                 continue
-            worst: tuple[int | None, Reach, list[str]] | None = None
+            worst: tuple[int | None, Reach, list[str], int] | None = None
             for reach in ctx.reaches(layer):
-                factors, parts = retry_stack(layer, reach)
-                if len(parts) < 2:
+                factors, parts, depth = retry_stack(layer, reach)
+                if depth < 2:
                     continue
                 total = None if None in factors else prod(factors)
                 if limit is not None and total is not None and total <= limit:
                     continue
                 if worst is None or _worse(total, worst[0]):
-                    worst = (total, reach, parts)
+                    worst = (total, reach, parts, depth)
             if worst is None:
                 continue
-            total, reach, parts = worst
+            total, reach, parts, depth = worst
             if total is not None:
                 product = f"up to {count_text(total)} calls"
             else:
-                product = "unbounded calls" if any(part.endswith(f"({UNBOUNDED})") for part in parts) else "an unknown number of calls"
+                product = "unbounded calls" if any(f"({UNBOUNDED}" in part for part in parts) else "an unknown number of calls"
             message = (
-                f"{reach.name} runs under {len(parts)} retry layers: {' x '.join(parts)} = "
+                f"{reach.name} runs under {depth} retry layers: {' x '.join(parts)} = "
                 f"{product} per run; chain {chain_text([reach])}; let one layer retry"
             )
             reasking = [inner.label for inner in (layer, *reach.inner_layers) if inner.reasks]

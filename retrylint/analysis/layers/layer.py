@@ -92,6 +92,7 @@ class Layer:
     changes_input: bool = False  # each attempt runs on new input (a loop that makes a new e-mail address)
     reasks: bool = False  # each retry re-sends the conversation with the failed answer appended (instructor)
     budget: str | None = None  # the keyword that would cap the tokens its re-asks spend, when not given
+    client_off: bool = False  # its settings turn the SDK client's own retries off (ModelRetrySettings(max_retries=0))
     note: str = ""  # what an unbounded-retry finding adds about this layer (a redelivery's trigger and way out)
     # A hand-written decorator's layer: the loop in its wrapper, itself a layer where it is written
     # (RTL001 reports an unbounded loop there, once, not at every function it decorates).

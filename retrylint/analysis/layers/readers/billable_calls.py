@@ -17,6 +17,8 @@ from retrylint.analysis.pins import older_than, pinned_version
 
 def read_billable_call(finder, function, site, spec):
     call, scope, model = site.node, function.scope, finder.model
+    if spec.settings.paths:
+        return _settings_layer(finder, function, spec, call)
     kw = keywords_of(call)
     # Without a response model the call is passed straight through: nothing is validated or retried.
     handed = kw.get(spec.target_keyword) if spec.target_keyword else None
@@ -49,6 +51,53 @@ def read_billable_call(finder, function, site, spec):
     older = layer.spec is spec and layer.label != spec.label
     layer.budget = spec.budget if layer.reasks and not older else None
     return layer
+
+
+def _settings_layer(finder, function, spec, call):
+    """A layer whose options are those of a settings object the call's keywords lead to
+    (``Runner.run(agent)`` with ``Agent(model_settings=ModelSettings(retry=ModelRetrySettings(
+    max_retries=2, policy=...)))``); none without one. Without ``settings.requires`` it never
+    retries; its attempts keyword given as 0 may turn the client's retries off (``client_off``)."""
+    found = _settings_object(function, spec, call)
+    if found is None:
+        return None
+    settings, where = found
+    options = call_options(spec, settings, where)
+    policy = finder.keyword_policy(spec, settings, where, options)
+    required = spec.settings.requires
+    if required and (required not in options or where.model.literal(*options[required]) is None):
+        policy.capped, policy.attempts = True, 1
+    layer = Layer("billable-call", spec.library, spec.label, call, function, call, policy, spec=spec, call=settings,
+                  keywords=keywords_of(settings))
+    given = options.get(spec.attempts.param)
+    layer.client_off = spec.settings.client_off and given is not None and where.model.literal(*given) == 0
+    return layer
+
+
+def _settings_object(function, spec, call):
+    """The settings object (with the scope its keywords are read in) at the first of
+    ``spec.settings.paths`` that leads to one: each segment a keyword (the first also by
+    position) whose value is a call, written there or bound to a name (the first through
+    attributes, imports and factories)."""
+    from retrylint.analysis.client_retries import constructor_of  # it reads layers: imported when needed
+
+    for path in spec.settings.paths:
+        first, *rest = path.split(".")
+        name, _, position = first.partition(":")
+        arg = keywords_of(call).get(name) or (positional(call, int(position)) if position else None)
+        if arg is None:
+            continue
+        value = arg.value
+        made = (value, function.scope) if isinstance(value, cst.Call) else constructor_of(value, function)
+        for segment in rest:
+            if made is None:
+                break
+            inner = keywords_of(made[0]).get(segment)
+            value = bound_call(inner.value, made[1]) if inner is not None else None
+            made = (value, made[1]) if value is not None else None
+        if made is not None and made[1].model.qualify(made[0].func, made[1]) in spec.settings.objects:
+            return made
+    return None
 
 
 def _older_semantics(model, spec, policy) -> str:
