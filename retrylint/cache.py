@@ -3,7 +3,8 @@ costs little more than reading and hashing its files.
 
 The cache folder holds one index per engine fingerprint (catalog and settings). An index maps
 each checked file to an entry: the digest of its bytes, the working folder (which decides how
-its path is shown), its findings and the digests of the other project files they depend on.
+its path is shown), its findings, the digests of the other project files they depend on and,
+when a run counted them, how many fixes ``--fix`` and ``--fix --unsafe-fixes`` would apply.
 An index is loaded once per run and, if the run made new entries, rewritten atomically, merged
 with what is on disk then (entries of files that no longer exist are dropped), so concurrent
 runs leave a valid cache. An index that cannot be read or that another format or build of
@@ -35,7 +36,7 @@ from retrylint.settings import Settings
 from retrylint.fixing.writer import remove_stale_temporary_files, replace_file
 
 DEFAULT_CACHE_DIR = Path(".retrylint_cache")
-FORMAT = 2
+FORMAT = 3  # 3: entries hold "fixes"
 MAX_INDEXES = 16  # older index files are removed: the cache stays bounded
 INDEX_NAME = re.compile(r"[0-9a-f]{64}\.json")
 
@@ -84,10 +85,12 @@ def digest(*parts: str | bytes) -> str:
 
 @dataclass
 class Hit:
-    """A file's cached findings; ``dependencies`` maps the files they depend on to their digests."""
+    """A file's cached findings; ``dependencies`` maps the files they depend on to their digests;
+    ``offer``: the fixes on offer (runner._offer), None when not counted or none is on offer."""
 
     diagnostics: list[Diagnostic]
     dependencies: dict[str, str | None]
+    offer: tuple[int, int] | None = None
 
 
 class ResultCache:
@@ -108,12 +111,12 @@ class ResultCache:
         entry = self._index(fingerprint).get(file)
         if not isinstance(entry, dict) or (entry.get("digest"), entry.get("cwd")) != (self._digests[file], self.cwd):
             return None
-        dependencies, diagnostics = entry.get("dependencies"), entry.get("diagnostics")
-        if not (_is_dependencies(dependencies) and isinstance(diagnostics, list)):
+        dependencies, diagnostics, offer = entry.get("dependencies"), entry.get("diagnostics"), entry.get("fixes")
+        if not (_is_dependencies(dependencies) and isinstance(diagnostics, list) and _is_offer(offer)):
             return None  # a malformed entry: lint the file again
         if diagnostics and not all(_is_diagnostic(item, display_path(path)) for item in diagnostics):
             return None
-        return Hit([Diagnostic.from_json(item) for item in diagnostics], dependencies)
+        return Hit([Diagnostic.from_json(item) for item in diagnostics], dependencies, None if offer is None else (offer[0], offer[1]))
 
     def is_current(self, hit: Hit) -> bool:
         """Whether the files the findings depend on still hold what they did."""
@@ -130,13 +133,15 @@ class ResultCache:
         return sorted(found)
 
     def put(self, fingerprint: str, path: Path, content_digest: str, diagnostics: list[Diagnostic],
-            dependencies: set[Path]) -> None:
-        """Record the findings of ``path`` when its bytes had ``content_digest``."""
+            dependencies: set[Path], offer: tuple[int, int] | None = None) -> None:
+        """Record the findings of ``path`` (and the fixes on offer, if counted) when its bytes
+        had ``content_digest``."""
         self._new.setdefault(fingerprint, {})[os.path.join(self.cwd, path)] = {
             "digest": content_digest,
             "cwd": self.cwd,
             "dependencies": {str(file): self._digest(str(file)) for file in sorted(dependencies)},
             "diagnostics": [diagnostic.to_json() for diagnostic in diagnostics],
+            "fixes": None if offer is None else list(offer),
         }
 
     def save(self) -> None:
@@ -228,6 +233,12 @@ def _tag_folder(folder: Path) -> None:
 def _is_dependencies(value: object) -> bool:
     return isinstance(value, dict) and all(
         isinstance(file, str) and (expected is None or isinstance(expected, str)) for file, expected in value.items())
+
+
+def _is_offer(value: object) -> bool:
+    """None, or [safe, unsafe]: the fixes --fix and --fix --unsafe-fixes would apply."""
+    return value is None or (isinstance(value, list) and len(value) == 2
+                             and all(type(count) is int and count >= 0 for count in value))
 
 
 def _is_diagnostic(item: object, path: str) -> bool:

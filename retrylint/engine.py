@@ -186,16 +186,30 @@ class Engine:
         return kept
 
     # ----- fixing -----------------------------------------------------------------------
-    def fix_source(self, source: str, path: str, *, unsafe: bool = False) -> FixResult:
-        """Apply fixes until none is left (or MAX_FIX_PASSES); only code that parses is kept."""
-        return on_deep_stack(self._fix_source, source, path, unsafe)
+    def fix_source(self, source: str, path: str, *, unsafe: bool = False,
+                   diagnostics: list[Diagnostic] | None = None) -> FixResult:
+        """Apply fixes until none is left (or MAX_FIX_PASSES); only code that parses is kept.
+        ``diagnostics``: those ``lint_source`` gave for ``source``, when known (not found again)."""
+        return on_deep_stack(self._fix_source, source, path, unsafe, diagnostics)
 
-    def _fix_source(self, source: str, path: str, unsafe: bool) -> FixResult:
+    def fixes_on_offer(self, source: str, path: str, diagnostics: list[Diagnostic]) -> tuple[int, int]:
+        """How many fixes ``--fix`` and ``--fix --unsafe-fixes`` would apply to ``source``, whose
+        ``lint_source`` diagnostics are given: fixed in memory by the very passes they make
+        (findings that share one edit are one fix; a fix another one makes moot is none). Other
+        modules go on resolving into the file as it is, not into its fixed text."""
+        with self.project.keeping_model(path):
+            safe = 0
+            if any(d.fix is not None and d.fix.applicability is Applicability.SAFE for d in diagnostics):
+                safe = self.fix_source(source, path, diagnostics=diagnostics).applied
+            return safe, self.fix_source(source, path, unsafe=True, diagnostics=diagnostics).applied
+
+    def _fix_source(self, source: str, path: str, unsafe: bool, known: list[Diagnostic] | None = None) -> FixResult:
         applied, applied_codes = 0, []
         rejected: set[tuple] = set()
         tree = None  # the tree of an accepted fix's result, parsed when it was checked: used once
         for _ in range(MAX_FIX_PASSES):
-            diagnostics, tree = self._lint(source, path, tree=tree), None
+            diagnostics = known if known is not None else self._lint(source, path, tree=tree)
+            tree = known = None
             chosen = []
             for diagnostic in diagnostics:
                 fix = diagnostic.fix

@@ -45,6 +45,7 @@ class CheckOptions:
     cache_dir: Path | None = None  # None: no cache
     force_exclude: bool = False  # exclude named files too (see discovery.discover)
     dependents: bool = False  # also check the files whose cached findings depend on the given ones
+    count_fixes: bool = False  # note what --fix would apply to each file with a fix on offer (offers)
 
 
 @dataclass
@@ -67,7 +68,9 @@ class CheckOutcome:
     files_checked: int = 0
     baselines: dict[str, Path] = field(default_factory=dict)  # display path -> its config's baseline
     settings: Settings | None = None  # those of the first path given (for run-wide keys: output-format)
-    file_settings: dict[str, Settings] = field(default_factory=dict)  # display path -> its settings
+    # display path -> how many fixes --fix and --fix --unsafe-fixes would apply to its text
+    # (Engine.fixes_on_offer; found with ``count_fixes``), None when no fix is on offer.
+    offers: dict[str, tuple[int, int] | None] = field(default_factory=dict)
 
     @property
     def fixed(self) -> int:
@@ -92,7 +95,6 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     outcome = CheckOutcome(errors=list(discovery.errors), files_checked=len(discovery.files))
     outcome.settings = resolver.settings_for(paths[0] if paths else Path("."))
     outcome.baselines = {display_path(path): settings.baseline for path, settings in discovery.files if settings.baseline}
-    outcome.file_settings = {display_path(path): settings for path, settings in discovery.files}
     if progress is not None:
         progress.start(len(discovery.files))
     fingerprints: dict[Settings, str] = {}
@@ -105,7 +107,8 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     if options.fix and not options.diff:
         for folder in sorted({path.parent for path, _ in discovery.files}):
             remove_stale_temporary_files(folder)
-    todo = discovery.files if cache is None else _report_cached(cache, discovery.files, fingerprints, outcome, progress)
+    todo = discovery.files if cache is None else _report_cached(cache, discovery.files, fingerprints, outcome, progress,
+                                                                options.count_fixes)
     chunks = _chunks(todo, options.jobs)
     if options.jobs > 1 and len(chunks) > 1:
         _check_in_workers(chunks, options, caching, paths, outcome, progress, cache)
@@ -121,22 +124,13 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
 
 def fixes_on_offer(outcome: CheckOutcome, *, safe_too: bool) -> tuple[int, int]:
     """How many fixes ``--fix`` (when ``safe_too``; else 0) and ``--fix --unsafe-fixes`` would apply
-    to the reported files as they now are: each file with a fix on offer is fixed in memory by the
-    very passes ``--fix`` makes (findings that share one edit are one fix; a fix another one makes
-    moot is none)."""
+    to the reported files as they now are (a run with ``count_fixes``): the sum of what was found,
+    where each file was checked (or cached), for the files with a fix on offer still reported."""
     safe = unsafe = 0
-    for shown in sorted({d.path for d in outcome.diagnostics if d.fix is not None}):
-        settings, text = outcome.file_settings.get(shown), outcome.texts.get(shown)
-        if settings is None or text is None:
-            continue
-        engine = _engine(settings)
-        try:
-            unsafe += engine.fix_source(text, shown, unsafe=True).applied
-            if safe_too and any(d.path == shown and d.fix is not None and d.fix.applicability.value == "safe"
-                                for d in outcome.diagnostics):
-                safe += engine.fix_source(text, shown).applied
-        except Exception:  # an engine bug, reported when the file was checked
-            continue
+    safe_offered = {d.path for d in outcome.diagnostics if d.fix is not None and d.fix.applicability.value == "safe"}
+    for shown in {d.path for d in outcome.diagnostics if d.fix is not None}:
+        file_safe, file_unsafe = outcome.offers.get(shown) or (0, 0)
+        unsafe, safe = unsafe + file_unsafe, safe + (file_safe if safe_too and shown in safe_offered else 0)
     return safe, unsafe
 
 
@@ -151,7 +145,7 @@ def run_stdin(raw: bytes, filename: Path | None, options: CheckOptions) -> tuple
     shown = display_path(path) if filename else "-"
     settings = resolver.settings_for(path)
     catalog_for(settings)
-    outcome = CheckOutcome(files_checked=1, settings=settings, file_settings={shown: settings})
+    outcome = CheckOutcome(files_checked=1, settings=settings)
     try:
         text, _ = decode_source(raw)
     except SourceError as error:
@@ -174,6 +168,7 @@ def run_stdin(raw: bytes, filename: Path | None, options: CheckOptions) -> tuple
         outcome.errors.append(f"internal error while checking {shown}: {type(error).__name__}: {error}")
     if outcome.diagnostics:
         outcome.texts[shown] = after
+    outcome.offers[shown] = _offer(engine, after, shown, outcome.diagnostics, options)
     return outcome, after
 
 
@@ -191,19 +186,21 @@ def _add_dependents(discovery: Discovery, cache: ResultCache, resolver: ConfigRe
 
 
 def _report_cached(cache: ResultCache, files: list[tuple[Path, Settings]], fingerprints: dict[Settings, str],
-                   outcome: CheckOutcome, progress: Progress | None) -> list[tuple[Path, Settings]]:
-    """Report the files whose cached findings are current; return the others, to be linted.
+                   outcome: CheckOutcome, progress: Progress | None, count_fixes: bool) -> list[tuple[Path, Settings]]:
+    """Report the files whose cached findings are current (and, with ``count_fixes``, hold the
+    count of the fixes on offer if there are any); return the others, to be linted.
     All files are looked up (hashed) before dependencies are checked, so that none is hashed twice."""
     found = [_lookup(cache, path, fingerprints[settings]) for path, settings in files]
     todo = []
     for (path, settings), hit_and_text in zip(files, found):
-        if hit_and_text is None or not cache.is_current(hit_and_text[0]):
+        hit, text = hit_and_text or (None, "")
+        if hit is None or not cache.is_current(hit) or (count_fixes and hit.offer is None and _offered(hit.diagnostics)):
             todo.append((path, settings))
             continue
-        hit, text = hit_and_text
         outcome.diagnostics.extend(hit.diagnostics)
         if hit.diagnostics:
             outcome.texts[display_path(path)] = text
+        outcome.offers[display_path(path)] = hit.offer
         if progress is not None:
             progress.advance()
     return todo
@@ -322,6 +319,7 @@ def _merge(outcome: CheckOutcome, checked: tuple[CheckOutcome, list[tuple]], pro
         cache.put(*item)
     outcome.diagnostics.extend(part.diagnostics)
     outcome.texts.update(part.texts)
+    outcome.offers.update(part.offers)
     outcome.changes.extend(part.changes)
     outcome.errors.extend(part.errors)
     if progress is not None:
@@ -334,7 +332,7 @@ def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: Chec
     shown = display_path(path)
     try:
         source = read_source(path)
-        diagnostics, text = _lint_or_fix(source, shown, engine, options, outcome, checked_paths, linted)
+        diagnostics, text, offer = _lint_or_fix(source, shown, engine, options, outcome, checked_paths, linted)
     except SourceError as error:
         outcome.diagnostics.append(unreadable_file(shown, error.reason, error.line))
         return
@@ -344,13 +342,22 @@ def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: Chec
     outcome.diagnostics.extend(diagnostics)
     if diagnostics:
         outcome.texts[shown] = text
+    outcome.offers[shown] = offer
 
 
 def _lint_or_fix(source: Source, shown: str, engine: Engine, options: CheckOptions, outcome: CheckOutcome,
-                 checked_paths: list[Path], linted: list[tuple] | None) -> tuple[list[Diagnostic], str]:
-    """The diagnostics left in the file and the text they refer to."""
+                 checked_paths: list[Path], linted: list[tuple] | None) -> tuple[list[Diagnostic], str, tuple | None]:
+    """The diagnostics left in the file, the text they refer to and, with ``count_fixes``, the
+    fixes on offer there (None when there are none)."""
     if not (options.fix or options.diff):
-        return _lint(source, shown, engine, linted), source.text
+        diagnostics, offer = _lint(source, shown, engine, options, linted)
+        return diagnostics, source.text, offer
+    diagnostics, text = _fix(source, shown, engine, options, outcome, checked_paths)
+    return diagnostics, text, _offer(engine, text, shown, diagnostics, options)
+
+
+def _fix(source: Source, shown: str, engine: Engine, options: CheckOptions, outcome: CheckOutcome,
+         checked_paths: list[Path]) -> tuple[list[Diagnostic], str]:
     result = engine.fix_source(source.text, shown, unsafe=options.unsafe_fixes)
     if result.source == source.text:
         return result.diagnostics, source.text
@@ -362,12 +369,32 @@ def _lint_or_fix(source: Source, shown: str, engine: Engine, options: CheckOptio
     return result.diagnostics, result.source
 
 
-def _lint(source: Source, shown: str, engine: Engine, linted: list[tuple] | None) -> list[Diagnostic]:
-    """The file's diagnostics; with ``linted``, noted there for the cache with the files they
-    depend on, under the digest of the bytes actually linted."""
+def _lint(source: Source, shown: str, engine: Engine, options: CheckOptions,
+          linted: list[tuple] | None) -> tuple[list[Diagnostic], tuple[int, int] | None]:
+    """The file's diagnostics and the fixes on offer (``_offer``); with ``linted``, noted there
+    for the cache with the files they depend on, under the digest of the bytes actually linted."""
     if linted is None:
-        return engine.lint_source(source.text, shown)
+        diagnostics = engine.lint_source(source.text, shown)
+        return diagnostics, _offer(engine, source.text, shown, diagnostics, options)
     with engine.project.tracking() as dependencies:
         diagnostics = engine.lint_source(source.text, shown)
-    linted.append((engine.fingerprint, source.path, digest(source.raw), diagnostics, dependencies))
-    return diagnostics
+        offer = _offer(engine, source.text, shown, diagnostics, options)
+    linted.append((engine.fingerprint, source.path, digest(source.raw), diagnostics, dependencies, offer))
+    return diagnostics, offer
+
+
+def _offer(engine: Engine, text: str, shown: str, diagnostics: list[Diagnostic],
+           options: CheckOptions) -> tuple[int, int] | None:
+    """With ``count_fixes``, how many fixes --fix and --fix --unsafe-fixes would apply to ``text``
+    (whose diagnostics are given); None when none is on offer. An engine bug counts none (the
+    file's check reported it, or its fixing will)."""
+    if not options.count_fixes or not _offered(diagnostics):
+        return None
+    try:
+        return engine.fixes_on_offer(text, shown, diagnostics)
+    except Exception:
+        return (0, 0)
+
+
+def _offered(diagnostics: list[Diagnostic]) -> bool:
+    return any(d.fix is not None for d in diagnostics)

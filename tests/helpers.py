@@ -113,6 +113,25 @@ TASKS = textwrap.dedent(
 )
 
 
+# Two RTL005 findings (layers over one client) that share one fix, the client's max_retries=0.
+SHARED_CLIENT = """\
+import openai
+from tenacity import retry, stop_after_attempt, wait_random_exponential
+
+client = openai.OpenAI()
+
+
+@retry(stop=stop_after_attempt(3), wait=wait_random_exponential(max=30), retry=lambda s: True)
+def one(text):
+    return client.chat.completions.create(model="m", messages=[])
+
+
+@retry(wait=wait_random_exponential(max=30), retry=lambda s: True)
+def two(text):
+    return client.chat.completions.create(model="m", messages=[])
+"""
+
+
 # Three modules: a Celery task in tasks.py reaches an Anthropic call in llm.py through pipeline.py.
 FLAT = {
     "tasks.py": """

@@ -106,12 +106,14 @@ def test_a_changed_dependency_invalidates_the_cached_findings(tmp_path):
     lambda text: text[: len(text) // 2],  # truncated
     lambda text: "{not json",
     lambda text: "\x00\xff garbage",
-    lambda text: text.replace('"format":2', '"format":1'),  # another format
+    lambda text: text.replace('"format":3', '"format":2'),  # another format
     lambda text: text.replace('"version":"', '"version":"0.0.0-'),  # another version
     lambda text: json.dumps({**json.loads(text), "entries": []}),
     lambda text: json.dumps({**json.loads(text), "entries": {
         file: {**entry, "diagnostics": [{"code": "RTL001"}], "dependencies": []}
         for file, entry in json.loads(text)["entries"].items()}}),
+    lambda text: json.dumps({**json.loads(text), "entries": {  # a count of fixes that is not one
+        file: {**entry, "fixes": [1, -1]} for file, entry in json.loads(text)["entries"].items()}}),
 ])
 def test_a_corrupt_truncated_or_foreign_cache_is_ignored_and_rebuilt(tmp_path, corrupt):
     write_tree(tmp_path, FLAT)

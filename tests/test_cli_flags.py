@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from helpers import FLAT, TASKS, UNBOUNDED, run, write, write_tree
+from helpers import FLAT, SHARED_CLIENT, TASKS, UNBOUNDED, run, write, write_tree
 
 
 def test_output_file_gets_the_report_and_stdout_nothing(tmp_path):
@@ -114,24 +114,6 @@ def test_no_color_keeps_the_progress_bar_without_its_colours(tmp_path):
     coloured, plain = progress_output(tmp_path), progress_output(tmp_path, NO_COLOR="1")
     assert b"Checking" in coloured and b"\x1b[3" in coloured
     assert b"Checking" in plain and b"\x1b[3" not in plain
-
-
-SHARED_CLIENT = """\
-import openai
-from tenacity import retry, stop_after_attempt, wait_random_exponential
-
-client = openai.OpenAI()
-
-
-@retry(stop=stop_after_attempt(3), wait=wait_random_exponential(max=30), retry=lambda s: True)
-def one(text):
-    return client.chat.completions.create(model="m", messages=[])
-
-
-@retry(wait=wait_random_exponential(max=30), retry=lambda s: True)
-def two(text):
-    return client.chat.completions.create(model="m", messages=[])
-"""
 
 
 def test_fixable_counts_are_what_fix_applies(tmp_path):

@@ -135,6 +135,24 @@ class Project:
         self._remember(self.absolute(model.path), model)
         self._layers[id(model)] = layers
 
+    @contextmanager
+    def keeping_model(self, path: Path | str) -> Iterator[None]:
+        """The model of ``path`` known before this block is known again after it, whatever
+        the block registered for it (a fix tried in memory): other modules never resolve into
+        a text that is not the file's."""
+        key = self.absolute(path)
+        before = self._models.get(key)
+        layers = self._layers.get(id(before)) if before is not None else None
+        known = key in self._models
+        try:
+            yield
+        finally:
+            self._drop(key)
+            if known:
+                self._remember(key, before)
+                if layers is not None:
+                    self._layers[id(before)] = layers
+
     def forget(self, path: Path) -> None:
         """Drop what is known of a file that changed (its model, and where modules are found,
         in case it was created or deleted), so that the next check reads it again."""

@@ -65,7 +65,8 @@ def check_command(args: argparse.Namespace) -> int:
         options = CheckOptions(fix=args.fix, unsafe_fixes=args.unsafe_fixes, diff=args.diff,
                                config=args.config, isolated=args.isolated, overrides=overrides,
                                jobs=args.jobs, cache_dir=None if args.no_cache else args.cache_dir,
-                               force_exclude=args.force_exclude, dependents=args.include_dependents)
+                               force_exclude=args.force_exclude, dependents=args.include_dependents,
+                               count_fixes=_summary_counts_fixes(args))
         if args.paths == [Path("-")]:
             outcome, fixed_text = run_stdin(sys.stdin.buffer.read(), args.stdin_filename, options)
         else:
@@ -146,13 +147,21 @@ def _print_report(console: Console, outcome: CheckOutcome, args: argparse.Namesp
 
 
 def _fixes_on_offer(outcome: CheckOutcome, args: argparse.Namespace) -> tuple[int, int] | None:
-    """What --fix (and --fix --unsafe-fixes) would apply, found by fixing in memory: the summary
-    promises no more and no less than that. None when no fix is on offer or all were applied."""
+    """What --fix (and --fix --unsafe-fixes) would apply, found by fixing in memory where each
+    file was checked: the summary promises no more and no less than that. None when no fix is
+    on offer or all were applied."""
     from retrylint.runner import fixes_on_offer
 
     if (args.fix and args.unsafe_fixes) or not any(d.fix is not None for d in outcome.diagnostics):
         return None
     return fixes_on_offer(outcome, safe_too=not (args.fix or args.unsafe_fixes))
+
+
+def _summary_counts_fixes(args: argparse.Namespace) -> bool:
+    """Whether the run may end with the summary's count of the fixes on offer (the config's
+    output-format, not known yet, may still choose a machine format)."""
+    quiet = args.quiet or args.statistics or args.diff or args.write_baseline is not None or args.add_noqa
+    return not quiet and not (args.fix and args.unsafe_fixes) and args.output_format in (None, *HUMAN_FORMATS)
 
 
 def _show_files_or_settings(args: argparse.Namespace, overrides: Overrides) -> int:
