@@ -23,6 +23,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 PYPROJECT = "pyproject.toml"
+RUFF_FILES = (".ruff.toml", "ruff.toml")  # ruff's own config files, before pyproject.toml (ruff's order)
 FORMATTERS = ("ruff", "black")  # whose [tool.*] line-length fixes keep to, in this order
 MAX_LINE_LENGTH = 320  # ruff's limit
 CODE_PREFIX = re.compile(r"[A-Z]+[0-9]*")
@@ -79,11 +80,16 @@ class ConfigResolver:
     """Finds the settings for each checked path, reading every config file at most once."""
 
     def __init__(self, *, config: Path | None = None, isolated: bool = False,
-                 overrides: Overrides = Overrides()):
+                 overrides: Overrides = Overrides(), warn: Callable[[str], None] | None = None):
+        """``warn``: told each warning once (a formatter setting that cannot be used); by default
+        they are printed on stderr."""
         self.overrides = overrides
+        self._warn = warn or _print_warning
+        self._warned: set[str] = set()
         self._settings_by_file: dict[Path, Settings] = {}
         self._documents: dict[Path, dict[str, Any]] = {}
         self._config_by_dir: dict[tuple[Path, tuple[str, ...]], Path | None] = {}
+        self._line_lengths: dict[Path, int] = {}  # folder -> the line length of files in it
         self._fixed: Settings | None = None
         if isolated:
             self._fixed = overrides.apply(Settings())
@@ -97,25 +103,74 @@ class ConfigResolver:
         folder = path if path.is_dir() else path.parent
         config_file = self._nearest_config(folder)
         if config_file is None:
-            formatter = self._nearest_config(folder, FORMATTERS)
-            line_length = _line_length(self._document(formatter)) if formatter else DEFAULT_LINE_LENGTH
-            return self.overrides.apply(Settings(line_length=line_length))
+            return self.overrides.apply(Settings(line_length=self._nearest_line_length(folder)))
         return self._settings_from(config_file, explicit=False)
 
-    def _nearest_config(self, folder: Path, tools: tuple[str, ...] = ("retrylint",)) -> Path | None:
-        """The pyproject.toml with one of the ``tools`` tables ([tool.retrylint]) in ``folder``
-        or its nearest parent."""
-        if (folder, tools) in self._config_by_dir:
-            return self._config_by_dir[folder, tools]
-        candidate = folder / PYPROJECT
-        if candidate.is_file() and any(_tool_table(self._document(candidate), tool) is not None for tool in tools):
-            found: Path | None = candidate
-        elif folder.parent == folder:
-            found = None
-        else:
-            found = self._nearest_config(folder.parent, tools)
-        self._config_by_dir[folder, tools] = found
+    def _nearest_config(self, folder: Path) -> Path | None:
+        """The pyproject.toml with a [tool.retrylint] table in ``folder`` or its nearest parent."""
+        if folder not in self._config_by_dir:
+            candidate = folder / PYPROJECT
+            if candidate.is_file() and _tool_table(self._document(candidate)) is not None:
+                self._config_by_dir[folder] = candidate
+            else:
+                self._config_by_dir[folder] = None if folder.parent == folder else self._nearest_config(folder.parent)
+        return self._config_by_dir[folder]
+
+    def _nearest_line_length(self, folder: Path, config_file: Path | None = None) -> int:
+        """The line length of the formatter configured nearest to ``folder``, found as ruff finds
+        its config: the first folder, going up, with a ``.ruff.toml``, a ``ruff.toml`` or a
+        pyproject.toml with [tool.ruff] or [tool.black] decides. ``config_file``: retrylint's
+        config, which stands for ``folder``'s pyproject.toml."""
+        if config_file is None and folder in self._line_lengths:
+            return self._line_lengths[folder]
+        pyproject = config_file or folder / PYPROJECT
+        found = self._line_length_in(folder, pyproject)
+        if found is None:
+            found = DEFAULT_LINE_LENGTH if folder.parent == folder else self._nearest_line_length(folder.parent)
+        if config_file is None:
+            self._line_lengths[folder] = found
         return found
+
+    def _line_length_in(self, folder: Path, pyproject: Path) -> int | None:
+        """The first line-length set in ``folder`` by ``.ruff.toml``, ``ruff.toml``, then
+        ``pyproject``'s [tool.ruff] or [tool.black] (one that cannot be used: a warning and the
+        default); the default when they set none; None when there is no formatter config."""
+        configs: list[tuple[str, Any]] = []  # (how to name its line-length, the table holding it)
+        for path in (folder / name for name in RUFF_FILES):
+            document = self._formatter_document(path)
+            if document is not None:
+                configs.append((f"line-length in {path}", document))
+        document = self._formatter_document(pyproject) or {}
+        for tool in FORMATTERS:
+            table = _tool_table(document, tool)
+            if table is not None:
+                configs.append((f"[tool.{tool}] line-length in {pyproject}", table))
+        for where, table in configs:
+            value = table.get("line-length") if isinstance(table, dict) else None
+            if value is not None:
+                return value if _is_line_length(value) else self._odd_line_length(where, value)
+        return DEFAULT_LINE_LENGTH if configs else None
+
+    def _formatter_document(self, path: Path) -> dict[str, Any] | None:
+        """A file read only for its formatter settings; None when it is not there, and a
+        warning when it cannot be read (the formatter reports it; the check goes on)."""
+        if not path.is_file():
+            return None
+        try:
+            return self._document(path)
+        except ConfigError as error:
+            self._warning(f"{error}; its line-length is not used")
+            return None
+
+    def _odd_line_length(self, where: str, value: Any) -> int:
+        self._warning(f"{where} is {value!r}, not a line length from 1 to {MAX_LINE_LENGTH}: "
+                      f"fixes keep to {DEFAULT_LINE_LENGTH}")
+        return DEFAULT_LINE_LENGTH
+
+    def _warning(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            self._warn(message)
 
     def _document(self, config_file: Path) -> dict[str, Any]:
         if config_file not in self._documents:
@@ -126,7 +181,8 @@ class ConfigResolver:
         if config_file not in self._settings_by_file:
             document = self._document(config_file)
             table, where = _retrylint_table(document, config_file, explicit=explicit)
-            settings = _settings_from_table(table, where, config_file, _line_length(document))
+            line_length = self._nearest_line_length(config_file.parent, config_file)
+            settings = _settings_from_table(table, where, config_file, line_length)
             self._settings_by_file[config_file] = self.overrides.apply(settings)
         return self._settings_by_file[config_file]
 
@@ -158,16 +214,14 @@ def _tool_table(document: dict[str, Any], name: str = "retrylint") -> Any:
     return tool.get(name) if isinstance(tool, dict) else None
 
 
-def _line_length(document: dict[str, Any]) -> int:
-    """The formatter's line length in a pyproject.toml: ruff's ``[tool.ruff] line-length``, else
-    black's ``[tool.black] line-length``, else their default (a value neither would accept is
-    left to them to report)."""
-    for tool in FORMATTERS:
-        table = _tool_table(document, tool)
-        value = table.get("line-length") if isinstance(table, dict) else None
-        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_LINE_LENGTH:
-            return value
-    return DEFAULT_LINE_LENGTH
+def _is_line_length(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_LINE_LENGTH
+
+
+def _print_warning(message: str) -> None:
+    from retrylint.output.terminal import printable
+
+    print(f"retrylint: warning: {printable(message)}", file=sys.stderr)
 
 
 def _retrylint_table(document: dict[str, Any], config_file: Path, *,

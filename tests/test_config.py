@@ -164,3 +164,63 @@ def test_flake8_options_are_the_declared_ones():
     assert list(manager.options) == ["--retrylint-max-attempts", "--retrylint-max-total-attempts",
                                      "--retrylint-idempotency-guards", "--retrylint-billable",
                                      "--retrylint-non-retryable", "--retrylint-config"]
+
+
+# ----- the formatter's line length (fixes keep to it): ruff's files, [tool.ruff], [tool.black] --------
+@pytest.mark.parametrize("files, checked, expected", [
+    ({".ruff.toml": "line-length = 100\n", "ruff.toml": "line-length = 110\n",
+      "pyproject.toml": "[tool.ruff]\nline-length = 120\n"}, "m.py", 100),
+    ({"ruff.toml": "line-length = 110\n", "pyproject.toml": "[tool.ruff]\nline-length = 120\n"}, "m.py", 110),
+    ({"ruff.toml": "line-length = 110\n", "pyproject.toml": "[tool.retrylint]\n\n[tool.black]\nline-length = 120\n"},
+     "m.py", 110),
+    # the first file that sets it: ruff used for linting only, black formatting
+    ({".ruff.toml": "[lint]\nselect = ['E']\n", "ruff.toml": "line-length = 110\n"}, "m.py", 110),
+    ({"ruff.toml": "[lint]\nselect = ['E']\n", "pyproject.toml": "[tool.black]\nline-length = 100\n"}, "m.py", 100),
+    ({"ruff.toml": "[lint]\nselect = ['E']\n"}, "m.py", 88),
+    # the nearest folder with a formatter config decides, as ruff finds its config
+    ({"ruff.toml": "line-length = 100\n", "pkg/pyproject.toml": "[tool.retrylint]\n"}, "pkg/m.py", 100),
+    ({"ruff.toml": "line-length = 100\n", "pkg/pyproject.toml": "[tool.black]\n"}, "pkg/m.py", 88),
+    ({"pyproject.toml": "[tool.ruff]\nline-length = 100\n", "pkg/ruff.toml": "line-length = 120\n"}, "pkg/m.py", 120),
+    ({"pyproject.toml": "[tool.ruff]\nline-length = 100\n", "pkg/ruff.toml": "line-length = 120\n"}, "m.py", 100),
+])
+def test_the_line_length_is_the_nearest_formatter_configs(tmp_path, files, checked, expected):
+    for name, text in files.items():
+        write(tmp_path / name, text)
+    warnings = []
+    assert ConfigResolver(warn=warnings.append).settings_for(tmp_path / checked).line_length == expected
+    assert warnings == []
+
+
+def test_the_line_length_of_an_explicit_config_is_the_formatters_beside_it(tmp_path):
+    config = write(tmp_path / "ci" / "retrylint.toml", "max-attempts = 2\n")
+    write(tmp_path / "ci" / "ruff.toml", "line-length = 99\n")
+    write(tmp_path / "ruff.toml", "line-length = 111\n")
+    assert ConfigResolver(config=config).settings_for(tmp_path / "m.py").line_length == 99
+    assert ConfigResolver(isolated=True).settings_for(tmp_path / "m.py").line_length == 88
+
+
+@pytest.mark.parametrize("name, text, shown", [
+    ("ruff.toml", "line-length = -5\n", "line-length in {folder}/ruff.toml is -5"),
+    (".ruff.toml", "line-length = 0\n", "line-length in {folder}/.ruff.toml is 0"),
+    ("ruff.toml", 'line-length = "100"\n', "line-length in {folder}/ruff.toml is '100'"),
+    ("pyproject.toml", "[tool.ruff]\nline-length = 100000\n", "[tool.ruff] line-length in {folder}/pyproject.toml is 100000"),
+    ("pyproject.toml", "[tool.black]\nline-length = 1.5\n", "[tool.black] line-length in {folder}/pyproject.toml is 1.5"),
+    ("pyproject.toml", "[tool.retrylint]\n[tool.ruff]\nline-length = true\n",
+     "[tool.ruff] line-length in {folder}/pyproject.toml is True"),
+])
+def test_a_line_length_that_cannot_be_used_is_a_warning_and_the_default(tmp_path, name, text, shown):
+    write(tmp_path / name, text)
+    write(tmp_path / "pyproject.toml", "[tool.black]\nline-length = 120\n") if name != "pyproject.toml" else None
+    warnings = []
+    resolver = ConfigResolver(warn=warnings.append)
+    assert [resolver.settings_for(tmp_path / file).line_length for file in ("a.py", "b.py")] == [88, 88]
+    assert warnings == [shown.format(folder=tmp_path) + ", not a line length from 1 to 320: fixes keep to 88"]
+
+
+def test_a_ruff_file_that_cannot_be_read_is_a_warning_and_the_next_config(tmp_path):
+    write(tmp_path / "ruff.toml", "line-length = = 3\n")
+    write(tmp_path / "pyproject.toml", "[tool.retrylint]\n\n[tool.black]\nline-length = 120\n")
+    warnings = []
+    assert ConfigResolver(warn=warnings.append).settings_for(tmp_path / "m.py").line_length == 120
+    assert warnings == [f"invalid TOML in {tmp_path}/ruff.toml: Invalid value (at line 1, column 15); "
+                        "its line-length is not used"]

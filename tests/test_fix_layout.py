@@ -1,5 +1,5 @@
-"""How fixes lay out what they write: a call grown past the project's line length ([tool.ruff]
-or [tool.black] line-length, else 88) is broken one argument per line as black and ruff write
+"""How fixes lay out what they write: a call grown past the project's line length (.ruff.toml,
+ruff.toml, [tool.ruff] or [tool.black] line-length, else 88) is broken one argument per line as black and ruff write
 it, and a new import goes in the third-party group. Exact output, re-linted clean, a second
 --fix changes nothing."""
 
@@ -74,12 +74,14 @@ def test_a_call_past_the_line_length_is_broken_one_argument_per_line(tmp_path):
 
 
 @pytest.mark.parametrize("config", [
-    "[tool.ruff]\nline-length = 320\n",
-    "[tool.black]\nline-length = 320\n",
-    "[tool.retrylint]\n\n[tool.ruff]\nline-length = 320\n\n[tool.black]\nline-length = 40\n",
+    {"pyproject.toml": "[tool.ruff]\nline-length = 320\n"},
+    {"pyproject.toml": "[tool.black]\nline-length = 320\n"},
+    {"pyproject.toml": "[tool.retrylint]\n\n[tool.ruff]\nline-length = 320\n\n[tool.black]\nline-length = 40\n"},
+    {"ruff.toml": "line-length = 320\n", "pyproject.toml": "[tool.ruff]\nline-length = 40\n"},
+    {".ruff.toml": "line-length = 320\n", "ruff.toml": "line-length = 40\n"},
 ])
 def test_the_line_length_is_the_formatters(tmp_path, config):
-    write_tree(tmp_path, {"svc.py": SERVICE, "pyproject.toml": config})
+    write_tree(tmp_path, {"svc.py": SERVICE, **config})
     assert fixed(tmp_path, "svc.py") == textwrap.dedent(SERVICE).replace(
         "from tenacity import retry\n",
         "from tenacity import retry, stop_after_attempt, retry_if_not_exception_type, wait_exponential_jitter\n",
@@ -190,3 +192,12 @@ def test_a_short_line_length_breaks_a_short_call(tmp_path):
         "from tenacity import (\n    retry,\n    stop_after_attempt,\n)\n\n\n"
         "@retry(\n    stop=stop_after_attempt(\n        3,\n    ),\n)\ndef fetch():\n    return 1\n"
     )
+
+
+def test_a_line_length_that_cannot_be_used_is_one_warning_line_and_fixes_keep_to_88(tmp_path):
+    write_tree(tmp_path, {"svc.py": SERVICE, "other.py": SERVICE, "ruff.toml": "line-length = 1000\n"})
+    result = run(tmp_path, "check", "--fix", "--unsafe-fixes", "--no-cache", "-j1")
+    assert result.returncode == 0, result.stdout
+    assert result.stderr == (f"retrylint: warning: line-length in {tmp_path}/ruff.toml is 1000, not a line length"
+                             " from 1 to 320: fixes keep to 88\n")
+    assert (tmp_path / "svc.py").read_text() == (tmp_path / "other.py").read_text() == textwrap.dedent(BROKEN)
