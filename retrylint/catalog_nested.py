@@ -72,3 +72,14 @@ class TurnsSpec:
 
     param: str | None = key(doc="the keyword capping the turns (None given: no cap)")
     default: int | None = key(doc="turns when it is absent")
+
+
+@dataclass(frozen=True)
+class FallbacksSpec:
+    """Other model groups a client tries when the first fails, each with all its retries (LiteLLM
+    ``Router(fallbacks=[{"gpt-4o": ["gpt-4o-mini", "claude"]}])``): attempts multiply by 1 + the
+    fallbacks tried, the longest list of a model group written as a literal (chains through the
+    fallbacks' own fallbacks are not followed)."""
+
+    param: str | None = key(doc="the constructor keyword: a list of {model group: fallback group or list of them}")
+    off_param: str | None = key(doc="a keyword that turns fallbacks off when 0 or less (max_fallbacks)")

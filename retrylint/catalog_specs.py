@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
-from retrylint.catalog_nested import ClientConfigSpec, OlderSpec, RedeliverySpec, SettingsObjectSpec, TurnsSpec
+from retrylint.catalog_nested import (ClientConfigSpec, FallbacksSpec, OlderSpec, RedeliverySpec, SettingsObjectSpec,
+                                      TurnsSpec)
 from retrylint.catalog_sections import Counts, ExceptionSetSpec, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
@@ -276,6 +277,7 @@ class ClientSpec:
     older: OlderSpec = key(factory=OlderSpec)
     wraps: TargetSpec = key(factory=TargetSpec, doc="where a wrapper takes the SDK client whose retries it keeps (instructor.from_openai(client))")
     retry_policy: RetryPolicySpec = key(factory=RetryPolicySpec)
+    fallbacks: FallbacksSpec = key(factory=FallbacksSpec)
     retryless_calls: tuple[str, ...] = key((), doc="its calls that turn its retries off and retry by themselves (litellm.completion_with_retries)")
     retries_param = _Nested("retries", "param")
     default_retries = _Nested("retries", "default")

@@ -45,6 +45,41 @@ def test_litellm_router_with_a_retry_policy_gets_no_fix():
     assert fixed(source) == source
 
 
+def test_litellm_router_with_fallbacks_gets_no_fix():
+    """num_retries=0 leaves each fallback group tried: the stack stays, so no fix is offered."""
+    source = ROUTER.replace("litellm.Router(model_list=[])", 'litellm.Router(model_list=[], fallbacks=[{"gpt-4o": "gpt-4o-mini"}])')
+    found = Engine(Settings(select=("RTL005",))).lint_source(source, "tasks.py")
+    assert [(d.code, d.line, d.fix) for d in found] == [("RTL005", 7, None)]
+    assert "LiteLLM Router (6: retries 2 by default, on each of 2 model groups: 1 fallback) = up to 18 calls" in found[0].message
+    assert fixed(source) == source
+
+
+def test_litellm_router_fallbacks_read_in_another_module(tmp_path):
+    write_tree(tmp_path, {
+        "llm.py": """
+            import litellm
+
+            FALLBACKS = [{"gpt-4o": ["gpt-4o-mini", "claude-3-haiku", "gemini-2.0-flash"]}]
+            router = litellm.Router(model_list=[], num_retries=1, fallbacks=FALLBACKS)
+            """,
+        "tasks.py": """
+            import litellm
+            from celery import shared_task
+
+            from llm import router
+
+
+            @shared_task(autoretry_for=(litellm.RateLimitError,), max_retries=2, retry_backoff=True)
+            def nightly(text):
+                return router.completion(model="gpt-4o", messages=[])
+            """,
+    })
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "tasks.py") if d["code"] == "RTL005"]
+    assert found == [("RTL005", 7, (
+        "completion runs under 2 retry layers: Celery task on 'nightly' (3) x LiteLLM Router (8: retries 1, on each of"
+        " 4 model groups: 3 fallbacks) = up to 24 calls per run; chain nightly -> completion; let one layer retry"))]
+
+
 LITELLM_NUM_RETRIES = src(
     """
     import litellm

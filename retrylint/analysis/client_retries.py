@@ -88,8 +88,24 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
     attempts = retries + 1
     if spec.retries.outer_attempts and retries > 0:
         attempts, note = retries * (retries + 1), f"its own retry decorator makes {retries} attempt{'s' if retries != 1 else ''}"
+    attempts, note, tried = _with_fallbacks(spec, constructor, where, attempts, note)
     return ClientUse(spec, retries, attempts, constructor, where.model, local=_local(spec, constructor, where),
-                     note=note, keyword_stops=not largest)
+                     note=note, keyword_stops=not largest and not tried)
+
+
+def _with_fallbacks(spec: ClientSpec, constructor: cst.Call | None, where: Scope, attempts: int, note: str) -> tuple[int, str, int]:
+    """The attempts and note with the fallback groups a constructor's ``fallbacks=`` makes it try
+    after the first (LiteLLM Router), and how many; none when its ``max_fallbacks`` is 0 or less."""
+    from retrylint.analysis.client_fallbacks import fallbacks_tried  # it reads values as this module does
+
+    given = _argument(constructor, spec.fallbacks.param, where) if constructor is not None else None
+    off = _argument(constructor, spec.fallbacks.off_param, where) if given is not None else None
+    limit = where.model.literal(*off) if off is not None else None
+    tried = 0 if given is None or (_is_int(limit) and limit <= 0) else fallbacks_tried(given[0], given[1], where.model)
+    if not tried:
+        return attempts, note, 0
+    groups = f"on each of {1 + tried} model groups: {tried} fallback{'s' if tried != 1 else ''}"
+    return attempts * (1 + tried), ", ".join(filter(None, [note, groups])), tried
 
 
 def _module_default(spec: ClientSpec, call: cst.Call, function: Function, owner: str) -> ClientUse:
@@ -117,7 +133,7 @@ def _policy_retries(spec: ClientSpec, constructor: cst.Call | None, where: Scope
     given = _argument(constructor, policy.param, where) if constructor is not None else None
     if given is None:
         return None
-    value = _bound_value(*given)
+    value = bound_value(*given)
     model = where.model
     if isinstance(value, cst.Call) and model.qualify(value.func, given[1]) in policy.objects:
         counts = [model.literal(arg.value, given[1]) for arg in value.args if arg.keyword is not None]
@@ -180,7 +196,7 @@ def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[
     dict, the retries as an object), written in the call or bound to a name; 0 (not counted)
     when it cannot be read."""
     config = spec.config
-    options, given = _config_options(config, _bound_value(expr, scope), scope, where)
+    options, given = _config_options(config, bound_value(expr, scope), scope, where)
     if options is None:
         return 0, ""
     if _is_int(options.get(config.total_key)):
@@ -218,7 +234,7 @@ def _retry_options(config, given, where: ModuleModel) -> dict | None:
     call (each a literal); {} when not given; None when they cannot be read."""
     if given is None:
         return {}
-    value = _bound_value(*given)
+    value = bound_value(*given)
     if isinstance(value, cst.Call) and where.qualify(value.func, given[1]) in config.keyword_objects:
         if any(arg.keyword is None for arg in value.args):
             return None
@@ -237,7 +253,7 @@ def _dict_entry(value: cst.Dict, key: str, scope):
     return None
 
 
-def _bound_value(expr, scope):
+def bound_value(expr, scope):
     """``expr``, or the value a plain name is bound to."""
     if isinstance(expr, cst.Name):
         binding = scope.lookup(identifier(expr.value))
@@ -247,7 +263,7 @@ def _bound_value(expr, scope):
 
 def _literal_dict(where: ModuleModel, expr, scope) -> dict | None:
     """A dict literal of string keys and literal values (or a name bound to one); None otherwise."""
-    value = _bound_value(expr, scope)
+    value = bound_value(expr, scope)
     if not isinstance(value, cst.Dict):
         return None
     found = {}
@@ -270,7 +286,7 @@ def _wrapped(catalog: Catalog, spec: ClientSpec, wrapper: cst.Call | None, where
         arg = positional(wrapper, spec.wraps.position)
     if arg is None:
         return None
-    value = _bound_value(arg.value, where)
+    value = bound_value(arg.value, where)
     if not isinstance(value, cst.Call):
         return _wrapped_function(catalog, arg.value, where)
     inner = catalog.client_by_name.get(where.model.qualify(value, where) or "")
