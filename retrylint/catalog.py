@@ -178,6 +178,24 @@ class Catalog:
     def library_for_provider(self, provider: str) -> ErrorLibrary | None:
         return next((lib for lib in self.error_libraries if lib.library == provider), None)
 
+    def library_of_exception(self, name: str) -> ErrorLibrary | None:
+        """The error library that declares the class ``name`` (canonical spelling), if any."""
+        for lib in self.error_libraries:
+            if name in lib.qualified(lib.deterministic + lib.also_deterministic + lib.broad + lib.transient):
+                return lib
+        return None
+
+    def raised_libraries(self, providers: list[str]) -> set[str] | None:
+        """The error libraries whose classes the calls of all ``providers`` can raise (builtins'
+        aside), or None when the catalog does not say for one of them."""
+        raised: set[str] = set()
+        for provider in providers:
+            lib = self.library_for_provider(provider)
+            if lib is None or not lib.raises:
+                return None
+            raised.update(lib.raises)
+        return raised
+
     def merge_file(self, path: Path) -> None:
         text = read_catalog_text(path)
         try:

@@ -323,6 +323,9 @@ class ErrorLibrary:
     also_deterministic: tuple[str, ...] = key(())
     broad: tuple[str, ...] = key(())
     transient: tuple[str, ...] = key((), doc="errors a retry can heal (a rate limit): re-raising only these is no non-retryable list")
+    raises: tuple[str, ...] = key((), doc="for an SDK: the error libraries (their 'library' names, its own included) whose "
+                                  "classes its calls can raise, besides builtins'; a layer retrying only other libraries' "
+                                  "classes retries none of its calls. Empty: not known")
 
     def __post_init__(self) -> None:
         if not self.module:

@@ -151,6 +151,35 @@ class RuleContext:
     def reaches(self, layer: Layer) -> list[Reach]:
         return self.reachability.reaches(layer)
 
+    def retried_reaches(self, layer: Layer) -> list[Reach]:
+        """The reaches whose billable call can fail with an error the layer retries: a layer
+        retrying only classes the call's SDK never raises (requests' ``HTTPError`` around an
+        OpenAI client) re-runs nothing of that call when it fails."""
+        return [reach for reach in self.reaches(layer) if not self._retries_none_of(layer, reach)]
+
+    def _retries_none_of(self, layer: Layer, reach: Reach) -> bool:
+        """Every class the layer retries is known, and known not to come from the reach's SDK."""
+        policy = layer.policy
+        retried = list(policy.retry_on)
+        if policy.predicate:
+            if policy.predicate_bound is None:
+                return False
+            retried += policy.predicate_bound
+        if policy.retry_all or not retried or reach.chain[-1].via == SHAPE:
+            return False
+        providers = [reach.spec.provider] + ([reach.client.spec.provider] if reach.client is not None else [])
+        raised = self.catalog.raised_libraries(providers)
+        if raised is None:
+            return False
+        roots = set()
+        for ref in retried:
+            library = self.catalog.library_of_exception(ref.name) if ref.name else None
+            if library is None or library.library == "builtins" or library.library in raised:
+                return False
+            roots.update(module.partition(".")[0] for module in (library.module, *library.aliases))
+        billable = {id(found.call) for found in self.reaches(layer)}
+        return not _may_call(layer.function, roots, billable, set(), depth=3)
+
     def deterministic_errors_reached(self, layer: Layer) -> list[str]:
         """The deterministic errors of the SDKs the layer reaches and of the DB libraries the
         module uses, plus the user's ``non-retryable`` list, in catalog order. A call billable by
@@ -183,6 +212,38 @@ class RuleContext:
             if name not in names:
                 names.append(name)
         return names
+
+
+def _may_call(function, roots: set[str], billable: set[int], seen: set[int], depth: int) -> bool:
+    """``function`` (or a project function it calls, ``depth`` deep) may call into one of the
+    modules ``roots``, its ``billable`` calls aside: a call that names one, or a method of a
+    value of unknown origin."""
+    seen.add(id(function))
+    model = function.scope.model
+    for site in function.calls:
+        if id(site.node) in billable:
+            continue
+        name = model.qualify(site.node.func, function.scope)
+        if name is None and not _built_here(site.node.func, function.scope, roots):
+            return True
+        if name is not None and name.partition(".")[0] in roots:
+            return True
+        target = model.resolve_function(name)
+        if target is not None and id(target) not in seen and (depth == 0 or _may_call(target, roots, billable, seen, depth - 1)):
+            return True
+    return False
+
+
+def _built_here(func: cst.BaseExpression, scope, roots: set[str]) -> bool:
+    """A method of a value this function made by a call of a known name outside ``roots``
+    (``urlparse(url).hostname.endswith(...)``, the URL bound to a local name)."""
+    while isinstance(func, (cst.Attribute, cst.Call, cst.Subscript)):
+        func = func.func if isinstance(func, cst.Call) else func.value
+    binding = scope.lookup(func.value) if isinstance(func, cst.Name) else None
+    if binding is None or binding.scope is not scope or not isinstance(binding.value, cst.Call):
+        return False
+    made = scope.model.qualify(binding.value.func, scope)
+    return made is not None and made.partition(".")[0] not in roots
 
 
 def make_fix(message: str, edits: list[Edit] | None, unsafe: bool = False) -> Fix | None:

@@ -68,7 +68,7 @@ class MissingNonRetryable(Rule):
             broad = [short_name(r.name) for r in policy.retry_on if r.name in ctx.catalog.broad]
             if not policy.retry_all and not broad:
                 continue
-            reaches = ctx.reaches(layer)
+            reaches = ctx.retried_reaches(layer)
             if not reaches:
                 continue
             what = "every exception" if policy.retry_all else "broad " + ", ".join(dict.fromkeys(broad))

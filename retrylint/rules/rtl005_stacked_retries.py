@@ -62,7 +62,7 @@ class StackedRetries(Rule):
             if not layer.policy.retries or not ctx.outermost(layer) or layer.redelivers:
                 continue
             worst: tuple[int | None, Reach, list[str], int] | None = None
-            for reach in ctx.reaches(layer):
+            for reach in ctx.retried_reaches(layer):
                 factors, parts, depth = retry_stack(layer, reach)
                 if depth < 2:
                     continue

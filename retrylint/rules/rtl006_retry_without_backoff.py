@@ -56,7 +56,7 @@ class RetryWithoutBackoff(Rule):
         for layer in ctx.layers:
             if layer.policy.waits or not layer.policy.retries or layer.policy.answers_only or layer.redelivers:
                 continue  # a wait does not mend a malformed answer (instructor's re-asks)
-            reaches = ctx.reaches(layer)
+            reaches = ctx.retried_reaches(layer)
             if not reaches:
                 continue
             advice = "sleep with exponential backoff and jitter" if layer.kind == "loop" else "add exponential backoff with jitter"
