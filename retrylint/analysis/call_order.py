@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from retrylint.analysis.model import IF, LOOP, CallSite
+from retrylint.analysis.model import IF, LOOP, TRY, CallSite, Function, descendants
 
 FOLLOWERS_KEPT = 4  # messages name three calls that can fail after a paid one, and whether there are more
 Follower = tuple[str, "str | None"]  # a call that can fail after a paid one: its name in messages, its qualified name
@@ -20,6 +20,43 @@ def in_loop(path, root) -> bool:
     if root is not None:
         start = next((i + 1 for i, entry in enumerate(path) if entry[0] == id(root)), len(path))
     return any(kind == LOOP and branch == 0 for _, kind, branch in path[start:])
+
+
+def raised_instead(function: Function, path) -> list[cst.BaseExpression] | None:
+    """What escapes a ``try`` around the call at ``path`` in ``function`` when the call fails,
+    if some ``try`` there has a handler catching every exception and each of its handlers ends
+    by raising a new exception and raises nothing else (``except Exception as e: raise
+    Exception(f"...{e}")``): the classes raised (calls or names). None when no ``try`` does."""
+    for statement, kind, branch in path:
+        if kind != TRY or branch != 0:
+            continue
+        handlers = [h.node for h in function.handlers if len(h.path) > 1 and h.path[-2] == (statement, TRY, 1)]
+        if not any(_catches_all(function, h) for h in handlers):
+            continue
+        raised = [_new_error(h) for h in handlers]
+        if all(error is not None for error in raised):
+            return raised
+    return None
+
+
+def _catches_all(function: Function, handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    name = function.scope.model.qualify(handler.type, function.scope)
+    return name in ("builtins.Exception", "builtins.BaseException")
+
+
+def _new_error(handler: cst.ExceptHandler) -> cst.BaseExpression | None:
+    """The exception a handler raises in place of the one it caught: its last statement is
+    ``raise X(...)`` and it has no other ``raise``."""
+    body = handler.body.body
+    last = body[-1] if body else None
+    if not isinstance(last, cst.SimpleStatementLine) or not isinstance(last.body[-1], cst.Raise):
+        return None
+    raise_ = last.body[-1]
+    if not isinstance(raise_.exc, cst.Call) or sum(isinstance(n, cst.Raise) for n in descendants(handler)) != 1:
+        return None
+    return raise_.exc.func
 
 
 def exclusive(a, b) -> bool:

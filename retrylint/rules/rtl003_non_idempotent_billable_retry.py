@@ -8,7 +8,8 @@ it moves money or sends a message (a lost response is still a charge). A later c
 only if it can raise what the layer retries on: a layer that retries only an SDK's own
 errors (`openai.RateLimitError`, a predicate that tests `isinstance(error, RateLimitError)`
 first, or a library's tuple of them the catalog names as an `exception_set`) is re-run by
-calls into that SDK, not by `np.array(...)`.
+calls into that SDK, not by `np.array(...)`; nor is a loop whose `try` turns every failure
+into a builtin exception such a layer does not retry (`except Exception as e: raise Exception(...)`).
 Of paid calls in exclusive branches of an `if`, one runs per attempt. A lone LLM call that
 is the last thing the retried code does is not flagged: a retry only repeats a failed call.
 
@@ -54,7 +55,7 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer, keywords_of
-from retrylint.analysis.call_order import exclusive
+from retrylint.analysis.call_order import exclusive, raised_instead
 from retrylint.analysis.reach_record import Reach, chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
@@ -115,7 +116,7 @@ class NonIdempotentBillableRetry(Rule):
         reasons = []
         if layer.reasks and reach.call is layer.anchor:
             reasons.append("asked again after a billed answer fails validation, with that answer appended")
-        if reach.in_loop:
+        if reach.in_loop and not _translated(ctx, layer, reach):
             reasons.append("runs in a loop, billed per item")
         if reach.later_billable:
             reasons.append(f"billed again if {', '.join(dict.fromkeys(reach.later_billable))} fails after it")
@@ -153,6 +154,21 @@ class NonIdempotentBillableRetry(Rule):
                 return None
             edits.append(ctx.fixes.replace(reach.call, new))
         return make_fix(f"Pass {key} as the idempotency key", edits, unsafe=True)
+
+
+def _translated(ctx: RuleContext, layer: Layer, reach: Reach) -> bool:
+    """A ``try`` around the call turns its every failure into a builtin exception the layer does
+    not retry (``except Exception as e: raise Exception(...)`` under a layer retrying only
+    ``openai.RateLimitError``): a failure part-way through the loop ends the run, and re-bills nothing."""
+    policy = layer.policy
+    retried = [*policy.retry_on, *(policy.predicate_bound or ())]
+    if policy.retry_all or (policy.predicate and policy.predicate_bound is None) or not retried:
+        return False
+    if any(ref.name is None or ref.name.startswith("builtins.") for ref in retried):
+        return False
+    raised = raised_instead(layer.function, reach.path)
+    model, scope = layer.function.scope.model, layer.function.scope
+    return raised is not None and all((model.qualify(error, scope) or "").startswith("builtins.") for error in raised)
 
 
 def _can_raise_retried(ctx: RuleContext, layer: Layer, target: str | None) -> bool:
