@@ -134,7 +134,12 @@ def _retrying_client(reach: Reach, layers: list[Layer] = ()):
     client = reach.client
     if any(item.client_off for item in (*layers, *reach.inner_layers)):
         return None
-    return client if client is not None and client.attempts > 1 else None
+    if client is None or client.attempts <= 1:
+        return None
+    keywords = {client.spec.retries_param, *client.spec.retries.sdk_params}
+    if client.spec.retries_param is not None and any(keywords <= item.handed_zero for item in layers):
+        return None  # a layer hands the retried function each of its retries keywords as 0
+    return client
 
 
 def turns(reach: Reach) -> int | None:

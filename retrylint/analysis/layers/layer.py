@@ -97,6 +97,9 @@ class Layer:
     # A hand-written decorator's layer: the loop in its wrapper, itself a layer where it is written
     # (RTL001 reports an unbounded loop there, once, not at every function it decorates).
     inner: "Layer | None" = None
+    # Keywords its call hands the retried function as 0 (``kwargs["max_retries"] = 0`` before
+    # ``retryer(completion, **kwargs)``): an SDK client whose retries they set is switched off.
+    handed_zero: frozenset[str] = frozenset()
 
     @property
     def redelivers(self) -> bool:

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Callable, ClassVar
 
 import libcst as cst
 
+from retrylint.analysis.layers.layer import keywords_of
+from retrylint.analysis.model import descendants
+
 if TYPE_CHECKING:
     from retrylint.analysis.layers.finder import LayerFinder
     from retrylint.analysis.layers.layer import Layer
@@ -51,7 +54,64 @@ def applied_to_function(finder: "LayerFinder", function, site, spec, declared, i
     target = handed_function(finder.model, site.node.args[0].value, function.scope)
     if target is None:
         return None
-    return finder.make_layer(spec, "call", declared, target, None, inner, function.scope)
+    layer = finder.make_layer(spec, "call", declared, target, None, inner, function.scope)
+    layer.handed_zero = frozenset(key for key in zero_keywords(function, site.node) if _reads(target, key))
+    return layer
+
+
+def _reads(function, key: str) -> bool:
+    """``function`` reads the keyword argument ``key``: a parameter of that name it uses, or
+    ``kwargs.get("key")`` / ``kwargs["key"]`` / ``kwargs.pop("key")`` of its ``**kwargs``."""
+    node = function.node
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    star = node.params.star_kwarg.name.value if node.params.star_kwarg is not None else None
+    named = any(param.name.value == key for param in function.params)
+    for found in descendants(node.body):
+        if named and isinstance(found, cst.Name) and found.value == key:
+            return True
+        if star is None:
+            continue
+        if isinstance(found, cst.Call) and isinstance(found.func, cst.Attribute) and found.func.attr.value in ("get", "pop") \
+                and isinstance(found.func.value, cst.Name) and found.func.value.value == star and found.args \
+                and _string(found.args[0].value) == key:
+            return True
+        if isinstance(found, cst.Subscript) and isinstance(found.value, cst.Name) and found.value.value == star \
+                and len(found.slice) == 1 and isinstance(found.slice[0].slice, cst.Index) and _string(found.slice[0].slice.value) == key:
+            return True
+    return False
+
+
+def _string(expr) -> str | None:
+    return expr.evaluated_value if isinstance(expr, cst.SimpleString) and isinstance(expr.evaluated_value, str) else None
+
+
+def zero_keywords(function, call: cst.Call) -> frozenset[str]:
+    """The keywords ``call`` hands on as a literal 0: written (``fn(max_retries=0)``), or set in
+    a dict it unpacks, before it and never to anything else (``kwargs["max_retries"] = 0``)."""
+    model, scope = function.scope.model, function.scope
+    values = {name: [arg.value] for name, arg in keywords_of(call).items()}
+    unpacked = {arg.value.value for arg in call.args if arg.star == "**" and isinstance(arg.value, cst.Name)}
+    if unpacked:
+        line = model.line(call)
+        for node in descendants(function.node):
+            key = _subscript_key(node.targets[0].target, unpacked) if isinstance(node, cst.Assign) and len(node.targets) == 1 else None
+            if key is not None:
+                values.setdefault(key, []).append(node.value if model.line(node) < line else None)
+    return frozenset(name for name, found in values.items()
+                     if all(value is not None and _is_zero(model.literal(value, scope)) for value in found))
+
+
+def _subscript_key(target, names: set[str]) -> str | None:
+    """``"max_retries"`` of ``kwargs["max_retries"]`` when ``kwargs`` is one of ``names``."""
+    if not (isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and target.value.value in names
+            and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index)):
+        return None
+    return _string(target.slice[0].slice.value)
+
+
+def _is_zero(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value == 0
 
 
 def handed_function(model, expr, scope):
