@@ -80,8 +80,8 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
         retries = override
         per_retry = spec.retries.requests_per_retry
         return ClientUse(spec, retries, retries * per_retry + 1, constructor, where.model,
-                         local=_local(spec, constructor, where), per_retry=per_retry)
-    retries, note = _constructor_retries(spec, constructor, where) if override is None else (spec.default_retries, "")
+                         local=_local(spec, constructor, where), per_retry=per_retry, given=True)
+    retries, note, given = _constructor_retries(spec, constructor, where) if override is None else (spec.default_retries, "", False)
     largest = _policy_retries(spec, constructor, where)
     if largest is not None and largest > retries:
         retries, note = largest, f"the largest in {spec.retry_policy.param}"
@@ -90,7 +90,7 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
         attempts, note = retries * (retries + 1), f"its own retry decorator makes {retries} attempt{'s' if retries != 1 else ''}"
     attempts, note, tried = _with_fallbacks(spec, constructor, where, attempts, note)
     return ClientUse(spec, retries, attempts, constructor, where.model, local=_local(spec, constructor, where),
-                     note=note, keyword_stops=not largest and not tried)
+                     note=note, keyword_stops=not largest and not tried, given=given)
 
 
 def _with_fallbacks(spec: ClientSpec, constructor: cst.Call | None, where: Scope, attempts: int, note: str) -> tuple[int, str, int]:
@@ -113,17 +113,18 @@ def _module_default(spec: ClientSpec, call: cst.Call, function: Function, owner:
     retries (its own keyword, ``max_retries=0``, or its default), and the attempts a module
     setting adds after them (``litellm.num_retries = 2``: its wrapper runs the call 2 more times)."""
     model = function.scope.model
-    retries = spec.default_retries
+    retries, written = spec.default_retries, False
     for param in spec.retries.sdk_params:
         given = _argument(call, param, function.scope)
         if given is not None:
             value = model.literal(*given)
-            retries = value if _is_int(value) else spec.default_retries
+            retries, written = (value, True) if _is_int(value) else (spec.default_retries, False)
             break
     added = _module_setting(model, owner, spec.setting) if spec.setting else None
     if not added or added < 0:
-        return ClientUse(spec, retries, retries + 1, None, model)
-    return ClientUse(spec, retries, retries + 1 + added, None, model, note=f"{owner}.{spec.setting}={added} adds {added}")
+        return ClientUse(spec, retries, retries + 1, None, model, given=written)
+    return ClientUse(spec, retries, retries + 1 + added, None, model, note=f"{owner}.{spec.setting}={added} adds {added}",
+                     given=written)
 
 
 def _policy_retries(spec: ClientSpec, constructor: cst.Call | None, where: Scope) -> int | None:
@@ -155,7 +156,7 @@ def _wrapped_function(catalog: Catalog, expr, scope: Scope) -> ClientUse | None:
             setting = _module_setting(where, owner, inner.setting) if inner.setting else None
             retries = setting if _is_int(setting) else inner.default_retries
             per_retry = inner.retries.requests_per_retry if _is_int(setting) else 1
-            return ClientUse(inner, retries, retries * per_retry + 1, None, where, per_retry=per_retry)
+            return ClientUse(inner, retries, retries * per_retry + 1, None, where, per_retry=per_retry, given=_is_int(setting))
     return None
 
 
@@ -163,22 +164,23 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _constructor_retries(spec: ClientSpec, constructor: cst.Call | None, where: Scope) -> tuple[int, str]:
+def _constructor_retries(spec: ClientSpec, constructor: cst.Call | None, where: Scope) -> tuple[int, str, bool]:
     """The retries a client's constructor sets (its keyword, or a config object's retries dict),
-    the SDK's default when it says nothing, 0 when set in a way this pass does not read; and
-    what messages add about where the number comes from (``legacy mode``)."""
+    the SDK's default when it says nothing, 0 when set in a way this pass does not read; what
+    messages add about where the number comes from (``legacy mode``); and whether the code
+    writes the number (``max_retries=2`` is given, not a default, even when it equals one)."""
     if constructor is None:
-        return spec.default_retries, ""
+        return spec.default_retries, "", False
     given = _argument(constructor, spec.retries_param, where)
     if given is not None:
         value = where.model.literal(*given)
-        return (value if _is_int(value) else spec.default_retries), ""
+        return (value, "", True) if _is_int(value) else (spec.default_retries, "", False)
     config = _argument(constructor, spec.config.param, where)
     if config is not None:
         return _config_retries(spec, *config, where.model)
     if any(p in keywords_of(constructor) for p in spec.opaque_params):
-        return 0, ""  # configured in a way this pass does not read: do not count it
-    return _default_retries(spec, where.model)
+        return 0, "", False  # configured in a way this pass does not read: do not count it
+    return (*_default_retries(spec, where.model), False)
 
 
 def _default_retries(spec: ClientSpec, where: ModuleModel) -> tuple[int, str]:
@@ -191,24 +193,24 @@ def _default_retries(spec: ClientSpec, where: ModuleModel) -> tuple[int, str]:
     return older.default_retries, f"{older.note}, pinned {version}" if older.note else f"{older.package} {version}"
 
 
-def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[int, str]:
+def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[int, str, bool]:
     """``config=Config(retries={"mode": "legacy", "total_max_attempts": 3})`` (or the config as a
     dict, the retries as an object), written in the call or bound to a name; 0 (not counted)
     when it cannot be read."""
     config = spec.config
     options, given = _config_options(config, bound_value(expr, scope), scope, where)
     if options is None:
-        return 0, ""
+        return 0, "", False
     if _is_int(options.get(config.total_key)):
-        return max(options[config.total_key] - 1, 0), ""
+        return max(options[config.total_key] - 1, 0), "", True
     if _is_int(options.get(config.retries_key)):
-        return options[config.retries_key], ""
+        return options[config.retries_key], "", True
     mode = options.get(config.mode_key)
     if mode is not None and mode == config.legacy_mode:
-        return config.legacy_retries, f"{mode} mode"
+        return config.legacy_retries, f"{mode} mode", True
     if given and config.given_total is not None and options.get(config.total_key) is None:
-        return config.given_total - 1, ""  # HttpRetryOptions(): its default attempts
-    return _default_retries(spec, where) if mode is None else (spec.default_retries, "")
+        return config.given_total - 1, "", False  # HttpRetryOptions(): its default attempts
+    return (*_default_retries(spec, where), False) if mode is None else (spec.default_retries, "", False)
 
 
 def _config_options(config, value, scope, where: ModuleModel) -> tuple[dict | None, bool]:
@@ -292,8 +294,9 @@ def _wrapped(catalog: Catalog, spec: ClientSpec, wrapper: cst.Call | None, where
     inner = catalog.client_by_name.get(where.model.qualify(value, where) or "")
     if inner is None or inner.wraps.position is not None or inner.wraps.keyword:
         return None
-    retries, note = _constructor_retries(inner, value, where)
-    return ClientUse(inner, retries, retries + 1, value, where.model, local=_local(inner, value, where), note=note)
+    retries, note, given = _constructor_retries(inner, value, where)
+    return ClientUse(inner, retries, retries + 1, value, where.model, local=_local(inner, value, where), note=note,
+                     given=given)
 
 def _local(spec: ClientSpec, constructor: cst.Call | None, where: Scope) -> bool:
     """The client is built with a literal ``base_url`` on this machine (a local vLLM or Ollama)."""
