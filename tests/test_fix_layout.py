@@ -5,10 +5,15 @@ it, and a new import goes in the third-party group. Exact output, re-linted clea
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from retrylint.config import ConfigResolver
 from helpers import run, write_tree
 
 SERVICE = """\
@@ -46,7 +51,7 @@ BROKEN = '''\
                     openai.PermissionDeniedError,
                     openai.NotFoundError,
                     openai.UnprocessableEntityError,
-                ),
+                )
             ),
             wait=wait_exponential_jitter(max=60),
         )
@@ -56,7 +61,9 @@ BROKEN = '''\
 
 
 def fixed(root: Path, name: str, *flags: str) -> str:
-    """The file after ``check --fix``, checked clean after it, and unchanged by a second --fix."""
+    """The file after ``check --fix``, checked clean after it, unchanged by a second --fix and, if
+    ruff format left the file as it was, by ruff format."""
+    before = (root / name).read_text()
     result = run(root, "check", "--fix", *flags, name)
     assert result.returncode == 0, result.stdout + result.stderr
     text = (root / name).read_text()
@@ -65,7 +72,20 @@ def fixed(root: Path, name: str, *flags: str) -> str:
     assert run(root, "check", "--fix", *flags, name).returncode == 0
     assert (root / name).read_text() == text
     compile(text, name, "exec")
+    line_length = ConfigResolver(warn=lambda message: None).settings_for(root / name).line_length
+    if ruff_format(before, line_length) == before:  # a file ruff format leaves as it is, it leaves so after the fix
+        assert ruff_format(text, line_length) == text
     return text
+
+
+def ruff_format(text: str, line_length: int) -> str | None:
+    """``text`` as ``ruff format`` writes it at ``line_length`` (None without ruff: the test extras install it)."""
+    if importlib.util.find_spec("ruff") is None:
+        return None
+    command = [sys.executable, "-m", "ruff", "format", "--isolated", "--line-length", str(line_length), "-"]
+    result = subprocess.run(command, input=text, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_a_call_past_the_line_length_is_broken_one_argument_per_line(tmp_path):
@@ -171,7 +191,7 @@ FIXED_DECORATOR = (
     "@retry(\n    stop=stop_after_attempt(3),\n    wait=wait_exponential_jitter(max=60),\n"
     "    retry=retry_if_not_exception_type(\n        (\n"
     + "".join(f"            {error},\n" for error in ERRORS)
-    + "        ),\n    ),\n)\n"
+    + "        )\n    ),\n)\n"
 )
 
 
@@ -190,7 +210,7 @@ def test_a_short_line_length_breaks_a_short_call(tmp_path):
     write_tree(tmp_path, {"jobs.py": source, "pyproject.toml": "[tool.black]\nline-length = 30\n"})
     assert fixed(tmp_path, "jobs.py") == (
         "from tenacity import (\n    retry,\n    stop_after_attempt,\n)\n\n\n"
-        "@retry(\n    stop=stop_after_attempt(\n        3,\n    ),\n)\ndef fetch():\n    return 1\n"
+        "@retry(\n    stop=stop_after_attempt(3)\n)\ndef fetch():\n    return 1\n"
     )
 
 
@@ -201,3 +221,40 @@ def test_a_line_length_that_cannot_be_used_is_one_warning_line_and_fixes_keep_to
     assert result.stderr == (f"retrylint: warning: line-length in {tmp_path}/ruff.toml is 1000, not a line length"
                              " from 1 to 320: fixes keep to 88\n")
     assert (tmp_path / "svc.py").read_text() == (tmp_path / "other.py").read_text() == textwrap.dedent(BROKEN)
+
+
+LONG = "a_really_long_name_that_goes_past_the_limit_of_the_line_length"
+
+
+@pytest.mark.parametrize("line, laid", [
+    # a call's lone argument: no trailing comma (black and ruff add none), whatever its form
+    (f"y = call_something({LONG}_xxxxxxxxxxxxxx)\n", f"y = call_something(\n    {LONG}_xxxxxxxxxxxxxx\n)\n"),
+    (f"y = call_something(*{LONG}_xxxxxxxxxxxxx)\n", f"y = call_something(\n    *{LONG}_xxxxxxxxxxxxx\n)\n"),
+    (f"y = call_something(keyword={LONG}_xxxxx)\n", f"y = call_something(\n    keyword={LONG}_xxxxx\n)\n"),
+    (f"y = call_something(x for x in {LONG}_xx)\n", f"y = call_something(\n    x for x in {LONG}_xx\n)\n"),
+    # still too long on its own line: broken one level further, still without a comma after it
+    (f"y = call_something(other_call({LONG}, {LONG}))\n",
+     f"y = call_something(\n    other_call(\n        {LONG},\n        {LONG},\n    )\n)\n"),
+    (f"y = call_something(({LONG}, {LONG}))\n",
+     f"y = call_something(\n    (\n        {LONG},\n        {LONG},\n    )\n)\n"),
+    # a one-element tuple keeps the comma it needs; a lone imported name gets one, as black writes it
+    (f"y = call_something(({LONG}_xxxxxxxxxxxxxxxxxxxxxxxxxxxx,))\n",
+     f"y = call_something(\n    (\n        {LONG}_xxxxxxxxxxxxxxxxxxxxxxxxxxxx,\n    )\n)\n"),
+    (f"from some_module_name import {LONG}_xx\n", f"from some_module_name import (\n    {LONG}_xx,\n)\n"),
+    # two arguments: each on its own line, and a trailing comma
+    (f"y = call_something({LONG}, {LONG})\n", f"y = call_something(\n    {LONG},\n    {LONG},\n)\n"),
+])
+def test_a_lone_argument_is_broken_without_a_trailing_comma_as_black_writes_it(line, laid):
+    """Exactly what black and ruff format write for the line (ruff, where installed, says so)."""
+    import libcst as cst
+
+    from retrylint.fixing.layout import one_per_line
+
+    statement = cst.parse_statement(line)
+    small = statement.body[0]
+    node = small.value if isinstance(small, cst.Assign) else small
+    new = one_per_line(node, "", 88)
+    result = cst.Module(body=[statement.deep_replace(node, new)]).code
+    assert result == laid
+    assert ruff_format(line, 88) in (None, laid)
+    assert ruff_format(laid, 88) in (None, laid)

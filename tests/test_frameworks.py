@@ -42,7 +42,7 @@ def test_dramatiq_throws_fix_and_unbounded_max_retries():
         "@dramatiq.actor\n",
         "@dramatiq.actor(\n    throws=(\n        openai.BadRequestError,\n        openai.AuthenticationError,\n"
         "        openai.PermissionDeniedError,\n        openai.NotFoundError,\n        openai.UnprocessableEntityError,\n"
-        "    ),\n)\n",
+        "    )\n)\n",
     )
     unbounded = DRAMATIQ.replace("@dramatiq.actor", "@dramatiq.actor(max_retries=None, throws=(openai.BadRequestError,))")
     assert found(unbounded) == [("RTL001", 6)]

@@ -221,7 +221,7 @@ def test_pydantic_ai_retry_config_fix_caps_it_and_relints_clean():
         "from tenacity import wait_exponential", "from tenacity import wait_exponential, stop_after_attempt"
     ).replace(
         "(config=RetryConfig(wait=wait_exponential(max=30)))",
-        "(\n    config=RetryConfig(wait=wait_exponential(max=30), stop=stop_after_attempt(3)),\n)",
+        "(\n    config=RetryConfig(wait=wait_exponential(max=30), stop=stop_after_attempt(3))\n)",
     )
     assert engine.lint_source(result, "tasks.py") == []
     assert engine.fix_source(result, "tasks.py").source == result

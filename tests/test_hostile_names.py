@@ -139,7 +139,7 @@ def test_a_star_imported_layer_is_fixed_with_the_star_imported_names():
     assert fixed == STAR.replace("@retry\n", (
         "@retry(\n    stop=stop_after_attempt(3),\n    retry=retry_if_not_exception_type(\n        (\n"
         "            BadRequestError,\n            AuthenticationError,\n            PermissionDeniedError,\n"
-        "            NotFoundError,\n            UnprocessableEntityError,\n        ),\n    ),\n"
+        "            NotFoundError,\n            UnprocessableEntityError,\n        )\n    ),\n"
         "    wait=wait_exponential_jitter(max=60),\n)\n"))
     assert [d.code for d in engine.lint_source(fixed, "job.py")] == ["RTL005"]
     assert engine.fix_source(fixed, "job.py").source == fixed

@@ -405,7 +405,7 @@ def test_openai_before_1_has_no_sdk_retries_on_429_and_names_its_own_error_class
             stop=stop_after_attempt(3),
             wait=wait_exponential(),
             retry=retry_if_not_exception_type(
-                (InvalidRequestError, AuthenticationError, openai.error.PermissionError),
+                (InvalidRequestError, AuthenticationError, openai.error.PermissionError)
             ),
         )
         def ask(prompt):

@@ -209,7 +209,7 @@ client = openai.OpenAI()
             openai.PermissionDeniedError,
             openai.NotFoundError,
             openai.UnprocessableEntityError,
-        ),
+        )
     ),
 )
 def summarize(text):
