@@ -51,6 +51,8 @@ class OlderSpec:
     retry_all: bool = key(False, doc="it retried every exception then")
     default_retries: int | None = key(doc="a client's retries by default then")
     note: str | None = key(doc="what messages say of those semantics")
+    implied_by: str | None = key(doc="a distribution whose pin implies the package's version when the package is not pinned itself (boto3 for botocore)")
+    minor_offsets: tuple[str, ...] = key((), doc="'FROM:N': from implied_by's version FROM on, the package's version is implied_by's with its minor number raised by N (the last FROM not above it applies)")
 
 
 @dataclass(frozen=True)

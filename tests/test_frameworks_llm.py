@@ -285,3 +285,25 @@ def test_a_pin_file_over_the_size_limit_pins_nothing_and_is_not_read_whole(tmp_p
     found = {(d["code"], d["line"]): d["message"] for d in check(tmp_path, "app.py")}
     assert found[("RTL005", 11)].startswith("chat.completions.create runs under 2 retry layers: instructor max_retries (4)")
     assert ("RTL002", 11) not in found
+
+
+@pytest.mark.parametrize("pins, shown", [
+    ("boto3==1.28.0\n", "pinned boto3 1.28.0 (botocore 1.31.0)"),
+    ("boto3==1.29.7\n", "pinned boto3 1.29.7 (botocore 1.32.7)"),
+    ("boto3==1.40.37\n", "pinned boto3 1.40.37 (botocore 1.40.37)"),
+    ("boto3==1.44.0\nbotocore==1.43.96\n", "pinned 1.43.96"),  # botocore's own pin wins
+])
+def test_a_boto3_pin_implies_botocores_version(tmp_path, pins, shown):
+    write_tree(tmp_path, {"requirements.txt": pins, "app.py": PINNED_APP})
+    found = {(d["code"], d["line"]): d["message"] for d in check(tmp_path, "app.py")}
+    assert found[("RTL005", 14)] == (
+        "converse runs under 2 retry layers: tenacity @retry on 'ask' (3) x boto3 bedrock-runtime client (5: retries 4,"
+        f" legacy mode, botocore's default before 1.44, {shown}) = up to 15 calls per run; chain ask -> converse;"
+        " let one layer retry")
+
+
+@pytest.mark.parametrize("pins", ["boto3==1.44.0\n", "boto3==1.44.8\n", "boto3==1.28.0\nbotocore==1.44.0\n", "boto3>=1.28\n"])
+def test_a_boto3_pin_of_144_or_later_keeps_standard_mode(tmp_path, pins):
+    write_tree(tmp_path, {"requirements.txt": pins, "app.py": PINNED_APP})
+    found = {(d["code"], d["line"]): d["message"] for d in check(tmp_path, "app.py")}
+    assert "boto3 bedrock-runtime client (3: retries 2 by default)" in found[("RTL005", 14)]

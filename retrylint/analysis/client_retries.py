@@ -11,7 +11,7 @@ import libcst as cst
 from retrylint.analysis.layers.layer import keywords_of, positional
 from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, Scope, descendants, identifier
 from retrylint.analysis.options import unpacked_options
-from retrylint.analysis.pins import older_than, pinned_version
+from retrylint.analysis.pins import older_than, pinned_or_implied
 from retrylint.catalog import Catalog, ClientSpec
 
 
@@ -187,10 +187,10 @@ def _default_retries(spec: ClientSpec, where: ModuleModel) -> tuple[int, str]:
     """The SDK's retries when nothing sets them: those of the release the project pins when it
     is older than ``spec.older.below`` (botocore before 1.44: legacy mode's 4)."""
     older = spec.older
-    version = pinned_version(where.path, older.package) if older.package and older.below else None
+    version, shown = pinned_or_implied(where.path, older) if older.package and older.below else (None, "")
     if version is None or older.default_retries is None or not older_than(version, older.below):
         return spec.default_retries, ""
-    return older.default_retries, f"{older.note}, pinned {version}" if older.note else f"{older.package} {version}"
+    return older.default_retries, f"{older.note}, pinned {shown}" if older.note else f"{older.package} {shown}"
 
 
 def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[int, str, bool]:

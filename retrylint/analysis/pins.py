@@ -30,6 +30,23 @@ def pinned_version(module_path: str, package: str) -> str | None:
     return _pins(folder, stamp).get(_normal(package))
 
 
+def pinned_or_implied(module_path: str, older) -> tuple[str | None, str]:
+    """The version of ``older.package`` the project pins, else the one its pin of
+    ``older.implied_by`` implies (boto3 1.28.0 requires botocore 1.31.x: the catalog's
+    ``minor_offsets``); with how messages name it (``boto3 1.28.0 (botocore 1.31.0)``)."""
+    version = pinned_version(module_path, older.package)
+    if version is not None or not older.implied_by:
+        return version, version or ""
+    outer = pinned_version(module_path, older.implied_by)
+    release = _release(outer) if outer is not None else ()
+    offsets = [(_release(start), int(offset)) for start, _, offset in (rule.partition(":") for rule in older.minor_offsets)]
+    offset = next((n for start, n in reversed(offsets) if start <= release), None)
+    if len(release) < 2 or offset is None:
+        return None, ""
+    implied = ".".join(str(n) for n in (release[0], release[1] + offset, *release[2:]))
+    return implied, f"{older.implied_by} {outer} ({older.package} {implied})"
+
+
 def pin_files(folder: Path) -> list[Path]:
     """The files in ``folder`` that can pin a version."""
     named = [folder / name for name in DECLARATIONS if (folder / name).is_file()]
