@@ -171,6 +171,98 @@ INVALID = {
         "def run():\n    ask('x')\n    print('done')",
         "completion", "import",
     ),
+    "closure-in-a-method-sees-self": (
+        """
+        import openai
+
+        class Service:
+            def __init__(self):
+                self.client = openai.OpenAI()
+
+            def ask(self, text):
+                def call(**kwargs):
+                    return self.client.chat.completions.create(**kwargs)
+                return call(model='m', messages=[text])
+        """,
+        "def run():\n    Service().ask('x')\n    print('done')",
+        "chat.completions.create", "attribute",
+    ),
+    "attribute-set-in-branches-one-billable": (
+        """
+        import groq
+        import openai
+
+        class Service:
+            def __init__(self, fast):
+                if fast:
+                    self.client = groq.Groq()
+                else:
+                    self.client = openai.OpenAI()
+
+            def ask(self, text):
+                create = self.client.completions.create
+                return create(model='m', prompt=text)
+        """,
+        "def run():\n    Service(False).ask('x')\n    print('done')",
+        "completions.create", "attribute",
+    ),
+    "lazy-module-proxy": (
+        """
+        import importlib
+
+        class LazyLiteLLM:
+            _lazy_module = None
+
+            def __getattr__(self, name):
+                if self._lazy_module is None:
+                    self._lazy_module = importlib.import_module("litellm")
+                return getattr(self._lazy_module, name)
+
+        litellm = LazyLiteLLM()
+
+        def ask(text):
+            return litellm.completion(model='m', messages=[text])
+        """,
+        "def run():\n    ask('x')\n    print('done')",
+        "completion", "attribute",
+    ),
+    "pydantic-validator-sets-the-client": (
+        """
+        from typing import Any, Dict
+
+        import cohere
+        from langchain_core.language_models.llms import LLM
+        from pydantic import model_validator
+
+        class Service(LLM):
+            client: Any = None
+
+            @model_validator(mode="before")
+            @classmethod
+            def build_client(cls, values: Dict) -> Dict:
+                values["client"] = cohere.Client(api_key=values.get("key"))
+                return values
+
+        def ask(service: Service, text):
+            return service.client.chat(message=text)
+        """,
+        "def run(service):\n    ask(service, 'x')\n    print('done')",
+        "chat", "attribute",
+    ),
+    "langchain-instance-called": (
+        """
+        from langchain.chat_models.base import BaseChatModel
+
+        def get_client() -> BaseChatModel:
+            return build()
+
+        def ask(text):
+            llm = get_client()
+            return llm([text])
+        """,
+        "def run():\n    ask('x')\n    print('done')",
+        "__call__", "factory return",
+    ),
 }
 
 VALID = {
@@ -231,6 +323,70 @@ VALID = {
             return Pipeline().invoke(text)
         """,
         "def run():\n    summarize('x')\n    print('done')",
+    ),
+    "closure-with-its-own-self": (
+        """
+        import openai
+
+        class Service:
+            def __init__(self):
+                self.client = openai.OpenAI()
+
+            def ask(self, text):
+                def call(self, **kwargs):
+                    return self.client.completions.create(**kwargs)
+                return call(Recorder(), prompt=text)
+
+        class Recorder:
+            pass
+        """,
+        "def run():\n    Service().ask('x')\n    print('done')",
+    ),
+    "proxy-of-no-single-module": (
+        """
+        import importlib
+
+        class Either:
+            def __getattr__(self, name):
+                module = importlib.import_module("litellm") if name else importlib.import_module("recorder")
+                return getattr(module, name)
+
+        litellm = Either()
+
+        def ask(text):
+            return litellm.completion(model='m', messages=[text])
+        """,
+        "def run():\n    ask('x')\n    print('done')",
+    ),
+    "validator-that-returns-something-else": (
+        """
+        from typing import Any, Dict
+
+        import cohere
+        from pydantic import BaseModel, model_validator
+
+        class Service(BaseModel):
+            client: Any = None
+
+            @model_validator(mode="before")
+            @classmethod
+            def build_client(cls, values: Dict) -> Dict:
+                values["client"] = cohere.Client()
+                return {"client": None}
+
+        def ask(service: Service, text):
+            return service.client.chat(message=text)
+        """,
+        "def run(service):\n    ask(service, 'x')\n    print('done')",
+    ),
+    "langchain-base-class-called-not-an-instance": (
+        """
+        from langchain.chat_models.base import BaseChatModel
+
+        def ask(text):
+            return BaseChatModel(text)
+        """,
+        "def run():\n    ask('x')\n    print('done')",
     ),
 }
 

@@ -186,6 +186,10 @@ class Reachability:
             spec = self.catalog.billable(target) if target is not None else None
             if spec is not None and model.resolve_function(target) is not None:
                 spec = None  # the project's own module of the SDK's name (a package 'agents' with a Runner)
+            if spec is None and target is not None and self.catalog.billable(f"{target}.__call__") is not None \
+                    and model.calls_instance(site.node.func, function.scope, target):
+                target = f"{target}.__call__"  # ``self.llm(messages)``: the instance's __call__
+                spec = self.catalog.billable(target)
             if spec is None and self.catalog.billable_shapes:
                 shaped = inferred_shape(model, site.node, function.scope)
                 if shaped is not None:

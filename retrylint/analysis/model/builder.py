@@ -11,7 +11,7 @@ from retrylint.analysis.model.symbols import (
     EXCEPT, IF, LOOP, TRY, WITH, Binding, CallSite, ClassInfo, ExceptHandlerSite, Function, GuardSite,
     ImportSite, RaiseSite, Scope, identifier,
 )
-from retrylint.analysis.model.tree import children
+from retrylint.analysis.model.tree import children, descendants
 
 if TYPE_CHECKING:
     from retrylint.analysis.model.module import ModuleModel
@@ -24,6 +24,7 @@ class ModelBuilder:
         self.model = model
         self.index = 0
         self.withs: dict[int, cst.With] = {}
+        self.field_values: list[tuple[Function, str, Binding]] = []  # ``values["x"] = ...`` in methods, pending
 
     def build(self) -> None:
         model = self.model
@@ -187,8 +188,34 @@ class ModelBuilder:
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._bind_target(element.value, None, scope, cls, function)
+        elif isinstance(target, cst.Subscript) and function is not None and function.cls is not None:
+            self._field_value(target, value, scope, function)
         elif isinstance(target, cst.Attribute):
             self.model.assignments.append((target, value, scope))
+
+    def _field_value(self, target: cst.Subscript, value, scope: Scope, method: Function) -> None:
+        """``values["client"] = cohere.Client(...)`` in a method taking the field values as its first
+        argument after ``cls``/``self`` (a pydantic validator's ``values``): a value of that field,
+        kept when the method returns the dict (``_define_function``)."""
+        params = method.params
+        key = target.slice[0].slice if len(target.slice) == 1 else None
+        if len(params) > 1 and scope.self_name is not None and isinstance(target.value, cst.Name) \
+                and target.value.value == params[1].name.value and isinstance(key, cst.Index) \
+                and isinstance(key.value, cst.SimpleString) and isinstance(key.value.evaluated_value, str):
+            binding = Binding(value=value, scope=scope)
+            self.field_values.append((method, identifier(key.value.evaluated_value), binding))
+
+    def _keep_field_values(self, method: Function) -> None:
+        """The field values a validator sets, when it returns the dict it sets them in."""
+        mine = [entry for entry in self.field_values if entry[0] is method]
+        if not mine or method.cls is None:
+            return
+        name = method.params[1].name.value
+        if any(isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value == name
+               for node in descendants(method.node)):
+            for _, field, binding in mine:
+                method.cls.field_values.setdefault(field, []).append(binding)
+        self.field_values = [entry for entry in self.field_values if entry[0] is not method]
 
     # ----- definitions --------------------------------------------------------------
     def _define_function(self, node: cst.FunctionDef, outer: Function, outer_scope: Scope, cls: ClassInfo | None) -> None:
@@ -203,6 +230,8 @@ class ModelBuilder:
         params = function.params
         if cls is not None and params and not _is_staticmethod(node):
             scope.self_name = params[0].name.value
+        elif cls is None and outer_scope.cls is not None and all(p.name.value != outer_scope.self_name for p in params):
+            scope.cls, scope.self_name = outer_scope.cls, outer_scope.self_name  # a closure in a method sees its self
         for param in params:
             if param.name.value == scope.self_name:
                 continue
@@ -220,6 +249,7 @@ class ModelBuilder:
         else:
             outer_scope.names[name] = Binding(qualname=qualname, function=function)
         self._walk_block(node.body.body, function, scope, (), None)
+        self._keep_field_values(function)
 
     def _define_class(self, node: cst.ClassDef, outer: Function, outer_scope: Scope) -> None:
         model = self.model

@@ -58,6 +58,7 @@ class ModuleModel(TypeFlow):
         self.function_by_qualname: dict[str, Function] = {}
         self.class_by_qualname: dict[str, ClassInfo] = {}
         self.returned_types: dict[int, str | None] = {}  # what each function returns, as worked out (typeflow)
+        self.proxied_modules: dict[int, str | None] = {}  # the module each lazy proxy class stands for (typeflow)
         self.imports: list[ImportSite] = []
         self.imported_modules: set[str] = set()
         self.module_function = Function("<module>", module_name, self.tree, self.scope)
@@ -98,13 +99,15 @@ class ModuleModel(TypeFlow):
         ``client.chat`` resolve to ``openai.OpenAI.chat``)."""
         return self._qualify(expr, scope, 0)
 
-    def _qualify(self, expr, scope: Scope, depth: int, follow: bool = False) -> str | None:
+    def _qualify(self, expr, scope: Scope, depth: int, follow: bool = False, rest: tuple[str, ...] = ()) -> str | None:
         """``follow``: the expression is used as a value (``x.attr``), so a name imported from
-        a project module is followed to what it is bound to there."""
+        a project module is followed to what it is bound to there. ``rest``: the attributes read
+        after it (``.completions.create``), which pick, of an attribute's assigned classes, one
+        that makes the whole a billable call."""
         if expr is None or depth > 20:
             return None
         if isinstance(expr, cst.Name):
-            return self._qualify_name(expr.value, scope, depth, follow)
+            return self._qualify_name(expr.value, scope, depth, follow, rest)
         if isinstance(expr, cst.Attribute):
             attr = identifier(expr.attr.value)
             if (
@@ -112,18 +115,18 @@ class ModuleModel(TypeFlow):
                 and scope.cls is not None
                 and expr.value.value == scope.self_name
             ):
-                return self._qualify_self_attribute(attr, scope.cls, depth)
-            base = self._qualify(expr.value, scope, depth + 1, follow=True)
+                return self._qualify_self_attribute(attr, scope.cls, depth, rest)
+            base = self._qualify(expr.value, scope, depth + 1, follow=True, rest=(attr, *rest))
             if base and attr in self.catalog.passthrough_attrs:
                 return base  # ``client.with_raw_response.chat...`` is the same call
             if base and base.rpartition(".")[2][:1].isupper() and not self.catalog.billable(f"{base}.{attr}"):
                 cls = self._loaded_class(base)  # an attribute of a project class's instance
-                member = self.member_type(cls, attr, depth) if cls is not None else None
+                member = self.member_type(cls, attr, depth, rest) if cls is not None else None
                 if member is not None:
                     return member
             return f"{base}.{attr}" if base else None
         if isinstance(expr, cst.Call):
-            return self._qualify_call_result(expr, scope, depth)
+            return self._qualify_call_result(expr, scope, depth, rest)
         if isinstance(expr, cst.Await):
             return self._qualify(expr.expression, scope, depth + 1)
         if isinstance(expr, cst.Subscript):  # ``clients[key]``
@@ -134,17 +137,17 @@ class ModuleModel(TypeFlow):
             return self.first_known((expr.left, expr.right), scope, depth + 1)
         return None
 
-    def _qualify_name(self, name: str, scope: Scope, depth: int, follow: bool = False) -> str | None:
+    def _qualify_name(self, name: str, scope: Scope, depth: int, follow: bool = False, rest: tuple[str, ...] = ()) -> str | None:
         name = identifier(name)
         binding = scope.lookup(name)
         if binding is None:
             return f"builtins.{name}" if name in BUILTIN_NAMES else None
-        return self._qualify_binding(binding, depth, follow)
+        return self._qualify_binding(binding, depth, follow, rest)
 
-    def _qualify_self_attribute(self, attr: str, cls: ClassInfo, depth: int) -> str | None:
+    def _qualify_self_attribute(self, attr: str, cls: ClassInfo, depth: int, rest: tuple[str, ...] = ()) -> str | None:
         """``self.attr``: a method or attribute of the class or its bases, or else of the one
         subclass in this module that sets it (a base method using a subclass's attribute)."""
-        found = self.member_type(cls, attr, depth)
+        found = self.member_type(cls, attr, depth, rest)
         if found is not None:
             return found
         subclasses = [
@@ -153,7 +156,7 @@ class ModuleModel(TypeFlow):
         ]
         return self._qualify_binding(subclasses[0].self_attrs[attr], depth) if len(subclasses) == 1 else None
 
-    def _qualify_binding(self, binding: Binding, depth: int, follow: bool = False) -> str | None:
+    def _qualify_binding(self, binding: Binding, depth: int, follow: bool = False, rest: tuple[str, ...] = ()) -> str | None:
         if follow and binding.imported and self.project is not None and depth < 20:
             exported = self.project.exported_binding(binding.qualname, self.root)
             if exported is not None:  # ``from app.llm import client``: what client is there
@@ -166,13 +169,13 @@ class ModuleModel(TypeFlow):
         if binding.scope is None:
             return None
         if binding.value is not None and binding.value is not binding.annotation:
-            found = self._qualify(binding.value, binding.scope, depth + 1)
+            found = self._qualify(binding.value, binding.scope, depth + 1, rest=rest)
             if found is not None or binding.annotation is None:
                 return found
-        return self.annotation_type(binding.annotation, binding.scope, depth + 1) if binding.annotation is not None \
-            else self._qualify(binding.value, binding.scope, depth + 1)
+        return self.annotation_type(binding.annotation, binding.scope, depth + 1, rest) if binding.annotation is not None \
+            else self._qualify(binding.value, binding.scope, depth + 1, rest=rest)
 
-    def _qualify_call_result(self, call: cst.Call, scope: Scope, depth: int) -> str | None:
+    def _qualify_call_result(self, call: cst.Call, scope: Scope, depth: int, rest: tuple[str, ...] = ()) -> str | None:
         """A call yields a known value only for constructors of catalogued clients and for
         their option methods (``client.with_options(...)`` is the same client)."""
         target = self._qualify(call.func, scope, depth + 1)
@@ -190,7 +193,7 @@ class ModuleModel(TypeFlow):
             return f"{target}[{service.evaluated_value}]"  # boto3.client("bedrock-runtime")
         cls = self.resolve_class(target) if target.rpartition(".")[2][:1].isupper() else None
         if cls is not None:  # an instance of a project class (classes are CamelCase: look no further)
-            return self.catalogued_base(target, cls) or target
+            return self.catalogued_or_own(target, rest, cls)
         if target == "builtins.getattr" and len(call.args) >= 2 and isinstance(call.args[1].value, cst.SimpleString):
             attr = call.args[1].value.evaluated_value  # ``getattr(self, "client")``
             if isinstance(attr, str) and attr.isidentifier():

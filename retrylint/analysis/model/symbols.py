@@ -124,11 +124,15 @@ class ClassInfo:
     body_attrs: dict[str, Binding] = field(default_factory=dict)  # class-body assignments
     self_attrs: dict[str, Binding] = field(default_factory=dict)  # the first ``self.x = ...`` in methods
     self_assignments: dict[str, list[Binding]] = field(default_factory=dict)  # every ``self.x = ...``
+    # ``values["x"] = ...`` in a validator that returns ``values`` (pydantic's root validators)
+    field_values: dict[str, list[Binding]] = field(default_factory=dict)
 
     def attribute_bindings(self, attr: str) -> list[Binding]:
-        """Every assignment to ``self.<attr>`` in the methods, then the class body's."""
+        """Every assignment to ``self.<attr>`` in the methods, then the values a validator sets
+        for a field the class body declares, then the class body's."""
         body = self.body_attrs.get(attr)
-        return [*self.self_assignments.get(attr, ()), *([body] if body is not None else [])]
+        validated = self.field_values.get(attr, ()) if body is not None else ()
+        return [*self.self_assignments.get(attr, ()), *validated, *([body] if body is not None else [])]
 
 
 @dataclass

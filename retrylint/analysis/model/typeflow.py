@@ -27,6 +27,7 @@ MAPPINGS = {"typing.Dict", "typing.Mapping", "typing.MutableMapping", "typing.De
 SEQUENCES = {"typing.List", "typing.Sequence", "typing.Tuple", "builtins.list", "builtins.tuple",
              "collections.abc.Sequence"}
 PROPERTIES = {"builtins.property", "functools.cached_property"}
+MODULE_IMPORTERS = {"importlib.import_module", "builtins.__import__"}
 
 _steps: list[str] | None = None
 
@@ -55,7 +56,7 @@ def via(steps: list[str]) -> str:
 class TypeFlow:
     """Type-flow helpers of ModuleModel (``self`` is the module model)."""
 
-    def annotation_type(self: "ModuleModel", annotation, scope: Scope, depth: int) -> str | None:
+    def annotation_type(self: "ModuleModel", annotation, scope: Scope, depth: int, rest: tuple[str, ...] = ()) -> str | None:
         """The class an annotation names, looking through Optional/Union/``|``/Annotated/strings."""
         if annotation is None or depth > 20:
             return None
@@ -82,7 +83,7 @@ class TypeFlow:
         found = self._qualify(annotation, scope, depth + 1)
         if found is not None and not found.startswith("builtins."):
             step(ANNOTATION)
-            return self.catalogued_base(found) or found
+            return self.catalogued_or_own(found, rest)
         return None
 
     def element_type(self: "ModuleModel", container, scope: Scope, depth: int) -> str | None:
@@ -157,6 +158,20 @@ class TypeFlow:
                 return found
         return None
 
+    def catalogued_or_own(self: "ModuleModel", name: str, rest: tuple[str, ...], cls: ClassInfo | None = None) -> str:
+        """An instance of project class ``name`` as the billable catalog class it derives from,
+        unless the attribute read next (``rest[0]``) is one the project class itself assigns
+        (``llm.client``, set in a validator of ``class Cohere(LLM)``): then as the project class."""
+        base = self.catalogued_base(name, cls)
+        if base is None or not rest:
+            return base or name
+        info = cls if cls is not None else self.class_by_qualname.get(name)
+        while info is not None:
+            if info.attribute_bindings(rest[0]):
+                return name
+            info = next((info.owner.class_by_qualname[b] for b in info.bases if b in info.owner.class_by_qualname), None)
+        return base
+
     def catalogued_base(self: "ModuleModel", name: str, cls: ClassInfo | None = None) -> str | None:
         """The billable catalog class a project class derives from (``class MyChat(BaseChatModel)``),
         looking through the bases defined in the class's own module only: finding a base elsewhere
@@ -170,9 +185,10 @@ class TypeFlow:
             cls = next((cls.owner.class_by_qualname[b] for b in cls.bases if b in cls.owner.class_by_qualname), None)
         return None
 
-    def member_type(self: "ModuleModel", cls: ClassInfo, attr: str, depth: int) -> str | None:
-        """``obj.attr`` / ``self.attr`` on a project class: a property's returned class, or the
-        first assignment to the attribute in the class or its bases that is a known class."""
+    def member_type(self: "ModuleModel", cls: ClassInfo, attr: str, depth: int, rest: tuple[str, ...] = ()) -> str | None:
+        """``obj.attr`` / ``self.attr`` on a project class: a property's returned class, or a class
+        assigned to the attribute in the class or its bases (``_assigned_type``), or the module a
+        lazy proxy class stands for."""
         for info in self.class_mro(cls):
             method = info.methods.get(attr)
             if method is not None:
@@ -182,12 +198,85 @@ class TypeFlow:
                         step(ATTRIBUTE)
                     return found
                 return method.qualname
-            for binding in info.attribute_bindings(attr):
-                found = info.owner._qualify_binding(binding, depth + 1)
-                if found is not None and found != "builtins.None":
-                    step(ATTRIBUTE)
-                    return found
+            found = self._assigned_type(info, attr, depth, rest)
+            if found is not None:
+                step(ATTRIBUTE)
+                return found
+        module = self.proxied_module(cls)
+        if module is not None:
+            step(ATTRIBUTE)
+            return f"{module}.{attr}"
         return None
+
+    def _assigned_type(self: "ModuleModel", info: ClassInfo, attr: str, depth: int, rest: tuple[str, ...]) -> str | None:
+        """The first known class assigned to ``info``'s ``attr``; when the attributes read after it
+        (``rest``) make a billable call of some of the classes assigned (``self.client = Groq()`` in
+        one branch, ``OpenAI()`` in another, then ``self.client.completions.create``), the one of
+        those whose SDK client retries least by default: any of them may be the one used, and
+        RTL005 counts no retries it cannot be sure of."""
+        known, billable = [], []
+        for binding in info.attribute_bindings(attr):
+            found = info.owner._qualify_binding(binding, depth + 1)
+            if found is None or found == "builtins.None":
+                continue
+            if not rest:
+                return found
+            known.append(found)
+            if self.catalog.billable(".".join((found, *_called(rest, self.catalog)))) is not None:
+                billable.append(found)
+        if billable:
+            return min(billable, key=self._default_client_retries)
+        return known[0] if known else None
+
+    def _default_client_retries(self: "ModuleModel", name: str) -> int:
+        """The default retries of the catalogued SDK client ``name`` is (or is part of); 0 for none."""
+        while name:
+            spec = self.catalog.client_by_name.get(name)
+            if spec is not None:
+                return spec.default_retries
+            name = name.rpartition(".")[0]
+        return 0
+
+    def calls_instance(self: "ModuleModel", func: cst.BaseExpression, scope: Scope, target: str, depth: int = 0) -> bool:
+        """Whether ``func(...)``, resolved to the class ``target``, calls an instance of it
+        (``self.llm(messages)``, its ``__call__``) rather than the class itself (a constructor)."""
+        if isinstance(func, cst.Name):
+            binding = scope.lookup(func.value)
+            if binding is None or binding.qualname is not None or depth > 8:
+                return False  # an import or a definition names the class
+            if binding.annotation is not None:
+                return True
+            return binding.value is not None and binding.scope is not None \
+                and self.calls_instance(binding.value, binding.scope, target, depth + 1)
+        if isinstance(func, cst.Attribute):
+            if isinstance(func.value, cst.Name) and scope.cls is not None and func.value.value == scope.self_name:
+                return True
+            base = self.qualify(func.value, scope)  # ``module.Class`` names the class itself
+            return base is None or f"{base}.{identifier(func.attr.value)}" != target
+        return isinstance(func, (cst.Call, cst.Subscript, cst.Await))
+
+    def proxied_module(self: "ModuleModel", cls: ClassInfo) -> str | None:
+        """The module a lazy proxy stands for: a class with ``__getattr__`` whose methods import one
+        module by a literal name (``importlib.import_module("litellm")``, to defer a slow import),
+        so that ``proxy.completion`` is ``litellm.completion``."""
+        if "__getattr__" not in cls.methods:
+            return None
+        model = cls.owner
+        if id(cls) not in model.proxied_modules:
+            found = set()
+            for method in cls.methods.values():
+                for site in method.calls:
+                    args = site.node.args
+                    if args and isinstance(args[0].value, cst.SimpleString) \
+                            and model.qualify(site.node.func, method.scope) in MODULE_IMPORTERS:
+                        found.add(args[0].value.evaluated_value)
+            model.proxied_modules[id(cls)] = found.pop() if len(found) == 1 else None
+        return model.proxied_modules[id(cls)]
+
+
+def _called(attrs: tuple[str, ...], catalog) -> tuple[str, ...]:
+    """The attributes of a call without those that return the same client (``with_raw_response``)."""
+    return tuple(attr for attr in attrs if attr not in catalog.passthrough_attrs)
 
 
 def _is_property(method: Function) -> bool:
