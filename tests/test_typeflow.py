@@ -263,6 +263,20 @@ INVALID = {
         "def run():\n    ask('x')\n    print('done')",
         "__call__", "factory return",
     ),
+    "camel-chat-agent-step": (
+        """
+        from camel.agents import ChatAgent
+
+        class Summarizer:
+            def __init__(self, agent: ChatAgent):
+                self.agent = agent
+
+            def summarize(self, text):
+                return self.agent.step(text)
+        """,
+        "def run(agent):\n    Summarizer(agent).summarize('x')\n    print('done')",
+        "step", "attribute",
+    ),
 }
 
 VALID = {
@@ -387,6 +401,21 @@ VALID = {
             return BaseChatModel(text)
         """,
         "def run():\n    ask('x')\n    print('done')",
+    ),
+    "project-class-with-step": (
+        """
+        class Agent:
+            def step(self, text):
+                return text
+
+        class Summarizer:
+            def __init__(self, agent: Agent):
+                self.agent = agent
+
+            def summarize(self, text):
+                return self.agent.step(text)
+        """,
+        "def run(agent):\n    Summarizer(agent).summarize('x')\n    print('done')",
     ),
 }
 
