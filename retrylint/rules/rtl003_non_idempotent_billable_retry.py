@@ -10,6 +10,8 @@ errors (`openai.RateLimitError`, a predicate that tests `isinstance(error, RateL
 first, or a library's tuple of them the catalog names as an `exception_set`) is re-run by
 calls into that SDK, not by `np.array(...)`; nor is a loop whose `try` turns every failure
 into a builtin exception such a layer does not retry (`except Exception as e: raise Exception(...)`).
+A retried set this pass cannot read (`except errors.retryable():`) is no evidence that a later
+call raises it either.
 Of paid calls in exclusive branches of an `if`, one runs per attempt. A lone LLM call that
 is the last thing the retried code does is not flagged: a retry only repeats a failed call.
 
@@ -183,7 +185,9 @@ def _can_raise_retried(ctx: RuleContext, layer: Layer, target: str | None) -> bo
         return True
     roots = set()
     for ref in retried:
-        root = ref.name.partition(".")[0] if ref.name else None
+        if ref.name is None:
+            continue  # a set this pass cannot read (``except errors.exceptions_tuple()``): no evidence either way
+        root = ref.name.partition(".")[0]
         if root not in ctx.catalog.billable_roots:
             return True  # a builtin, a DB or HTTP library's error: anything may raise it
         roots.add(root)
