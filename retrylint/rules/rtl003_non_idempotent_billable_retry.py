@@ -1,7 +1,9 @@
 """## What it does
 Flags a retry layer that can re-run a billable call which already succeeded, when nothing
 makes the repeat safe (no idempotency key the API honours, no configured guard, no
-skip-already-done check such as `if cache.get(key): return` before the call). A repeat is
+skip-already-done check such as `if cache.get(key): return` before the call, or the call made
+only in the branch where a looked-up name found nothing: `cached = cache.get(key)` then
+`if cached is not None: ... else: <call>`). A repeat is
 possible when the call runs in a loop, when another billable call or any other call that
 can fail (a DB write, a send, parsing the reply) runs after it in the retried code, or when
 it moves money or sends a message (a lost response is still a charge). A later call counts

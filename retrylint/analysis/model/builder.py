@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from retrylint.analysis.model.skip_guards import is_skip_guard
+from retrylint.analysis.model.skip_guards import EVERYTHING_AFTER, skip_guard
 from retrylint.analysis.model.symbols import (
     EXCEPT, IF, LOOP, TRY, WITH, Binding, CallSite, ClassInfo, ExceptHandlerSite, Function, GuardSite,
     ImportSite, RaiseSite, Scope, identifier,
@@ -25,6 +25,7 @@ class ModelBuilder:
         self.index = 0
         self.withs: dict[int, cst.With] = {}
         self.field_values: list[tuple[Function, str, Binding]] = []  # ``values["x"] = ...`` in methods, pending
+        self.looked_up: dict[int, set[str]] = {}  # by function: the names set from a call so far
 
     def build(self) -> None:
         model = self.model
@@ -99,8 +100,10 @@ class ModelBuilder:
 
     def _walk_if(self, stmt: cst.If, function: Function, scope: Scope, path, cls) -> None:
         self._expr(stmt.test, function, path)
-        if is_skip_guard(stmt):
-            function.guards.append(GuardSite(stmt, self._next(), path))
+        guarded = skip_guard(stmt, self.looked_up.get(id(function), set()))
+        if guarded is not None:
+            branch = () if guarded == EVERYTHING_AFTER else ((id(stmt), IF, guarded),)
+            function.guards.append(GuardSite(stmt, self._next(), path + branch))
         self._walk_block(stmt.body.body, function, scope, path + ((id(stmt), IF, 0),), cls)
         orelse = stmt.orelse
         if isinstance(orelse, cst.If):
@@ -142,6 +145,7 @@ class ModelBuilder:
             self._expr(small.value, function, path)
             for target in small.targets:
                 self._bind_target(target.target, small.value, scope, cls, function)
+                self._note_looked_up(target.target, small.value, function)
             return
         if isinstance(small, cst.AnnAssign):
             if small.value is not None:
@@ -192,6 +196,15 @@ class ModelBuilder:
             self._field_value(target, value, scope, function)
         elif isinstance(target, cst.Attribute):
             self.model.assignments.append((target, value, scope))
+
+    def _note_looked_up(self, target, value, function: Function) -> None:
+        """The names a call's result is bound to (``cached = cache.get(key)``, ``key, cached = lookup()``):
+        a test of one of them may be a skip-already-done check (``skip_guards.py``)."""
+        value = value.expression if isinstance(value, cst.Await) else value
+        if isinstance(value, cst.Call):
+            names = [target] if isinstance(target, cst.Name) else \
+                [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else []
+            self.looked_up.setdefault(id(function), set()).update(n.value for n in names if isinstance(n, cst.Name))
 
     def _field_value(self, target: cst.Subscript, value, scope: Scope, method: Function) -> None:
         """``values["client"] = cohere.Client(...)`` in a method taking the field values as its first
