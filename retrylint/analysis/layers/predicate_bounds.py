@@ -5,6 +5,8 @@ raise a retried error use the bound; a predicate without one may accept anything
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from retrylint.analysis.layers.layer import ExceptionRef
@@ -72,3 +74,76 @@ def _isinstance_bound(function: Function, expr, param: str) -> list[ExceptionRef
 def _is_docstring(statement) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
         and isinstance(statement.body[0], cst.Expr) and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+@dataclass
+class PredicateReading:
+    """What a ``retry_if_exception(predicate)`` accepts, read from its one ``return``: the
+    classes it accepts (None: every exception) and those it turns down by ``isinstance``."""
+
+    accepted: list[ExceptionRef] | None
+    excluded: list[ExceptionRef] = field(default_factory=list)
+
+
+def predicate_reading(model: ModuleModel, expr: cst.BaseExpression, scope: Scope) -> PredicateReading | None:
+    """The reading of the project function ``expr`` names when its body is one ``return`` of
+    ``isinstance`` tests of its argument joined by ``and``/``or``/``not`` (``isinstance(error,
+    Exception) and not isinstance(error, BadRequestError)``), where a ``not f(error)`` whose
+    ``f`` never looks at the error itself (it hands it to a callable chosen at run time, as
+    litellm's ``is_resent_failure``) turns down nothing it declares. None for anything else:
+    a predicate testing a status code or a message classifies errors in ways not read here."""
+    function = model.resolve_function(model.qualify(expr, scope)) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+    if function is None or not isinstance(function.node, cst.FunctionDef) or not function.params:
+        return None
+    body = [s for s in function.node.body.body if not _is_docstring(s)]
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or not isinstance(body[0].body[0], cst.Return):
+        return None
+    return _reading(function, body[0].body[0].value, function.params[0].name.value)
+
+
+def _reading(function: Function, expr, param: str) -> PredicateReading | None:
+    if isinstance(expr, cst.Name) and expr.value == "True":
+        return PredicateReading(None)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+        refs = _isinstance_bound(function, expr.expression, param)
+        if refs is not None:
+            return PredicateReading(None, refs)
+        return PredicateReading(None) if _blind_call(function, expr.expression, param) else None
+    if isinstance(expr, cst.BooleanOperation):
+        left, right = _reading(function, expr.left, param), _reading(function, expr.right, param)
+        if left is None or right is None:
+            return None
+        if isinstance(expr.operator, cst.And):
+            if left.accepted is not None and right.accepted is not None:
+                return None  # the classes both accept: not worked out here
+            return PredicateReading(left.accepted if right.accepted is None else right.accepted, left.excluded + right.excluded)
+        if left.excluded or right.excluded:
+            return None
+        return PredicateReading(None if None in (left.accepted, right.accepted) else left.accepted + right.accepted)
+    refs = _isinstance_bound(function, expr, param)
+    return PredicateReading(refs) if refs is not None else None
+
+
+def _blind_call(function: Function, expr, param: str) -> bool:
+    """``f(error)`` where ``f`` is a project function that never looks at the error itself:
+    it only hands it to a callable held in one of its own variables."""
+    if not (isinstance(expr, cst.Call) and len(expr.args) == 1 and isinstance(expr.args[0].value, cst.Name)
+            and expr.args[0].value.value == param):
+        return False
+    model = function.scope.model
+    callee = model.resolve_function(model.qualify(expr.func, function.scope))
+    if callee is None or not isinstance(callee.node, cst.FunctionDef) or not callee.params:
+        return False
+    name = callee.params[0].name.value
+    handed = set()
+    for node in descendants(callee.node.body):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and _held_value(callee, node.func.value):
+            handed.update(id(arg.value) for arg in node.args if isinstance(arg.value, cst.Name))
+    return all(id(node) in handed for node in descendants(callee.node.body) if isinstance(node, cst.Name) and node.value == name)
+
+
+def _held_value(function: Function, name: str) -> bool:
+    """``name`` is one of ``function``'s own variables holding what a call returned."""
+    binding = function.scope.names.get(name)
+    return binding is not None and binding.function is None and binding.cls is None and not binding.imported \
+        and isinstance(binding.value, cst.Call)

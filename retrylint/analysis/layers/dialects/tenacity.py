@@ -11,7 +11,7 @@ import libcst as cst
 from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.dialects.templates import FixTemplate
 from retrylint.analysis.layers.layer import Policy, keywords_of
-from retrylint.analysis.layers.predicate_bounds import predicate_bound
+from retrylint.analysis.layers.predicate_bounds import predicate_bound, predicate_reading
 from retrylint.analysis.model import NO_LITERAL, Scope
 from retrylint.analysis.options import unpacked_options
 
@@ -105,11 +105,17 @@ class _TenacityReader:
         elif target in self._names("retry_always"):
             policy.retry_all = True
         else:  # retry_if_exception(pred), message matchers, custom callables
+            reading = None
+            if isinstance(expr, cst.Call) and target in self._names("retry_predicate") and expr.args:
+                reading = predicate_reading(model, expr.args[0].value, scope)
+                policy.predicate_bound = predicate_bound(model, expr.args[0].value, scope)
+            if reading is not None:  # isinstance tests only: as retry_if_exception_type(...) & ..._not_...
+                policy.retry_all, policy.retry_on = reading.accepted is None, list(reading.accepted or [])
+                policy.never_retry = reading.excluded
+                return
             policy.retry_all = False
             policy.predicate = True
             policy.classifier = True
-            if isinstance(expr, cst.Call) and target in self._names("retry_predicate") and expr.args:
-                policy.predicate_bound = predicate_bound(model, expr.args[0].value, scope)
 
     def _combine_retries(self, exprs, scope, policy: Policy, owner, any_: bool) -> None:
         parts = []
