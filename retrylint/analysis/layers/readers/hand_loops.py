@@ -72,6 +72,8 @@ def _may_be_retry(loop, iterators: frozenset[str]) -> bool:
         return False
     if any(block and isinstance(block[-1], (ast.Break, ast.Return)) for try_ in tries for block in (try_.body, try_.orelse)):
         return True
+    if any(isinstance(s, ast.If) and isinstance(s.body[-1], (ast.Break, ast.Return)) for try_ in tries for s in try_.body):
+        return True  # a poll (``_polls``)
     after = loop.body[loop.body.index(tries[0]) + 1:]
     return any(isinstance(statement, (ast.Break, ast.Return)) for statement in after)
 
@@ -120,6 +122,24 @@ def _ends(last: cst.CSTNode | None) -> tuple[bool, bool]:
     return body[0] and orelse[0], body[1] or orelse[1]
 
 
+def _polls(try_: cst.Try | cst.TryStar) -> bool:
+    """A ``try`` that does its work and then only tests the result, each test leaving the loop
+    (``r = get(url)``, ``if r.ok: break``, ``if late: raise TimeoutError``), one of them on
+    success: a poll that goes round again on an error, not a worker doing more after each item."""
+    body = list(try_.body.body)
+    tests = []
+    while body and isinstance(body[-1], cst.If):
+        tests.insert(0, body.pop())
+    if not body or not tests or any(isinstance(statement, cst.If) for statement in body):
+        return False
+    for test in tests:
+        orelse = test.orelse
+        if not isinstance(last_statement(test.body), _EXITS) or (orelse is not None and not (
+                isinstance(orelse, cst.Else) and isinstance(last_statement(orelse.body), _EXITS))):
+            return False
+    return any(isinstance(last_statement(test.body), (cst.Break, cst.Return)) for test in tests)
+
+
 class _LoopShape:
     """Reads a ``for``/``while`` loop: is it a retry loop, is it bounded, does it wait."""
 
@@ -166,7 +186,7 @@ class _LoopShape:
         for try_ in self.tries:
             if try_ not in judged and any(isinstance(n, cst.Continue) for n in descendants(try_.body, stop_at_loops=True)):
                 return False  # it goes on after work that succeeded: a periodic loop
-        if judged:
+        if judged or any(_polls(try_) for try_ in self.tries):
             return True
         for try_ in self.tries:
             for block in (try_.body, try_.orelse.body if try_.orelse else None):
