@@ -59,6 +59,47 @@ def _new_error(handler: cst.ExceptHandler) -> cst.BaseExpression | None:
     return raise_.exc.func
 
 
+def may_raise(model, target: str | None, classes: set[str], depth: int) -> bool:
+    """Whether a call of ``target`` may raise one of the project's exception ``classes``: it is a
+    project function that raises one (or one of their project subclasses), or calls a project
+    function that may, ``depth`` calls deep; a call retrylint cannot name may raise anything.
+    Making a project class raises none; neither does a library, which cannot know the project's
+    classes."""
+    if target is None:
+        return True
+    function = model.resolve_function(target)
+    if function is None:
+        return False
+    if depth == 0:
+        return True
+    scope = function.scope
+    for site in function.calls:
+        name = scope.model.qualify(site.node.func, scope)
+        if name is None:
+            if _plain_method(scope.model, site.node.func):
+                continue
+            return True
+        if _subclass_of(scope.model, name, classes) or may_raise(scope.model, name, classes, depth - 1):
+            return True
+    return any(_subclass_of(scope.model, scope.model.qualify(raised.node, scope), classes) for raised in function.raised_names)
+
+
+def _plain_method(model, func) -> bool:
+    """A method of a literal (``", ".join(...)``) or one the catalog holds harmless (``items``)."""
+    return isinstance(func, cst.Attribute) and (
+        isinstance(func.value, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.List, cst.Dict, cst.Tuple))
+        or func.attr.value in model.catalog.infallible_methods)
+
+
+def _subclass_of(model, name: str | None, classes: set[str], depth: int = 4) -> bool:
+    if name is None or name in classes:
+        return name is not None
+    cls = model.resolve_class(name)
+    if cls is None or depth == 0:
+        return False
+    return any(base is None or _subclass_of(cls.owner, base, classes, depth - 1) for base in cls.bases)
+
+
 def exclusive(a, b) -> bool:
     """Two paths that lie in different branches of one ``if``: at most one of them runs."""
     branches = {entry[0]: entry[2] for entry in a if entry[1] == IF}

@@ -198,12 +198,20 @@ class Reachability:
                 follower = None
             elif spec is not None:
                 follower = (self._display(target, spec), target)
-            elif self._infallible(model, site.node, target):
+            elif self._infallible(model, site.node, target) or self._hands_out_generator(function, site, target):
                 follower = None
             else:
                 follower = (model.short_code(site.node.func), target)
             self._sites[key] = _SiteInfo(target, spec, follower, via(steps))
         return self._sites[key]
+
+    @staticmethod
+    def _hands_out_generator(function: Function, site: CallSite, target: str | None) -> bool:
+        """``return gen()``: a generator not started, whose code runs after the unit returned."""
+        if target is None or id(site.node) not in function.returned_calls:
+            return False
+        callee = function.scope.model.resolve_function(target)
+        return callee is not None and callee.is_generator
 
     def _callee(self, function: Function, info: _SiteInfo) -> Function | None:
         if not info.callee_resolved:

@@ -59,7 +59,7 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer, keywords_of
-from retrylint.analysis.call_order import exclusive, raised_instead
+from retrylint.analysis.call_order import exclusive, may_raise, raised_instead
 from retrylint.analysis.reach_record import Reach, chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
@@ -186,13 +186,18 @@ def _can_raise_retried(ctx: RuleContext, layer: Layer, target: str | None) -> bo
     if policy.retry_all or not bounded or not retried:
         return True
     roots = set()
+    own = [ref.name for ref in retried if ref.name and ctx.model.resolve_class(ref.name) is not None]
     for ref in retried:
         if ref.name is None:
             continue  # a set this pass cannot read (``except errors.exceptions_tuple()``): no evidence either way
+        if ref.name in own:
+            continue
         root = ref.name.partition(".")[0]
         if root not in ctx.catalog.billable_roots:
             return True  # a builtin, a DB or HTTP library's error: anything may raise it
         roots.add(root)
+    if own and may_raise(ctx.model, target, set(own), 3):
+        return True  # the project's own error class: raised only by the project's code
     if target is None or target.partition(".")[0] not in roots:
         return False
     if target in ctx.model.function_by_qualname:
