@@ -305,6 +305,8 @@ class BillableSpec:
     idempotency_option: str | None = key()
     stable_key_fix: str | None = key()
     turns: TurnsSpec = key(factory=TurnsSpec)
+    answer_errors: tuple[str, ...] = key((), doc="errors the call raises after its paid request returned, on a reply it "
+                                           "cannot use: a layer retrying one bills that request again, and no wait mends it")
 
     @property
     def moves_money_or_sends(self) -> bool:

@@ -261,7 +261,7 @@ INVALID = {
             return llm([text])
         """,
         "def run():\n    ask('x')\n    print('done')",
-        "__call__", "factory return",
+        "BaseChatModel.__call__", "factory return",
     ),
     "camel-chat-agent-step": (
         """

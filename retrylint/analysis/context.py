@@ -25,6 +25,7 @@ from retrylint.settings import Settings
 if TYPE_CHECKING:
     from retrylint.rules.base import Rule
 
+BROADEST = {"builtins.Exception", "builtins.BaseException"}
 TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][\w.]*)\}")  # ``{n}``, ``{errors}``, ``{module.name}`` in a fix template
 
 
@@ -150,6 +151,28 @@ class RuleContext:
 
     def reaches(self, layer: Layer) -> list[Reach]:
         return self.reachability.reaches(layer)
+
+    def answer_errors_retried(self, layer: Layer, reach: Reach) -> list[str]:
+        """The errors the reach's call raises on a reply it cannot use, after its paid request
+        returned (the catalog's ``answer_errors``), that the layer retries: each such retry bills
+        the request again (aviary's ToolSelector raising MalformedMessageError)."""
+        errors = reach.spec.answer_errors
+        policy = layer.policy
+        if not errors or not policy.retries_exceptions or (policy.predicate and policy.predicate_bound is None):
+            return []
+        names = {ref.name for ref in [*policy.retry_on, *(policy.predicate_bound or ())] if ref.name}
+        if policy.retry_all or names & BROADEST:
+            return list(errors)
+        return [error for error in errors if error in names]
+
+    def retries_answer_errors_only(self, layer: Layer, reaches: list[Reach]) -> bool:
+        """Every class the layer retries is one its billable calls raise on a reply they cannot
+        use: waiting between attempts mends nothing."""
+        policy = layer.policy
+        if policy.retry_all or policy.predicate or not policy.retry_on:
+            return False
+        errors = {error for reach in reaches for error in reach.spec.answer_errors}
+        return all(ref.name in errors for ref in policy.retry_on)
 
     def retried_reaches(self, layer: Layer) -> list[Reach]:
         """The reaches whose billable call can fail with an error the layer retries: a layer

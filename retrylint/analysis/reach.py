@@ -299,7 +299,8 @@ class Reachability:
     def _display(target: str, spec: BillableSpec) -> str:
         for client in sorted(spec.clients, key=len, reverse=True):
             if target.startswith(client + "."):
-                return target[len(client) + 1 :]
+                shown = target[len(client) + 1 :]
+                return f"{client.rpartition('.')[2]}.{shown}" if shown == "__call__" else shown  # an instance called
         return target
 
     # ----- what happens around a call ---------------------------------------------------

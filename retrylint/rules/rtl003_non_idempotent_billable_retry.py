@@ -6,7 +6,9 @@ only in the branch where a looked-up name found nothing: `cached = cache.get(key
 `if cached is not None: ... else: <call>`). A repeat is
 possible when the call runs in a loop, when another billable call or any other call that
 can fail (a DB write, a send, parsing the reply) runs after it in the retried code, or when
-it moves money or sends a message (a lost response is still a charge). A later call counts
+it moves money or sends a message (a lost response is still a charge), or when the call
+itself raises an error the layer retries after its paid request returned, on a reply it cannot
+use (aviary's ToolSelector raising `MalformedMessageError`: the catalog's `answer_errors`). A later call counts
 only if it can raise what the layer retries on: a layer that retries only an SDK's own
 errors (`openai.RateLimitError`, a predicate that tests `isinstance(error, RateLimitError)`
 first, or a library's tuple of them the catalog names as an `exception_set`) is re-run by
@@ -120,6 +122,10 @@ class NonIdempotentBillableRetry(Rule):
         reasons = []
         if layer.reasks and reach.call is layer.anchor:
             reasons.append("asked again after a billed answer fails validation, with that answer appended")
+        answers = ctx.answer_errors_retried(layer, reach)
+        if answers:
+            names = ", ".join(dict.fromkeys(error.rpartition(".")[2] for error in answers))
+            reasons.append(f"billed again when it raises {names} on a reply it cannot use")
         if reach.in_loop and not _translated(ctx, layer, reach):
             reasons.append("runs in a loop, billed per item")
         if reach.later_billable:

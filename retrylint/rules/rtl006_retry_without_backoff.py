@@ -4,7 +4,9 @@ tenacity layer without `wait=` (or with `wait_none()` / `wait_fixed(0)`), a Cele
 `default_retry_delay=0` or a bound one calling `self.retry(countdown=0)`, backoff with a
 generator told to wait 0 (`backoff.constant, interval=0`; `backoff.expo, factor=0`), a
 hand-written retry loop with no sleep. `backoff.constant` without `interval` waits 1 s, and a
-jitter other than the default may add a wait: neither is flagged.
+jitter other than the default may add a wait: neither is flagged; nor is a layer retrying only
+errors its billable calls raise on a reply they cannot use (aviary's `MalformedMessageError`),
+which no wait mends.
 
 ## Why is this bad?
 Rate limits and overloads are the failures that heal, and they heal with time. Retrying at
@@ -57,8 +59,8 @@ class RetryWithoutBackoff(Rule):
             if layer.policy.waits or not layer.policy.retries or layer.policy.answers_only or layer.redelivers:
                 continue  # a wait does not mend a malformed answer (instructor's re-asks)
             reaches = ctx.retried_reaches(layer)
-            if not reaches:
-                continue
+            if not reaches or ctx.retries_answer_errors_only(layer, reaches):
+                continue  # nor does it mend a reply the call cannot use (aviary's MalformedMessageError)
             advice = "sleep with exponential backoff and jitter" if layer.kind == "loop" else "add exponential backoff with jitter"
             message = (
                 f"{layer.described} retries billable {chain_text(reaches)} without waiting "
