@@ -120,6 +120,71 @@ def test_a_decorator_factory_in_another_module(tmp_path):
     assert findings[0]["fix"] is None  # the policy is written in another file
 
 
+def test_a_method_returning_another_modules_factory_is_the_factorys_layer(tmp_path):
+    """llama-index-embeddings-openai: ``retry_decorator = self._create_retry_decorator()``, a
+    method whose ``return create_retry_decorator(...)`` calls a factory of another module;
+    on an async generator tenacity only wraps making it, which never fails: no layer."""
+    write_tree(tmp_path, {
+        "utils.py": """
+            import openai
+            from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+
+            def create_retry_decorator(max_retries):
+                return retry(
+                    stop=stop_after_attempt(max_retries),
+                    wait=wait_random_exponential(min=1, max=20),
+                    retry=retry_if_exception_type((openai.RateLimitError, openai.APIConnectionError)),
+                )
+            """,
+        "base.py": """
+            from openai import AsyncOpenAI, OpenAI
+
+            from utils import create_retry_decorator
+
+
+            def get_embedding(client: OpenAI, text):
+                return client.embeddings.create(input=[text], model="m").data[0].embedding
+
+
+            class Embedding:
+                max_retries = 4
+
+                def _create_retry_decorator(self):
+                    return create_retry_decorator(max_retries=self.max_retries)
+
+                def embed(self, text):
+                    client = OpenAI()
+                    retry_decorator = self._create_retry_decorator()
+
+                    @retry_decorator
+                    def _retryable_get_embedding():
+                        return get_embedding(client, text)
+
+                    return _retryable_get_embedding()
+
+                async def stream(self, text):
+                    client = AsyncOpenAI()
+                    retry_decorator = self._create_retry_decorator()
+
+                    @retry_decorator
+                    async def _retryable_stream():
+                        async for chunk in await client.embeddings.create(input=[text], model="m"):
+                            yield chunk
+
+                    return _retryable_stream()
+            """,
+    })
+    findings = check(tmp_path, "base.py")
+    assert [(d["code"], d["path"], d["line"]) for d in findings] == [("RTL005", "base.py", 20)]
+    assert findings[0]["message"] == (
+        "embeddings.create runs under 2 retry layers: tenacity @retry from create_retry_decorator() on "
+        "'_retryable_get_embedding' (capped, count unknown) x OpenAI client (3: retries 2 by default) "
+        "= an unknown number of calls per run; chain _retryable_get_embedding -> get_embedding (base.py:6) "
+        "-> embeddings.create (via annotation); let one layer retry"
+    )
+
+
 def test_a_hand_written_retry_decorator_re_exported_by_a_package(tmp_path):
     """camel's ``retry_on_error``: a factory in ``utils/commons.py`` re-exported by ``utils``,
     imported in parentheses over several lines, whose wrapper loops around the function."""

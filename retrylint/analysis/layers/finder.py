@@ -9,20 +9,12 @@ import libcst as cst
 
 from retrylint.catalog import LayerSpec
 from retrylint.analysis.layers.dialects import policy_reader
-from retrylint.analysis.layers.layer import ExceptionRef, Layer, Policy, bound_call, keywords_of
+from retrylint.analysis.layers.layer import ExceptionRef, Layer, Policy, bound_call, keywords_of, never_retries
 from retrylint.analysis.layers.readers import built_elsewhere, entry_points, hand_loops, recursion, wrapping_decorators
 from retrylint.analysis.layers.readers.base import FormReader
 from retrylint.analysis.layers.registry import reader_for
 from retrylint.analysis.layers.surroundings import Surroundings
 from retrylint.analysis.model import Function, ModuleModel, Scope, identifier
-
-
-def _never_retries(spec: LayerSpec, function: Function) -> bool:
-    """The decorator wraps ``function`` without ever retrying it (it only makes a coroutine or
-    an async generator, which never fails)."""
-    if not function.is_async:
-        return False
-    return not spec.retries_async or function.is_generator and not spec.retries_async_generators
 
 
 class LayerFinder:
@@ -72,7 +64,7 @@ class LayerFinder:
             reader = self._reader(spec, "at_decorator")
             if reader is None or self._switched_off(spec, call, outer):
                 continue
-            if _never_retries(spec, function):
+            if never_retries(spec, function):
                 continue  # the decorator wraps it without ever retrying: not a layer
             self._add(reader.at_decorator(self, function, decorator, spec, call, outer))
 

@@ -127,6 +127,14 @@ def short_name(qualname: str | None) -> str:
     return qualname[len("builtins."):] if qualname.startswith("builtins.") else qualname
 
 
+def never_retries(spec: LayerSpec, function: Function) -> bool:
+    """A decorator of ``spec`` wraps ``function`` without ever retrying it (it only makes a
+    coroutine or an async generator, which never fails)."""
+    if not function.is_async:
+        return False
+    return not spec.retries_async or function.is_generator and not spec.retries_async_generators
+
+
 def keywords_of(call: cst.Call | None) -> dict[str, cst.Arg]:
     if call is None:
         return {}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from retrylint.catalog import LayerSpec
-from retrylint.analysis.layers.layer import Layer
+from retrylint.analysis.layers.layer import Layer, never_retries
 from retrylint.analysis.model import Binding, Function, Scope, descendants
 
 FORMS = ("decorator", "retrying")  # what a factory or a constant can hold
@@ -55,7 +55,7 @@ class Origin:
 def at_decorator(finder, function: Function, decorator: cst.Decorator, scope: Scope) -> Layer | None:
     """``@retry_decorator``, ``@make_retry()``, ``@LLM_RETRY``, ``@Settings.llm_retry``."""
     origin = find_origin(decorator.decorator, scope)
-    if origin is None:
+    if origin is None or never_retries(origin.spec, function):
         return None
     return origin_layer(finder, origin, "decorator", decorator, function)
 
@@ -120,7 +120,7 @@ def _returned(factory: Function, depth: int) -> Origin | None:
         if isinstance(node, cst.Return) and node.value is not None:
             value = node.value
             if isinstance(value, cst.Call):
-                origin = _layer_call(value, factory.scope)
+                origin = _layer_call(value, factory.scope) or find_origin(value, factory.scope, depth + 1)
             elif isinstance(value, cst.Name):
                 origin = find_origin(value, factory.scope, depth + 1)
             else:
@@ -167,6 +167,8 @@ def may_follow(expr: cst.BaseExpression, scope: Scope) -> bool:
     head = expr
     while isinstance(head, cst.Attribute):
         head = head.value
+    if isinstance(head, cst.Name) and head.value == scope.self_name and scope.cls is not None:
+        return True  # ``self._create_retry_decorator()``: a method of the project's class
     binding = scope.lookup(head.value) if isinstance(head, cst.Name) else None
     if binding is None:
         return False
