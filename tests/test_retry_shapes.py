@@ -185,6 +185,61 @@ def test_a_method_returning_another_modules_factory_is_the_factorys_layer(tmp_pa
     )
 
 
+def test_iterating_a_retrying_object_a_factory_returns(tmp_path):
+    """mini-swe-agent: ``for attempt in retry(logger=..., abort_exceptions=...): with attempt:``
+    with ``retry`` a project function returning ``tenacity.Retrying(...)``; fhlmi's ``async for``
+    over ``model_retrying(n)`` returning ``AsyncRetrying``. Each loop body is the retried block."""
+    write_tree(tmp_path, {
+        "retry_utils.py": """
+            from tenacity import AsyncRetrying, Retrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
+
+
+            def retry(*, abort_exceptions):
+                return Retrying(
+                    reraise=True,
+                    stop=stop_after_attempt(10),
+                    wait=wait_exponential(multiplier=1, min=4, max=60),
+                    retry=retry_if_not_exception_type(tuple(abort_exceptions)),
+                )
+
+
+            def model_retrying(max_retries):
+                return AsyncRetrying(stop=stop_after_attempt(max_retries + 1), wait=wait_exponential())
+            """,
+        "model.py": """
+            import litellm
+            import openai
+
+            from retry_utils import model_retrying, retry
+
+            aclient = openai.AsyncOpenAI(max_retries=0)
+
+
+            def query(messages):
+                for attempt in retry(abort_exceptions=[litellm.exceptions.AuthenticationError]):
+                    with attempt:
+                        response = litellm.completion(model="m", messages=messages)
+                return response
+
+
+            async def aquery(messages):
+                async for attempt in model_retrying(3):
+                    with attempt:
+                        return await aclient.chat.completions.create(model="m", messages=messages)
+            """,
+    })
+    findings = check(tmp_path, "model.py")
+    assert [(d["code"], d["path"], d["line"]) for d in findings] == [("RTL005", "model.py", 10), ("RTL002", "model.py", 17)]
+    assert findings[1]["message"].startswith(
+        "tenacity Retrying from model_retrying() (an unknown number of attempts) retries on every exception"
+    )
+    assert findings[0]["message"] == (
+        "completion runs under 2 retry layers: tenacity Retrying from retry() (10) x "
+        "LiteLLM (provider SDK retries) (3: retries 2 by default) = up to 30 calls per run; chain query -> completion; "
+        "let one layer retry"
+    )
+
+
 def test_a_hand_written_retry_decorator_re_exported_by_a_package(tmp_path):
     """camel's ``retry_on_error``: a factory in ``utils/commons.py`` re-exported by ``utils``,
     imported in parentheses over several lines, whose wrapper loops around the function."""

@@ -109,6 +109,11 @@ class LayerFinder:
             if reader is not None:
                 self.claimed_loops.add(id(loop))
                 self._add(reader.at_loop(self, function, loop, spec, call))
+            elif spec is None:
+                layer = built_elsewhere.at_loop(self, function, loop)  # ``for attempt in retry(...)``, a factory's
+                if layer is not None:
+                    self.claimed_loops.add(id(loop))
+                    self._add(layer)
 
     def _reader(self, spec: LayerSpec | None, hook: str) -> FormReader | None:
         """The reader of ``spec``'s form when it reads this kind of place (has ``hook``)."""

@@ -75,12 +75,22 @@ def at_applied_call(finder, function: Function, site) -> Layer | None:
     return origin_layer(finder, origin, "call", site.node, target)
 
 
-def origin_layer(finder, origin: Origin, kind: str, anchor: cst.CSTNode, function: Function) -> Layer:
+def at_loop(finder, function: Function, loop: cst.For) -> Layer | None:
+    """``for attempt in retry(...):`` / ``async for attempt in model_retrying(n):`` with a
+    factory that returns a retrying object: the loop body is the retried block."""
+    origin = find_origin(loop.iter, function.scope) if isinstance(loop.iter, (cst.Call, cst.Name)) else None
+    if origin is None or origin.spec.form != "retrying":
+        return None
+    return origin_layer(finder, origin, "block", loop, function, unit_root=loop)
+
+
+def origin_layer(finder, origin: Origin, kind: str, anchor: cst.CSTNode, function: Function,
+                 unit_root: cst.CSTNode | None = None) -> Layer:
     model = origin.scope.model
     reader = finder if model is finder.model else type(finder)(model)
-    built = reader.make_layer(origin.spec, kind, anchor, function, None, origin.call, origin.scope)
+    built = reader.make_layer(origin.spec, kind, anchor, function, unit_root, origin.call, origin.scope)
     label = f"{origin.spec.label} from {origin.factory.name}()" if origin.factory is not None else origin.spec.label
-    return Layer(kind, origin.spec.library, label, anchor, function, None, built.policy, spec=origin.spec)
+    return Layer(kind, origin.spec.library, label, anchor, function, unit_root, built.policy, spec=origin.spec)
 
 
 def find_origin(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Origin | None:
