@@ -121,7 +121,7 @@ class Engine:
     def _analyse(self, source: str, path: str, tree: cst.Module | None, fixes: bool = True,
                  parsed: tuple | None = None) -> RuleContext | None:
         """``parsed``: the tree and renderings the project's reparser gave for an uncompiled source."""
-        module_name, is_package, root = self.project.module_name_for(Path(path))
+        module_name, is_package, root = self.project.module_name_for(Path(path), source)
         self.project.start_file()
         rendered = None
         if tree is None:

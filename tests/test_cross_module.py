@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from helpers import FLAT, check, write_tree
 
+from retrylint.analysis.project import Project
+from retrylint.catalog import load_catalog
+
 
 def test_chain_through_three_modules(tmp_path):
     write_tree(tmp_path, FLAT)
@@ -191,3 +194,65 @@ def test_shared_client_and_celery_app_imported_from_project_modules(tmp_path):
     assert [(d["code"], d["line"]) for d in found] == [("RTL005", 18)]
     assert "Celery task on 'stacked' (4) x OpenAI client (3: retries 2 by default) = up to 12 calls" in found[0]["message"]
     assert found[0]["fix"] is None
+
+
+NAMESPACE_PACKAGE = {
+    # llama-index's layout: llama_index/ and llama_index/llms/ have no __init__.py
+    "llama_index/llms/openai/__init__.py": """
+        from llama_index.llms.openai.base import OpenAI
+
+        __all__ = ["OpenAI"]
+        """,
+    "llama_index/llms/openai/utils.py": """
+        import openai
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+
+        def create_retrying(max_retries):
+            return Retrying(
+                stop=stop_after_attempt(max_retries),
+                wait=wait_exponential(),
+                retry=retry_if_exception_type(openai.RateLimitError),
+            )
+        """,
+    "llama_index/llms/openai/base.py": """
+        from openai import OpenAI as SyncOpenAI
+
+        from llama_index.llms.openai.utils import create_retrying
+
+
+        class OpenAI:
+            def _get_client(self) -> SyncOpenAI:
+                return SyncOpenAI()
+
+            def chat(self, messages):
+                client = self._get_client()
+                for attempt in create_retrying(3):
+                    with attempt:
+                        return client.chat.completions.create(model="m", messages=messages)
+        """,
+}
+
+
+def test_a_namespace_package_named_like_the_sdk_is_not_the_sdk(tmp_path):
+    """llama_index/llms/openai/base.py imports ``llama_index.llms.openai.utils``: it is the module
+    ``llama_index.llms.openai.base`` (named from the project folder, not from llama_index/llms/,
+    where ``openai`` would be its own package and its class OpenAI the SDK's client)."""
+    write_tree(tmp_path, NAMESPACE_PACKAGE)
+    found = check(tmp_path, "llama_index/llms/openai/base.py")
+    assert [(d["code"], d["line"]) for d in found] == [("RTL005", 12)]
+    assert found[0]["message"].startswith(
+        "chat.completions.create runs under 2 retry layers: tenacity Retrying from create_retrying() (capped, count "
+        "unknown) x OpenAI client (3: retries 2 by default) = an unknown number of calls per run"
+    )
+
+
+def test_a_namespace_packages_module_is_named_from_the_folder_it_imports_itself_from(tmp_path):
+    write_tree(tmp_path, {**NAMESPACE_PACKAGE, "scripts/run.py": "import openai\n", "tools/job.py": "from tools.x import y\n"})
+    project = Project(load_catalog(), cwd=tmp_path)
+    project.add_config_root(tmp_path)
+    root = tmp_path.resolve()
+    assert project.module_name_for(root / "llama_index/llms/openai/base.py") == ("llama_index.llms.openai.base", False, root)
+    assert project.module_name_for(root / "llama_index/llms/openai/__init__.py") == ("llama_index.llms.openai", True, root)
+    assert project.module_name_for(root / "scripts/run.py") == ("run", False, root / "scripts")
+    assert project.module_name_for(root / "tools/job.py") == ("tools.job", False, root)

@@ -26,6 +26,8 @@ MAY_HOLD = {
     "retry loop judging the result": "def rate():\n    for retry in range(3):\n        try:\n            r = ask()\n            if r.ok:\n                return r\n            else:\n                continue\n        except Exception:\n            if retry < 2:\n                continue\n            else:\n                raise\n",
     "decorator imported in parentheses": "from app.utils import (\n    Timer,\n    retry_on_error,\n)\n\n@retry_on_error()\ndef ask(): ...\n",
     "factory's decorator applied by hand": "from app.retries import create_retry_decorator\nx = create_retry_decorator(6)(ask)\n",
+    "factory's retrying object iterated": "from app.retries import retry\nfor attempt in retry(logger=log):\n    with attempt: ...\n",
+    "a method's retrying object iterated": "class M:\n    def _retrying(self): ...\n    async def q(self):\n        async for a in self._retrying(): ...\n",
     "recursion from an except": "def ask(p, attempt=0):\n    try:\n        return call(p)\n    except OSError:\n        return ask(p, attempt + 1)\n",
     "aliased import": "from tenacity import retry as again\n",
     "retrying call": "for attempt in Retrying(stop=stop):\n    with attempt: ...\n",
@@ -79,6 +81,7 @@ MAY_HOLD = {
 }
 
 CANNOT_HOLD = {
+    "iterating a retry-named call the file does not bind": "for attempt in get_retries(x):\n    print(attempt)\n",
     "words only": '"""How we retry a task with backoff, see Retrying and enqueue."""\nretry = task = 1\n',
     "import alone": "import tenacity\nfrom celery import Celery\n",
     "generic policy name without its library": "config = Config(retries=3)\nx = Retry(total=3)\n",

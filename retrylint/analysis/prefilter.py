@@ -19,7 +19,8 @@ added there is found here too. Which shapes a layer is written in, its form's re
   leave it (``break`` or ``return``), then the loop's exact shape on Python's own tree of its
   lines (``prefilter_loops.py``);
 - a policy built elsewhere and applied here: a decorator whose name says retry
-  (``@retry_decorator``), or such a name applied to a function (``readers/built_elsewhere.py``);
+  (``@retry_decorator``), such a name applied to a function, or iterated (``for attempt in
+  retry(...)``) (``readers/built_elsewhere.py``);
 - a recursive retry: ``return f(`` of a function the file defines, in a file with an ``except``,
   then in an ``except`` of ``f`` passing on its names, on Python's own tree (``readers/recursion.py``).
 
@@ -212,4 +213,5 @@ def _built_elsewhere(text: str) -> bool:
             start -= 1  # the whole name: ``create_retry_decorator(6)(``
         if not code.in_string(start) and built_elsewhere.binds(text, text[start: match.start(1)] + match.group(1)):
             return True
-    return False
+    return any(not code.in_string(match.start()) and built_elsewhere.binds(text, match.group(1))
+               for match in built_elsewhere.PREFILTER_LOOP.finditer(text))

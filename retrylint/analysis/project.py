@@ -71,13 +71,17 @@ class Project:
         self.add_root(base / "src")
         self.add_root(base)
 
-    def module_name_for(self, path: Path) -> tuple[str, bool, Path]:
+    def module_name_for(self, path: Path, source: str | None = None) -> tuple[str, bool, Path]:
         """The dotted name of the module in ``path``, whether it is a package's ``__init__``,
         and the import root it is named from: the first folder above it that is not a
-        package, or a ``src/`` root above that (namespace packages). That root is searched
-        only for this module's imports (``near``): another file's root never changes what a
-        file's imports resolve to, so findings do not depend on which files a run checks, in
-        which order, or in how many processes."""
+        package, or a ``src/`` root above that (namespace packages), or a project folder above
+        it whose first folder the module imports from absolutely (``from llama_index.llms.openai.
+        utils import ...`` in llama_index/llms/openai/base.py, where llama_index/ and llms/ are
+        namespace packages: named from llama_index/llms it would be ``openai.base``, and ``import
+        openai`` its own package). That root is searched only for this module's imports
+        (``near``): another file's root never changes what a file's imports resolve to, so
+        findings do not depend on which files a run checks, in which order, or in how many
+        processes."""
         path = self.absolute(path)
         package_root = path.parent
         while (package_root / "__init__.py").is_file() and package_root.parent != package_root:
@@ -87,11 +91,29 @@ class Project:
             if root.name == "src" and root in package_root.parents:
                 base = root
                 break
+        else:
+            base = self._namespace_root(path, package_root, source) or base
         parts = list(path.relative_to(base).with_suffix("").parts)
         is_package = bool(parts) and parts[-1] == "__init__"
         if is_package:
             parts = parts[:-1]
         return ".".join(parts) or "__module__", is_package, base
+
+    def _namespace_root(self, path: Path, package_root: Path, source: str | None) -> Path | None:
+        """A project folder above ``package_root`` from which the module imports its own
+        namespace package absolutely (``from llama_index.`` under it holds llama_index/)."""
+        for root in self.roots:
+            if root not in package_root.parents:
+                continue
+            if source is None:
+                try:
+                    source = self.overlay.get(path) or read_source(path).text
+                except SourceError:
+                    return None
+            top = re.escape(path.relative_to(root).parts[0])
+            if re.search(rf"^[ \t]*(?:from|import)[ \t]+{top}\.", source, re.MULTILINE):
+                return root
+        return None
 
     def absolute(self, path: Path | str) -> Path:
         path = Path(path)

@@ -28,11 +28,15 @@ FORMS = ("decorator", "retrying")  # what a factory or a constant can hold
 # defines it): ``@pytest.mark.retry_later`` is no policy of the project.
 PREFILTER_DECORATOR = re.compile(r"@[ \t]*((?:\w+\.)?\w*(?i:retr)\w*)[ \t]*(?:[(#\r\n]|$)", re.MULTILINE)
 PREFILTER_APPLIED = re.compile(r"(?i:retr)(\w*)\([\w.]*\)\(")
+# ``for attempt in retry(...):``, ``async for attempt in self._retrying():``: a factory's retrying object.
+PREFILTER_LOOP = re.compile(r"for[ \t]+\w+[ \t]+in[ \t]+((?:\w+\.)?\w*(?i:retr)\w*)[ \t]*\(")
 
 
 def binds(text: str, dotted: str) -> bool:
-    """Whether ``text`` assigns, imports (on one line or in parentheses) or defines the head of ``dotted``."""
-    head = re.escape(dotted.partition(".")[0])
+    """Whether ``text`` assigns, imports (on one line or in parentheses) or defines the head of
+    ``dotted`` (for ``self.make_retrying``: defines the method)."""
+    head, _, rest = dotted.partition(".")
+    head = re.escape(rest if head == "self" and rest else head)
     pattern = (rf"^[ \t]*{head}[ \t]*(?::[^=\n]*)?=[^=]|\bimport\b[^\n]*\b{head}\b|\bimport[ \t]*\([^)]*\b{head}\b"
                rf"|^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+{head}\b")
     return re.search(pattern, text, re.MULTILINE) is not None
