@@ -85,3 +85,16 @@ class FallbacksSpec:
 
     param: str | None = key(doc="the constructor keyword: a list of {model group: fallback group or list of them}")
     off_param: str | None = key(doc="a keyword that turns fallbacks off when 0 or less (max_fallbacks)")
+
+
+@dataclass(frozen=True)
+class ModelProvidersSpec:
+    """A factory that builds the SDK client its model string names (instructor ``from_provider(
+    "openai/gpt-4o")``): the providers whose client it builds retries by itself when the retries
+    keyword is absent."""
+
+    position: int | None = key(doc="where the model string is passed")
+    keyword: str | None = key()
+    separator: str = key("/", doc="what ends the provider's name in the model string")
+    retrying: tuple[str, ...] = key((), doc="providers whose SDK client retries by default")
+    retries: int = key(0, doc="those clients' default retries")

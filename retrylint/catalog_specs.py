@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
-from retrylint.catalog_nested import (ClientConfigSpec, FallbacksSpec, OlderSpec, RedeliverySpec, SettingsObjectSpec,
-                                      TurnsSpec)
+from retrylint.catalog_nested import (ClientConfigSpec, FallbacksSpec, ModelProvidersSpec, OlderSpec, RedeliverySpec,
+                                      SettingsObjectSpec, TurnsSpec)
 from retrylint.catalog_sections import Counts, ExceptionSetSpec, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
@@ -279,6 +279,7 @@ class ClientSpec:
     retry_policy: RetryPolicySpec = key(factory=RetryPolicySpec)
     fallbacks: FallbacksSpec = key(factory=FallbacksSpec)
     retryless_calls: tuple[str, ...] = key((), doc="its calls that turn its retries off and retry by themselves (litellm.completion_with_retries)")
+    model_providers: ModelProvidersSpec = key(factory=ModelProvidersSpec)
     retries_param = _Nested("retries", "param")
     default_retries = _Nested("retries", "default")
 

@@ -11,6 +11,7 @@ import libcst as cst
 from retrylint.analysis.layers.layer import keywords_of, positional
 from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, Scope, descendants, identifier
 from retrylint.analysis.options import unpacked_options
+from retrylint.analysis.provider_defaults import provider_retries
 from retrylint.analysis.pins import older_than, pinned_or_implied
 from retrylint.catalog import Catalog, ClientSpec
 
@@ -180,7 +181,7 @@ def _constructor_retries(spec: ClientSpec, constructor: cst.Call | None, where: 
         return _config_retries(spec, *config, where.model)
     if any(p in keywords_of(constructor) for p in spec.opaque_params):
         return 0, "", False  # configured in a way this pass does not read: do not count it
-    return (*_default_retries(spec, where.model), False)
+    return (*(provider_retries(spec.model_providers, constructor, where) or _default_retries(spec, where.model)), False)
 
 
 def _default_retries(spec: ClientSpec, where: ModuleModel) -> tuple[int, str]:
