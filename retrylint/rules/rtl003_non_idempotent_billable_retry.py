@@ -12,7 +12,8 @@ use (aviary's ToolSelector raising `MalformedMessageError`: the catalog's `answe
 only if it can raise what the layer retries on: a layer that retries only an SDK's own
 errors (`openai.RateLimitError`, a predicate that tests `isinstance(error, RateLimitError)`
 first, or a library's tuple of them the catalog names as an `exception_set`) is re-run by
-calls into that SDK, not by `np.array(...)`; nor is a loop whose `try` turns every failure
+calls into that SDK (or a project check that raises one of them itself: `raise
+openai.APIError(...)` on an empty reply), not by `np.array(...)`; nor is a loop whose `try` turns every failure
 into a builtin exception such a layer does not retry (`except Exception as e: raise Exception(...)`).
 A retried set this pass cannot read (`except errors.retryable():`) is no evidence that a later
 call raises it either.
@@ -204,11 +205,25 @@ def _can_raise_retried(ctx: RuleContext, layer: Layer, target: str | None) -> bo
         roots.add(root)
     if own and may_raise(ctx.model, target, set(own), 3):
         return True  # the project's own error class: raised only by the project's code
+    if _raises_itself(ctx, target, {ref.name for ref in retried if ref.name and ref.name.partition(".")[0] in roots}):
+        return True
     if target is None or target.partition(".")[0] not in roots:
         return False
     if target in ctx.model.function_by_qualname:
         return False  # this module's own code (a package named like the SDK: ``openai.base``), as any project code
     return not target.rpartition(".")[2][:1].isupper()  # building one of the SDK's types (``CompletionUsage(...)``) sends nothing
+
+
+def _raises_itself(ctx: RuleContext, target: str | None, classes: set[str]) -> bool:
+    """A project function that raises one of the SDK's retried ``classes`` itself, a check of
+    the paid reply (``raise openai.error.APIError("empty embedding")``): the layer retries it."""
+    function = ctx.model.resolve_function(target) if classes and target is not None else None
+    if function is None:
+        return False
+    scope = function.scope
+    named = [raised.node for raised in function.raised_names]
+    built = [site.node.func for site in function.calls]
+    return any(ctx.catalog.canonical_exception(scope.model.qualify(expr, scope) or "") in classes for expr in [*named, *built])
 
 
 NonIdempotentBillableRetry.VALID = [
