@@ -890,7 +890,8 @@ def test_a_loop_that_changes_its_input_is_not_retrying_a_deterministic_error():
 def test_re_raising_the_projects_rate_limit_error_from_another_module_is_no_non_retryable_list(tmp_path):
     """graphiti: ``errors.RateLimitError`` (a project class named like the SDK's transient error,
     raised from ``anthropic.RateLimitError``) re-raised before ``except Exception`` stops nothing
-    that never heals; a project class named otherwise (``errors.InvalidPromptError``) does."""
+    that never heals; a project class named otherwise that the SDK's errors are turned into
+    (``errors.InvalidPromptError``, raised from ``anthropic.BadRequestError``) does."""
     write_tree(tmp_path, {
         "client/__init__.py": "",
         "client/errors.py": """
@@ -914,6 +915,8 @@ def test_re_raising_the_projects_rate_limit_error_from_another_module_is_no_non_
                     return client.messages.create(model="m", max_tokens=10, messages=messages)
                 except anthropic.RateLimitError as e:
                     raise RateLimitError(str(e)) from e
+                except anthropic.BadRequestError as e:
+                    raise InvalidPromptError(str(e)) from e
 
 
             def generate(messages):
@@ -939,7 +942,7 @@ def test_re_raising_the_projects_rate_limit_error_from_another_module_is_no_non_
             """,
     })
     findings = [d for d in check(tmp_path, "client/llm.py") if d["code"] == "RTL002"]
-    assert [(d["code"], d["line"]) for d in findings] == [("RTL002", 17)]
+    assert [(d["code"], d["line"]) for d in findings] == [("RTL002", 19)]
     assert findings[0]["message"].startswith(
         "hand-written retry loop (up to 3 attempts) retries on broad Exception around billable generate -> _generate"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from retrylint.analysis.model import IF, LOOP, TRY, CallSite, Function, descendants
+from retrylint.analysis.model import EXCEPT, IF, LOOP, TRY, CallSite, Function, descendants
 
 FOLLOWERS_KEPT = 4  # messages name three calls that can fail after a paid one, and whether there are more
 Follower = tuple[str, "str | None"]  # a call that can fail after a paid one: its name in messages, its qualified name
@@ -84,6 +84,39 @@ def may_raise(model, target: str | None, classes: set[str], depth: int) -> bool:
     return any(_subclass_of(scope.model, scope.model.qualify(raised.node, scope), classes) for raised in function.raised_names)
 
 
+def translated_on_the_way(function: Function, classes: set[str], budget: int) -> bool:
+    """Whether ``function``, or a project function it calls however deep, raises one of the
+    project's exception ``classes`` (or a project subclass) inside an ``except`` clause: the only
+    places that can turn a paid call's error into one of them, since a reach runs through named
+    calls only. More than ``budget`` functions to read, or a module left unread: it may."""
+    queue, seen = [function], {id(function)}
+    while queue:
+        function = queue.pop(0)
+        scope = function.scope
+        model = scope.model
+        for raised in function.raised_names:
+            if _in_except(raised.path) and _subclass_of(model, model.qualify(raised.node, scope), classes):
+                return True
+        for site in function.calls:
+            name = model.qualify(site.node.func, scope)
+            if name is None:
+                continue
+            if _in_except(site.path) and _subclass_of(model, name, classes):
+                return True
+            callee = model.resolve_function(name)
+            if callee is not None and id(callee) not in seen:
+                if len(seen) >= budget:
+                    return True
+                seen.add(id(callee))
+                queue.append(callee)
+    project = function.scope.model.project
+    return project is not None and project.refused  # a module left unread may hold one
+
+
+def _in_except(path) -> bool:
+    return any(kind == EXCEPT for _, kind, _ in path)
+
+
 def _plain_method(model, func) -> bool:
     """A method of a literal (``", ".join(...)``) or one the catalog holds harmless (``items``)."""
     return isinstance(func, cst.Attribute) and (
@@ -97,7 +130,14 @@ def _subclass_of(model, name: str | None, classes: set[str], depth: int = 4) -> 
     cls = model.resolve_class(name)
     if cls is None or depth == 0:
         return False
-    return any(base is None or _subclass_of(cls.owner, base, classes, depth - 1) for base in cls.bases)
+    return any(_subclass_of(cls.owner, base, classes, depth - 1) if base is not None else _unknown_base(cls, index)
+               for index, base in enumerate(cls.bases))
+
+
+def _unknown_base(cls, index: int) -> bool:
+    """A base retrylint cannot name may be anything, but a generic's (``Generic[T]``) is no error class."""
+    arguments = [arg for arg in cls.node.bases if arg.keyword is None]
+    return not (index < len(arguments) and isinstance(arguments[index].value, cst.Subscript))
 
 
 def exclusive(a, b) -> bool:

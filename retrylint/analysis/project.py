@@ -52,6 +52,7 @@ class Project:
         self._files: dict[tuple[str, Path | None], tuple[tuple[Path, Path] | None, list[Path]]] = {}
         self._touched: set[Path] | None = None
         self._read_for_file: dict[Path, int] = {}  # the modules read for the file being checked, by size
+        self.refused = False  # a module was left unread for the file being checked (its allowance was spent)
         # Texts that stand in for files on disk (an editor's unsaved buffers), by resolved path.
         self.overlay: dict[Path, str] = {}
         # Set by the language server: a changed module is parsed again statement by statement.
@@ -194,6 +195,7 @@ class Project:
     def start_file(self) -> None:
         """A new file is being checked: its allowance of other modules starts afresh."""
         self._read_for_file = {}
+        self.refused = False
 
     def module(self, name: str, near: Path | None = None) -> "ModuleModel | None":
         """The model of a module, or None when it is not found, does not parse, or the file
@@ -216,6 +218,7 @@ class Project:
         size = len(self.overlay[path]) if path in self.overlay else _file_size(path)
         if (len(self._read_for_file) >= MAX_MODULES_PER_FILE
                 or sum(self._read_for_file.values()) + size > MAX_CHARACTERS_PER_FILE):
+            self.refused = True
             return False
         self._read_for_file[path] = size
         return True

@@ -50,6 +50,7 @@ from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.analysis.layers import Layer, short_name
 from retrylint.analysis.layers.dialects.templates import NEVER_RETRY
+from retrylint.analysis.call_order import translated_on_the_way
 from retrylint.analysis.reach_record import chain_text
 from retrylint.rules.base import Invalid, Rule, Valid
 
@@ -102,7 +103,17 @@ def _stops_some(ctx: RuleContext, layer: Layer) -> bool:
     (``except RateLimitError: raise``) is no non-retryable list, nor is re-raising the project's
     own class named like an SDK's transient error (graphiti's ``errors.RateLimitError``, raised
     from ``anthropic.RateLimitError``)."""
-    return any(not _transient(ctx, ref.name) for ref in layer.policy.never_retry)
+    return any(not _transient(ctx, ref.name) and not _not_translated(ctx, layer, ref.name)
+               for ref in layer.policy.never_retry)
+
+
+def _not_translated(ctx: RuleContext, layer: Layer, name: str | None) -> bool:
+    """The project's own class, which no code between the layer and its paid calls raises in an
+    ``except`` clause (crewai's ``HookAborted``, raised by hooks): an SDK cannot raise it and
+    nothing on the way turns the SDK's errors into it, so re-raising it stops none of them."""
+    if name is None or ctx.model.resolve_class(name) is None:
+        return False
+    return not translated_on_the_way(layer.function, {name}, budget=500)
 
 
 def _transient(ctx: RuleContext, name: str | None) -> bool:

@@ -97,19 +97,38 @@ def _in_except(text: str, position: int, stop: int) -> bool:
 
 
 def read(finder, function: Function) -> Layer | None:
-    """The first ``return <itself>(...)`` in an ``except`` clause of ``function``, as a layer."""
+    """The ``return <itself>(...)`` calls in ``except`` clauses of ``function``, as one layer at
+    the first: each clause that recurses retries what it catches (``except ValidationError:``
+    then ``except Exception:``, both calling again, retry every Exception)."""
     if not isinstance(function.node, cst.FunctionDef):
         return None
     model = finder.model
+    layers: dict[int, Layer] = {}
     for site in function.calls:
         handler = _handler(function, site) if site.in_return else None
-        if handler is None or model.qualify(site.node.func, function.scope) != function.qualname:
+        if handler is None or id(handler.node) in layers or model.qualify(site.node.func, function.scope) != function.qualname:
             continue
         counters = _passed_counters(function, site.node)
         if counters is None:
             continue  # other input: a fallback
-        return _layer(finder, function, site, handler, counters)
-    return None
+        layers[id(handler.node)] = _layer(finder, function, site, handler, counters)
+    if not layers:
+        return None
+    first, *others = layers.values()
+    for other in others:
+        _merge(first.policy, other.policy)
+    return first
+
+
+def _merge(policy: Policy, other: Policy) -> None:
+    """``policy`` widened by another clause's: what either retries, what stops both."""
+    policy.retry_all = policy.retry_all or other.retry_all
+    policy.retry_on += other.retry_on
+    policy.never_retry += [ref for ref in other.never_retry if ref.name not in {r.name for r in policy.retry_on}]
+    policy.capped = policy.capped and other.capped
+    policy.attempts = policy.attempts if policy.attempts == other.attempts else None
+    policy.classifier = policy.classifier or other.classifier
+    policy.waits = policy.waits and other.waits
 
 
 def _handler(function: Function, site: CallSite) -> ExceptHandlerSite | None:
@@ -166,7 +185,8 @@ def _layer(finder, function: Function, site: CallSite, handler: ExceptHandlerSit
     for sibling in function.handlers:
         if sibling is handler:
             break
-        if sibling.path[:-1] == handler.path[:-1] and sibling.node.type is not None and isinstance(last_statement(sibling.node.body), _EXITS):
+        if sibling.path[:-1] == handler.path[:-1] and sibling.node.type is not None and isinstance(last_statement(sibling.node.body), _EXITS) \
+                and not _recurses_in(function, sibling):  # one that calls again retries what it catches
             policy.never_retry.extend(finder.exception_refs(sibling.node.type, scope))
     caught = handler.node.name.name.value if handler.node.name is not None and isinstance(handler.node.name.name, cst.Name) else None
     policy.classifier = caught is not None and any(
@@ -177,6 +197,11 @@ def _layer(finder, function: Function, site: CallSite, handler: ExceptHandlerSit
     )
     return Layer("recursion", "hand-written", "recursive retry", site.node, function, None, policy,
                  speculative=not (policy.waits or counters or self_counters))
+
+
+def _recurses_in(function: Function, handler: ExceptHandlerSite) -> bool:
+    inside = {id(node) for node in descendants(handler.node.body)}
+    return any(id(site.node) in inside and _called_name(site.node.func) == function.name for site in function.calls)
 
 
 def _exit_tests(function: Function, handler: ExceptHandlerSite) -> list[cst.BaseExpression]:
