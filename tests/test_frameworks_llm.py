@@ -307,3 +307,54 @@ def test_a_boto3_pin_of_144_or_later_keeps_standard_mode(tmp_path, pins):
     write_tree(tmp_path, {"requirements.txt": pins, "app.py": PINNED_APP})
     found = {(d["code"], d["line"]): d["message"] for d in check(tmp_path, "app.py")}
     assert "boto3 bedrock-runtime client (3: retries 2 by default)" in found[("RTL005", 14)]
+
+
+DSPY_CALLED = src(
+    """
+    import dspy
+    from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+    lm = dspy.LM("openai/gpt-4o-mini")
+
+
+    @retry(stop=stop_after_attempt(3), wait=wait_exponential_jitter(max=60), retry=retry_if_exception_type(TimeoutError))
+    def ask(text):
+        return lm(text)
+    """
+)
+
+
+def test_dspy_lm_called_fix_turns_its_retries_off_and_relints_clean():
+    result = fixed(DSPY_CALLED)
+    assert result == DSPY_CALLED.replace('dspy.LM("openai/gpt-4o-mini")', 'dspy.LM("openai/gpt-4o-mini", num_retries=0)')
+    assert Engine(Settings(select=("RTL005",))).lint_source(result, "tasks.py") == []
+
+
+def test_dspy_lm_called_by_a_wrapper_class_in_another_module(tmp_path):
+    write_tree(tmp_path, {
+        "llm.py": """
+            import dspy
+
+
+            class Writer:
+                def __init__(self):
+                    self.lm = dspy.LM("openai/gpt-4o-mini", num_retries=5)
+
+                def write(self, text):
+                    return self.lm(messages=[{"role": "user", "content": text}])
+            """,
+        "tasks.py": """
+            from celery import shared_task
+
+            from llm import Writer
+
+
+            @shared_task(autoretry_for=(TimeoutError,), max_retries=2, retry_backoff=True)
+            def nightly(text):
+                return Writer().write(text)
+            """,
+    })
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "tasks.py")]
+    assert found == [("RTL005", 6, (
+        "LM.__call__ runs under 2 retry layers: Celery task on 'nightly' (3) x DSPy LM (6: retries 5) = up to 18 calls"
+        " per run; chain nightly -> write (llm.py:8) -> LM.__call__ (via attribute); let one layer retry"))]
