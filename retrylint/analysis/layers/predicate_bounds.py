@@ -77,6 +77,13 @@ def _is_docstring(statement) -> bool:
 
 
 @dataclass
+class _Written:
+    """Where a lambda is written: what its reading resolves names in, as a function's scope."""
+
+    scope: Scope
+
+
+@dataclass
 class PredicateReading:
     """What a ``retry_if_exception(predicate)`` accepts, read from its one ``return``: the
     classes it accepts (None: every exception) and those it turns down by ``isinstance``."""
@@ -86,12 +93,15 @@ class PredicateReading:
 
 
 def predicate_reading(model: ModuleModel, expr: cst.BaseExpression, scope: Scope) -> PredicateReading | None:
-    """The reading of the project function ``expr`` names when its body is one ``return`` of
-    ``isinstance`` tests of its argument joined by ``and``/``or``/``not`` (``isinstance(error,
+    """The reading of the lambda ``expr``, or of the project function it names when its body is
+    one ``return`` of ``isinstance`` tests of its argument joined by ``and``/``or``/``not`` (``isinstance(error,
     Exception) and not isinstance(error, BadRequestError)``), where a ``not f(error)`` whose
     ``f`` never looks at the error itself (it hands it to a callable chosen at run time, as
     litellm's ``is_resent_failure``) turns down nothing it declares. None for anything else:
     a predicate testing a status code or a message classifies errors in ways not read here."""
+    if isinstance(expr, cst.Lambda):  # ``giveup=lambda error: isinstance(error, (...))``
+        params = expr.params.params
+        return _reading(_Written(scope), expr.body, params[0].name.value) if len(params) == 1 else None
     function = model.resolve_function(model.qualify(expr, scope)) if isinstance(expr, (cst.Name, cst.Attribute)) else None
     if function is None or not isinstance(function.node, cst.FunctionDef) or not function.params:
         return None

@@ -11,6 +11,7 @@ import libcst as cst
 from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.dialects.templates import BACKOFF, CAP, NEVER_RETRY, FixTemplate
 from retrylint.analysis.layers.layer import Policy, keywords_of, positional
+from retrylint.analysis.layers.predicate_bounds import predicate_reading
 from retrylint.analysis.model import NO_LITERAL, Scope
 from retrylint.analysis.options import unpacked_options
 
@@ -63,7 +64,11 @@ def read_policy(finder: "LayerFinder", spec: LayerSpec, call: cst.Call | None, s
         if param in options:
             expr, where = options[param]
             if finder.is_callable_predicate(expr, where):
-                policy.classifier = True
+                gives_up_on = predicate_reading(model, expr, where)  # ``giveup=`` that tests isinstance only
+                if gives_up_on is not None and gives_up_on.accepted and not gives_up_on.excluded:
+                    policy.never_retry = gives_up_on.accepted
+                else:
+                    policy.classifier = True
             else:
                 policy.never_retry = finder.exception_refs(expr, where, call)
                 policy.classifier = bool(policy.never_retry)
