@@ -277,6 +277,28 @@ INVALID = {
         "def run(agent):\n    Summarizer(agent).summarize('x')\n    print('done')",
         "step", "attribute",
     ),
+    "property-with-setter": (
+        """
+        import openai
+
+        class Service:
+            def __init__(self):
+                self._client = openai.OpenAI(max_retries=0)
+
+            @property
+            def client(self) -> openai.OpenAI:
+                return self._client
+
+            @client.setter
+            def client(self, value) -> None:
+                self._client = value
+
+            def ask(self, text):
+                return self.client.chat.completions.create(model='m', messages=[text])
+        """,
+        "def run():\n    Service().ask('x')",
+        "chat.completions.create", "attribute",
+    ),
 }
 
 VALID = {

@@ -256,10 +256,11 @@ class ModelBuilder:
             if isinstance(star, cst.Param):
                 scope.names[identifier(star.name.value)] = Binding()
         model.functions.append(function)
-        model.function_by_qualname[qualname] = function
-        if cls is not None:
-            cls.methods[name] = function
-        else:
+        if cls is None or name not in cls.methods or not _is_accessor(node, name):  # ``@x.setter``: ``x`` stays
+            model.function_by_qualname[qualname] = function  # the getter, what reading ``obj.x`` runs
+            if cls is not None:
+                cls.methods[name] = function
+        if cls is None:
             outer_scope.names[name] = Binding(qualname=qualname, function=function)
         self._walk_block(node.body.body, function, scope, (), None)
         self._keep_field_values(function)
@@ -295,6 +296,15 @@ class ModelBuilder:
             self._expr(child, function, path, in_return)
         if kind is cst.Call:
             function.calls.append(CallSite(node, self._next(), path, in_return))
+
+
+def _is_accessor(node: cst.FunctionDef, name: str) -> bool:
+    """``@name.setter`` / ``@name.deleter``: the write side of a property defined above."""
+    return any(
+        isinstance(d.decorator, cst.Attribute) and isinstance(d.decorator.value, cst.Name)
+        and identifier(d.decorator.value.value) == name and d.decorator.attr.value in ("setter", "deleter")
+        for d in node.decorators
+    )
 
 
 def _is_staticmethod(node: cst.FunctionDef) -> bool:
