@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
+from retrylint.analysis.subclasses import ClassIndex
 from retrylint.catalog import Catalog
 from retrylint.sources import SourceError, python_parses, read_source
 
@@ -57,6 +58,7 @@ class Project:
         self.overlay: dict[Path, str] = {}
         # Set by the language server: a changed module is parsed again statement by statement.
         self.reparser: Reparser | None = None
+        self.class_index = ClassIndex(self)  # which files' class statements name which bases
 
     # ----- layout ---------------------------------------------------------------------
     def add_root(self, folder: Path) -> None:
@@ -181,6 +183,7 @@ class Project:
         in case it was created or deleted), so that the next check reads it again."""
         self._drop(self.absolute(path))
         self._files.clear()
+        self.class_index.forget(self.absolute(path))
 
     @contextmanager
     def tracking(self) -> Iterator[set[Path]]:

@@ -19,6 +19,7 @@ from retrylint.analysis.layers import Layer, keywords_of
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
 from retrylint.analysis.model.typeflow import tracing, via
 from retrylint.analysis.shapes import SHAPE, inferred_shape
+from retrylint.analysis.subclasses import Implementations
 from retrylint.analysis.reach_record import Reach, distinct_layers, merged_reach
 from retrylint.catalog import BillableSpec
 from retrylint.diagnostics import ChainLink
@@ -35,8 +36,7 @@ class _SiteInfo:
     spec: BillableSpec | None
     follower: Follower | None  # None: it cannot fail (catalogued as infallible) or runs only on an interrupt
     via: str  # how the target was resolved
-    callee: Function | None = None
-    callee_resolved: bool = False
+    callees: list[tuple[Function, str]] | None = None  # the functions it runs, how each was resolved
 
 
 class Reachability:
@@ -55,6 +55,7 @@ class Reachability:
         self._sites: dict[int, _SiteInfo] = {}
         self._first_guard_call: dict[int, int | None] = {}
         self._links: dict[tuple[int, str], ChainLink] = {}
+        self._implementations = Implementations(model.project)
 
     def _index_layers(self, model: ModuleModel, layers: list[Layer]) -> None:
         self._indexed_models.add(id(model))
@@ -167,10 +168,9 @@ class Reachability:
         """The project functions the unit calls (not itself), in call order, each once."""
         found: dict[int, Function] = {}
         for site in self._unit_sites(function, root):
-            info = self._info(function, site)
-            callee = self._callee(function, info)
-            if callee is not None and callee is not function:
-                found.setdefault(id(callee), callee)
+            for callee, _ in self._site_callees(function, self._info(function, site)):
+                if callee is not function:
+                    found.setdefault(id(callee), callee)
         return list(found.values())
 
     # ----- one unit -----------------------------------------------------------------------
@@ -213,12 +213,15 @@ class Reachability:
         callee = function.scope.model.resolve_function(target)
         return callee is not None and callee.is_generator
 
-    def _callee(self, function: Function, info: _SiteInfo) -> Function | None:
-        if not info.callee_resolved:
-            info.callee_resolved = True
-            if info.spec is None and info.target is not None:
-                info.callee = function.scope.model.resolve_function(info.target)
-        return info.callee
+    def _site_callees(self, function: Function, info: _SiteInfo) -> list[tuple[Function, str]]:
+        """The project function a call runs; for a method abstract in its class, the subclasses' implementations."""
+        if info.callees is None:
+            info.callees = []
+            callee = function.scope.model.resolve_function(info.target) if info.spec is None and info.target else None
+            if callee is not None:
+                found = self._implementations.of(callee)
+                info.callees = [(impl, f"subclass {cls.name}") for impl, cls in found] or [(callee, info.via)]
+        return info.callees
 
     def _compose(self, function: Function, root: cst.CSTNode | None, component: frozenset[int]) -> list[Reach]:
         """The billable calls the unit reaches, one reach per call and stack of layers, from the
@@ -234,12 +237,7 @@ class Reachability:
                     continue  # a server on this machine bills nothing
                 here = [billed]
             else:
-                callee = self._callee(function, info)
-                if callee is None or callee is function or not self._memo.get(id(callee)):
-                    continue
-                if callee.is_generator and id(site.node) in function.returned_calls:
-                    continue  # ``return gen()`` hands out a generator not started: its calls run later
-                here = self._through(function, site, callee, root, id(callee) in component)
+                here = self._dispatched(function, site, info, root, component)
             billable, followers = later.after(position)
             for reach in here:
                 reach.followers = kept_followers([*reach.followers, *followers])
@@ -248,9 +246,24 @@ class Reachability:
                 merged[key] = reach if key not in merged else merged_reach(merged[key], reach)
         return list(merged.values())
 
-    def _through(self, function: Function, site: CallSite, callee: Function, root, same_cycle: bool) -> list[Reach]:
+    def _dispatched(self, function: Function, site: CallSite, info: _SiteInfo, root, component) -> list[Reach]:
+        """The reaches of the functions a call runs (implementations are alternatives: a call they share counts once)."""
+        merged: dict[tuple, Reach] = {}
+        for callee, resolved in self._site_callees(function, info):
+            if callee is function or not self._memo.get(id(callee)):
+                continue
+            if callee.is_generator and id(site.node) in function.returned_calls:
+                continue  # ``return gen()`` hands out a generator not started: its calls run later
+            for reach in self._through(function, site, callee, resolved, root, id(callee) in component):
+                key = reach.merge_key()
+                merged[key] = reach if key not in merged else \
+                    replace(merged_reach(merged[key], reach), calls=max(merged[key].calls, reach.calls))
+        return list(merged.values())
+
+    def _through(self, function: Function, site: CallSite, callee: Function, resolved: str, root,
+                 same_cycle: bool) -> list[Reach]:
         """The callee's reaches as seen from a call to it at ``site``."""
-        link = self._link(callee, self._info(function, site).via)
+        link = self._link(callee, resolved)
         looped = in_loop(site.path, root)
         guarded = self._guard_before(function, site, root) or self._guarded_function(callee)
         layers = self._layers_on(callee)
