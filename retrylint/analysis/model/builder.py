@@ -174,6 +174,9 @@ class ModelBuilder:
                      annotation: cst.BaseExpression | None = None) -> None:
         if isinstance(target, cst.Name):
             name = identifier(target.value)
+            declared = scope.names.get(name)  # a name keeps its declared type (``actor: Actor | None`` reassigned)
+            if annotation is None and declared is not None and declared.annotation is not None and cls is None:
+                annotation = declared.annotation
             scope.names[name] = Binding(value=value, scope=scope, annotation=annotation)
             if cls is not None:
                 cls.body_attrs[name] = scope.names[name]

@@ -79,6 +79,9 @@ class TypeFlow:
                 return self.annotation_type(arguments[0], scope, depth + 1)
             if base in WRAPPERS:
                 return next(filter(None, (self.annotation_type(a, scope, depth + 1) for a in arguments)), None)
+            if base is not None and base in self.catalog.billable_classes:
+                step(ANNOTATION)
+                return base  # a generic class of the catalog: ``pydantic_ai.Agent[Deps, Out]``
             return None  # a container: its elements are typed through ``element_type``
         found = self._qualify(annotation, scope, depth + 1)
         if found is not None and not found.startswith("builtins."):
