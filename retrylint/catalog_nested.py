@@ -98,3 +98,13 @@ class ModelProvidersSpec:
     separator: str = key("/", doc="what ends the provider's name in the model string")
     retrying: tuple[str, ...] = key((), doc="providers whose SDK client retries by default")
     retries: int = key(0, doc="those clients' default retries")
+
+
+@dataclass(frozen=True)
+class RunnableSpec:
+    """A layer that retries the object it is called on (LangChain ``model.with_structured_output(
+    S).with_retry(...)``): when that chain starts at a billable model, each retry invokes it again."""
+
+    through: tuple[str, ...] = key((), doc="methods returning a runnable that still invokes the model they are called on")
+    parses: tuple[str, ...] = key((), doc="those of them that parse the model's answer after the paid call (it can fail)")
+    invokes: str = key("invoke", doc="the model's method each attempt runs")

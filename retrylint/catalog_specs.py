@@ -9,7 +9,7 @@ from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
 from retrylint.catalog_nested import (ClientConfigSpec, FallbacksSpec, ModelProvidersSpec, OlderSpec, RedeliverySpec,
-                                      SettingsObjectSpec, TurnsSpec)
+                                      RunnableSpec, SettingsObjectSpec, TurnsSpec)
 from retrylint.catalog_sections import Counts, ExceptionSetSpec, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
@@ -178,6 +178,7 @@ class LayerSpec:
     stop_raises: tuple[str, ...] = key((), doc="'<qualified name>:<keyword>' raised to stop the layer at once")
     defaults: DefaultsSpec = key(factory=DefaultsSpec)
     receiver_method: str | None = key(doc="task queues: the method name that declares a task")
+    runnable: RunnableSpec = key(factory=RunnableSpec)
     task_base: tuple[str, ...] = key((), doc="task base classes")
     base_param: str | None = key()
     bind_param: str | None = key()

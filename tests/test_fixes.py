@@ -138,3 +138,35 @@ def test_a_non_retryable_list_joins_an_existing_retry_combination_in_parentheses
         "openai.NotFoundError, openai.UnprocessableEntityError)),\n)",
     )
     assert fix(source) == expected
+
+
+def test_the_chat_model_under_with_retry_gets_its_sdk_retries_off():
+    """``ChatOpenAI(...).with_structured_output(S).with_retry(...)``: the unsafe RTL005 fix turns
+    the chat model's own SDK retries off where it is made; the layer's RTL002/RTL003 have no fix."""
+    source = textwrap.dedent(
+        """\
+        from langchain_openai import ChatOpenAI
+
+
+        def summarize(text, schema):
+            model = ChatOpenAI(model="gpt-4o").with_structured_output(schema).with_retry(stop_after_attempt=3)
+            return model.invoke(text)
+        """
+    )
+    engine = Engine(Settings())
+    result = engine.fix_source(source, "svc.py", unsafe=True).source
+    assert engine.fix_source(result, "svc.py", unsafe=True).source == result
+    assert result == textwrap.dedent(
+        """\
+        from langchain_openai import ChatOpenAI
+
+
+        def summarize(text, schema):
+            model = ChatOpenAI(
+                model="gpt-4o",
+                max_retries=0,
+            ).with_structured_output(schema).with_retry(stop_after_attempt=3)
+            return model.invoke(text)
+        """
+    )
+    assert [d.code for d in engine.lint_source(result, "svc.py")] == ["RTL002", "RTL003"]
