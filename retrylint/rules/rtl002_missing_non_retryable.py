@@ -4,7 +4,12 @@ on every exception, or on a broad base such as `Exception`, `openai.APIError`,
 `requests.RequestException` or a database's base error, while declaring nothing that stops
 it at once: no `retry_if_not_exception_type`, `dont_autoretry_for`, `giveup=`, predicate or
 re-raising `except` clause. An `except` that re-raises only errors a retry heals
-(`RateLimitError`), or that no failure reaches (placed after a broader clause), declares none.
+(`RateLimitError`), or that no failure reaches (placed after a broader clause), declares none;
+nor does one re-raising only the project's own class that no code on the way to the paid call
+raises in an `except` (a hook's abort: the SDK's 400 never becomes it). A predicate made of
+`isinstance` tests (`retry_if_exception(f)`, backoff `giveup=`) reads as the classes it names.
+A layer that retries only classes the paid call's SDK never raises (requests' `HTTPError` around
+an OpenAI client, per the catalog's `raises`) re-runs nothing of that call.
 
 ## Why is this bad?
 Broad bases include deterministic failures: a 400 `BadRequestError`, a revoked key, a

@@ -3,7 +3,9 @@ Flags a billable call that sits under two or more layers that each retry: a task
 retries around a tenacity-decorated helper, a tenacity layer around an SDK client that
 retries by itself (OpenAI and Anthropic clients retry twice by default, the module-level
 Stripe API twice, LiteLLM through the provider SDK). The message gives the product of the
-layers' worst-case attempts.
+layers' worst-case attempts. A client is off the stack when the retrying call hands the function
+its retries keyword as 0 and the function reads it (`kwargs["max_retries"] = 0` before
+`Retrying(...)(completion, **kwargs)`), and a layer is when it retries only classes the SDK never raises.
 
 ## Why is this bad?
 Retries multiply: 4 Celery attempts x 3 tenacity attempts x 3 HTTP attempts is 36 paid
