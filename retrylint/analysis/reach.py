@@ -20,7 +20,7 @@ from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, do
 from retrylint.analysis.model.typeflow import tracing, via
 from retrylint.analysis.shapes import SHAPE, inferred_shape
 from retrylint.analysis.subclasses import Implementations
-from retrylint.analysis.reach_record import Reach, distinct_layers, merged_reach
+from retrylint.analysis.reach_record import Reach, display_name, distinct_layers, merged_reach
 from retrylint.analysis.runnable_reach import runnable_reaches
 from retrylint.catalog import BillableSpec
 from retrylint.diagnostics import ChainLink
@@ -200,7 +200,7 @@ class Reachability:
             if self._on_interrupt(function, site) or self._retries_by_hand(function, site):
                 follower = None
             elif spec is not None:
-                follower = (self._display(target, spec), target)
+                follower = (display_name(target, spec), target)
             elif self._infallible(model, site.node, target) or self._hands_out_generator(function, site, target):
                 follower = None
             else:
@@ -296,7 +296,7 @@ class Reachability:
         call = site.node
         model = function.scope.model
         self._index_module(model)
-        name = self._display(target, spec)
+        name = display_name(target, spec)
         return Reach(
             call=call,
             function=function,
@@ -310,14 +310,6 @@ class Reachability:
             inner_layers=list(self.call_layers.get(id(call), ())),
             client=client_use(self.catalog, call, function, target),
         )
-
-    @staticmethod
-    def _display(target: str, spec: BillableSpec) -> str:
-        for client in sorted(spec.clients, key=len, reverse=True):
-            if target.startswith(client + "."):
-                shown = target[len(client) + 1 :]
-                return f"{client.rpartition('.')[2]}.{shown}" if shown == "__call__" else shown  # an instance called
-        return target
 
     # ----- what happens around a call ---------------------------------------------------
     def _retries_by_hand(self, function: Function, site: CallSite) -> bool:

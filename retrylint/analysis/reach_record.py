@@ -49,6 +49,16 @@ class Reach:
                 self.guarded, self.direct, self.calls)
 
 
+def display_name(target: str, spec: BillableSpec) -> str:
+    """How messages name a billable call: without its client (``chat.completions.create``), an
+    instance called by its class (``Runner.__call__`` of a callable client)."""
+    for client in sorted(spec.clients, key=len, reverse=True):
+        if target.startswith(client + "."):
+            shown = target[len(client) + 1 :]
+            return f"{client.rpartition('.')[2]}.{shown}" if shown == "__call__" else shown  # an instance called
+    return target
+
+
 UNBOUNDED, UNKNOWN = "unbounded", "capped, count unknown"
 
 
