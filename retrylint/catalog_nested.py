@@ -18,6 +18,8 @@ class RedeliverySpec:
     flags: tuple[str, ...] = key((), doc="task options that must all be true")
     setting_prefix: str | None = key(doc="an app setting named prefix + flag gives a flag the task leaves out")
     capped_by: str | None = key(doc="a flag that sends it through the task's own retries instead (their cap applies)")
+    off: tuple[str, ...] = key((), doc="options of which the first given (or set in the app) must be false; none given counts as true (Celery acks_on_timeout, then acks_on_failure_or_timeout)")
+    given: tuple[str, ...] = key((), doc="options that must be set to something other than None (a hard time_limit)")
     label: str | None = key()
     note: str | None = key(doc="what the finding adds: when it fires and the way out")
 

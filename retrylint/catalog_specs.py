@@ -200,6 +200,7 @@ class LayerSpec:
     settings: SettingsObjectSpec = key(factory=SettingsObjectSpec, doc="billable-call: the options are those of a settings object its keywords lead to")
     adds: bool = key(False, doc="billable-call: its retries add to the SDK client's attempts (each replay is one request): stacks show a sum")
     redelivery: RedeliverySpec = key(factory=RedeliverySpec)
+    timeout_redelivery: RedeliverySpec = key(factory=RedeliverySpec, doc="a second redelivery: of a task killed at its time limit")
     older: OlderSpec = key(factory=OlderSpec)
 
     deadline_params = _Nested("deadline", "params")

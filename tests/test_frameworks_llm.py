@@ -358,3 +358,37 @@ def test_dspy_lm_called_by_a_wrapper_class_in_another_module(tmp_path):
     assert found == [("RTL005", 6, (
         "LM.__call__ runs under 2 retry layers: Celery task on 'nightly' (3) x DSPy LM (6: retries 5) = up to 18 calls"
         " per run; chain nightly -> write (llm.py:8) -> LM.__call__ (via attribute); let one layer retry"))]
+
+
+def test_celery_timeout_redelivery_set_in_the_apps_module(tmp_path):
+    write_tree(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            app.conf.task_acks_late = True
+            app.conf.task_acks_on_timeout = False
+            app.conf.task_time_limit = 900
+            """,
+        "proj/tasks.py": """
+            import openai
+
+            from proj.celery import app
+
+            client = openai.OpenAI(max_retries=0)
+
+
+            class Writer:
+                def write(self, text):
+                    return client.chat.completions.create(model="gpt-4o", messages=[])
+
+
+            @app.task
+            def summarize(text):
+                return Writer().write(text)
+            """,
+    })
+    found = [(d["code"], d["path"], d["line"], d["message"].partition(":")[0]) for d in check(tmp_path, "proj/tasks.py")]
+    assert found == [("RTL001", "proj/tasks.py", 13, "Celery redelivery (acks_late + time_limit, acks_on_timeout=False)"
+                      " on 'summarize' retries without limit")]

@@ -20,10 +20,17 @@ from retrylint.catalog import LayerSpec
 _SETTINGS: WeakKeyDictionary[ModuleModel, dict[str, dict]] = WeakKeyDictionary()
 
 
+def redeliveries(finder, function: Function, spec: LayerSpec, anchor, call: cst.Call | None, scope: Scope,
+                 options: dict) -> list[Layer | None]:
+    """The task's redelivery layers: when its worker dies, and when it is killed at its time limit."""
+    return [redelivery(finder, function, spec, anchor, call, scope, options, rule)
+            for rule in (spec.redelivery, spec.timeout_redelivery) if rule.flags]
+
+
 def redelivery(finder, function: Function, spec: LayerSpec, anchor, call: cst.Call | None, scope: Scope,
-               options: dict) -> Layer | None:
-    """The redelivery layer of a task whose options (and app settings) turn it on, or None."""
-    model, rule = finder.model, spec.redelivery
+               options: dict, rule) -> Layer | None:
+    """The redelivery layer of a task whose options (and app settings) turn ``rule`` on, or None."""
+    model = finder.model
     settings = None
 
     def flag(name: str):
@@ -36,6 +43,10 @@ def redelivery(finder, function: Function, spec: LayerSpec, anchor, call: cst.Ca
         return settings.get(name)
 
     if not all(flag(name) is True for name in rule.flags):
+        return None
+    if rule.off and next((value for value in map(flag, rule.off) if value is not None), True) is not False:
+        return None  # (Celery acks_on_timeout: true unless given false)
+    if any(flag(name) is None for name in rule.given):
         return None
     if rule.capped_by and flag(rule.capped_by) is True:
         attempts = options.get(spec.attempts.param)

@@ -10,7 +10,7 @@ import libcst as cst
 from retrylint.catalog import LayerSpec
 from retrylint.analysis.layers.layer import Layer, TaskParts, keywords_of, last_statement
 from retrylint.analysis.layers.readers.base import DECORATOR, IMPORTED_CALL, TASK_CLASS, FormReader
-from retrylint.analysis.layers.readers.redelivery import redelivery
+from retrylint.analysis.layers.readers.redelivery import redeliveries
 from retrylint.analysis.model import EXCEPT, NO_LITERAL, ClassInfo, Function, Scope
 
 
@@ -19,7 +19,7 @@ def read_task_decorator(finder, function, decorator, spec, call, scope):
     if not spec.redelivery.flags:
         return layer
     options, _ = _task_options(finder.model, spec, call, scope)
-    return [layer, redelivery(finder, function, spec, decorator, call, scope, options)]
+    return [layer, *redeliveries(finder, function, spec, decorator, call, scope, options)]
 
 
 def read_task_class(finder, cls: ClassInfo, spec: LayerSpec) -> Layer | None:
@@ -34,7 +34,7 @@ def read_task_class(finder, cls: ClassInfo, spec: LayerSpec) -> Layer | None:
         layer.label = f"{spec.label} class"
     if not spec.redelivery.flags:
         return layer
-    return [layer, redelivery(finder, method, spec, cls.node, None, finder.model.scope, options)]
+    return [layer, *redeliveries(finder, method, spec, cls.node, None, finder.model.scope, options)]
 
 
 class TaskReader(FormReader):
