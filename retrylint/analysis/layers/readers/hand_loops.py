@@ -13,7 +13,7 @@ import fnmatch
 import libcst as cst
 
 from retrylint.analysis.layers.layer import Layer, Policy, last_statement
-from retrylint.analysis.model import Function, ModuleModel, descendants
+from retrylint.analysis.model import Function, ModuleModel, descendants, identifier
 
 
 def read(finder, function: Function, loop: cst.For | cst.While) -> Layer | None:
@@ -295,15 +295,44 @@ class _LoopShape:
     def attempts(self) -> int | None:
         if isinstance(self.loop, cst.For) and self.iterator() in self.model.catalog.loop_counting_iterators:
             args = [a for a in self.loop.iter.args if a.keyword is None]
-            values = [self.model.literal(a.value, self.function.scope) for a in args[:2]]
+            values = [self._count(a.value) for a in args[:2]]
             if all(isinstance(v, int) for v in values) and values:
                 return values[0] if len(values) == 1 else max(values[1] - values[0], 0)
         if isinstance(self.loop, cst.While) and isinstance(self.loop.test, cst.Comparison):
             comparison = self.loop.test.comparisons[0]
-            value = self.model.literal(comparison.comparator, self.function.scope)
+            value = self._count(comparison.comparator)
             if isinstance(comparison.operator, (cst.LessThan, cst.LessThanEqual)) and isinstance(value, int):
                 return value + (1 if isinstance(comparison.operator, cst.LessThanEqual) else 0)
         return None
+
+    def _count(self, expr: cst.BaseExpression, depth: int = 0) -> int | None:
+        """A literal number, a sum or difference of them, or ``self.<attr>`` that only the class
+        body sets (``retries: int = 0``, ``MAX_RETRIES = 2``): its default, the count a reader
+        of the class sees."""
+        if depth > 10:
+            return None
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+            left, right = self._count(expr.left, depth + 1), self._count(expr.right, depth + 1)
+            if left is None or right is None:
+                return None
+            return left + right if isinstance(expr.operator, cst.Add) else left - right
+        scope = self.function.scope
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None \
+                and expr.value.value == scope.self_name:
+            expr, scope = self._class_default(scope.cls, identifier(expr.attr.value))
+        value = self.model.literal(expr, scope) if expr is not None else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def _class_default(self, cls, attr: str) -> tuple[cst.BaseExpression | None, object]:
+        """The class-body value of ``attr`` in ``cls`` or its bases, when no method assigns it."""
+        classes = list(self.model.class_mro(cls))
+        if any(info.self_assignments.get(attr) for info in classes):
+            return None, None
+        for info in classes:
+            binding = info.body_attrs.get(attr)
+            if binding is not None and binding.value is not None and binding.value is not binding.annotation:
+                return binding.value, binding.scope
+        return None, None
 
     def dead(self, handler: cst.ExceptHandler, finder) -> bool:
         """An ``except`` no failure reaches: an earlier clause of its ``try`` catches a base of
