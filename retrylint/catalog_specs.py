@@ -130,6 +130,7 @@ class TargetSpec:
     position: int | None = key()
     keyword: str | None = key()
     alone_position: int | None = key(doc="where it is when neither position nor keyword holds it (LangGraph add_node(fn): the function names the node)")
+    method_keyword: str | None = key(doc="a keyword holding a method of it instead (instructor.patch(create=client.messages.create))")
 
 
 @dataclass(frozen=True)

@@ -287,6 +287,12 @@ def _wrapped(catalog: Catalog, spec: ClientSpec, wrapper: cst.Call | None, where
     arg = kw.get(spec.wraps.keyword) if spec.wraps.keyword else None
     if arg is None and spec.wraps.position is not None:
         arg = positional(wrapper, spec.wraps.position)
+    method = kw.get(spec.wraps.method_keyword) if arg is None and spec.wraps.method_keyword else None
+    if method is not None and isinstance(method.value, cst.Attribute):
+        arg = method.value.value  # ``create=AsyncAnthropic(...).messages.create``: the client it is a method of
+        while isinstance(arg, cst.Attribute):
+            arg = arg.value
+        arg = cst.Arg(arg)
     if arg is None:
         return None
     value = bound_value(arg.value, where)
