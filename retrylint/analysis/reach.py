@@ -332,7 +332,8 @@ class Reachability:
 
     def _infallible(self, model: ModuleModel, call: cst.Call, target: str | None) -> bool:
         catalog = self.catalog
-        if target is not None and target in catalog.infallible_names:
+        if target is not None and (target in catalog.infallible_names
+                                   or ((cls := model.resolve_class(target)) is not None and cls.builds_plainly())):
             return True
         func = call.func
         if isinstance(func, cst.Attribute):

@@ -134,6 +134,20 @@ class ClassInfo:
         validated = self.field_values.get(attr, ()) if body is not None else ()
         return [*self.self_assignments.get(attr, ()), *validated, *([body] if body is not None else [])]
 
+    def builds_plainly(self) -> bool:
+        """Making an instance runs no code that can fail: no bases, no decorators, and an
+        ``__init__`` (if any) that only stores its arguments, calling and raising nothing."""
+        if self.bases or self.node.decorators or {"__new__", "__post_init__"} & self.methods.keys():
+            return False
+        init = self.methods.get("__init__")
+        if init is None:
+            return True
+        body = init.node.body
+        return not init.calls and not init.raised_names and isinstance(body, cst.IndentedBlock) and all(
+            isinstance(line, cst.SimpleStatementLine)
+            and all(isinstance(small, (cst.Assign, cst.AnnAssign, cst.Pass, cst.Expr)) for small in line.body)
+            for line in body.body)
+
 
 @dataclass
 class ImportSite:
