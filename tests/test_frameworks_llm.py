@@ -392,3 +392,41 @@ def test_celery_timeout_redelivery_set_in_the_apps_module(tmp_path):
     found = [(d["code"], d["path"], d["line"], d["message"].partition(":")[0]) for d in check(tmp_path, "proj/tasks.py")]
     assert found == [("RTL001", "proj/tasks.py", 13, "Celery redelivery (acks_late + time_limit, acks_on_timeout=False)"
                       " on 'summarize' retries without limit")]
+
+
+def test_guardrails_guard_in_a_wrapper_class_of_another_module(tmp_path):
+    write_tree(tmp_path, {
+        "guards.py": """
+            from guardrails import Guard
+            from pydantic import BaseModel
+
+
+            class Pet(BaseModel):
+                name: str
+
+
+            class PetExtractor:
+                def __init__(self):
+                    self.guard = Guard.for_pydantic(output_class=Pet)
+
+                def extract(self, text):
+                    return self.guard(model="gpt-4o", messages=[{"role": "user", "content": text}], num_reasks=2)
+            """,
+        "tasks.py": """
+            import openai
+            from celery import shared_task
+
+            from guards import PetExtractor
+
+
+            @shared_task(autoretry_for=(openai.RateLimitError,), max_retries=3, retry_backoff=True)
+            def nightly(text):
+                return PetExtractor().extract(text)
+            """,
+    })
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "tasks.py")]
+    assert found == [("RTL005", 7, (
+        "Guard.__call__ runs under 2 retry layers: Celery task on 'nightly' (4) x Guardrails num_reasks (3) = up to 12"
+        " calls per run; chain nightly -> extract (guards.py:13) -> Guard.__call__ (via attribute); let one layer retry"
+        " (Guardrails num_reasks: each retry re-asks with the last failed answer appended: billed again, with a longer"
+        " prompt than the first)"))]

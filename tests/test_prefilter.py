@@ -249,6 +249,8 @@ def _written_in(shape: str, name: str, spec) -> str:
     """One line holding ``name`` (a catalog layer's qualified name) in ``shape``."""
     leaf, root = name.rpartition(".")[2], name.partition(".")[0]
     keyword = f"{spec.policy_param}=p" if spec.policy_param and spec.absent_policy == "none" else ""
+    if leaf == "__call__":  # an instance called: made by its class where it is called
+        return f"import {root}\nmade = {name.rpartition('.')[0].rpartition('.')[2]}.for_pydantic(M)\nx = made()\n"
     return {
         DECORATOR: f"@{leaf}\ndef f(): ...\n",
         CALL: f"x = {leaf}({keyword})\n",

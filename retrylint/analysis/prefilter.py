@@ -68,6 +68,7 @@ class Prefilter:
         raised: set[str] = set()
         keywords_needed: dict[str, set[str]] = defaultdict(set)  # call name -> keywords it needs
         self.gated: dict[str, set[str]] = defaultdict(set)  # library root -> names called after importing it
+        instances: set[str] = set()  # classes whose instances are called: ``Guard(`` or ``Guard.for_pydantic(``
         for name, spec in catalog.layer_by_name.items():
             leaf, root, shapes = _leaf(name), name.partition(".")[0], prefilter_shapes(spec)
             if DECORATOR in shapes:  # recognised by their decorator, imported from anywhere
@@ -78,8 +79,9 @@ class Prefilter:
                 calls.add(leaf)
                 if spec.policy_param and spec.absent_policy == "none":
                     keywords_needed[leaf].add(spec.policy_param)  # no policy given, no retries
-            if IMPORTED_CALL in shapes:
-                self.gated[root].add(leaf)
+            if IMPORTED_CALL in shapes:  # an instance called (``guard(...)``): its class named where it is made
+                self.gated[root].add(_leaf(name.rpartition(".")[0]) if leaf == "__call__" else leaf)
+                instances |= {_leaf(name.rpartition(".")[0])} if leaf == "__call__" else set()
         self.decorator = re.compile(r"@[ \t]*(?:[\w.]+\.)?(?:%s)\b" % _alternatives(decorators))
         bases = {_leaf(base) for base, spec in catalog.task_bases.items() if TASK_CLASS in prefilter_shapes(spec)}
         self.task_class = re.compile(r"class[ \t]+\w+[ \t]*\([^)]*?\b(?:%s)\b" % _alternatives(bases)) if bases else None
@@ -90,7 +92,8 @@ class Prefilter:
         }
         self.call_gates = _gates(calls)
         gated = {leaf for leaves in self.gated.values() for leaf in leaves}
-        self.gated_calls = {leaf: _call_of(leaf) for leaf in gated}
+        self.gated_calls = {leaf: re.compile(r"%s[ \t]*[(.]" % re.escape(leaf)) if leaf in instances else _call_of(leaf)
+                            for leaf in gated}
         self.aliased = {leaf: re.compile(r"%s[ \t]+as[ \t]" % re.escape(leaf)) for leaf in gated}  # import x as y
         self.receiver_methods = {
             method: (re.compile(r"\.[ \t]*%s[ \t]*\(" % re.escape(method)),

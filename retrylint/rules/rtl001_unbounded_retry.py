@@ -50,7 +50,7 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, Edit
 from retrylint.analysis.layers import Layer
-from retrylint.analysis.layers.layer import REASK_NOTE
+from retrylint.analysis.layers.layer import reask_note
 from retrylint.analysis.layers.dialects.templates import CAP
 from retrylint.rules.base import Invalid, Rule, Valid
 
@@ -69,7 +69,7 @@ class UnboundedRetry(Rule):
             if layer.kind in ("loop", "recursion"):
                 message += "; count attempts and re-raise after the last one"
             if layer.reasks:
-                message += f"; {REASK_NOTE}"
+                message += f"; {reask_note(layer)}"
             if layer.note:
                 message += f"; {layer.note}"
             fix = self._fix(ctx, layer)

@@ -112,7 +112,8 @@ class NonIdempotentBillableRetry(Rule):
         if factor is None:
             return f"worst case: no limit on billed calls ({calls} billable call{plural}{per_item} per attempt)"
         grows = (f", sending about {count_text(factor * (factor + 1) // 2)} times the first prompt's tokens "
-                 f"(attempt k sends about k times it)") if layer.reasks else ""
+                 f"(attempt k sends about k times it)") if layer.reasks and (layer.spec is None or layer.spec.reask_history) \
+            else ", each re-ask longer than the first prompt by the failed answer" if layer.reasks else ""
         return (
             f"worst case: {count_text(factor)} attempts x {calls} billable call{plural}{per_item} = "
             f"{count_text(factor * calls)} billed calls{per_item}{grows}"

@@ -48,7 +48,7 @@ from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.reach_record import UNBOUNDED, Reach, chain_text, retry_stack
-from retrylint.analysis.layers.layer import REASK_NOTE
+from retrylint.analysis.layers.layer import reask_note
 from retrylint.rules.base import Invalid, Rule, Valid
 
 
@@ -84,9 +84,9 @@ class StackedRetries(Rule):
                 f"{reach.name} runs under {depth} retry layers: {' x '.join(parts)} = "
                 f"{product} per run; chain {chain_text([reach])}; let one layer retry"
             )
-            reasking = [inner.label for inner in (layer, *reach.inner_layers) if inner.reasks]
+            reasking = [inner for inner in (layer, *reach.inner_layers) if inner.reasks]
             if reasking:
-                message += f" ({reasking[0]}: {REASK_NOTE})"
+                message += f" ({reasking[0].label}: {reask_note(reasking[0])})"
             yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, reach), reach.chain)
 
     @staticmethod

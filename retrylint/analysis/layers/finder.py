@@ -150,6 +150,9 @@ class LayerFinder:
             return None, call
         target = self.model.qualify(target_expr, scope)
         spec = self.catalog.layer_by_name.get(target) if target else None
+        if spec is None and call is not None and target and f"{target}.__call__" in self.catalog.layer_by_name \
+                and self.model.calls_instance(target_expr, scope, target):
+            spec = self.catalog.layer_by_name[f"{target}.__call__"]  # ``guard(...)``: the instance's __call__
         if spec is None and isinstance(target_expr, cst.Attribute):
             inferred = self.catalog.layers_by_receiver_method.get(identifier(target_expr.attr.value))
             if inferred is not None and any(k in keywords_of(call) for k in inferred.infer_keywords):
@@ -163,8 +166,9 @@ class LayerFinder:
         imported under another one or bound to an expression. Resolving other names would
         parse the project modules they come from, for nothing."""
         leaves = self.catalog.layer_leaves
-        if isinstance(expr, cst.Attribute):
-            return identifier(expr.attr.value) in leaves
+        if isinstance(expr, cst.Attribute):  # (``self.guard(...)``: an instance whose __call__ may be one)
+            return identifier(expr.attr.value) in leaves or ("__call__" in leaves and isinstance(expr.value, cst.Name)
+                                                              and scope.cls is not None and expr.value.value == scope.self_name)
         if not isinstance(expr, cst.Name):
             return True
         if identifier(expr.value) in leaves:

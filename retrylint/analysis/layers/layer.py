@@ -118,6 +118,13 @@ class Layer:
 
 
 REASK_NOTE = "each retry re-asks with the failed answer appended: billed again, with a longer prompt each time"
+REASK_LAST_NOTE = "each retry re-asks with the last failed answer appended: billed again, with a longer prompt than the first"
+
+
+def reask_note(layer: "Layer") -> str:
+    """What a message says of a re-asking layer's retries: each longer than the last, or (a layer
+    that sends only the last failed answer: Guardrails) longer than the first."""
+    return REASK_LAST_NOTE if layer.spec is not None and not layer.spec.reask_history else REASK_NOTE
 
 
 def short_name(qualname: str | None) -> str:

@@ -19,6 +19,8 @@ def read_billable_call(finder, function, site, spec):
     call, scope, model = site.node, function.scope, finder.model
     if spec.settings.paths:
         return _settings_layer(finder, function, spec, call)
+    if spec.made_by and not _made_by(function, spec, call):
+        return None
     kw = keywords_of(call)
     # Without a response model the call is passed straight through: nothing is validated or retried.
     handed = kw.get(spec.target_keyword) if spec.target_keyword else None
@@ -72,6 +74,29 @@ def _settings_layer(finder, function, spec, call):
     given = options.get(spec.attempts.param)
     layer.client_off = spec.settings.client_off and given is not None and where.model.literal(*given) == 0
     return layer
+
+
+def _made_by(function, spec, call) -> bool:
+    """The client called (``guard(...)``) or called on (``guard.acall(...)``) was made by one of
+    ``spec.made_by``, written there or through names, attributes, imports and factories."""
+    from retrylint.analysis.client_retries import constructor_of  # it reads layers: imported when needed
+
+    receiver = call.func.value if isinstance(call.func, cst.Attribute) and not _is_self(call.func, function) else call.func
+    made = constructor_of(receiver, function)
+    if made is None:
+        return False
+    node, where = made
+    while True:  # ``Guard.for_pydantic(Pet).use(...)``: each call of the chain
+        if where.model.qualify(node.func, where) in spec.made_by:
+            return True
+        if not (isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call)):
+            return False
+        node = node.func.value
+
+
+def _is_self(func, function) -> bool:
+    """``self.guard``: the attribute is the client itself (called), not a method on it."""
+    return isinstance(func.value, cst.Name) and function.scope.cls is not None and func.value.value == function.scope.self_name
 
 
 def _settings_object(function, spec, call):
