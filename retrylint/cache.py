@@ -34,6 +34,7 @@ from retrylint.diagnostics import Diagnostic
 from retrylint.discovery import display_path
 from retrylint.settings import Settings
 from retrylint.fixing.writer import remove_stale_temporary_files, replace_file
+from retrylint.folders import folder_state
 
 DEFAULT_CACHE_DIR = Path(".retrylint_cache")
 FORMAT = 3  # 3: entries hold "fixes"
@@ -175,9 +176,14 @@ class ResultCache:
         return True
 
     def _digest(self, file: str) -> str | None:
-        """The digest of a regular file's bytes; None for anything else (missing, a folder, a
-        device or a FIFO that an index names, which is never read)."""
+        """The digest of a regular file's bytes, or of a folder's Python files' state for a key
+        made by folders.folder_key; None for anything else (missing, a folder, a device or a
+        FIFO that an index names, which is never read)."""
         if file not in self._digests:
+            state = folder_state(file)
+            if state is not None:
+                self._digests[file] = digest(state)
+                return self._digests[file]
             try:
                 with open(os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
                     regular = stat.S_ISREG(os.fstat(handle.fileno()).st_mode)

@@ -279,3 +279,27 @@ def test_findings_do_not_depend_on_which_file_is_checked_first(tmp_path, monkeyp
     alone = findings("app/tasks.py")
     assert [d["code"] for d in alone] == ["RTL002"]
     assert findings("app/providers/openai_llm.py", "app/llm/chat.py", "app/llm/base.py", "app/tasks.py") == alone
+
+
+def test_a_cached_result_is_checked_again_when_a_subclass_appears_or_changes(tmp_path, monkeypatch):
+    import retrylint.runner as runner
+    from retrylint.runner import CheckOptions, run_check
+
+    files = dict(INVALID["abstractmethod"][0])
+    subclass = files.pop("llm/openai_llm.py")
+    lint_package(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+
+    def codes() -> list[str]:
+        monkeypatch.setattr(runner, "_ENGINES", {})
+        outcome = run_check([Path("app/tasks.py")], CheckOptions(jobs=1, cache_dir=Path(".cache")))
+        return [d.code for d in outcome.diagnostics]
+
+    assert codes() == codes() == []
+    added = tmp_path / "app/llm/openai_llm.py"
+    added.write_text(subclass.replace("OpenAILLM(BaseLLM)", "OpenAILLM"))  # not a subclass yet
+    assert codes() == []
+    added.write_text(subclass)
+    assert codes() == codes() == ["RTL002"]
+    added.unlink()
+    assert codes() == []

@@ -195,6 +195,11 @@ class Project:
         finally:
             self._touched = None
 
+    def depends_on(self, key: Path) -> None:
+        """Findings being made depend on ``key`` too (a folder's Python files: folders.folder_key)."""
+        if self._touched is not None:
+            self._touched.add(key)
+
     def start_file(self) -> None:
         """A new file is being checked: its allowance of other modules starts afresh."""
         self._read_for_file = {}

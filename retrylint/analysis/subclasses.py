@@ -13,13 +13,13 @@ before, so findings do not depend on run order."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from retrylint.folders import folder_key, python_files
 from retrylint.sources import SourceError, read_limited
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 CLASS_STATEMENT = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.MULTILINE)
 WORD = re.compile(rb"[A-Za-z_]\w*")
-SKIPPED_FOLDERS = {"__pycache__", "node_modules", "site-packages"}
 MAX_SUBCLASS_MODULES = 8  # other modules parsed to find the subclasses of one class
 MAX_SUBCLASS_LEVELS = 4  # subclasses of subclasses, so deep
 MAX_IMPLEMENTATIONS = 4  # overriding methods followed from one abstract method
@@ -47,7 +46,8 @@ class ClassIndex:
         statement that names ``name`` among its bases, in path order."""
         key = (folder, recursive)
         if key not in self._folders:
-            self._folders[key] = {path: self._words(path) for path in _python_files(folder, recursive)}
+            self._folders[key] = {path: self._words(path) for path in python_files(folder, recursive)}
+        self.project.depends_on(folder_key(folder, recursive))
         word = name.encode("ascii", "replace")
         return [path for path, words in self._folders[key].items() if word in words]
 
@@ -70,19 +70,6 @@ class ClassIndex:
         if b"class" not in text:
             return frozenset()
         return frozenset(word for match in CLASS_STATEMENT.finditer(text) for word in WORD.findall(match.group(1)))
-
-
-def _python_files(folder: Path, recursive: bool) -> list[Path]:
-    if not recursive:
-        try:
-            return sorted(entry for entry in folder.glob("*.py") if entry.is_file())
-        except OSError:
-            return []
-    found: list[Path] = []
-    for current, folders, files in os.walk(folder):
-        folders[:] = sorted(name for name in folders if name not in SKIPPED_FOLDERS and not name.startswith("."))
-        found.extend(Path(current, name) for name in sorted(files) if name.endswith(".py"))
-    return found
 
 
 def is_abstract(function: "Function") -> bool:

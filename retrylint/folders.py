@@ -1,0 +1,46 @@
+"""The Python files of a folder, and a digest of their state: what findings that searched a
+folder depend on (a subclass found there, or none), checked by the cache without reading them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SKIPPED_FOLDERS = {"__pycache__", "node_modules", "site-packages"}
+PATTERNS = {False: "*.py", True: os.path.join("**", "*.py")}  # the last part of a folder's key
+
+
+def python_files(folder: Path, recursive: bool) -> list[Path]:
+    """The ``.py`` files directly in ``folder`` (and below it if ``recursive``), in path order."""
+    if not recursive:
+        try:
+            return sorted(entry for entry in folder.glob("*.py") if entry.is_file())
+        except OSError:
+            return []
+    found: list[Path] = []
+    for current, folders, files in os.walk(folder):
+        folders[:] = sorted(name for name in folders if name not in SKIPPED_FOLDERS and not name.startswith("."))
+        found.extend(Path(current, name) for name in sorted(files) if name.endswith(".py"))
+    return found
+
+
+def folder_key(folder: Path, recursive: bool) -> Path:
+    """The dependency that stands for the Python files of ``folder``: ``<folder>/**/*.py``."""
+    return folder / PATTERNS[recursive]
+
+
+def folder_state(key: str) -> str | None:
+    """For a key made by ``folder_key``: the path, size and modification time of each of its
+    files (a file added, removed or changed changes it); None for any other path."""
+    for recursive, pattern in sorted(PATTERNS.items(), reverse=True):  # "**/*.py" before "*.py"
+        if key.endswith(os.sep + pattern):
+            folder = Path(key[: -len(pattern) - 1])
+            states = []
+            for path in python_files(folder, recursive):
+                try:
+                    status = path.stat()
+                except OSError:
+                    continue
+                states.append(f"{path}\0{status.st_size}\0{status.st_mtime_ns}")
+            return "\n".join(states)
+    return None
