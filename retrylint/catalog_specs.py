@@ -60,6 +60,7 @@ class AttemptsSpec:
     nonpositive: Unbounded | None = key(doc="'unbounded' when 0 or less never stops")
     true: Unbounded | None = key(doc="'unbounded' when param=True retries forever")
     other_caps: tuple[str, ...] = key((), doc="keywords that cap the attempts too when not None")
+    position: int | None = key(doc="the attempts argument's position when not passed as a keyword")
 
     def total(self, value: int) -> int:
         return value + 1 if self.counts == "retries" else value

@@ -430,3 +430,35 @@ def test_guardrails_guard_in_a_wrapper_class_of_another_module(tmp_path):
         " calls per run; chain nightly -> extract (guards.py:13) -> Guard.__call__ (via attribute); let one layer retry"
         " (Guardrails num_reasks: each retry re-asks with the last failed answer appended: billed again, with a longer"
         " prompt than the first)"))]
+
+
+def test_dspy_refine_of_another_module_under_a_celery_task(tmp_path):
+    write_tree(tmp_path, {
+        "programs.py": """
+            import dspy
+
+            qa = dspy.Refine(module=dspy.Predict("question -> answer"), N=4, reward_fn=lambda args, pred: 1.0, threshold=1.0)
+
+
+            class Answerer:
+                def __init__(self):
+                    self.program = qa
+
+                def answer(self, question):
+                    return self.program(question=question)
+            """,
+        "tasks.py": """
+            from celery import shared_task
+
+            from programs import Answerer
+
+
+            @shared_task(autoretry_for=(TimeoutError,), max_retries=2, retry_backoff=True)
+            def nightly(question):
+                return Answerer().answer(question)
+            """,
+    })
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "tasks.py")]
+    assert found == [("RTL005", 6, (
+        "Refine.__call__ runs under 2 retry layers: Celery task on 'nightly' (3) x DSPy Refine (4) = up to 12 calls per"
+        " run; chain nightly -> answer (programs.py:10) -> Refine.__call__ (via attribute); let one layer retry"))]

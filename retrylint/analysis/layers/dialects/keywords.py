@@ -39,7 +39,7 @@ def call_options(spec: LayerSpec, call: cst.Call | None, scope: Scope) -> dict:
     """The options ``call`` passes: its keywords, and the retry set when given by position."""
     options, _ = unpacked_options(call, scope)
     options.update({name: (arg.value, scope) for name, arg in keywords_of(call).items()})
-    for param, position in ((spec.retry_on_param, spec.retry_on_position),
+    for param, position in ((spec.retry_on_param, spec.retry_on_position), (spec.attempts.param, spec.attempts.position),
                             (spec.backoff.generator.param, spec.backoff.generator.position)):
         if param and position is not None and param not in options:
             arg = positional(call, position)

@@ -143,17 +143,18 @@ def _older_semantics(model, spec, policy) -> str:
 def _options(finder, function, spec, call) -> dict | None:
     """The call's keywords over those of the client's constructor (``Agent(..., retries=3)``),
     when the catalog says the constructor gives them; None: the call's alone."""
-    if not spec.constructor_options or not isinstance(call.func, cst.Attribute):
+    if not spec.constructor_options:
         return None
     from retrylint.analysis.client_retries import constructor_of  # it reads layers: imported when needed
 
-    made = constructor_of(call.func.value, function)
+    func = call.func  # ``agent.run(...)`` is called on the client; ``refine(...)`` calls it
+    made = constructor_of(func.value if isinstance(func, cst.Attribute) and not _is_self(func, function) else func, function)
     if made is None:
         return None
     constructor, where = made
     if where.model.qualify(constructor.func, where) not in spec.clients:
         return None
-    options = {name: (arg.value, where) for name, arg in keywords_of(constructor).items()}
+    options = call_options(spec, constructor, where)
     options.update(call_options(spec, call, function.scope))
     return options
 
