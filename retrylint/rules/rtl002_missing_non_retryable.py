@@ -10,6 +10,8 @@ raises in an `except` (a hook's abort: the SDK's 400 never becomes it). A predic
 `isinstance` tests (`retry_if_exception(f)`, backoff `giveup=`) reads as the classes it names.
 A layer that retries only classes the paid call's SDK never raises (requests' `HTTPError` around
 an OpenAI client, per the catalog's `raises`) re-runs nothing of that call.
+A condition chosen at import (`A if hasattr(cohere, "error") else B`) retries what either
+branch retries.
 
 ## Why is this bad?
 Broad bases include deterministic failures: a 400 `BadRequestError`, a revoked key, a
@@ -188,6 +190,22 @@ def ask(prompt):
     return client.messages.create(model="claude", max_tokens=100, messages=[])
 """
     ),
+    Valid(
+        """
+import cohere
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
+
+condition = (
+    retry_if_exception_type(cohere.error.CohereError)
+    if hasattr(cohere, "error")
+    else retry_if_exception_type(cohere.errors.TooManyRequestsError)
+)
+
+@retry(stop=stop_after_attempt(3), retry=condition)
+def generate(prompt):
+    return cohere.Client().generate(prompt=prompt)
+"""
+    ),
 ]
 
 MissingNonRetryable.INVALID = [
@@ -317,5 +335,52 @@ def summarize(text):
 """,
         line=6,
         message="hand-written retry loop (up to 3 attempts) retries on broad Exception",
+    ),
+    Invalid(
+        """
+import cohere
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
+
+condition = (
+    retry_if_exception_type(cohere.error.CohereError)
+    if hasattr(cohere, "error")
+    else retry_if_exception_type(Exception)
+)
+
+@retry(stop=stop_after_attempt(3), retry=condition)
+def generate(prompt):
+    return cohere.Client().generate(prompt=prompt)
+""",
+        line=11,
+        message="tenacity @retry on 'generate' (up to 3 attempts) retries on broad Exception around billable generate -> generate",
+        fixed="""
+import cohere
+from tenacity import (
+    retry,
+    retry_if_exception_type,
+    stop_after_attempt,
+    retry_if_not_exception_type,
+)
+from cohere.errors import (
+    BadRequestError,
+    UnauthorizedError,
+    ForbiddenError,
+    NotFoundError,
+    UnprocessableEntityError,
+)
+
+condition = (
+    retry_if_exception_type(cohere.error.CohereError)
+    if hasattr(cohere, "error")
+    else retry_if_exception_type(Exception)
+)
+
+@retry(
+    stop=stop_after_attempt(3),
+    retry=condition & retry_if_not_exception_type((BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError, UnprocessableEntityError)),
+)
+def generate(prompt):
+    return cohere.Client().generate(prompt=prompt)
+""",
     ),
 ]

@@ -39,6 +39,7 @@ class _TenacityReader:
         self.finder = finder
         self.model = finder.model
         self.catalog = finder.catalog
+        self.following: set[int] = set()  # the bound values being read, against a name bound to itself
 
     def policy(self, call: cst.Call | None, scope: Scope) -> Policy:
         """What ``**options`` cannot tell (``@retry(**self.config)``) is unknown: a stop, a
@@ -79,8 +80,19 @@ class _TenacityReader:
         return None, True, False  # stop_when_event_set or a custom stop: assume it stops
 
     def _retry(self, expr, scope, policy: Policy, owner: cst.Call | None) -> None:
-        """Read a tenacity retry= expression into ``policy``."""
+        """Read a tenacity retry= expression into ``policy``: a name bound to one in this function
+        or module is read as its value; a conditional one (``A if hasattr(cohere, "error") else B``)
+        retries what either branch retries, since either may be the one in effect."""
         model = self.model
+        bound = _bound_value(expr, scope)
+        if bound is not None and id(bound[0]) not in self.following:  # ``c = c if x else y`` ends here
+            self.following.add(id(bound[0]))
+            self._retry(*bound, policy, owner)
+            self.following.discard(id(bound[0]))
+            return
+        if isinstance(expr, cst.IfExp):
+            self._combine_retries([expr.body, expr.orelse], scope, policy, owner, any_=True)
+            return
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.BitOr, cst.BitAnd)):
             self._combine_retries([expr.left, expr.right], scope, policy, owner, any_=isinstance(expr.operator, cst.BitOr))
             return
@@ -150,6 +162,18 @@ class _TenacityReader:
         if isinstance(expr, cst.Call) and target in self._names("wait_fixed") and expr.args:
             return model.literal(expr.args[0].value, scope) not in (0, 0.0)
         return True
+
+
+def _bound_value(expr, scope: Scope):
+    """The retry condition a local or module name is bound to (``retry=retry_conditions``)."""
+    if not isinstance(expr, cst.Name):
+        return None
+    binding = scope.lookup(expr.value)
+    if binding is None or binding.qualname is not None or binding.scope is None:
+        return None
+    if isinstance(binding.value, (cst.Call, cst.IfExp)) and binding.value is not binding.annotation:
+        return binding.value, binding.scope
+    return None
 
 
 def _combine_stops(parts, any_: bool):
