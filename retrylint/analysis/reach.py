@@ -17,6 +17,7 @@ from retrylint.analysis.call_order import Follower, LaterCalls, distinct, in_loo
 from retrylint.analysis.client_retries import client_use
 from retrylint.analysis.layers import Layer, keywords_of
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
+from retrylint.analysis.handed_calls import handed_billable
 from retrylint.analysis.model.typeflow import tracing, via
 from retrylint.analysis.shapes import SHAPE, inferred_shape
 from retrylint.analysis.subclasses import Implementations
@@ -25,8 +26,7 @@ from retrylint.analysis.runnable_reach import runnable_reaches
 from retrylint.catalog import BillableSpec
 from retrylint.diagnostics import ChainLink
 
-MAX_CYCLE_ROUNDS = 100  # a call cycle settles in a few rounds; this bounds a pathological one
-MAX_RECEIVER_PARTS = 8  # infallible receivers are short dotted names (self.logger)
+MAX_CYCLE_ROUNDS, MAX_RECEIVER_PARTS = 100, 8  # a pathological cycle's rounds; infallible receivers' parts (self.logger)
 
 
 @dataclass
@@ -38,6 +38,7 @@ class _SiteInfo:
     follower: Follower | None  # None: it cannot fail (catalogued as infallible) or runs only on an interrupt
     via: str  # how the target was resolved
     callees: list[tuple[Function, str]] | None = None  # the functions it runs, how each was resolved
+    handed: cst.BaseExpression | None = None  # the paid method handed to the project function called
 
 
 class Reachability:
@@ -193,6 +194,9 @@ class Reachability:
                     and model.calls_instance(site.node.func, function.scope, target):
                 target = f"{target}.__call__"  # ``self.llm(messages)``: the instance's __call__
                 spec = self.catalog.billable(target)
+            handed = handed_billable(self.catalog, model, site.node, function.scope, target) if spec is None else None
+            if handed is not None:
+                target, spec = handed.target, handed.spec  # ``self._call_client(client.chat.completions.create, ...)``
             if spec is None and self.catalog.billable_shapes:
                 shaped = inferred_shape(model, site.node, function.scope)
                 if shaped is not None:
@@ -205,7 +209,7 @@ class Reachability:
                 follower = None
             else:
                 follower = (model.short_code(site.node.func), target)
-            self._sites[key] = _SiteInfo(target, spec, follower, via(steps))
+            self._sites[key] = _SiteInfo(target, spec, follower, via(steps), handed=handed.func if handed else None)
         return self._sites[key]
 
     @staticmethod
@@ -293,8 +297,7 @@ class Reachability:
         return self._links[key]
 
     def _billable(self, function: Function, site: CallSite, target: str, spec: BillableSpec, root) -> Reach:
-        call = site.node
-        model = function.scope.model
+        call, info, model = site.node, self._info(function, site), function.scope.model
         self._index_module(model)
         name = display_name(target, spec)
         return Reach(
@@ -302,13 +305,13 @@ class Reachability:
             function=function,
             spec=spec,
             name=name,
-            chain=[ChainLink(model.path, model.line(call), name, self._info(function, site).via)],
+            chain=[ChainLink(model.path, model.line(call), name, info.via)],
             path=site.path,
             in_loop=in_loop(site.path, root),
             guarded=self._guard_before(function, site, root),
             keyed=self._keyed(call, spec),
             inner_layers=list(self.call_layers.get(id(call), ())),
-            client=client_use(self.catalog, call, function, target),
+            client=client_use(self.catalog, call if info.handed is None else call.with_changes(func=info.handed), function, target),
         )
 
     # ----- what happens around a call ---------------------------------------------------
