@@ -95,13 +95,13 @@ def translated_on_the_way(function: Function, classes: set[str], budget: int) ->
         scope = function.scope
         model = scope.model
         for raised in function.raised_names:
-            if _in_except(raised.path) and _subclass_of(model, model.qualify(raised.node, scope), classes):
+            if _translates(function, raised.path) and _subclass_of(model, model.qualify(raised.node, scope), classes):
                 return True
         for site in function.calls:
             name = model.qualify(site.node.func, scope)
             if name is None:
                 continue
-            if _in_except(site.path) and _subclass_of(model, name, classes):
+            if _translates(function, site.path) and _subclass_of(model, name, classes):
                 return True
             callee = model.resolve_function(name)
             if callee is not None and id(callee) not in seen:
@@ -113,8 +113,27 @@ def translated_on_the_way(function: Function, classes: set[str], budget: int) ->
     return project is not None and project.refused  # a module left unread may hold one
 
 
-def _in_except(path) -> bool:
-    return any(kind == EXCEPT for _, kind, _ in path)
+def _translates(function: Function, path) -> bool:
+    """Raised in an ``except`` clause, for every error it catches: not only under an ``if`` that
+    tests the error's message (graphiti's ``if 'refused to respond' in str(e): raise
+    RefusalError(...)``), which turns no SDK class as a whole into the raised one."""
+    last = max((i for i, (_, kind, _) in enumerate(path) if kind == EXCEPT), default=None)
+    if last is None:
+        return False
+    tests = {statement for statement, kind, _ in path[last + 1:] if kind == IF}
+    if not tests:
+        return True
+    return not any(isinstance(node, cst.If) and id(node) in tests and _message_test(node.test)
+                   for node in descendants(function.node))
+
+
+def _message_test(test) -> bool:
+    """``'text' in str(error)`` (also ``.lower()``'d): every way through the test reads a message."""
+    if isinstance(test, cst.BooleanOperation):
+        parts = (_message_test(test.left), _message_test(test.right))
+        return any(parts) if isinstance(test.operator, cst.And) else all(parts)
+    return isinstance(test, cst.Comparison) and isinstance(test.left, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)) \
+        and all(isinstance(target.operator, (cst.In, cst.NotIn)) for target in test.comparisons)
 
 
 def _plain_method(model, func) -> bool:
