@@ -100,3 +100,48 @@ def test_modules_in_memory_count_as_read(tmp_path, monkeypatch):
     together = check(tmp_path, "--no-cache", "--isolated", "-j1", "app/aaa_first.py", "app/tasks.py")
     assert alone == []
     assert [f["path"] for f in together] == ["app/aaa_first.py"] * 3
+
+
+LAYER_AFTER_A_BIG_READ = {
+    "app/__init__.py": "",
+    "app/big.py": """
+        class Helper:
+            def run(self):
+                return 1
+        """ + "\n# padding\n" * 200,
+    "app/preds.py": """
+        def retryable(error):
+            return isinstance(error, Exception)
+        """,
+    "app/tasks.py": """
+        import openai
+        from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+        from app.big import Helper
+        from app.preds import retryable
+
+        client = openai.OpenAI(max_retries=0)
+
+
+        def first():
+            return Helper().run()
+
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception(retryable))
+        def summarise():
+            return client.chat.completions.create(model="m", messages=[])
+        """,
+}
+
+
+def test_a_layers_own_predicate_is_read_after_the_allowance_is_spent(tmp_path, monkeypatch):
+    """The file's other calls read app/big.py first and spend the allowance; the layer's own
+    predicate in app/preds.py is still read (from the layer names' reserve): it retries every
+    Exception. Without the reserve it is left unread, an unknown classifier, and nothing is said."""
+    write_tree(tmp_path, LAYER_AFTER_A_BIG_READ)
+    monkeypatch.setattr(project_module, "MAX_CHARACTERS_PER_FILE", (tmp_path / "app/big.py").stat().st_size)
+    found = check(tmp_path, "--no-cache", "--isolated", "app/tasks.py")
+    assert codes(found) == [("RTL002", 14)]
+    assert found[0]["message"].startswith("tenacity @retry on 'summarise' (up to 3 attempts) retries on broad Exception around billable")
+    monkeypatch.setattr(project_module, "MAX_CHARACTERS_FOR_LAYER_NAMES", 0)
+    assert check(tmp_path, "--no-cache", "--isolated", "app/tasks.py") == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -37,6 +37,16 @@ MAX_RESOLVE_DEPTH = 12
 # bounds a tree of many small modules (a chain across 500 of them is still followed).
 MAX_MODULES_PER_FILE = 1_000
 MAX_CHARACTERS_PER_FILE = MAX_CACHED_CHARACTERS // 2
+# A layer's own names (the function a retrying object is handed, its retry predicate) are read
+# from a reserve of their own, so the modules the file's other calls read first cannot leave them
+# unread (litellm main.py: its provider handlers spent the allowance before
+# completion_with_retries' predicate and responses_with_retries' handed ``responses``).
+MAX_CHARACTERS_FOR_LAYER_NAMES = MAX_CHARACTERS_PER_FILE // 4
+
+
+def layer_names(model):
+    """The context a layer's own names are read in (see MAX_CHARACTERS_FOR_LAYER_NAMES)."""
+    return model.project.reading_layer_names() if model.project is not None else nullcontext()
 
 
 class Project:
@@ -54,6 +64,8 @@ class Project:
         self._touched: set[Path] | None = None
         self._read_for_file: dict[Path, int] = {}  # the modules read for the file being checked, by size
         self.refused = False  # a module was left unread for the file being checked (its allowance was spent)
+        self._read_for_names: dict[Path, int] = {}  # the modules read from the layer names' reserve
+        self._naming = 0  # inside reading_layer_names()
         # Texts that stand in for files on disk (an editor's unsaved buffers), by resolved path.
         self.overlay: dict[Path, str] = {}
         # Set by the language server: a changed module is parsed again statement by statement.
@@ -203,7 +215,17 @@ class Project:
     def start_file(self) -> None:
         """A new file is being checked: its allowance of other modules starts afresh."""
         self._read_for_file = {}
+        self._read_for_names = {}
         self.refused = False
+
+    @contextmanager
+    def reading_layer_names(self) -> Iterator[None]:
+        """Read a layer's own names: modules come from MAX_CHARACTERS_FOR_LAYER_NAMES first."""
+        self._naming += 1
+        try:
+            yield
+        finally:
+            self._naming -= 1
 
     def module(self, name: str, near: Path | None = None) -> "ModuleModel | None":
         """The model of a module, or None when it is not found, does not parse, or the file
@@ -212,7 +234,7 @@ class Project:
         if found is None:
             return None
         path, root = found
-        if path not in self._read_for_file and not self._allow(path):
+        if path not in self._read_for_file and not self._allow_named(path) and not self._allow(path):
             return None
         if path in self._models:
             self._models.move_to_end(path)
@@ -220,6 +242,18 @@ class Project:
         model = self._load(name, path, root)
         self._remember(path, model)
         return model
+
+    def _allow_named(self, path: Path) -> bool:
+        """Whether a layer's own name may read ``path`` from the reserve (and count it if so)."""
+        if not self._naming:
+            return False
+        if path in self._read_for_names:
+            return True
+        size = len(self.overlay[path]) if path in self.overlay else _file_size(path)
+        if sum(self._read_for_names.values()) + size > MAX_CHARACTERS_FOR_LAYER_NAMES:
+            return False
+        self._read_for_names[path] = size
+        return True
 
     def _allow(self, path: Path) -> bool:
         """Whether the file being checked may read one more module (and count it if so)."""

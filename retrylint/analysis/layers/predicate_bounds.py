@@ -11,11 +11,17 @@ import libcst as cst
 
 from retrylint.analysis.layers.layer import ExceptionRef
 from retrylint.analysis.model import Function, ModuleModel, Scope, descendants
+from retrylint.analysis.project import layer_names
 
 
 def predicate_bound(model: ModuleModel, expr: cst.BaseExpression, scope: Scope) -> list[ExceptionRef] | None:
     """The exception classes the predicate ``expr`` (a project function's name) can accept, or
     None when some of its answers are not bounded by an ``isinstance`` of its argument."""
+    with layer_names(model):
+        return _predicate_bound(model, expr, scope)
+
+
+def _predicate_bound(model: ModuleModel, expr: cst.BaseExpression, scope: Scope) -> list[ExceptionRef] | None:
     function = model.resolve_function(model.qualify(expr, scope)) if isinstance(expr, (cst.Name, cst.Attribute)) else None
     if function is None or not isinstance(function.node, cst.FunctionDef) or not function.params:
         return None
@@ -99,6 +105,11 @@ def predicate_reading(model: ModuleModel, expr: cst.BaseExpression, scope: Scope
     ``f`` never looks at the error itself (it hands it to a callable chosen at run time, as
     litellm's ``is_resent_failure``) turns down nothing it declares. None for anything else:
     a predicate testing a status code or a message classifies errors in ways not read here."""
+    with layer_names(model):
+        return _predicate_reading(model, expr, scope)
+
+
+def _predicate_reading(model: ModuleModel, expr: cst.BaseExpression, scope: Scope) -> PredicateReading | None:
     if isinstance(expr, cst.Lambda):  # ``giveup=lambda error: isinstance(error, (...))``
         params = expr.params.params
         return _reading(_Written(scope), expr.body, params[0].name.value) if len(params) == 1 else None

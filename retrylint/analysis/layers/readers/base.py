@@ -15,6 +15,7 @@ import libcst as cst
 
 from retrylint.analysis.layers.layer import keywords_of
 from retrylint.analysis.model import descendants
+from retrylint.analysis.project import layer_names
 
 if TYPE_CHECKING:
     from retrylint.analysis.layers.finder import LayerFinder
@@ -51,7 +52,8 @@ class FormReader:
 def applied_to_function(finder: "LayerFinder", function, site, spec, declared, inner) -> "Layer | None":
     """``retry(...)(fn)``, ``Retrying(...)(fn, *args)``: a layer around ``fn`` when it is a
     function of the project."""
-    target = handed_function(finder.model, site.node.args[0].value, function.scope)
+    with layer_names(finder.model):
+        target = handed_function(finder.model, site.node.args[0].value, function.scope)
     if target is None:
         return None
     layer = finder.make_layer(spec, "call", declared, target, None, inner, function.scope)
