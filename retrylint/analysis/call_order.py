@@ -31,7 +31,7 @@ def raised_instead(function: Function, path) -> list[cst.BaseExpression] | None:
         if kind != TRY or branch != 0:
             continue
         handlers = [h.node for h in function.handlers if len(h.path) > 1 and h.path[-2] == (statement, TRY, 1)]
-        if not any(_catches_all(function, h) for h in handlers):
+        if not any(catches_all(function, h) for h in handlers):
             continue
         raised = [_new_error(h) for h in handlers]
         if all(error is not None for error in raised):
@@ -39,7 +39,7 @@ def raised_instead(function: Function, path) -> list[cst.BaseExpression] | None:
     return None
 
 
-def _catches_all(function: Function, handler: cst.ExceptHandler) -> bool:
+def catches_all(function: Function, handler: cst.ExceptHandler) -> bool:
     if handler.type is None:
         return True
     name = function.scope.model.qualify(handler.type, function.scope)

@@ -18,6 +18,7 @@ from retrylint.analysis.client_retries import client_use
 from retrylint.analysis.layers import Layer, keywords_of
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
 from retrylint.analysis.handed_calls import handed_billable
+from retrylint.analysis.quiet_calls import QuietFunctions, sdk_constant
 from retrylint.analysis.model.typeflow import tracing, via
 from retrylint.analysis.shapes import SHAPE, inferred_shape
 from retrylint.analysis.subclasses import Implementations
@@ -57,7 +58,7 @@ class Reachability:
         self._sites: dict[int, _SiteInfo] = {}
         self._first_guard_call: dict[int, int | None] = {}
         self._links: dict[tuple[int, str], ChainLink] = {}
-        self._implementations = Implementations(model.project)
+        self._implementations, self._quiet = Implementations(model.project), QuietFunctions(self._infallible)
 
     def _index_layers(self, model: ModuleModel, layers: list[Layer]) -> None:
         self._indexed_models.add(id(model))
@@ -201,14 +202,11 @@ class Reachability:
                 shaped = inferred_shape(model, site.node, function.scope)
                 if shaped is not None:
                     (target, spec), steps = shaped, [SHAPE]
-            if self._on_interrupt(function, site) or self._retries_by_hand(function, site):
-                follower = None
-            elif spec is not None:
-                follower = (display_name(target, spec), target)
-            elif self._infallible(model, site.node, target) or self._hands_out_generator(function, site, target):
-                follower = None
-            else:
-                follower = (model.short_code(site.node.func), target)
+            follower = None  # an interrupt's handler, a loop retrying by hand, a call that cannot fail
+            if not (self._on_interrupt(function, site) or self._retries_by_hand(function, site)):
+                follower = (display_name(target, spec), target) if spec is not None else None \
+                    if self._infallible(model, site.node, target) or self._hands_out_generator(function, site, target) \
+                    else (model.short_code(site.node.func), target)
             self._sites[key] = _SiteInfo(target, spec, follower, via(steps), handed=handed.func if handed else None)
         return self._sites[key]
 
@@ -335,8 +333,9 @@ class Reachability:
 
     def _infallible(self, model: ModuleModel, call: cst.Call, target: str | None) -> bool:
         catalog = self.catalog
-        if target is not None and (target in catalog.infallible_names
-                                   or ((cls := model.resolve_class(target)) is not None and cls.builds_plainly())):
+        if target is not None and (target in catalog.infallible_names or sdk_constant(catalog, call, target)
+                                   or ((cls := model.resolve_class(target)) is not None and cls.builds_plainly())
+                                   or self._quiet.cannot_fail(model.resolve_function(target))):
             return True
         func = call.func
         if isinstance(func, cst.Attribute):

@@ -81,6 +81,11 @@ def is_abstract(function: "Function") -> bool:
     outer = function.scope.parent or model.scope
     if any(model.qualify(d.decorator, outer) in ABSTRACT_DECORATORS for d in node.decorators):
         return True
+    return is_stub(node)
+
+
+def is_stub(node: cst.FunctionDef) -> bool:
+    """A body of only ``...``/``pass``/a docstring/``raise NotImplementedError``: a placeholder."""
     body = node.body.body
     statements = [small for line in body for small in (line.body if isinstance(line, cst.SimpleStatementLine) else [line])] \
         if isinstance(node.body, cst.IndentedBlock) else list(body)
