@@ -256,3 +256,68 @@ def test_a_namespace_packages_module_is_named_from_the_folder_it_imports_itself_
     assert project.module_name_for(root / "llama_index/llms/openai/__init__.py") == ("llama_index.llms.openai", True, root)
     assert project.module_name_for(root / "scripts/run.py") == ("run", False, root / "scripts")
     assert project.module_name_for(root / "tools/job.py") == ("tools.job", False, root)
+
+
+RETRYING_UTILS = """\
+import time
+
+
+class Retrying:
+    def __init__(self, max_attempts=1, retry_predicate=None):
+        self.max_attempts = max_attempts
+        self.retry_predicate = retry_predicate
+
+    def __call__(self, fn, *args, **kwargs):
+        for attempt_number in range(1, self.max_attempts + 1):
+            try:
+                return fn(*args, **kwargs)
+            except BaseException as e:
+                should_retry = self.retry_predicate(e) if self.retry_predicate else False
+                if not should_retry or attempt_number >= self.max_attempts:
+                    raise
+                time.sleep(2 ** attempt_number)
+"""
+
+RETRYING_MODELS = """\
+from .utils import Retrying
+
+
+class ApiModel:
+    def __init__(self, client=None):
+        self.client = client or self.create_client()
+        self.retryer = Retrying(max_attempts=3, retry_predicate=lambda e: "429" in str(e))
+
+    def create_client(self):
+        raise NotImplementedError
+
+
+class BedrockModel(ApiModel):
+    def create_client(self):
+        import boto3
+        return boto3.client("bedrock-runtime")
+
+    def generate(self, **kwargs):
+        return self.retryer(self.client.converse, **kwargs)
+
+
+class LocalModel(ApiModel):
+    def create_client(self):
+        import openai
+        return openai.OpenAI(base_url="http://localhost:8000/v1")
+
+    def generate(self, **kwargs):
+        return self.retryer(self.client.chat.completions.create, **kwargs)
+"""
+
+
+def test_a_retrying_object_of_another_module_handed_the_client_a_subclass_makes(tmp_path):
+    """smolagents 1.26.0 models.py: ``self.retryer`` is utils.Retrying, whose __call__ retries the
+    callable it is handed; ``self.client`` is what the subclass's create_client() returns."""
+    write_tree(tmp_path, {"pkg/__init__.py": "", "pkg/utils.py": RETRYING_UTILS, "pkg/models.py": RETRYING_MODELS})
+    found = check(tmp_path, "pkg/models.py")
+    assert [(d["code"], d["line"], d["message"]) for d in found] == [
+        ("RTL005", 19, "converse runs under 2 retry layers: hand-written retry loop in Retrying.__call__ (capped, "
+                       "count unknown) x boto3 bedrock-runtime client (3: retries 2 by default) = an unknown number "
+                       "of calls per run; chain generate -> converse (via attribute); let one layer retry"),
+    ]
+    assert found[0]["fix"] is None

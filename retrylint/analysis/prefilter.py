@@ -20,7 +20,9 @@ added there is found here too. Which shapes a layer is written in, its form's re
   lines (``prefilter_loops.py``);
 - a policy built elsewhere and applied here: a decorator whose name says retry
   (``@retry_decorator``), such a name applied to a function, or iterated (``for attempt in
-  retry(...)``) (``readers/built_elsewhere.py``);
+  retry(...)``) (``readers/built_elsewhere.py``), or a name saying retry that the file assigns,
+  called with a dotted name first (``self.retryer(self.client.completion, ...)``,
+  ``readers/retrying_instances.py``);
 - a recursive retry: ``return f(`` of a function the file defines, in a file with an ``except``,
   then in an ``except`` of ``f`` passing on its names, on Python's own tree (``readers/recursion.py``).
 
@@ -36,7 +38,7 @@ from collections import defaultdict
 
 from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.readers.base import CALL, DECORATOR, IMPORTED_CALL, RAISE, TASK_CLASS
-from retrylint.analysis.layers.readers import built_elsewhere, recursion
+from retrylint.analysis.layers.readers import built_elsewhere, recursion, retrying_instances
 from retrylint.analysis.layers.registry import reader_for
 from retrylint.analysis.prefilter_loops import HandLoops
 from retrylint.analysis.prefilter_text import Code, is_word_char, start_of_line
@@ -216,5 +218,8 @@ def _built_elsewhere(text: str) -> bool:
             start -= 1  # the whole name: ``create_retry_decorator(6)(``
         if not code.in_string(start) and built_elsewhere.binds(text, text[start: match.start(1)] + match.group(1)):
             return True
-    return any(not code.in_string(match.start()) and built_elsewhere.binds(text, match.group(1))
-               for match in built_elsewhere.PREFILTER_LOOP.finditer(text))
+    if any(not code.in_string(match.start()) and built_elsewhere.binds(text, match.group(1))
+           for match in built_elsewhere.PREFILTER_LOOP.finditer(text)):
+        return True
+    return any(not code.in_string(match.start()) and retrying_instances.assigns(text, match.group(2))
+               for match in retrying_instances.PREFILTER_HANDED.finditer(text))

@@ -10,7 +10,8 @@ import libcst as cst
 from retrylint.catalog import LayerSpec
 from retrylint.analysis.layers.dialects import policy_reader
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, Policy, bound_call, keywords_of, never_retries
-from retrylint.analysis.layers.readers import built_elsewhere, entry_points, hand_loops, recursion, wrapping_decorators
+from retrylint.analysis.layers.readers import (built_elsewhere, entry_points, hand_loops, recursion, retrying_instances,
+                                              wrapping_decorators)
 from retrylint.analysis.layers.readers.base import FormReader
 from retrylint.analysis.layers.registry import reader_for
 from retrylint.analysis.layers.surroundings import Surroundings
@@ -70,23 +71,30 @@ class LayerFinder:
 
     def _calls(self, function: Function) -> None:
         """Calls in ``function``: a layer's own call (``queue.enqueue(f, retry=...)``), or a call
-        of one (``retry(...)(fn)``, ``r = Retrying(...); r(fn)``)."""
+        of one (``retry(...)(fn)``, ``r = Retrying(...); r(fn)``), or of a project object whose
+        ``__call__`` retries what it is handed (``self.retryer(client.create, ...)``)."""
         for site in function.calls:
-            spec, _ = self.spec_for(site.node, function.scope)
-            reader = self._reader(spec, "at_call")
+            before = len(self.layers)
+            self._call(function, site)
+            if len(self.layers) == before and site.node.args:
+                self._add(retrying_instances.at_call(self, function, site))
+
+    def _call(self, function: Function, site) -> None:
+        spec, _ = self.spec_for(site.node, function.scope)
+        reader = self._reader(spec, "at_call")
+        if reader is not None:
+            self._add(reader.at_call(self, function, site, spec))
+            return
+        declared = bound_call(site.node.func, function.scope)
+        if declared is not None and site.node.args:
+            spec, inner = self.spec_for(declared, function.scope)
+            reader = self._reader(spec, "at_applied_call")
             if reader is not None:
-                self._add(reader.at_call(self, function, site, spec))
-                continue
-            declared = bound_call(site.node.func, function.scope)
-            if declared is not None and site.node.args:
-                spec, inner = self.spec_for(declared, function.scope)
-                reader = self._reader(spec, "at_applied_call")
-                if reader is not None:
-                    self._add(reader.at_applied_call(self, function, site, spec, declared, inner))
-                elif spec is None:
-                    self._add(built_elsewhere.at_applied_call(self, function, site))
-            elif isinstance(site.node.func, cst.Name) and site.node.args:
-                self._add(built_elsewhere.at_applied_call(self, function, site))  # an imported ``LLM_RETRY(fn)``
+                self._add(reader.at_applied_call(self, function, site, spec, declared, inner))
+            elif spec is None:
+                self._add(built_elsewhere.at_applied_call(self, function, site))
+        elif isinstance(site.node.func, cst.Name) and site.node.args:
+            self._add(built_elsewhere.at_applied_call(self, function, site))  # an imported ``LLM_RETRY(fn)``
 
     def _raised_names(self, function: Function) -> None:
         """``raise RetryTask`` without a call."""

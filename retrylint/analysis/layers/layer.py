@@ -100,6 +100,9 @@ class Layer:
     # Keywords its call hands the retried function as 0 (``kwargs["max_retries"] = 0`` before
     # ``retryer(completion, **kwargs)``): an SDK client whose retries they set is switched off.
     handed_zero: frozenset[str] = frozenset()
+    # The callable a retrying object is handed when it is no project function (``self.retryer(
+    # self.client.completion, ...)``): the retried unit is that one call (``unit_root``).
+    handed: cst.BaseExpression | None = None
 
     @property
     def redelivers(self) -> bool:

@@ -15,7 +15,7 @@ from retrylint.analysis.libcst_compat import parse_unchecked
 from retrylint.analysis.model.builder import ModelBuilder
 from retrylint.analysis.model.short_code import ShortCode
 from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, ImportSite, Scope, identifier
-from retrylint.analysis.model.typeflow import IMPORT, TypeFlow, step
+from retrylint.analysis.model.typeflow import IMPORT, TypeFlow, self_class, step
 from retrylint.catalog import Catalog
 from retrylint.diagnostics import literal_number
 
@@ -115,7 +115,7 @@ class ModuleModel(TypeFlow):
                 and scope.cls is not None
                 and expr.value.value == scope.self_name
             ):
-                return self._qualify_self_attribute(attr, scope.cls, depth, rest)
+                return self._qualify_self_attribute(attr, self_class(scope.cls), depth, rest)
             base = self._qualify(expr.value, scope, depth + 1, follow=True, rest=(attr, *rest))
             if base and attr in self.catalog.passthrough_attrs:
                 return base  # ``client.with_raw_response.chat...`` is the same call

@@ -30,6 +30,11 @@ PROPERTIES = {"builtins.property", "functools.cached_property"}
 MODULE_IMPORTERS = {"importlib.import_module", "builtins.__import__"}
 
 _steps: list[str] | None = None
+# The class of the instance whose attribute is being read, while a binding written in one of its
+# base classes is read (``self.client = client or self.create_client()`` in ``ApiModel.__init__``,
+# read from ``LiteLLMModel.generate``): ``self`` there is that instance, so ``self.create_client``
+# is the receiver's override.
+_receiver: ClassInfo | None = None
 
 
 @contextmanager
@@ -46,6 +51,25 @@ def tracing() -> Iterator[list[str]]:
 def step(kind: str) -> None:
     if _steps is not None:
         _steps.append(kind)
+
+
+@contextmanager
+def receiving(cls: ClassInfo | None) -> Iterator[None]:
+    """Read bindings as attributes of an instance of ``cls`` (see ``_receiver``)."""
+    global _receiver
+    outer, _receiver = _receiver, cls
+    try:
+        yield
+    finally:
+        _receiver = outer
+
+
+def self_class(cls: ClassInfo | None) -> ClassInfo | None:
+    """The class ``self`` is an instance of in a method of ``cls``: the receiver being read when
+    it derives from ``cls``, else ``cls``."""
+    if cls is None or _receiver is None or _receiver is cls:
+        return cls
+    return _receiver if any(info is cls for info in _receiver.owner.class_mro(_receiver)) else cls
 
 
 def via(steps: list[str]) -> str:
@@ -123,10 +147,14 @@ class TypeFlow:
         its returned expressions that is a known class."""
         model = function.scope.model
         key = id(function)
-        if key not in model.returned_types:
+        if self_class(function.scope.cls) is not function.scope.cls:
+            found = self._returned_type(function, depth)  # depends on the receiver: not remembered
+        elif key not in model.returned_types:
             model.returned_types[key] = None  # while it is being worked out (a recursive factory)
             model.returned_types[key] = self._returned_type(function, depth)
-        found = model.returned_types[key]
+            found = model.returned_types[key]
+        else:
+            found = model.returned_types[key]
         if found is not None:
             step(FACTORY)
         return found
@@ -201,7 +229,8 @@ class TypeFlow:
                         step(ATTRIBUTE)
                     return found
                 return method.qualname
-            found = self._assigned_type(info, attr, depth, rest)
+            with receiving(cls if info is not cls else _receiver):
+                found = self._assigned_type(info, attr, depth, rest)
             if found is not None:
                 step(ATTRIBUTE)
                 return found

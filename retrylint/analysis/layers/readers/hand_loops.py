@@ -37,6 +37,7 @@ def read(finder, function: Function, loop: cst.For | cst.While) -> Layer | None:
 
 
 _EXITS = (cst.Raise, cst.Return, cst.Break)
+_CONVERSIONS = frozenset({"str", "repr", "format", "type", "vars", "getattr", "hasattr"})
 
 
 # The tests of ``_LoopShape.is_retry`` on Python's own tree, which the prefilter builds for a
@@ -161,9 +162,15 @@ class _LoopShape:
             h.name.name.value for h in self.retrying_handlers if h.name is not None and isinstance(h.name.name, cst.Name)
         }
 
-    def _mentions_exception(self, test: cst.CSTNode) -> bool:
+    def _asks_predicate(self, value: cst.BaseExpression) -> bool:
+        """``value`` hands the error to a predicate (``self.retry_predicate(e)``), not to ``str(e)``."""
+        return any(isinstance(n, cst.Call) and not (isinstance(n.func, cst.Name) and n.func.value in _CONVERSIONS)
+                   and any(isinstance(arg.value, cst.Name) and arg.value.value in self.exception_names for arg in n.args)
+                   for n in (value, *descendants(value, stop_at_loops=True)))
+
+    def _mentions_exception(self, test: cst.CSTNode, judged: set[str] = frozenset()) -> bool:
         nodes = [test, *descendants(test, stop_at_loops=True)]
-        return any(isinstance(n, cst.Name) and n.value in self.exception_names for n in nodes)
+        return any(isinstance(n, cst.Name) and (n.value in self.exception_names or n.value in judged) for n in nodes)
 
     def iterator(self) -> str | None:
         if isinstance(self.loop, cst.For) and isinstance(self.loop.iter, cst.Call):
@@ -371,12 +378,16 @@ class _LoopShape:
         return False
 
     def classifies(self) -> bool:
-        """A handler that re-raises some failures at once (``if not transient(e): raise``)."""
+        """A handler that re-raises some failures at once (``if not transient(e): raise``, or ``if not ok``
+        after ``ok = self.retry_predicate(e)``)."""
         for handler in self.retrying_handlers:
-            for node in descendants(handler.body, stop_at_loops=True):
-                if isinstance(node, cst.If) and isinstance(last_statement(node.body), cst.Raise):
-                    if self._mentions_exception(node.test):
-                        return True
+            nodes = list(descendants(handler.body, stop_at_loops=True))
+            judged = {node.targets[0].target.value for node in nodes
+                      if isinstance(node, cst.Assign) and len(node.targets) == 1
+                      and isinstance(node.targets[0].target, cst.Name) and self._asks_predicate(node.value)}
+            if any(isinstance(node, cst.If) and isinstance(last_statement(node.body), cst.Raise)
+                   and self._mentions_exception(node.test, judged) for node in nodes):
+                return True
         return False
 
     def sleeps(self) -> bool:

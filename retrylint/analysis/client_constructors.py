@@ -1,0 +1,91 @@
+"""Where the SDK client under a billable call is made: the constructor call a name or ``self.attr``
+was bound to, through imports of project modules, project factories and the branches of ``a or b``."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from retrylint.analysis.model import Function, Scope, descendants, identifier
+from retrylint.analysis.model.typeflow import receiving
+
+
+def constructor_of(expr, function: Function) -> tuple[cst.Call, Scope] | None:
+    """Follow a name (or ``self.attr``) to the client constructor call it was bound to,
+    through imports of project modules and project factories; with the scope its arguments
+    are read in. ``self`` is an instance of the class ``function`` is a method of, also where a
+    base class binds the attribute (``self.client = client or self.create_client()``)."""
+    with receiving(function.scope.cls):
+        return _constructor_of(expr, function)
+
+
+def _constructor_of(expr, function: Function) -> tuple[cst.Call, Scope] | None:
+    scope = function.scope
+    binding = None
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value)
+    elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None and expr.value.value == scope.self_name:
+        for info in scope.model.class_mro(scope.cls):
+            attr = identifier(expr.attr.value)
+            binding = info.self_attrs.get(attr) or info.body_attrs.get(attr)
+            if binding is not None:
+                break
+    where = function.scope.model
+    project = where.project
+    for _ in range(8):
+        if binding is not None and binding.imported and project is not None:
+            exported = project.exported_binding(binding.qualname, where.root)
+            binding, where = exported if exported is not None else (None, where)
+            continue
+        if binding is None or binding.value is None:
+            return None
+        value = binding.value
+        if isinstance(value, cst.Call) and binding.scope is not None:
+            return _through_factory(value, binding.scope, 0)
+        if isinstance(value, (cst.BooleanOperation, cst.IfExp)) and binding.scope is not None:
+            return _made_in_branch(value, binding.scope)  # ``client or self.create_client()``
+        if isinstance(value, cst.Name) and binding.scope is not None:
+            binding = binding.scope.lookup(value.value)
+            continue
+        return None
+    return None
+
+
+def _made_in_branch(value: cst.BooleanOperation | cst.IfExp, scope: Scope) -> tuple[cst.Call, Scope] | None:
+    """The first client constructor a branch of ``a or b`` / ``a if c else b`` makes (through a factory)."""
+    branches = (value.left, value.right) if isinstance(value, cst.BooleanOperation) else (value.body, value.orelse)
+    for branch in branches:
+        if isinstance(branch, cst.Call):
+            constructor = _through_factory(branch, scope, 0)
+            if scope.model.qualify(constructor[0].func, constructor[1]) in scope.model.catalog.client_by_name:
+                return constructor
+    return None
+
+
+def _through_factory(call: cst.Call, scope: Scope, depth: int) -> tuple[cst.Call, Scope]:
+    """``client = make_client(...)``: the client constructor a project factory returns
+    (``return AsyncOpenAI(**configs)``), the first in source order; the call itself otherwise."""
+    model = scope.model
+    factory = model.resolve_function(model.qualify(call.func, scope)) if depth < 4 else None
+    if factory is None or not isinstance(factory.node, cst.FunctionDef):
+        return call, scope
+    where = factory.scope
+    returned = []
+    for node in descendants(factory.node):
+        if isinstance(node, cst.Return) and node.value is not None:
+            returned.extend(_returned_calls(node.value, where))
+    for value in sorted(returned, key=where.model.line):
+        constructor = _through_factory(value, where, depth + 1)
+        if where.model.qualify(constructor[0].func, constructor[1]) in model.catalog.client_by_name:
+            return constructor
+    return call, scope
+
+
+def _returned_calls(expr: cst.BaseExpression, scope: Scope) -> list[cst.Call]:
+    """The calls a returned expression may be: itself, either branch of ``a if c else b``, or
+    the call a returned local name was bound to."""
+    if isinstance(expr, cst.IfExp):
+        return [*_returned_calls(expr.body, scope), *_returned_calls(expr.orelse, scope)]
+    if isinstance(expr, cst.Name):
+        binding = scope.names.get(identifier(expr.value))
+        return [binding.value] if binding is not None and isinstance(binding.value, cst.Call) else []
+    return [expr] if isinstance(expr, cst.Call) else []
