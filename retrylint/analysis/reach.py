@@ -23,8 +23,8 @@ from retrylint.analysis.model.typeflow import tracing, via
 from retrylint.analysis.shapes import SHAPE, inferred_shape
 from retrylint.analysis.subclasses import Implementations
 from retrylint.analysis.reach_record import Reach, display_name, distinct_layers, merged_reach
-from retrylint.analysis.handed_reach import handed_reaches
-from retrylint.analysis.runnable_reach import runnable_reaches
+from retrylint.analysis.handed_reach import handed_reaches  # ``self.retryer(client.create, ...)``: that one call
+from retrylint.analysis.runnable_reach import runnable_reaches  # ``model.with_retry(...)``: the model, invoked later
 from retrylint.catalog import BillableSpec
 from retrylint.diagnostics import ChainLink
 
@@ -85,10 +85,8 @@ class Reachability:
         if key not in self._layer_memo:
             if layer.unit_root is None:
                 found = self._summary(layer.function)
-            elif layer.handed is not None:
-                found = handed_reaches(self, layer)  # ``self.retryer(client.create, ...)``: that one call
-            elif layer.spec is not None and layer.spec.runnable.through:
-                found = runnable_reaches(self, layer)  # ``model.with_retry(...)``: the model, invoked later
+            elif layer.handed is not None or layer.spec is not None and layer.spec.runnable.through:
+                found = (handed_reaches if layer.handed is not None else runnable_reaches)(self, layer)  # one call
             else:
                 for callee in self._callees(layer.function, layer.unit_root):
                     self._summary(callee)
