@@ -9,6 +9,7 @@ Usage (from the repository root):
     python bench/realworld.py --whole      # check whole packages, not only the labelled files
     python bench/realworld.py --only metagpt,khoj   # only the labels of these releases
     python bench/realworld.py --why        # say what retrylint sees at each false negative
+    python bench/realworld.py --blind      # only labels written before retrylint ran on the file
 
 bench/realworld.tsv holds one row per labelled site: the release (``name==version``), the file
 inside it, a line range, a rule, the verdict a careful reviewer reaches from the source (``fire``
@@ -47,6 +48,9 @@ GROUPS = {"RTL001": "RTL001", "RTL002": "RTL002+RTL004", "RTL004": "RTL002+RTL00
           "RTL005": "RTL005", "RTL006": "RTL006"}
 GROUP_ORDER = ("RTL001", "RTL002+RTL004", "RTL003", "RTL005", "RTL006")
 VERDICTS = ("fire", "silent")
+# A comment line holding one of these marks the rows after it: labelled before retrylint ran on
+# the file (blind), or after it had flagged the site (after); --blind scores only the former.
+BLIND, AFTER = "[blind]", "[after]"
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Label:
     rule: str
     verdict: str
     reason: str
+    blind: bool = True  # written before retrylint ran on the file (False: after it flagged the site)
 
     @property
     def group(self) -> str:
@@ -124,13 +129,17 @@ class LabelError(ValueError):
 
 def read_labels(path: Path = LABELS) -> list[Label]:
     """Parse the TSV (``#`` lines are comments); raise LabelError on a malformed row."""
-    labels = []
+    labels, rows, blind = [], [], True
     with path.open(encoding="utf-8", newline="") as handle:
-        rows = [(number, row) for number, row in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), 1)
-                if row and not row[0].startswith("#")]
+        for number, row in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
+            if row and row[0].startswith("#"):
+                marks = [mark for mark in (BLIND, AFTER) if mark in "\t".join(row)]
+                blind = marks[-1] == BLIND if marks else blind
+            elif row:
+                rows.append((number, row, blind))
     if not rows or tuple(rows[0][1]) != COLUMNS:
         raise LabelError(f"{path}: the first row must be the header {' / '.join(COLUMNS)}")
-    for number, row in rows[1:]:
+    for number, row, blind in rows[1:]:
         if len(row) != len(COLUMNS):
             raise LabelError(f"{path}: row {number} has {len(row)} columns, not {len(COLUMNS)}")
         package, file, lines, rule, verdict, reason = row
@@ -139,7 +148,7 @@ def read_labels(path: Path = LABELS) -> list[Label]:
             raise LabelError(f"{path}: row {number}: bad package {package!r} or line range {lines!r}")
         if rule not in GROUPS or verdict not in VERDICTS or not reason.strip():
             raise LabelError(f"{path}: row {number}: bad rule {rule!r}, verdict {verdict!r} or empty reason")
-        labels.append(Label(package, file, int(start), int(end), rule, verdict, reason.strip()))
+        labels.append(Label(package, file, int(start), int(end), rule, verdict, reason.strip(), blind))
     _check_consistent(labels)
     return labels
 
@@ -359,6 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--whole", action="store_true", help="check whole releases, not only the labelled files")
     parser.add_argument("--why", action="store_true",
                         help="also run retrylint report and say, for each false negative, what it sees there")
+    parser.add_argument("--blind", action="store_true",
+                        help="score only labels written before retrylint ran (not those marked [after] in the TSV)")
     parser.add_argument("--only", default="", help="comma-separated release names: score only their labels")
     return parser
 
@@ -376,7 +387,7 @@ def _normal(name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        labels = select(read_labels(args.labels), args.only)
+        labels = [label for label in select(read_labels(args.labels), args.only) if label.blind or not args.blind]
     except (OSError, LabelError) as error:
         print(f"realworld: {error}", file=sys.stderr)
         return 2

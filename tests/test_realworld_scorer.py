@@ -182,3 +182,14 @@ def test_explains_false_negatives(rw):
     result.layers = layers[:1]
     assert ("  RTL005 demo==1.0 demo/a.py:10-20\n      RTL005 fire\n"
             "      -> tenacity @retry on 'f' reaches no billable call\n") in rw.format_details(result)
+
+
+def test_rows_after_an_after_mark_are_not_blind(rw, tmp_path):
+    path = write_labels(tmp_path, [
+        "demo==1.0\tdemo/a.py\t1-2\tRTL001\tfire\tr",
+        "# labelled after retrylint flagged them [after]",
+        "demo==1.0\tdemo/a.py\t3-4\tRTL001\tfire\tr",
+        "# new releases, read first [blind]",
+        "demo==1.0\tdemo/a.py\t5-6\tRTL001\tfire\tr",
+    ])
+    assert [(label.start, label.blind) for label in rw.read_labels(path)] == [(1, True), (3, False), (5, True)]
