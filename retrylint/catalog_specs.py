@@ -314,6 +314,8 @@ class BillableSpec:
     turns: TurnsSpec = key(factory=TurnsSpec)
     answer_errors: tuple[str, ...] = key((), doc="errors the call raises after its paid request returned, on a reply it "
                                            "cannot use: a layer retrying one bills that request again, and no wait mends it")
+    wraps_errors: str | None = key(doc="the class every error of the call leaves it as (instructor's InstructorRetryException "
+                                   "from an API error): a non-retryable list naming the wrapped SDK's classes matches none")
 
     @property
     def moves_money_or_sends(self) -> bool:

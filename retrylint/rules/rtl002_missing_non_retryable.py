@@ -11,6 +11,8 @@ error's message reads so (`if "refused" in str(e): raise RefusalError`). A predi
 `isinstance` tests (`retry_if_exception(f)`, backoff `giveup=`) reads as the classes it names.
 A layer that retries only classes the paid call's SDK never raises (requests' `HTTPError` around
 an OpenAI client, per the catalog's `raises`) re-runs nothing of that call.
+Non-retryable classes of the SDK a paid call wraps match nothing when the call re-raises every
+error as one class of its own (catalog `wraps_errors`: instructor's `InstructorRetryException`).
 A condition chosen at import (`A if hasattr(cohere, "error") else B`) retries what either
 branch retries.
 
@@ -73,7 +75,10 @@ class MissingNonRetryable(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         for layer in ctx.layers:
             policy = layer.policy
-            if not policy.retries or not policy.retries_exceptions or policy.classifier or _stops_some(ctx, layer):
+            if not policy.retries or not policy.retries_exceptions or policy.classifier:
+                continue
+            if _stops_some(ctx, layer):
+                yield from self._wrapped(ctx, layer)
                 continue
             broad = [short_name(r.name) for r in policy.retry_on if r.name in ctx.catalog.broad]
             if not policy.retry_all and not broad:
@@ -90,6 +95,27 @@ class MissingNonRetryable(Rule):
             )
             yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, errors), reaches[0].chain)
 
+    def _wrapped(self, ctx: RuleContext, layer: Layer) -> Iterable[Diagnostic]:
+        """The layer's non-retryable classes are the wrapped SDK's, but a paid call it reaches
+        re-raises every error as one class none of them is (instructor's InstructorRetryException):
+        they match nothing there, and its 400s and 401s are retried."""
+        names = [ref.name for ref in layer.policy.never_retry]
+        if layer.kind == "billable-call":
+            return  # the wrapping call's own retries (instructor max_retries=Retrying(...)) see the errors unwrapped
+        if None in names or not (layer.policy.retry_all or any(r.name in ctx.catalog.broad for r in layer.policy.retry_on)):
+            return
+        reaches = [reach for reach in ctx.retried_reaches(layer) if reach.spec.wraps_errors
+                   and not any(_may_name(ctx, name, reach.spec.wraps_errors) for name in names)]
+        if not reaches:
+            return
+        wrapper = reaches[0].spec.wraps_errors.rpartition(".")[2]
+        message = (
+            f"{layer.described} retries billable {chain_text(reaches)}, whose errors {reaches[0].spec.provider} "
+            f"re-raises as {wrapper}: its non-retryable {_named(names)} match none of them, so 400s and revoked "
+            f"keys are retried; stop at once on {wrapper} or on what it was raised from"
+        )
+        yield ctx.diagnostic(self, layer.anchor, message, None, reaches[0].chain)
+
     def _fix(self, ctx: RuleContext, layer: Layer, errors: list[str]):
         spec = layer.spec
         if not errors or spec is None or layer.task.manual_retries and not layer.policy.retry_on:
@@ -105,6 +131,12 @@ class MissingNonRetryable(Rule):
 def _named(errors: list[str]) -> str:
     """The errors as the message and the fix both name them: every one, by its short name."""
     return ", ".join(e.rpartition(".")[2] for e in errors)
+
+
+def _may_name(ctx: RuleContext, name: str, wrapper: str) -> bool:
+    """``name`` may match the errors a call leaves as ``wrapper``: the wrapper itself or another
+    class of its library, a builtin base, or the project's own class (code on the way may raise it)."""
+    return name.split(".")[0] in (wrapper.split(".")[0], "builtins") or ctx.model.resolve_class(name) is not None
 
 
 def _stops_some(ctx: RuleContext, layer: Layer) -> bool:
