@@ -15,6 +15,14 @@ def inside(path, root) -> bool:
     return any(entry[0] == id(root) and entry[2] == 0 for entry in path)
 
 
+def hands_out_generator(function: Function, site: CallSite, target: str | None) -> bool:
+    """``return gen()``: a generator not started, whose code runs after the unit returned."""
+    if target is None or id(site.node) not in function.returned_calls:
+        return False
+    callee = function.scope.model.resolve_function(target)
+    return callee is not None and callee.is_generator
+
+
 def in_loop(path, root) -> bool:
     start = 0
     if root is not None:

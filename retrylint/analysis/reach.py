@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 
-from retrylint.analysis.call_order import Follower, LaterCalls, distinct, in_loop, inside, kept_followers
+from retrylint.analysis.call_order import Follower, LaterCalls, distinct, hands_out_generator, in_loop, inside, kept_followers
 from retrylint.analysis.client_retries import client_use
 from retrylint.analysis.layers import Layer, keywords_of
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
@@ -206,18 +206,10 @@ class Reachability:
             follower = None  # an interrupt's handler, a loop retrying by hand, a call that cannot fail
             if not (self._on_interrupt(function, site) or self._retries_by_hand(function, site)):
                 follower = (display_name(target, spec), target) if spec is not None else None \
-                    if self._infallible(model, site.node, target) or self._hands_out_generator(function, site, target) \
+                    if self._infallible(model, site.node, target) or hands_out_generator(function, site, target) \
                     else (model.short_code(site.node.func), target)
             self._sites[key] = _SiteInfo(target, spec, follower, via(steps), handed=handed.func if handed else None)
         return self._sites[key]
-
-    @staticmethod
-    def _hands_out_generator(function: Function, site: CallSite, target: str | None) -> bool:
-        """``return gen()``: a generator not started, whose code runs after the unit returned."""
-        if target is None or id(site.node) not in function.returned_calls:
-            return False
-        callee = function.scope.model.resolve_function(target)
-        return callee is not None and callee.is_generator
 
     def _site_callees(self, function: Function, info: _SiteInfo) -> list[tuple[Function, str]]:
         """The project function a call runs; for a method abstract in its class, the subclasses' implementations."""
@@ -348,10 +340,17 @@ class Reachability:
     def _guard_before(self, function: Function, site: CallSite, root) -> bool:
         for guard in function.guards:
             if guard.index < site.index and site.path[: len(guard.path)] == guard.path:
-                if root is None or inside(guard.path, root):
+                if (root is None or inside(guard.path, root)) and not self._pays_in_skip(function, guard):
                     return True
         first = self._guard_call(function)
         return first is not None and first < site.index
+
+    def _pays_in_skip(self, function: Function, guard) -> bool:
+        """``if streaming: return <paid call>``: a check whose skipping branch pays too skips nothing."""
+        if guard.path and guard.path[-1][0] == id(guard.node):
+            return False  # it guards one of its own branches: the one that does the work
+        return any(inside(other.path, guard.node) and self._info(function, other).spec is not None
+                   for other in function.calls)
 
     def _guard_call(self, function: Function) -> int | None:
         """The index of the first call in ``function`` to a configured idempotency guard."""
