@@ -221,5 +221,10 @@ def _built_elsewhere(text: str) -> bool:
     if any(not code.in_string(match.start()) and built_elsewhere.binds(text, match.group(1))
            for match in built_elsewhere.PREFILTER_LOOP.finditer(text)):
         return True
-    return any(not code.in_string(match.start()) and retrying_instances.assigns(text, match.group(2))
-               for match in retrying_instances.PREFILTER_HANDED.finditer(text))
+    asked = set()  # each name's assignment is looked for once
+    for start, name in retrying_instances.handed_calls(text):
+        if name not in asked and not code.in_string(start):
+            asked.add(name)
+            if retrying_instances.assigns(text, name):
+                return True
+    return False

@@ -18,12 +18,40 @@ import libcst as cst
 from retrylint.analysis.layers.layer import Layer
 from retrylint.analysis.layers.readers import wrapping_decorators
 from retrylint.analysis.layers.readers.base import handed_function
-from retrylint.analysis.layers.readers.built_elsewhere import NAME_HINT
 from retrylint.analysis.model import Function, identifier
 
-# What the prefilter looks for: a name saying retry called with a dotted name first
-# (``self.retryer(self.client.completion,``), when the file assigns that name.
-PREFILTER_HANDED = re.compile(r"((?:\w+\.)?(\w*(?i:retr)\w*))[ \t]*\([ \t\r\n]*[\w.]+[ \t\r\n]*[,)]")
+RETR = re.compile(r"(?i:retr)")
+# What follows a name in a call handing it a dotted name first (``self.retryer(self.client.completion,``).
+HANDED_ARGUMENT = re.compile(r"[ \t]*\([ \t\r\n]*[\w.]+[ \t\r\n]*[,)]")
+
+
+def _retry_at(text: str, at: int) -> bool:
+    """Whether the ``retr`` at ``at`` starts a word part saying retry (``retryer``, ``_retrying``,
+    ``makeRetrier``): not retrieve (``retriever``) nor ``retr`` inside a word (``from_pretrained``).
+    Following those would parse their modules for nothing."""
+    if text[at + 4: at + 7].lower() == "iev":
+        return False
+    before = text[at - 1] if at else " "
+    return not before.isalnum() or (before.islower() or before.isdigit()) and text[at] == "R"
+
+
+def says_retry(name: str) -> bool:
+    return any(_retry_at(name, match.start()) for match in RETR.finditer(name))
+
+
+def handed_calls(text: str):
+    """(where, name) of each call of a name saying retry with a dotted name first (what the
+    prefilter looks for, with an assignment of the name), found from each ``retr`` outwards."""
+    for match in RETR.finditer(text):
+        if not _retry_at(text, match.start()):
+            continue
+        start, end = match.start(), match.end()
+        while start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            end += 1
+        if HANDED_ARGUMENT.match(text, end):
+            yield start, text[start:end]
 
 
 def assigns(text: str, name: str) -> bool:
@@ -36,7 +64,7 @@ def at_call(finder, function: Function, site) -> Layer | None:
     call = site.node
     func, first = call.func, call.args[0]
     leaf = identifier(func.attr.value) if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
-    if leaf is None or NAME_HINT not in leaf.lower() or first.keyword is not None or first.star:
+    if leaf is None or not says_retry(leaf) or first.keyword is not None or first.star:
         return None
     model, scope = finder.model, function.scope
     target = model.qualify(func, scope)
