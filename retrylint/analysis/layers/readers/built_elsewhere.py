@@ -81,8 +81,12 @@ def at_applied_call(finder, function: Function, site) -> Layer | None:
 
 def at_loop(finder, function: Function, loop: cst.For) -> Layer | None:
     """``for attempt in retry(...):`` / ``async for attempt in model_retrying(n):`` with a
-    factory that returns a retrying object: the loop body is the retried block."""
-    origin = find_origin(loop.iter, function.scope) if isinstance(loop.iter, (cst.Call, cst.Name)) else None
+    factory that returns a retrying object: the loop body is the retried block. Only an iterable
+    whose name says retry is followed, as the prefilter asks: following every loop's iterable
+    parsed other modules for nothing (transformers: 1.5 s of CPU)."""
+    head = loop.iter.func if isinstance(loop.iter, cst.Call) else loop.iter
+    name = head.attr.value if isinstance(head, cst.Attribute) else head.value if isinstance(head, cst.Name) else ""
+    origin = find_origin(loop.iter, function.scope) if _says_retry(name) else None  # not every loop's iterable
     if origin is None or origin.spec.form != "retrying":
         return None
     return origin_layer(finder, origin, "block", loop, function, unit_root=loop)
