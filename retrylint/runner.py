@@ -224,7 +224,7 @@ def _check_in_workers(chunks: list[list], options: CheckOptions, caching: bool, 
 
     pool = ProcessPoolExecutor(max_workers=options.jobs, initializer=_start_worker, initargs=(os.getpid(),))
     try:
-        with _ignoring_ctrl_c():  # the workers start now: they must not see Ctrl-C before they ignore it
+        with _holding_ctrl_c():  # the workers start now: they must not see Ctrl-C before they ignore it
             parts = [pool.submit(_check_chunk, chunk, options, caching, paths) for chunk in chunks]
         for part in parts:  # not pool.map: its iterator cancels what is left when interrupted, and
             _merge(outcome, part.result(), progress, cache)  # failing a cancelled future raises
@@ -237,10 +237,19 @@ def _check_in_workers(chunks: list[list], options: CheckOptions, caching: bool, 
 
 
 @contextmanager
-def _ignoring_ctrl_c() -> Iterator[None]:
-    """SIGINT ignored for the duration, in the main thread (forked workers inherit that)."""
+def _holding_ctrl_c() -> Iterator[None]:
+    """SIGINT held back for the duration, in the main thread: blocked where the platform can
+    (workers started now inherit it blocked, ignore it, then unblock it; a Ctrl-C pressed
+    meanwhile is delivered once it is over, not lost), else ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
+        return
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -259,6 +268,8 @@ def _start_worker(parent: int) -> None:
     global _PARENT
     _PARENT = parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while it forked
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)
