@@ -3,15 +3,10 @@ front end that works on files (the CLI today; the flake8 plugin and the LSP late
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
-import sys
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from retrylint.cache import Hit, ResultCache, digest, settings_fingerprint
 from retrylint.catalog import catalog_for
@@ -22,6 +17,7 @@ from retrylint.settings import Settings
 from retrylint.sources import Source, SourceError, decode_source, read_limited, read_source
 from retrylint.stack import on_deep_stack
 from retrylint.fixing.writer import remove_stale_temporary_files, write_atomically
+from retrylint.workers import EXIT_ORPHANED, holding_ctrl_c, parent_gone, start_worker
 
 if TYPE_CHECKING:
     from retrylint.engine import Engine
@@ -29,8 +25,6 @@ if TYPE_CHECKING:
 
 MIN_FILES_PER_JOB = 16
 CHUNKS_PER_JOB = 32  # small enough that the costly files, which cluster, spread over the workers
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-EXIT_ORPHANED = 3  # a worker whose run is gone; nobody reads it
 
 
 @dataclass(frozen=True)
@@ -222,9 +216,9 @@ def _check_in_workers(chunks: list[list], options: CheckOptions, caching: bool, 
     """Check the chunks in worker processes, which die with this one (Ctrl-C, kill)."""
     from concurrent.futures import ProcessPoolExecutor  # costs start-up time; warm runs need none
 
-    pool = ProcessPoolExecutor(max_workers=options.jobs, initializer=_start_worker, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(max_workers=options.jobs, initializer=start_worker, initargs=(os.getpid(),))
     try:
-        with _holding_ctrl_c():  # the workers start now: they must not see Ctrl-C before they ignore it
+        with holding_ctrl_c():  # the workers start now: they must not see Ctrl-C before they ignore it
             parts = [pool.submit(_check_chunk, chunk, options, caching, paths) for chunk in chunks]
         for part in parts:  # not pool.map: its iterator cancels what is left when interrupted, and
             _merge(outcome, part.result(), progress, cache)  # failing a cancelled future raises
@@ -234,54 +228,6 @@ def _check_in_workers(chunks: list[list], options: CheckOptions, caching: bool, 
         pool.shutdown(wait=False)
         raise
     pool.shutdown()
-
-
-@contextmanager
-def _holding_ctrl_c() -> Iterator[None]:
-    """SIGINT held back for the duration, in the main thread: blocked where the platform can
-    (workers started now inherit it blocked, ignore it, then unblock it; a Ctrl-C pressed
-    meanwhile is delivered once it is over, not lost), else ignored."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            yield
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-_PARENT: int | None = None  # in a worker: the process id of the run that started it
-
-
-def _start_worker(parent: int) -> None:
-    """Make a worker die with its parent: Ctrl-C is the parent's to handle; on Linux the kernel
-    kills the worker when the parent dies (even by SIGKILL); elsewhere ``_parent_gone`` is
-    asked before each write."""
-    global _PARENT
-    _PARENT = parent
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while it forked
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-    if _parent_gone():  # it died before the request above took effect
-        os._exit(EXIT_ORPHANED)
-
-
-def _parent_gone() -> bool:
-    return _PARENT is not None and os.getppid() != _PARENT
 
 
 def _chunks(files: list, jobs: int) -> list[list]:
@@ -372,7 +318,7 @@ def _fix(source: Source, shown: str, engine: Engine, options: CheckOptions, outc
     result = engine.fix_source(source.text, shown, unsafe=options.unsafe_fixes)
     if result.source == source.text:
         return result.diagnostics, source.text
-    if options.fix and not options.diff and _parent_gone():
+    if options.fix and not options.diff and parent_gone():
         os._exit(EXIT_ORPHANED)  # nobody is left to report this fix: write nothing
     if options.fix and not options.diff and not write_atomically(source, result.source, checked_paths):
         return engine.lint_source(source.text, shown), source.text
