@@ -125,6 +125,21 @@ def ask(prompt):
     return client.chat.completions.create(response_model=Answer, messages=[])
 """
     ),
+    Valid(
+        """
+import openai
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+
+@retry(
+    stop=stop_after_attempt(3),
+    wait=wait_exponential(),
+    retry=retry_if_exception_type((openai.error.Timeout, openai.error.APIError, openai.error.RateLimitError)),
+)
+def embed(text):
+    return openai.Embedding.create(input=[text], model="text-embedding-ada-002")
+"""
+    ),
 ]
 
 INVALID = [
