@@ -92,12 +92,13 @@ class FallbacksSpec:
 @dataclass(frozen=True)
 class ModelProvidersSpec:
     """A factory that builds the SDK client its model string names (instructor ``from_provider(
-    "openai/gpt-4o")``): the providers whose client it builds retries by itself when the retries
-    keyword is absent."""
+    "openai/gpt-4o")``, LangChain ``init_chat_model("openai:gpt-4o")``): the providers whose client
+    it builds retries by itself when the retries keyword is absent."""
 
     position: int | None = key(doc="where the model string is passed")
     keyword: str | None = key()
     separator: str = key("/", doc="what ends the provider's name in the model string")
+    provider_keyword: str | None = key(doc="a keyword naming the provider, which wins over the model string's prefix")
     retrying: tuple[str, ...] = key((), doc="providers whose SDK client retries by default")
     retries: int = key(0, doc="those clients' default retries")
 

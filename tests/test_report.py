@@ -101,3 +101,35 @@ def test_report_table_in_a_ci_log_with_forced_colour_is_not_cut_to_80_columns(tm
     plain = re.sub(r"\x1b\[[0-9;]*m", "", table)
     assert "\x1b[" in table and "…" not in plain
     assert "│ Celery task on 'build_course' │ Celery task on 'build_course' │ 6 " in plain
+
+
+def test_report_counts_the_sdk_a_field_default_model_string_names(tmp_path):
+    """init_chat_model(model=configurable.model), the model a field of another module's class
+    declares with Field(default="openai:..."): the OpenAI client's 2 retries join with_retry's 3."""
+    write_tree(tmp_path, {
+        "configuration.py": (
+            "from pydantic import BaseModel, Field\n\n\n"
+            "class Configuration(BaseModel):\n"
+            "    model: str = Field(default=\"openai:gpt-4.1-nano\")\n\n"
+            "    @classmethod\n"
+            "    def from_config(cls, config) -> \"Configuration\":\n"
+            "        return cls(**config)\n"
+        ),
+        "tasks.py": (
+            "from langchain.chat_models import init_chat_model\n\n"
+            "from configuration import Configuration\n\n\n"
+            "def summarize(text, config):\n"
+            "    configurable = Configuration.from_config(config)\n"
+            "    model = init_chat_model(model=configurable.model).with_retry(\n"
+            "        stop_after_attempt=3, retry_if_exception_type=(TimeoutError,))\n"
+            "    return model.invoke(text)\n"
+        ),
+    })
+    (point,) = json.loads(run(tmp_path, "report", "--output-format", "json").stdout)
+    assert (point["path"], point["line"]) == ("tasks.py", 8)
+    assert point["layers"] == [
+        "LangChain with_retry (3)",
+        "LangChain init_chat_model model (3: retries 2, the openai SDK client's default for 'openai:gpt-4.1-nano',"
+        " Configuration.model's default)",
+    ]
+    assert (point["attempts"], point["billed_calls"], point["findings"]) == (9, 9, ["RTL005"])

@@ -177,12 +177,18 @@ def _constructor_retries(spec: ClientSpec, constructor: cst.Call | None, where: 
     if given is not None:
         value = where.model.literal(*given)
         return (value, "", True) if _is_int(value) else (spec.default_retries, "", False)
-    config = _argument(constructor, spec.config.param, where)
-    if config is not None:
-        return _config_retries(spec, *config, where.model)
     if any(p in keywords_of(constructor) for p in spec.opaque_params):
         return 0, "", False  # configured in a way this pass does not read: do not count it
-    return (*(provider_retries(spec.model_providers, constructor, where) or _default_retries(spec, where.model)), False)
+    config = _argument(constructor, spec.config.param, where)
+    if config is not None:
+        return _config_retries(spec, *config, where.model, unset=_unset_retries(spec, constructor, where))
+    return (*_unset_retries(spec, constructor, where), False)
+
+
+def _unset_retries(spec: ClientSpec, constructor: cst.Call, where: Scope) -> tuple[int, str]:
+    """The retries of a client whose code does not set them: those of the SDK its model string
+    names (``init_chat_model("openai:gpt-4o")``), else the SDK's default."""
+    return provider_retries(spec.model_providers, constructor, where) or _default_retries(spec, where.model)
 
 
 def _default_retries(spec: ClientSpec, where: ModuleModel) -> tuple[int, str]:
@@ -195,10 +201,10 @@ def _default_retries(spec: ClientSpec, where: ModuleModel) -> tuple[int, str]:
     return older.default_retries, f"{older.note}, pinned {shown}" if older.note else f"{older.package} {shown}"
 
 
-def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[int, str, bool]:
+def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel, unset: tuple[int, str] | None = None) -> tuple[int, str, bool]:
     """``config=Config(retries={"mode": "legacy", "total_max_attempts": 3})`` (or the config as a
     dict, the retries as an object), written in the call or bound to a name; 0 (not counted)
-    when it cannot be read."""
+    when it cannot be read; ``unset`` (the SDK default's) when it says nothing of them."""
     config = spec.config
     options, given = _config_options(config, bound_value(expr, scope), scope, where)
     if options is None:
@@ -212,7 +218,9 @@ def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel) -> tuple[
         return config.legacy_retries, f"{mode} mode", True
     if given and config.given_total is not None and options.get(config.total_key) is None:
         return config.given_total - 1, "", False  # HttpRetryOptions(): its default attempts
-    return (*_default_retries(spec, where), False) if mode is None else (spec.default_retries, "", False)
+    if mode is not None:
+        return spec.default_retries, "", False
+    return (*(unset or _default_retries(spec, where)), False)
 
 
 def _config_options(config, value, scope, where: ModuleModel) -> tuple[dict | None, bool]:
