@@ -29,7 +29,7 @@ from typing import Callable
 
 from retrylint import __version__
 from retrylint.analysis.pins import pin_file_bytes, pin_files
-from retrylint.catalog import catalog_files
+from retrylint.catalog import catalog_files, read_catalog_text
 from retrylint.diagnostics import Diagnostic
 from retrylint.discovery import display_path
 from retrylint.settings import Settings
@@ -44,8 +44,9 @@ INDEX_NAME = re.compile(r"[0-9a-f]{64}\.json")
 
 def settings_fingerprint(settings: Settings) -> str:
     """What, besides a file's text, its findings depend on: the catalog files, the settings, and
-    the versions the project pins (its lock files and requirements: analysis/pins.py)."""
-    parts = [path.read_bytes() for path in catalog_files(settings.extend_catalog)]
+    the versions the project pins (its lock files and requirements: analysis/pins.py). Raises
+    CatalogError for a catalog file that cannot be read."""
+    parts: list[str | bytes] = [read_catalog_text(path) for path in catalog_files(settings.extend_catalog)]
     if settings.root is not None:
         parts += [pin_file_bytes(path) for path in pin_files(settings.root)]
     return digest(*parts, repr(settings))
@@ -118,6 +119,11 @@ class ResultCache:
         if diagnostics and not all(_is_diagnostic(item, display_path(path)) for item in diagnostics):
             return None
         return Hit([Diagnostic.from_json(item) for item in diagnostics], dependencies, None if offer is None else (offer[0], offer[1]))
+
+    def has_entries(self, fingerprint: str) -> bool:
+        """Whether a run with these catalog files and settings (``fingerprint``) saved findings:
+        it read the catalog files without error, so they need not be read again to know that."""
+        return bool(self._index(fingerprint))
 
     def is_current(self, hit: Hit) -> bool:
         """Whether the files the findings depend on still hold what they did."""

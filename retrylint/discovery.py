@@ -32,9 +32,14 @@ def discover(paths: list[Path], settings_for: SettingsFor, *, force_exclude: boo
     found: dict[str, tuple[Path, Settings]] = {}
     discovery = Discovery()
 
+    real_folders: dict[str, str] = {}  # folder -> its real path, found once per folder
+
     def add(file: Path, settings: Settings) -> None:
         absolute = os.path.abspath(file)
-        real = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+        folder, name = os.path.split(absolute)
+        if folder not in real_folders:
+            real_folders[folder] = os.path.realpath(folder)
+        real = os.path.join(real_folders[folder], name)
         if real not in found or (absolute == real != os.path.abspath(found[real][0])):
             found[real] = (file, settings)
 
@@ -58,23 +63,25 @@ def discover(paths: list[Path], settings_for: SettingsFor, *, force_exclude: boo
 
 def _walk(top: Path, settings_for: SettingsFor):
     """The ``*.py`` files under ``top`` in os.walk's order, without its recursion (a tree
-    1,000 folders deep is fine); folder symlinks are not followed, so no loops."""
-    folders = [Path(top)]
+    1,000 folders deep is fine); folder symlinks are not followed, so no loops. Paths stay
+    strings until a file is yielded: a warm run spends much of its time here."""
+    folders = [os.fspath(top)]
     while folders:
         folder = folders.pop()
-        settings = settings_for(folder)
+        settings = settings_for(Path(folder))
         try:
             with os.scandir(folder) as scan:
-                entries = list(scan)
+                entries = sorted(scan, key=lambda entry: entry.name)
         except OSError:  # unreadable or gone: skipped, as os.walk does
             continue
-        subfolders = sorted(entry.name for entry in entries if _is_folder(entry))
-        for name in sorted(entry.name for entry in entries if entry.name.endswith(".py") and not _is_folder(entry)):
-            file = Path(folder, name)
-            if file.is_file() and not is_excluded(file, settings):
-                yield file, settings
-        kept = [Path(folder, name) for name in subfolders if not is_excluded(Path(folder, name), settings)]
-        folders.extend(subfolder for subfolder in reversed(kept) if not subfolder.is_symlink())
+        subfolders = []
+        for entry in entries:
+            if _is_folder(entry):
+                subfolders.append(entry)
+            elif entry.name.endswith(".py") and _is_file(entry) and not _excluded(entry.name, entry.path, settings):
+                yield Path(entry.path), settings
+        kept = [entry for entry in subfolders if not _excluded(entry.name, entry.path, settings)]
+        folders.extend(entry.path for entry in reversed(kept) if not entry.is_symlink())
 
 
 def _is_folder(entry: os.DirEntry) -> bool:
@@ -84,13 +91,25 @@ def _is_folder(entry: os.DirEntry) -> bool:
         return False
 
 
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
 def is_excluded(path: Path, settings: Settings) -> bool:
     """Whether ``path`` matches an exclude pattern, gitignore-style.
 
     A pattern without ``/`` matches the name; one with ``/`` matches the path relative to the
     config file's folder (or the working folder without one)."""
+    return _excluded(path.name, path, settings)
+
+
+def _excluded(name: str, path: str | Path, settings: Settings) -> bool:
+    """``is_excluded`` for a path whose last part is ``name``."""
     names, anchored = _patterns(settings.exclude + settings.extend_exclude)
-    if names is not None and names.match(path.name):
+    if names is not None and names.match(name):
         return True
     if anchored:
         relative = _relative_to(path, settings.root or Path.cwd())
@@ -127,7 +146,7 @@ def _anchored_exclude_matches(relative: PurePosixPath, pattern: str) -> bool:
     return fnmatch.fnmatchcase(text, pattern)
 
 
-def _relative_to(path: Path, root: Path) -> PurePosixPath | None:
+def _relative_to(path: str | Path, root: Path) -> PurePosixPath | None:
     try:
         return PurePosixPath(Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix())
     except ValueError:
@@ -138,5 +157,10 @@ def display_path(path: Path) -> str:
     """``path`` relative to the working folder when under it, else absolute; with ``/``."""
     absolute, cwd = os.path.abspath(path), os.getcwd()
     if absolute.startswith(cwd.rstrip(os.sep) + os.sep):
-        return Path(absolute[len(cwd.rstrip(os.sep)) + 1:]).as_posix()
-    return "." if absolute == cwd else Path(absolute).as_posix()
+        return _posix(absolute[len(cwd.rstrip(os.sep)) + 1:])
+    return "." if absolute == cwd else _posix(absolute)
+
+
+def _posix(path: str) -> str:
+    """A normal path (as ``abspath`` gives) with ``/``, without building a Path on POSIX."""
+    return path if os.sep == "/" else Path(path).as_posix()

@@ -12,16 +12,29 @@ PATTERNS = {False: "*.py", True: os.path.join("**", "*.py")}  # the last part of
 
 def python_files(folder: Path, recursive: bool) -> list[Path]:
     """The ``.py`` files directly in ``folder`` (and below it if ``recursive``), in path order."""
+    return [Path(file) for file in _python_file_names(folder, recursive)]
+
+
+def _python_file_names(folder: str | Path, recursive: bool) -> list[str]:
+    """``python_files`` as strings: the cache checks folder states on every warm run."""
     if not recursive:
         try:
-            return sorted(entry for entry in folder.glob("*.py") if entry.is_file())
+            with os.scandir(folder) as scan:
+                return sorted(entry.path for entry in scan if entry.name.endswith(".py") and _is_file(entry))
         except OSError:
             return []
-    found: list[Path] = []
+    found: list[str] = []
     for current, folders, files in os.walk(folder):
         folders[:] = sorted(name for name in folders if name not in SKIPPED_FOLDERS and not name.startswith("."))
-        found.extend(Path(current, name) for name in sorted(files) if name.endswith(".py"))
+        found.extend(os.path.join(current, name) for name in sorted(files) if name.endswith(".py"))
     return found
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def folder_key(folder: Path, recursive: bool) -> Path:
@@ -34,11 +47,10 @@ def folder_state(key: str) -> str | None:
     files (a file added, removed or changed changes it); None for any other path."""
     for recursive, pattern in sorted(PATTERNS.items(), reverse=True):  # "**/*.py" before "*.py"
         if key.endswith(os.sep + pattern):
-            folder = Path(key[: -len(pattern) - 1])
             states = []
-            for path in python_files(folder, recursive):
+            for path in _python_file_names(key[: -len(pattern) - 1], recursive):
                 try:
-                    status = path.stat()
+                    status = os.stat(path)
                 except OSError:
                     continue
                 states.append(f"{path}\0{status.st_size}\0{status.st_mtime_ns}")

@@ -91,13 +91,9 @@ def run_check(paths: list[Path], options: CheckOptions, progress: Progress | Non
     outcome.baselines = {display_path(path): settings.baseline for path, settings in discovery.files if settings.baseline}
     if progress is not None:
         progress.start(len(discovery.files))
-    fingerprints: dict[Settings, str] = {}
-    for _, settings in discovery.files:
-        if settings not in fingerprints:  # a bad catalog file is a usage error, before any work
-            catalog_for(settings)
-            fingerprints[settings] = settings_fingerprint(settings)
     caching = options.cache_dir is not None and not (options.fix or options.diff)
     cache = ResultCache(options.cache_dir) if caching else None
+    fingerprints = {settings: _fingerprint(settings, cache) for settings in dict.fromkeys(s for _, s in discovery.files)}
     if options.fix and not options.diff:
         for folder in sorted({path.parent for path, _ in discovery.files}):
             remove_stale_temporary_files(folder)
@@ -177,6 +173,16 @@ def _add_dependents(discovery: Discovery, cache: ResultCache, resolver: ConfigRe
         if file not in known and not is_excluded_with_parents(path, resolver.settings_for):
             discovery.files.append((path, resolver.settings_for(path)))
     discovery.files.sort(key=lambda item: display_path(item[0]))
+
+
+def _fingerprint(settings: Settings, cache: ResultCache | None) -> str:
+    """The cache fingerprint of ``settings``, once its catalog files are known to be usable: a
+    bad one is a usage error (CatalogError), before any work. Files that a saved cache entry
+    was made with were usable then (a fingerprint covers their bytes): warm runs skip reading them."""
+    fingerprint = settings_fingerprint(settings)
+    if cache is None or not cache.has_entries(fingerprint):
+        catalog_for(settings)
+    return fingerprint
 
 
 def _report_cached(cache: ResultCache, files: list[tuple[Path, Settings]], fingerprints: dict[Settings, str],

@@ -47,7 +47,7 @@ def read_limited(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of ``path``, at most ``limit`` of them; SourceError when there are more or it
     cannot be read."""
     try:
-        with Path(path).open("rb") as file:
+        with open(path, "rb") as file:
             raw = file.read(limit + 1)
     except FileNotFoundError:
         raise SourceError("file vanished before it could be read") from None

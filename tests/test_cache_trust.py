@@ -15,7 +15,7 @@ import pytest
 import retrylint
 import retrylint.runner as runner
 from retrylint.cache import package_digest
-from retrylint.catalog import builtin_catalog_dir
+from retrylint.catalog import CatalogError, builtin_catalog_dir
 from retrylint.runner import CheckOptions, run_check
 from helpers import FLAT, run, write_tree
 
@@ -238,3 +238,31 @@ def test_a_dependency_that_is_no_regular_file_is_never_read(tmp_path, monkeypatc
         dependencies={"/dev/zero": "0" * 64, str(fifo): "0" * 64})))
     outcome = check(tmp_path, monkeypatch)
     assert outcome.errors == [] and as_json(outcome) == baseline
+
+
+def test_a_warm_run_does_not_read_the_catalog_again(tmp_path, monkeypatch):
+    write_tree(tmp_path, FLAT)
+    first = as_json(check(tmp_path, monkeypatch))
+    assert codes(first) == ["RTL002", "RTL003"]
+
+    def unread(settings):
+        raise AssertionError("the catalog was read on a warm run")
+
+    monkeypatch.setattr(runner, "catalog_for", unread)
+    assert as_json(check(tmp_path, monkeypatch)) == first
+
+
+def test_a_catalog_file_broken_after_a_warm_run_is_refused(tmp_path, monkeypatch):
+    write_tree(tmp_path, FLAT)
+    extra = tmp_path / "ours.toml"
+    extra.write_text("[[billable]]\nnames = ['ours.charge']\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.retrylint]\nextend-catalog = ['ours.toml']\n")
+    options = CheckOptions(cache_dir=Path(".retrylint_cache"))
+    monkeypatch.chdir(tmp_path)
+    assert codes(as_json(run_check([Path(".")], options))) == ["RTL002", "RTL003"]
+    extra.write_text("[[billable]]\nnames = 'ours.charge'\n")
+    with pytest.raises(CatalogError, match=r"ours\.toml"):
+        run_check([Path(".")], options)
+    extra.write_bytes(b"\xff")
+    with pytest.raises(CatalogError, match=r"ours\.toml: cannot read catalog file: not UTF-8 at byte 0"):
+        run_check([Path(".")], options)
