@@ -219,14 +219,16 @@ def test_a_file_deleted_between_discovery_and_reading(tmp_path, monkeypatch):
 
 def test_an_unreadable_file(tmp_path, monkeypatch):
     """(As root, chmod cannot make a file unreadable: the read itself is made to fail.)"""
-    real_open = Path.open
+    import builtins
 
-    def open_(self, *args, **kwargs):
-        if self.name == "a.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)
+    import retrylint.sources as sources
 
-    outcome = check_two_files(tmp_path, monkeypatch, lambda m: m.setattr(Path, "open", open_))
+    def open_(file, *args, **kwargs):
+        if Path(file).name == "a.py":
+            raise PermissionError(13, "Permission denied", str(file))
+        return builtins.open(file, *args, **kwargs)
+
+    outcome = check_two_files(tmp_path, monkeypatch, lambda m: m.setattr(sources, "open", open_, raising=False))
     assert findings(outcome) == [("a.py", "RTL999", "cannot check this file: permission denied"), B_FINDING]
 
 
