@@ -15,9 +15,10 @@ import libcst as cst
 
 from retrylint.analysis.call_order import Follower, LaterCalls, distinct, hands_out_generator, in_loop, inside, kept_followers
 from retrylint.analysis.client_retries import client_use
-from retrylint.analysis.layers import Layer, keywords_of
+from retrylint.analysis.layers import Layer
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
 from retrylint.analysis.handed_calls import handed_billable
+from retrylint.analysis.idempotency import keyed, tests_configuration
 from retrylint.analysis.quiet_calls import QuietFunctions, sdk_constant
 from retrylint.analysis.model.typeflow import tracing, via
 from retrylint.analysis.shapes import SHAPE, inferred_shape
@@ -300,7 +301,7 @@ class Reachability:
             path=site.path,
             in_loop=in_loop(site.path, root),
             guarded=self._guard_before(function, site, root),
-            keyed=self._keyed(call, spec),
+            keyed=keyed(call, spec),
             inner_layers=list(self.call_layers.get(id(call), ())),
             client=client_use(self.catalog, call if info.handed is None else call.with_changes(func=info.handed), function, target),
         )
@@ -340,17 +341,28 @@ class Reachability:
     def _guard_before(self, function: Function, site: CallSite, root) -> bool:
         for guard in function.guards:
             if guard.index < site.index and site.path[: len(guard.path)] == guard.path:
-                if (root is None or inside(guard.path, root)) and not self._pays_in_skip(function, guard):
+                if (root is None or inside(guard.path, root)) and not self._skips_nothing(function, guard):
                     return True
         first = self._guard_call(function)
         return first is not None and first < site.index
 
-    def _pays_in_skip(self, function: Function, guard) -> bool:
-        """``if streaming: return <paid call>``: a check whose skipping branch pays too skips nothing."""
+    def _skips_nothing(self, function: Function, guard) -> bool:
+        """``if streaming: return <paid call>``: a check whose skipping branch pays too, itself or
+        through a project function (camel's ``if stream: return Wrapper(self._stream(...))``), skips
+        nothing; nor does one that tests the object's configuration (``if self.evaluator: ... return``)."""
         if guard.path and guard.path[-1][0] == id(guard.node):
             return False  # it guards one of its own branches: the one that does the work
-        return any(inside(other.path, guard.node) and self._info(function, other).spec is not None
-                   for other in function.calls)
+        if tests_configuration(function, guard.node):
+            return True
+        return any(inside(other.path, guard.node) and self._pays(function, other) for other in function.calls)
+
+    def _pays(self, function: Function, site: CallSite) -> bool:
+        """The call is paid, or runs a project function whose reach (so far, in a cycle) is not
+        empty; not ``return gen()``, a generator whose calls run after the unit (as ``_dispatched``)."""
+        info = self._info(function, site)
+        return info.spec is not None or any(
+            self._memo.get(id(callee)) and not (callee.is_generator and id(site.node) in function.returned_calls)
+            for callee, _ in self._site_callees(function, info))
 
     def _guard_call(self, function: Function) -> int | None:
         """The index of the first call in ``function`` to a configured idempotency guard."""
@@ -378,21 +390,3 @@ class Reachability:
 
     def _matches_guard(self, name: str | None) -> bool:
         return name is not None and any(fnmatch.fnmatchcase(name, p) for p in self.guard_patterns)
-
-    def _keyed(self, call: cst.Call, spec: BillableSpec) -> bool:
-        kw = keywords_of(call)
-        if spec.idempotency_key and spec.idempotency_key in kw:
-            return True
-        if spec.idempotency_option:
-            param, _, key = spec.idempotency_option.partition(".")
-            if param in kw:
-                value = kw[param].value
-                if not isinstance(value, cst.Dict):
-                    return True  # built elsewhere: give it the benefit of the doubt
-                return any(
-                    isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString) and e.key.evaluated_value == key
-                    or isinstance(e, cst.StarredDictElement)
-                    for e in value.elements
-                )
-        return False
-

@@ -19,6 +19,12 @@ A retried set this pass cannot read (`except errors.retryable():`) is no evidenc
 call raises it either.
 Of paid calls in exclusive branches of an `if`, one runs per attempt. A lone LLM call that
 is the last thing the retried code does is not flagged: a retry only repeats a failed call.
+A check is no skip-already-done check when its skipping branch pays too (`if stream: return
+self._stream(...)`) or it tests the object's configuration, an attribute only `__init__` sets
+(`if self.evaluator: ... return`): it takes the same branch on every attempt.
+A layer under another one (a decorated helper that a retried task calls) is reported too, for
+what its own unit runs after a paid call; its re-asks (instructor, pydantic-ai) count in the
+outer layer's stack (RTL005).
 
 ## Why is this bad?
 The retry re-runs the whole unit. Every paid call that succeeded before the failure is billed
@@ -64,7 +70,8 @@ from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer, keywords_of
 from retrylint.analysis.call_order import exclusive, may_raise, raised_instead
 from retrylint.analysis.reach_record import Reach, chain_text
-from retrylint.rules.base import Invalid, Rule, Valid
+from retrylint.rules import rtl003_cases
+from retrylint.rules.base import Rule
 
 
 class NonIdempotentBillableRetry(Rule):
@@ -75,15 +82,16 @@ class NonIdempotentBillableRetry(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         for layer in ctx.layers:
-            if not layer.policy.retries or not ctx.outermost(layer) or layer.redelivers:
+            if not layer.policy.retries or layer.redelivers:
                 continue
-            flagged = [(reach, self._reasons(ctx, layer, reach)) for reach in ctx.reaches(layer) if not reach.keyed and not reach.guarded]
+            outermost = ctx.outermost(layer)  # a nested layer's re-asks are the outer stack's (RTL005)
+            flagged = [(reach, self._reasons(ctx, layer, reach, outermost)) for reach in ctx.reaches(layer)
+                       if not reach.keyed and not reach.guarded]
             flagged = [(reach, reasons) for reach, reasons in flagged if reasons]
             if not flagged:
                 continue
-            described = "; ".join(f"{reach.name} ({', '.join(reasons)})" for reach, reasons in flagged[:3])
-            if len(flagged) > 3:
-                described += f"; and {len(flagged) - 3} more"
+            described = "; ".join(f"{reach.name} ({', '.join(reasons)})" for reach, reasons in flagged[:3]) \
+                + (f"; and {len(flagged) - 3} more" if len(flagged) > 3 else "")
             money = any(reach.spec.idempotency_key or reach.spec.idempotency_option for reach, _ in flagged)
             advice = (
                 "pass a stable idempotency key, or skip work already done before calling again"
@@ -120,9 +128,10 @@ class NonIdempotentBillableRetry(Rule):
         )
 
     @staticmethod
-    def _reasons(ctx: RuleContext, layer: Layer, reach: Reach) -> list[str]:
+    def _reasons(ctx: RuleContext, layer: Layer, reach: Reach, outermost: bool = True) -> list[str]:
+        """Why ``reach`` can be billed again (a nested layer: not for its re-asks, RTL005's)."""
         reasons = []
-        if layer.reasks and reach.call is layer.anchor:
+        if layer.reasks and reach.call is layer.anchor and outermost:
             reasons.append("asked again after a billed answer fails validation, with that answer appended")
         answers = ctx.answer_errors_retried(layer, reach)
         if answers:
@@ -227,174 +236,5 @@ def _raises_itself(ctx: RuleContext, target: str | None, classes: set[str]) -> b
     return any(ctx.catalog.canonical_exception(scope.model.qualify(expr, scope) or "") in classes for expr in [*named, *built])
 
 
-NonIdempotentBillableRetry.VALID = [
-    Valid(
-        """
-import openai
-from tenacity import retry, stop_after_attempt
-
-client = openai.OpenAI()
-
-@retry(stop=stop_after_attempt(3))
-def summarize(text):
-    prompt = text.strip()
-    return client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": prompt}])
-"""
-    ),
-    Valid(
-        """
-import stripe
-from celery import shared_task
-
-@shared_task(bind=True, autoretry_for=(stripe.APIConnectionError,), max_retries=3)
-def charge(self, order_id, amount):
-    stripe.PaymentIntent.create(amount=amount, currency="eur", idempotency_key=f"order-{order_id}")
-"""
-    ),
-    Valid(
-        """
-import openai
-from celery import shared_task
-
-client = openai.OpenAI()
-
-@shared_task(autoretry_for=(openai.APIConnectionError,), max_retries=3)
-def build(course_id):
-    for chapter in load_chapters(course_id):
-        if chapter.text is not None:
-            continue
-        chapter.text = client.chat.completions.create(model="gpt-4o", messages=[])
-        chapter.save()
-"""
-    ),
-    Valid(  # the task's own self.retry hands the failure to the layer: nothing fails after the paid call
-        """
-import openai
-from celery import shared_task
-
-client = openai.OpenAI()
-
-@shared_task(bind=True, max_retries=3)
-def summarize(self, text):
-    try:
-        reply = client.chat.completions.create(model="gpt-4o", messages=[])
-    except Exception as exc:
-        raise self.retry(exc=exc, countdown=10)
-    return reply
-"""
-    ),
-    Valid(
-        """
-import openai
-from tenacity import retry, stop_after_attempt
-
-client = openai.OpenAI()
-
-def summarize(text):
-    return client.chat.completions.create(model="gpt-4o", messages=[])
-
-@retry(stop=stop_after_attempt(3))
-def fetch_and_store(url):
-    body = download(url)
-    store(body)
-"""
-    ),
-]
-
-NonIdempotentBillableRetry.VALID.append(
-    Valid(
-        """
-import numpy as np
-import openai
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
-
-client = openai.OpenAI(max_retries=0)
-
-@retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(openai.RateLimitError))
-def embed(texts, usage):
-    response = client.embeddings.create(model="m", input=texts)
-    usage.add_tokens(response.usage.total_tokens)
-    return np.array([item.embedding for item in response.data])
-"""
-    )
-)
-
-NonIdempotentBillableRetry.INVALID = [
-    Invalid(
-        """
-import openai
-from celery import shared_task
-
-client = openai.OpenAI()
-
-@shared_task(autoretry_for=(openai.APIConnectionError, ConnectionError), max_retries=3)
-def build(course_id, chapters):
-    for chapter in chapters:
-        text = client.chat.completions.create(model="gpt-4o", messages=[])
-        save_chapter(course_id, chapter, text)
-""",
-        line=7,
-        message="chat.completions.create (runs in a loop, billed per item, billed again if save_chapter fails after it)",
-    ),
-    Invalid(
-        """
-import anthropic
-from tenacity import retry, stop_after_attempt
-
-client = anthropic.Anthropic()
-
-def draft(topic):
-    return client.messages.create(model="claude", max_tokens=100, messages=[])
-
-@retry(stop=stop_after_attempt(3))
-def publish(topic, db):
-    text = draft(topic)
-    db.execute("INSERT INTO posts VALUES (?)", (text,))
-""",
-        line=10,
-        message="messages.create (billed again if db.execute fails after it)",
-    ),
-    Invalid(
-        """
-import stripe
-from celery import shared_task
-
-@shared_task(bind=True, autoretry_for=(stripe.APIConnectionError,), max_retries=3)
-def charge(self, amount):
-    return stripe.PaymentIntent.create(amount=amount, currency="eur")
-""",
-        line=5,
-        message="PaymentIntent.create (moves money: a lost response is still a charge)",
-        fixed="""
-import stripe
-from celery import shared_task
-
-@shared_task(bind=True, autoretry_for=(stripe.APIConnectionError,), max_retries=3)
-def charge(self, amount):
-    return stripe.PaymentIntent.create(
-        amount=amount,
-        currency="eur",
-        idempotency_key=self.request.id,
-    )
-""",
-        unsafe=True,
-    ),
-    Invalid(
-        """
-import openai
-from celery import shared_task
-
-client = openai.OpenAI()
-
-@shared_task(bind=True, max_retries=3)
-def summarize(self, text):
-    try:
-        reply = client.chat.completions.create(model="gpt-4o", messages=[])
-        save(reply)
-    except Exception as exc:
-        raise self.retry(exc=exc, countdown=10)
-""",
-        line=7,
-        message="chat.completions.create (billed again if save fails after it); worst case",
-    ),
-]
+NonIdempotentBillableRetry.VALID = rtl003_cases.VALID
+NonIdempotentBillableRetry.INVALID = rtl003_cases.INVALID
