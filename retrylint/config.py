@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from retrylint.catalog import CatalogError, EntryPointSpec, entry_point_from_table
 from retrylint.diagnostics import UNREADABLE_CODE
-from retrylint.settings import DEFAULT_LINE_LENGTH, Settings
+from retrylint.settings import DEFAULT_LINE_LENGTH, PYPROJECT, RUFF_FILES, Settings
 from retrylint.sources import MAX_FILE_BYTES
 
 if sys.version_info >= (3, 11):
@@ -22,8 +22,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-PYPROJECT = "pyproject.toml"
-RUFF_FILES = (".ruff.toml", "ruff.toml")  # ruff's own config files, before pyproject.toml (ruff's order)
 FORMATTERS = ("ruff", "black")  # whose [tool.*] line-length fixes keep to, in this order
 MAX_LINE_LENGTH = 320  # ruff's limit
 CODE_PREFIX = re.compile(r"[A-Z]+[0-9]*")
@@ -90,6 +88,8 @@ class ConfigResolver:
         self._documents: dict[Path, dict[str, Any]] = {}
         self._config_by_dir: dict[tuple[Path, tuple[str, ...]], Path | None] = {}
         self._line_lengths: dict[Path, int] = {}  # folder -> the line length of files in it
+        self._unconfigured: dict[int, Settings] = {}  # line length -> the settings without a config file
+        self._files: dict[Path, bool] = {}  # path -> whether it is a file, asked once
         self._fixed: Settings | None = None
         if isolated:
             self._fixed = overrides.apply(Settings())
@@ -103,14 +103,17 @@ class ConfigResolver:
         folder = path if path.is_dir() else path.parent
         config_file = self._nearest_config(folder)
         if config_file is None:
-            return self.overrides.apply(Settings(line_length=self._nearest_line_length(folder)))
+            line_length = self._nearest_line_length(folder)
+            if line_length not in self._unconfigured:  # one object per line length: cheap to hash and compare
+                self._unconfigured[line_length] = self.overrides.apply(Settings(line_length=line_length))
+            return self._unconfigured[line_length]
         return self._settings_from(config_file, explicit=False)
 
     def _nearest_config(self, folder: Path) -> Path | None:
         """The pyproject.toml with a [tool.retrylint] table in ``folder`` or its nearest parent."""
         if folder not in self._config_by_dir:
             candidate = folder / PYPROJECT
-            if candidate.is_file() and _tool_table(self._document(candidate)) is not None:
+            if self._is_file(candidate) and _tool_table(self._document(candidate)) is not None:
                 self._config_by_dir[folder] = candidate
             else:
                 self._config_by_dir[folder] = None if folder.parent == folder else self._nearest_config(folder.parent)
@@ -154,13 +157,18 @@ class ConfigResolver:
     def _formatter_document(self, path: Path) -> dict[str, Any] | None:
         """A file read only for its formatter settings; None when it is not there, and a
         warning when it cannot be read (the formatter reports it; the check goes on)."""
-        if not path.is_file():
+        if not self._is_file(path):
             return None
         try:
             return self._document(path)
         except ConfigError as error:
             self._warning(f"{error}; its line-length is not used")
             return None
+
+    def _is_file(self, path: Path) -> bool:
+        if path not in self._files:
+            self._files[path] = path.is_file()
+        return self._files[path]
 
     def _odd_line_length(self, where: str, value: Any) -> int:
         self._warning(f"{where} is {value!r}, not a line length from 1 to {MAX_LINE_LENGTH}: "

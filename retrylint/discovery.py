@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from retrylint.settings import Settings
+from retrylint.settings import CONFIG_FILES, Settings
 
 SettingsFor = Callable[[Path], Settings]
 
@@ -29,19 +29,18 @@ def discover(paths: list[Path], settings_for: SettingsFor, *, force_exclude: boo
     for pre-commit, which names every changed file). A file reached through a folder symlink
     and through its real folder is checked once, under the real path. (A file symlink is a
     file of its own.)"""
-    found: dict[str, tuple[Path, Settings]] = {}
+    found: dict[str, tuple[Path, Settings, str]] = {}  # real path -> (file, settings, absolute path)
     discovery = Discovery()
-
-    real_folders: dict[str, str] = {}  # folder -> its real path, found once per folder
+    folders: dict[str, tuple[str, str]] = {}  # folder as given -> (absolute, real): found once per folder
 
     def add(file: Path, settings: Settings) -> None:
-        absolute = os.path.abspath(file)
-        folder, name = os.path.split(absolute)
-        if folder not in real_folders:
-            real_folders[folder] = os.path.realpath(folder)
-        real = os.path.join(real_folders[folder], name)
-        if real not in found or (absolute == real != os.path.abspath(found[real][0])):
-            found[real] = (file, settings)
+        folder, name = os.path.split(os.fspath(file))
+        if folder not in folders:
+            absolute_folder = os.path.abspath(folder)
+            folders[folder] = (absolute_folder, os.path.realpath(absolute_folder))
+        absolute, real = (os.path.join(part, name) for part in folders[folder])
+        if real not in found or (absolute == real != found[real][2]):
+            found[real] = (file, settings, absolute)
 
     for path in paths:
         if force_exclude and (path.is_dir() or path.is_file()) and is_excluded_with_parents(path, settings_for):
@@ -57,23 +56,28 @@ def discover(paths: list[Path], settings_for: SettingsFor, *, force_exclude: boo
             discovery.errors.append(f"symlink to nothing (broken, or a loop): {path}")
         else:
             discovery.errors.append(f"path does not exist: {path}")
-    discovery.files = sorted(found.values(), key=lambda item: display_path(item[0]))
+    cwd = os.getcwd()
+    discovery.files = [(file, settings) for file, settings, _ in
+                       sorted(found.values(), key=lambda item: _shown(item[2], cwd))]
     return discovery
 
 
 def _walk(top: Path, settings_for: SettingsFor):
     """The ``*.py`` files under ``top`` in os.walk's order, without its recursion (a tree
     1,000 folders deep is fine); folder symlinks are not followed, so no loops. Paths stay
-    strings until a file is yielded: a warm run spends much of its time here."""
-    folders = [os.fspath(top)]
+    strings until a file is yielded, and a folder without a config file takes its parent's
+    settings: a warm run spends much of its time here."""
+    folders: list[tuple[str, Settings | None]] = [(os.fspath(top), None)]
     while folders:
-        folder = folders.pop()
-        settings = settings_for(Path(folder))
+        folder, inherited = folders.pop()
         try:
             with os.scandir(folder) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name)
         except OSError:  # unreadable or gone: skipped, as os.walk does
             continue
+        settings = inherited
+        if settings is None or any(entry.name in CONFIG_FILES for entry in entries):
+            settings = settings_for(Path(folder))
         subfolders = []
         for entry in entries:
             if _is_folder(entry):
@@ -81,7 +85,7 @@ def _walk(top: Path, settings_for: SettingsFor):
             elif entry.name.endswith(".py") and _is_file(entry) and not _excluded(entry.name, entry.path, settings):
                 yield Path(entry.path), settings
         kept = [entry for entry in subfolders if not _excluded(entry.name, entry.path, settings)]
-        folders.extend(entry.path for entry in reversed(kept) if not entry.is_symlink())
+        folders.extend((entry.path, settings) for entry in reversed(kept) if not entry.is_symlink())
 
 
 def _is_folder(entry: os.DirEntry) -> bool:
@@ -155,7 +159,11 @@ def _relative_to(path: str | Path, root: Path) -> PurePosixPath | None:
 
 def display_path(path: Path) -> str:
     """``path`` relative to the working folder when under it, else absolute; with ``/``."""
-    absolute, cwd = os.path.abspath(path), os.getcwd()
+    return _shown(os.path.abspath(path), os.getcwd())
+
+
+def _shown(absolute: str, cwd: str) -> str:
+    """``display_path`` of a normal absolute path."""
     if absolute.startswith(cwd.rstrip(os.sep) + os.sep):
         return _posix(absolute[len(cwd.rstrip(os.sep)) + 1:])
     return "." if absolute == cwd else _posix(absolute)

@@ -15,6 +15,9 @@ DEFAULT_EXCLUDE = (
 )
 
 DEFAULT_LINE_LENGTH = 88  # black's and ruff's
+PYPROJECT = "pyproject.toml"
+RUFF_FILES = (".ruff.toml", "ruff.toml")  # ruff's own config files, before pyproject.toml (ruff's order)
+CONFIG_FILES = frozenset((PYPROJECT, *RUFF_FILES))  # a folder without one has its parent's settings
 
 
 @dataclass(frozen=True)
