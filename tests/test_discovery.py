@@ -80,3 +80,24 @@ def test_each_file_gets_its_settings(tmp_path):
     seven = dataclasses.replace(Settings(), max_attempts=7)
     discovery = discover([tmp_path], lambda path: seven)
     assert discovery.files == [(tmp_path / "a.py", seven)]
+
+
+def test_each_file_gets_the_settings_of_its_nearest_configs_when_folders_are_walked(tmp_path):
+    """A walked folder without a config file takes its parent's settings without asking the
+    resolver: they must be the settings the resolver gives the file itself."""
+    files = {
+        "a/m.py": "", "a/deep/er/m.py": "",
+        "b/ruff.toml": "line-length = 120\n", "b/m.py": "", "b/c/m.py": "",
+        "b/c/d/.ruff.toml": "line-length = 100\n", "b/c/d/m.py": "", "b/c/d/e/m.py": "",
+        "f/pyproject.toml": "[tool.retrylint]\nmax-attempts = 7\n", "f/g/m.py": "",
+        "h/pyproject.toml": "[tool.black]\nline-length = 99\n", "h/m.py": "",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    walked = discover([tmp_path], ConfigResolver().settings_for).files
+    shown = {path.relative_to(tmp_path).as_posix(): (s.max_attempts, s.line_length) for path, s in walked}
+    assert shown == {"a/m.py": (3, 88), "a/deep/er/m.py": (3, 88), "b/m.py": (3, 120), "b/c/m.py": (3, 120),
+                     "b/c/d/m.py": (3, 100), "b/c/d/e/m.py": (3, 100), "f/g/m.py": (7, 88), "h/m.py": (3, 99)}
+    direct = ConfigResolver()
+    assert all(settings == direct.settings_for(path) for path, settings in walked)
