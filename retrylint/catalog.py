@@ -97,14 +97,7 @@ class Catalog:
         self.canonical_prefix = {
             alias: lib.module for lib in self.error_libraries for alias in lib.aliases
         }
-        self.deterministic: dict[str, ErrorLibrary | None] = {}
-        self.broad: set[str] = set()
-        self.transient: set[str] = set()
-        for lib in self.error_libraries:
-            for name in lib.qualified(lib.deterministic + lib.also_deterministic):
-                self.deterministic[name] = lib
-            self.broad.update(lib.qualified(lib.broad))
-            self.transient.update(lib.qualified(lib.transient))
+        self._index_errors()
         self.loop_deadline_contexts = tuple(self.loops.get("deadline_contexts", ()))
         self.loop_counting_iterators = tuple(self.loops.get("counting_iterators", ()))
         self.loop_iterators = self.loop_counting_iterators + tuple(self.loops.get("endless_iterators", ()))
@@ -124,6 +117,19 @@ class Catalog:
             module, _, name = qualname.rpartition(".")
             if module and name.isidentifier() and not name.startswith("_"):
                 self.names_by_module.setdefault(module, set()).add(name)
+
+    def _index_errors(self) -> None:
+        self.deterministic: dict[str, ErrorLibrary | None] = {}
+        # The classes a 400, 401, 403, 404 or 422 leaves an SDK as, and those statuses.
+        self.core_deterministic = {name for lib in self.error_libraries for name in lib.qualified(lib.deterministic)}
+        self.deterministic_statuses = {status for lib in self.error_libraries for status in lib.statuses}
+        self.broad: set[str] = set()
+        self.transient: set[str] = set()
+        for lib in self.error_libraries:
+            for name in lib.qualified(lib.deterministic + lib.also_deterministic):
+                self.deterministic[name] = lib
+            self.broad.update(lib.qualified(lib.broad))
+            self.transient.update(lib.qualified(lib.transient))
 
     def _qualified_names(self) -> list[str]:
         """Every qualified name the catalog declares (not the modules on the way: ``tenacity.stop``

@@ -146,7 +146,8 @@ def _read(hint: Any, value: Any, where: Where, name: str) -> Any:
     if origin is Literal:
         return value if isinstance(value, str) and value in typing.get_args(hint) else _WRONG
     if origin is tuple:
-        return tuple(value) if isinstance(value, list) and all(isinstance(item, str) for item in value) else _WRONG
+        items = [_read(typing.get_args(hint)[0], item, where, name) for item in value] if isinstance(value, list) else [_WRONG]
+        return _WRONG if _WRONG in items else tuple(items)
     if origin in (typing.Union, types.UnionType):
         for option in typing.get_args(hint):
             result = _read(option, value, where, name)
@@ -193,8 +194,8 @@ def describe(hint: Any, field: dataclasses.Field | None = None) -> str:
         elif dataclasses.is_dataclass(option):
             words.append("a table")
         else:
-            words.append({bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(
-                option, "a list of strings"))
+            words.append({bool: "true or false", int: "an integer", float: "a number", str: "a string",
+                          tuple[int, ...]: "a list of integers"}.get(option, "a list of strings"))
     return " or ".join(words)
 
 
@@ -237,5 +238,5 @@ def _json_schema(hint: Any) -> dict:
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         return {"anyOf": [_json_schema(option) for option in typing.get_args(hint)]}
     if typing.get_origin(hint) is tuple:
-        return {"type": "array", "items": {"type": "string"}}
+        return {"type": "array", "items": _json_schema(typing.get_args(hint)[0])}
     return {"type": {bool: "boolean", int: "integer", float: "number", str: "string"}[hint]}

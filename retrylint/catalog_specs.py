@@ -332,6 +332,7 @@ class ErrorLibrary:
     detect: tuple[str, ...] = key((), doc="imports that show the library is used")
     deterministic: tuple[str, ...] = key(())
     also_deterministic: tuple[str, ...] = key(())
+    statuses: tuple[int, ...] = key((), doc="the HTTP statuses of its 'deterministic' classes (a test of one may stop them)")
     broad: tuple[str, ...] = key(())
     transient: tuple[str, ...] = key((), doc="errors a retry can heal (a rate limit): re-raising only these is no non-retryable list")
     raises: tuple[str, ...] = key((), doc="for an SDK: the error libraries (their 'library' names, its own included) whose "

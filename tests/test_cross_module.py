@@ -321,3 +321,48 @@ def test_a_retrying_object_of_another_module_handed_the_client_a_subclass_makes(
                        "of calls per run; chain generate -> converse (via attribute); let one layer retry"),
     ]
     assert found[0]["fix"] is None
+
+
+def test_a_retry_condition_bound_in_another_module_is_read_there(tmp_path):
+    """cognee: ``retry=llm_retry_condition``, bound to ``retry_if_exception(should_retry)`` in
+    retry_config.py, whose isinstance exclusions are LiteLLM's while instructor wraps the errors."""
+    write_tree(tmp_path, {
+        "app/__init__.py": "",
+        "app/retry_config.py": """
+            import litellm
+            from tenacity import retry_if_exception
+
+
+            def should_retry(error):
+                if isinstance(error, (litellm.NotFoundError, litellm.AuthenticationError)):
+                    return False
+                return True
+
+
+            llm_retry_condition = retry_if_exception(should_retry)
+            """,
+        "app/adapter.py": """
+            import instructor
+            import litellm
+            from pydantic import BaseModel
+            from tenacity import retry, stop_after_attempt, wait_exponential
+
+            from app.retry_config import llm_retry_condition
+
+            client = instructor.from_litellm(litellm.completion)
+
+
+            class Answer(BaseModel):
+                text: str
+
+
+            @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=llm_retry_condition)
+            def ask(prompt):
+                return client.chat.completions.create(response_model=Answer, messages=[])
+            """,
+    })
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "app/adapter.py") if d["code"] == "RTL002"]
+    assert found == [("RTL002", 15, "tenacity @retry on 'ask' (up to 3 attempts) retries billable ask -> "
+                      "chat.completions.create, whose errors instructor re-raises as InstructorRetryException: its "
+                      "non-retryable NotFoundError, AuthenticationError match none of them, so 400s and revoked keys "
+                      "are retried; stop at once on InstructorRetryException or on what it was raised from")]

@@ -102,28 +102,6 @@ def generate(prompt):
         except Exception:
             continue
 """
-    ),    Valid(
-        """
-import instructor
-import litellm
-from pydantic import BaseModel
-from tenacity import retry, retry_if_not_exception_type, stop_after_attempt, wait_exponential
-
-client = instructor.from_litellm(litellm.completion)
-
-
-class Answer(BaseModel):
-    text: str
-
-
-@retry(
-    stop=stop_after_attempt(3),
-    wait=wait_exponential(),
-    retry=retry_if_not_exception_type(instructor.core.InstructorRetryException),
-)
-def ask(prompt):
-    return client.chat.completions.create(response_model=Answer, messages=[])
-"""
     ),
     Valid(
         """
@@ -348,30 +326,5 @@ def generate(prompt):
 """,
         line=21,
         message="hand-written retry loop (up to 3 attempts) retries on broad Exception around billable generate -> ask (case.py:11) -> messages.create and declares no non-retryable errors; stop at once on BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, UnprocessableEntityError",
-    ),
-    Invalid(
-        """
-import instructor
-import litellm
-from pydantic import BaseModel
-from tenacity import retry, retry_if_not_exception_type, stop_after_attempt, wait_exponential
-
-client = instructor.from_litellm(litellm.completion)
-
-
-class Answer(BaseModel):
-    text: str
-
-
-@retry(
-    stop=stop_after_attempt(3),
-    wait=wait_exponential(),
-    retry=retry_if_not_exception_type((litellm.NotFoundError, litellm.AuthenticationError)),
-)
-def ask(prompt):
-    return client.chat.completions.create(response_model=Answer, messages=[])
-""",
-        line=14,
-        message="tenacity @retry on 'ask' (up to 3 attempts) retries billable ask -> chat.completions.create, whose errors instructor re-raises as InstructorRetryException: its non-retryable NotFoundError, AuthenticationError match none of them, so 400s and revoked keys are retried; stop at once on InstructorRetryException or on what it was raised from",
     ),
 ]

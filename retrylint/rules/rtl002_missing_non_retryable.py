@@ -12,7 +12,11 @@ error's message reads so (`if "refused" in str(e): raise RefusalError`). A predi
 A layer that retries only classes the paid call's SDK never raises (requests' `HTTPError` around
 an OpenAI client, per the catalog's `raises`) re-runs nothing of that call.
 Non-retryable classes of the SDK a paid call wraps match nothing when the call re-raises every
-error as one class of its own (catalog `wraps_errors`: instructor's `InstructorRetryException`).
+error as one class of its own (catalog `wraps_errors`: instructor's `InstructorRetryException`),
+nor does the project's class unless code on the way raises it from a caught error; a predicate's
+`if isinstance(error, (...)): return False` guards read as such exclusions, and its helpers of the
+error (`if is_quota_error(error): return False`) stop them only when they name one of the SDK's
+400/401/403/404 classes or statuses or the wrapper's classes (a message test names none).
 A condition chosen at import (`A if hasattr(cohere, "error") else B`) retries what either
 branch retries.
 
@@ -61,8 +65,9 @@ from retrylint.diagnostics import Diagnostic
 from retrylint.analysis.layers import Layer, short_name
 from retrylint.analysis.layers.dialects.templates import NEVER_RETRY
 from retrylint.analysis.call_order import translated_on_the_way
+from retrylint.analysis.deny_tests import may_turn_down
 from retrylint.analysis.reach_record import chain_text
-from retrylint.rules import rtl002_cases
+from retrylint.rules import rtl002_cases, rtl002_wrapped_cases
 from retrylint.rules.base import Rule
 
 
@@ -75,10 +80,12 @@ class MissingNonRetryable(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         for layer in ctx.layers:
             policy = layer.policy
-            if not policy.retries or not policy.retries_exceptions or policy.classifier:
+            if not policy.retries or not policy.retries_exceptions or (policy.classifier and not policy.denied_by):
                 continue
             if _stops_some(ctx, layer):
                 yield from self._wrapped(ctx, layer)
+                continue
+            if policy.classifier:
                 continue
             broad = [short_name(r.name) for r in policy.retry_on if r.name in ctx.catalog.broad]
             if not policy.retry_all and not broad:
@@ -99,19 +106,23 @@ class MissingNonRetryable(Rule):
         """The layer's non-retryable classes are the wrapped SDK's, but a paid call it reaches
         re-raises every error as one class none of them is (instructor's InstructorRetryException):
         they match nothing there, and its 400s and 401s are retried."""
-        names = [ref.name for ref in layer.policy.never_retry]
+        policy = layer.policy
+        names = [ref.name for ref in policy.never_retry]
         if layer.kind == "billable-call":
             return  # the wrapping call's own retries (instructor max_retries=Retrying(...)) see the errors unwrapped
-        if None in names or not (layer.policy.retry_all or any(r.name in ctx.catalog.broad for r in layer.policy.retry_on)):
+        if None in names or not (policy.retry_all or policy.denied_by or any(r.name in ctx.catalog.broad for r in policy.retry_on)):
             return
         reaches = [reach for reach in ctx.retried_reaches(layer) if reach.spec.wraps_errors
-                   and not any(_may_name(ctx, name, reach.spec.wraps_errors) for name in names)]
+                   and not any(_may_name(ctx, layer, name, reach.spec.wraps_errors) for name in names)
+                   and not any(may_turn_down(helper, reach.spec.wraps_errors) for helper in policy.denied_by)]
         if not reaches:
             return
         wrapper = reaches[0].spec.wraps_errors.rpartition(".")[2]
+        helpers = ", ".join(dict.fromkeys(helper.name for helper in policy.denied_by))
         message = (
             f"{layer.described} retries billable {chain_text(reaches)}, whose errors {reaches[0].spec.provider} "
-            f"re-raises as {wrapper}: its non-retryable {_named(names)} match none of them, so 400s and revoked "
+            f"re-raises as {wrapper}: its non-retryable {_named(names)} match none of them"
+            f"{f' and {helpers} test none of their classes or statuses' if helpers else ''}, so 400s and revoked "
             f"keys are retried; stop at once on {wrapper} or on what it was raised from"
         )
         yield ctx.diagnostic(self, layer.anchor, message, None, reaches[0].chain)
@@ -133,10 +144,12 @@ def _named(errors: list[str]) -> str:
     return ", ".join(e.rpartition(".")[2] for e in errors)
 
 
-def _may_name(ctx: RuleContext, name: str, wrapper: str) -> bool:
+def _may_name(ctx: RuleContext, layer: Layer, name: str, wrapper: str) -> bool:
     """``name`` may match the errors a call leaves as ``wrapper``: the wrapper itself or another
-    class of its library, a builtin base, or the project's own class (code on the way may raise it)."""
-    return name.split(".")[0] in (wrapper.split(".")[0], "builtins") or ctx.model.resolve_class(name) is not None
+    class of its library, a builtin base, or the project's own class that code on the way raises
+    from a caught error (cognee's LLMQuotaExceededError, raised by a helper on a quota message, is not)."""
+    return name.split(".")[0] in (wrapper.split(".")[0], "builtins") or (
+        ctx.model.resolve_class(name) is not None and not _not_translated(ctx, layer, name))
 
 
 def _stops_some(ctx: RuleContext, layer: Layer) -> bool:
@@ -168,5 +181,5 @@ def _transient(ctx: RuleContext, name: str | None) -> bool:
     return ctx.model.resolve_class(name) is not None  # a project class, not another library's
 
 
-MissingNonRetryable.VALID = rtl002_cases.VALID
-MissingNonRetryable.INVALID = rtl002_cases.INVALID
+MissingNonRetryable.VALID = rtl002_cases.VALID + rtl002_wrapped_cases.VALID
+MissingNonRetryable.INVALID = rtl002_cases.INVALID + rtl002_wrapped_cases.INVALID

@@ -35,6 +35,9 @@ class Policy:
     retries_exceptions: bool = True  # False: retries only on results or by hand
     never_retry: list[ExceptionRef] = field(default_factory=list)
     classifier: bool = False  # a giveup=/predicate/except clause that stops it at once
+    # A predicate's project functions of the error that turn it down beside its ``isinstance``
+    # exclusions (``never_retry``): what they test is for the rules to judge.
+    denied_by: list = field(default_factory=list)
     waits: bool = True
     # Retries only a malformed answer (instructor): no wait mends it, and the SDK client under it is
     # the only layer retrying API errors (its retries are not to be turned off for this one).

@@ -96,6 +96,9 @@ class PredicateReading:
 
     accepted: list[ExceptionRef] | None
     excluded: list[ExceptionRef] = field(default_factory=list)
+    # Project functions of the error whose true answer turns it down too (``if is_quota(error):
+    # return False``): what they test is not read here.
+    denied: list[Function] = field(default_factory=list)
 
 
 def predicate_reading(model: ModuleModel, expr: cst.BaseExpression, scope: Scope) -> PredicateReading | None:
@@ -117,9 +120,72 @@ def _predicate_reading(model: ModuleModel, expr: cst.BaseExpression, scope: Scop
     if function is None or not isinstance(function.node, cst.FunctionDef) or not function.params:
         return None
     body = [s for s in function.node.body.body if not _is_docstring(s)]
-    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or not isinstance(body[0].body[0], cst.Return):
+    if len(body) == 1 and _returned(body[0]) is not None:
+        return _reading(function, _returned(body[0]).value, function.params[0].name.value)
+    return _guarded_reading(function, body)
+
+
+def _guarded_reading(function: Function, body: list) -> PredicateReading | None:
+    """``if <test>: return False`` guards, then one ``return``: each guard turns down what its test
+    accepts, an ``isinstance`` of the argument or a project function of it (cognee's ``if
+    is_budget_exhausted_error(error): return False``), as a last ``return not f(error)`` does.
+    Names bound to classes on the way (``non_retryable = (...)``) are read by the ``isinstance``."""
+    param = function.params[0].name.value
+    *guards, last = body
+    final = _returned(last)
+    if not guards or final is None or final.value is None:
         return None
-    return _reading(function, body[0].body[0].value, function.params[0].name.value)
+    excluded, denied = [], []
+    for statement in guards:
+        if _binds_classes(statement):
+            continue
+        test = _false_guard(statement)
+        refs = _isinstance_bound(function, test, param) if test is not None else None
+        helper = _denying_helper(function, test, param) if test is not None and refs is None else None
+        if refs is None and helper is None:
+            return None
+        excluded += refs or []
+        denied += [helper] if helper is not None else []
+    reading = _reading(function, final.value, param)
+    if reading is None and isinstance(final.value, cst.UnaryOperation) and isinstance(final.value.operator, cst.Not):
+        helper = _denying_helper(function, final.value.expression, param)
+        reading = PredicateReading(None, denied=[helper]) if helper is not None else None
+    if reading is None or (reading.accepted is not None and denied):
+        return None  # what a helper turns down among the classes accepted: not worked out here
+    return PredicateReading(reading.accepted, excluded + reading.excluded, denied + reading.denied)
+
+
+def _returned(statement) -> cst.Return | None:
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and isinstance(statement.body[0], cst.Return):
+        return statement.body[0]
+    return None
+
+
+def _binds_classes(statement) -> bool:
+    """``non_retryable = (A, B)``: a name bound to a tuple or list, for an ``isinstance`` to read."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    assign = statement.body[0]
+    return isinstance(assign, (cst.Assign, cst.AnnAssign)) and isinstance(assign.value, (cst.Tuple, cst.List))
+
+
+def _false_guard(statement) -> cst.BaseExpression | None:
+    """The test of ``if <test>: return False`` (no ``else``)."""
+    if not isinstance(statement, cst.If) or statement.orelse is not None or len(statement.body.body) != 1:
+        return None
+    returned = _returned(statement.body.body[0])
+    value = returned.value if returned is not None else None
+    return statement.test if isinstance(value, cst.Name) and value.value == "False" else None
+
+
+def _denying_helper(function: Function, expr, param: str) -> Function | None:
+    """The project function ``expr`` hands the error alone to (``is_quota_error(error)``)."""
+    if not (isinstance(expr, cst.Call) and len(expr.args) == 1 and isinstance(expr.args[0].value, cst.Name)
+            and expr.args[0].value.value == param and expr.args[0].keyword is None and not expr.args[0].star):
+        return None
+    model = function.scope.model
+    callee = model.resolve_function(model.qualify(expr.func, function.scope))
+    return callee if callee is not None and isinstance(callee.node, cst.FunctionDef) and callee.params else None
 
 
 def _reading(function: Function, expr, param: str) -> PredicateReading | None:

@@ -14,6 +14,7 @@ from retrylint.analysis.layers.layer import Policy, keywords_of
 from retrylint.analysis.layers.predicate_bounds import predicate_bound, predicate_reading
 from retrylint.analysis.model import NO_LITERAL, Scope
 from retrylint.analysis.options import unpacked_options
+from retrylint.analysis.project import layer_names
 
 if TYPE_CHECKING:
     from retrylint.analysis.layers.finder import LayerFinder
@@ -121,13 +122,15 @@ class _TenacityReader:
             if isinstance(expr, cst.Call) and target in self._names("retry_predicate") and expr.args:
                 reading = predicate_reading(model, expr.args[0].value, scope)
                 policy.predicate_bound = predicate_bound(model, expr.args[0].value, scope)
-            if reading is not None:  # isinstance tests only: as retry_if_exception_type(...) & ..._not_...
+            if reading is not None and not reading.denied:  # isinstance tests only: as retry_if_exception_type(...) & ..._not_...
                 policy.retry_all, policy.retry_on = reading.accepted is None, list(reading.accepted or [])
                 policy.never_retry = reading.excluded
                 return
             policy.retry_all = False
             policy.predicate = True
             policy.classifier = True
+            if reading is not None:  # every error but those excluded and those its helpers turn down
+                policy.never_retry, policy.denied_by = reading.excluded, reading.denied
 
     def _combine_retries(self, exprs, scope, policy: Policy, owner, any_: bool) -> None:
         parts = []
@@ -165,10 +168,19 @@ class _TenacityReader:
 
 
 def _bound_value(expr, scope: Scope):
-    """The retry condition a local or module name is bound to (``retry=retry_conditions``)."""
+    """The retry condition a local or module name is bound to (``retry=retry_conditions``), in this
+    module or, imported, in the project module that binds it (cognee's ``llm_retry_condition``)."""
     if not isinstance(expr, cst.Name):
         return None
     binding = scope.lookup(expr.value)
+    for _ in range(4):  # a re-export or two on the way
+        if binding is None or not binding.imported or binding.qualname is None or scope.model.project is None:
+            break
+        with layer_names(scope.model):
+            exported = scope.model.project.exported_binding(binding.qualname, scope.model.root)
+        if exported is None:
+            return None
+        binding, scope = exported[0], exported[1].scope
     if binding is None or binding.qualname is not None or binding.scope is None:
         return None
     if isinstance(binding.value, (cst.Call, cst.IfExp)) and binding.value is not binding.annotation:
