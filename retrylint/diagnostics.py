@@ -54,7 +54,7 @@ class ChainLink:
     path: str
     line: int
     name: str
-    via: str = ""  # how the call was resolved: import, annotation, factory return, attribute ("" for the layer)
+    via: str = ""  # how the call was resolved: import, annotation, factory return, attribute, caller argument ("" for the layer)
 
     def to_json(self) -> dict:
         return {"path": self.path, "line": self.line, "name": self.name, "via": self.via}

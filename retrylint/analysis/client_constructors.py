@@ -6,6 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from retrylint.analysis.model import Function, Scope, descendants, identifier
+from retrylint.analysis.model.caller_args import passed, untyped
 from retrylint.analysis.model.typeflow import receiving
 
 
@@ -36,6 +37,8 @@ def _constructor_of(expr, function: Function) -> tuple[cst.Call, Scope] | None:
             exported = project.exported_binding(binding.qualname, where.root)
             binding, where = exported if exported is not None else (None, where)
             continue
+        if binding is not None and untyped(binding):
+            return _passed_constructor(binding)
         if binding is None or binding.value is None:
             return None
         value = binding.value
@@ -48,6 +51,23 @@ def _constructor_of(expr, function: Function) -> tuple[cst.Call, Scope] | None:
             continue
         return None
     return None
+
+
+def _passed_constructor(binding) -> tuple[cst.Call, Scope] | None:
+    """A parameter with no usable annotation: the client constructor every call of its function
+    found passes it (the same one from each: several would each need the fix); None otherwise."""
+    found = []
+    for expr, scope, caller in passed(binding) or ():
+        if isinstance(expr, cst.Call):
+            made = _through_factory(expr, scope, 0)
+        elif isinstance(expr, (cst.BooleanOperation, cst.IfExp)):
+            made = _made_in_branch(expr, scope)
+        else:
+            made = constructor_of(expr, caller) if caller is not None else None
+        if made is None:
+            return None
+        found.append(made)
+    return found[0] if found and all(call is found[0][0] for call, _ in found) else None
 
 
 def _made_in_branch(value: cst.BooleanOperation | cst.IfExp, scope: Scope) -> tuple[cst.Call, Scope] | None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
+from retrylint.analysis.model.caller_args import CallerIndex
 from retrylint.analysis.subclasses import ClassIndex
 from retrylint.catalog import Catalog
 from retrylint.sources import SourceError, python_parses, read_source
@@ -71,6 +72,7 @@ class Project:
         # Set by the language server: a changed module is parsed again statement by statement.
         self.reparser: Reparser | None = None
         self.class_index = ClassIndex(self)  # which files' class statements name which bases
+        self.callers = CallerIndex(self)  # which files call which names; parameters typed from their callers
 
     # ----- layout ---------------------------------------------------------------------
     def add_root(self, folder: Path) -> None:
@@ -196,6 +198,7 @@ class Project:
         self._drop(self.absolute(path))
         self._files.clear()
         self.class_index.forget(self.absolute(path))
+        self.callers.forget(self.absolute(path))
 
     @contextmanager
     def tracking(self) -> Iterator[set[Path]]:
@@ -217,6 +220,7 @@ class Project:
         self._read_for_file = {}
         self._read_for_names = {}
         self.refused = False
+        self.callers.start_file()
 
     @contextmanager
     def reading_layer_names(self) -> Iterator[None]:

@@ -253,7 +253,8 @@ class ModelBuilder:
                 continue
             annotation = param.annotation.annotation if param.annotation is not None else None
             scope.names[identifier(param.name.value)] = Binding(
-                value=annotation, scope=outer_scope if annotation is not None else None, annotation=annotation
+                value=annotation, scope=outer_scope if annotation is not None else None, annotation=annotation,
+                param=param, parameter_of=function,
             )
         for star in (node.params.star_arg, node.params.star_kwarg):
             if isinstance(star, cst.Param):

@@ -13,6 +13,7 @@ from libcst.metadata import CodeRange
 
 from retrylint.analysis.libcst_compat import parse_unchecked
 from retrylint.analysis.model.builder import ModelBuilder
+from retrylint.analysis.model.caller_args import caller_type
 from retrylint.analysis.model.short_code import ShortCode
 from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, ImportSite, Scope, identifier
 from retrylint.analysis.model.typeflow import IMPORT, TypeFlow, self_class, step
@@ -166,14 +167,16 @@ class ModuleModel(TypeFlow):
             if binding.imported and binding.cls is None and binding.function is None:
                 step(IMPORT)
             return binding.qualname
-        if binding.scope is None:
-            return None
+        if binding.scope is None:  # an unannotated parameter: what its callers pass
+            return caller_type(self, binding, depth, rest) if binding.param is not None else None
         if binding.value is not None and binding.value is not binding.annotation:
             found = self._qualify(binding.value, binding.scope, depth + 1, rest=rest)
             if found is not None or binding.annotation is None:
                 return found
-        return self.annotation_type(binding.annotation, binding.scope, depth + 1, rest) if binding.annotation is not None \
-            else self._qualify(binding.value, binding.scope, depth + 1, rest=rest)
+        if binding.annotation is None:
+            return self._qualify(binding.value, binding.scope, depth + 1, rest=rest)
+        found = self.annotation_type(binding.annotation, binding.scope, depth + 1, rest)
+        return found if found is not None or binding.param is None else caller_type(self, binding, depth, rest)
 
     def _qualify_call_result(self, call: cst.Call, scope: Scope, depth: int, rest: tuple[str, ...] = ()) -> str | None:
         """A call yields a known value only for constructors of catalogued clients and for

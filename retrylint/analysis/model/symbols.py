@@ -34,6 +34,8 @@ class Binding:
     scope: "Scope | None" = None  # where ``value`` is to be resolved
     imported: bool = False  # bound by an import: ``qualname`` may name a variable elsewhere
     annotation: cst.BaseExpression | None = None  # its declared type (a parameter's, ``x: T = ...``)
+    param: cst.Param | None = None  # a parameter's, as written in its function's signature
+    parameter_of: "Function | None" = None  # the function it is a parameter of
 
 
 class Scope:

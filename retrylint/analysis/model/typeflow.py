@@ -26,6 +26,7 @@ MAPPINGS = {"typing.Dict", "typing.Mapping", "typing.MutableMapping", "typing.De
             "collections.abc.Mapping", "collections.abc.MutableMapping", "collections.defaultdict"}
 SEQUENCES = {"typing.List", "typing.Sequence", "typing.Tuple", "builtins.list", "builtins.tuple",
              "collections.abc.Sequence"}
+ANY = {"typing.Any", "typing_extensions.Any"}  # says nothing of a type
 PROPERTIES = {"builtins.property", "functools.cached_property"}
 MODULE_IMPORTERS = {"importlib.import_module", "builtins.__import__"}
 
@@ -46,6 +47,15 @@ def tracing() -> Iterator[list[str]]:
         yield _steps
     finally:
         _steps = outer
+
+
+def tracing_active() -> bool:
+    """Whether a chain's links are being resolved (a retry layer's reach)."""
+    return _steps is not None
+
+
+def receiver() -> ClassInfo | None:
+    return _receiver
 
 
 def step(kind: str) -> None:
@@ -108,7 +118,7 @@ class TypeFlow:
                 return base  # a generic class of the catalog: ``pydantic_ai.Agent[Deps, Out]``
             return None  # a container: its elements are typed through ``element_type``
         found = self._qualify(annotation, scope, depth + 1)
-        if found is not None and not found.startswith("builtins."):
+        if found is not None and not found.startswith("builtins.") and found not in ANY:
             step(ANNOTATION)
             return self.catalogued_or_own(found, rest)
         return None
