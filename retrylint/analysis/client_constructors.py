@@ -10,16 +10,17 @@ from retrylint.analysis.model.caller_args import passed, untyped
 from retrylint.analysis.model.typeflow import receiving
 
 
-def constructor_of(expr, function: Function) -> tuple[cst.Call, Scope] | None:
+def constructor_of(expr, function: Function, others: list | None = None) -> tuple[cst.Call, Scope] | None:
     """Follow a name (or ``self.attr``) to the client constructor call it was bound to,
     through imports of project modules and project factories; with the scope its arguments
     are read in. ``self`` is an instance of the class ``function`` is a method of, also where a
-    base class binds the attribute (``self.client = client or self.create_client()``)."""
+    base class binds the attribute (``self.client = client or self.create_client()``).
+    ``others`` receives the other client constructors a factory may return instead."""
     with receiving(function.scope.cls):
-        return _constructor_of(expr, function)
+        return _constructor_of(expr, function, others)
 
 
-def _constructor_of(expr, function: Function) -> tuple[cst.Call, Scope] | None:
+def _constructor_of(expr, function: Function, others: list | None = None) -> tuple[cst.Call, Scope] | None:
     scope = function.scope
     binding = None
     if isinstance(expr, cst.Name):
@@ -43,7 +44,7 @@ def _constructor_of(expr, function: Function) -> tuple[cst.Call, Scope] | None:
             return None
         value = binding.value
         if isinstance(value, cst.Call) and binding.scope is not None:
-            return _through_factory(value, binding.scope, 0)
+            return _through_factory(value, binding.scope, 0, others)
         if isinstance(value, (cst.BooleanOperation, cst.IfExp)) and binding.scope is not None:
             return _made_in_branch(value, binding.scope)  # ``client or self.create_client()``
         if isinstance(value, cst.Name) and binding.scope is not None:
@@ -81,22 +82,33 @@ def _made_in_branch(value: cst.BooleanOperation | cst.IfExp, scope: Scope) -> tu
     return None
 
 
-def _through_factory(call: cst.Call, scope: Scope, depth: int) -> tuple[cst.Call, Scope]:
+def _through_factory(call: cst.Call, scope: Scope, depth: int, others: list | None = None) -> tuple[cst.Call, Scope]:
     """``client = make_client(...)``: the client constructor a project factory returns
-    (``return AsyncOpenAI(**configs)``), the first in source order; the call itself otherwise."""
+    (``return AsyncOpenAI(**configs)``), the first in source order (the later ones go to
+    ``others``, and None when it may return something else); the call itself otherwise."""
     model = scope.model
     factory = model.resolve_function(model.qualify(call.func, scope)) if depth < 4 else None
     if factory is None or not isinstance(factory.node, cst.FunctionDef):
         return call, scope
     where = factory.scope
-    returned = []
+    returned, opaque = [], False
     for node in descendants(factory.node):
-        if isinstance(node, cst.Return) and node.value is not None:
-            returned.extend(_returned_calls(node.value, where))
+        if isinstance(node, cst.Return):
+            calls = _returned_calls(node.value, where) if node.value is not None else []
+            returned.extend(calls)
+            opaque = opaque or not calls
+    made = []
     for value in sorted(returned, key=where.model.line):
         constructor = _through_factory(value, where, depth + 1)
         if where.model.qualify(constructor[0].func, constructor[1]) in model.catalog.client_by_name:
-            return constructor
+            if others is None:
+                return constructor
+            made.append(constructor)
+    if made:
+        others.extend(made[1:])
+        if opaque or len(made) < len(returned):
+            others.append(None)  # it may return something else
+        return made[0]
     return call, scope
 
 

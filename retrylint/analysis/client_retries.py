@@ -13,7 +13,7 @@ from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, Scope, i
 from retrylint.analysis.client_constructors import constructor_of
 from retrylint.analysis.options import unpacked_options
 from retrylint.analysis.provider_defaults import provider_retries
-from retrylint.analysis.pins import older_than, pinned_or_implied
+from retrylint.analysis.client_versions import default_retries, given_retries
 from retrylint.catalog import Catalog, ClientSpec
 
 
@@ -36,14 +36,10 @@ class ClientUse:
 def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str) -> ClientUse | None:
     """The SDK client a billable call to ``target`` goes through, with its retries."""
     model = function.scope.model
-    owner = target
-    spec = None
-    while "." in owner:
-        owner = owner.rpartition(".")[0]
-        spec = catalog.client_by_name.get(owner)
-        if spec is not None:
-            break
-    if spec is None or target[len(owner) + 1:] in spec.retryless_calls:
+    owner, spec = _client_of(catalog, target)
+    if spec is None:
+        return _made_as(catalog, call, function, target)
+    if target[len(owner) + 1:] in spec.retryless_calls:
         return None
     override = None
     expr = call.func
@@ -93,6 +89,46 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
     attempts, note, tried = _with_fallbacks(spec, constructor, where, attempts, note)
     return ClientUse(spec, retries, attempts, constructor, where.model, local=_local(spec, constructor, where),
                      note=note, keyword_stops=not largest and not tried, given=given)
+
+
+def _client_of(catalog: Catalog, target: str) -> tuple[str, ClientSpec | None]:
+    """The catalogued client ``target`` is a call of (``openai.OpenAI.chat.completions.create``:
+    ``openai.OpenAI``), with its spec."""
+    owner = target
+    while "." in owner:
+        owner = owner.rpartition(".")[0]
+        spec = catalog.client_by_name.get(owner)
+        if spec is not None:
+            return owner, spec
+    return owner, None
+
+
+def _made_as(catalog: Catalog, call: cst.Call, function: Function, target: str) -> ClientUse | None:
+    """A receiver typed as a base class (a factory annotated ``-> BaseChatModel``) that a project
+    factory builds with a client's constructor (``return ChatOpenAI(...)``): that client's retries."""
+    receiver = call.func.value if isinstance(call.func, cst.Attribute) and not target.endswith(".__call__") else call.func
+    if not isinstance(receiver, (cst.Name, cst.Attribute)):
+        return None
+    others: list[tuple[cst.Call, Scope]] = []
+    found = constructor_of(receiver, function, others)
+    if found is None or None in others:
+        return None
+    uses = [_made_by(catalog, constructor, where) for constructor, where in [found, *others]]
+    if not uses or None in uses or any(use.local for use in uses):
+        return None
+    worst = max(uses, key=lambda use: use.retries)
+    if others:  # one keyword does not stop them all: no fix
+        worst.constructor = None
+    return worst
+
+
+def _made_by(catalog: Catalog, constructor: cst.Call, where: Scope) -> ClientUse | None:
+    spec = catalog.client_by_name.get(where.model.qualify(constructor.func, where) or "")
+    if spec is None or spec.module or spec.wraps.position is not None or spec.wraps.keyword:
+        return None
+    retries, note, given = _constructor_retries(spec, constructor, where)
+    return ClientUse(spec, retries, retries + 1, constructor, where.model, local=_local(spec, constructor, where),
+                     note=note, given=given)
 
 
 def _with_fallbacks(spec: ClientSpec, constructor: cst.Call | None, where: Scope, attempts: int, note: str) -> tuple[int, str, int]:
@@ -176,7 +212,7 @@ def _constructor_retries(spec: ClientSpec, constructor: cst.Call | None, where: 
     given = _argument(constructor, spec.retries_param, where)
     if given is not None:
         value = where.model.literal(*given)
-        return (value, "", True) if _is_int(value) else (spec.default_retries, "", False)
+        return (*given_retries(spec, value, where.model), True) if _is_int(value) else (spec.default_retries, "", False)
     if any(p in keywords_of(constructor) for p in spec.opaque_params):
         return 0, "", False  # configured in a way this pass does not read: do not count it
     config = _argument(constructor, spec.config.param, where)
@@ -188,17 +224,7 @@ def _constructor_retries(spec: ClientSpec, constructor: cst.Call | None, where: 
 def _unset_retries(spec: ClientSpec, constructor: cst.Call, where: Scope) -> tuple[int, str]:
     """The retries of a client whose code does not set them: those of the SDK its model string
     names (``init_chat_model("openai:gpt-4o")``), else the SDK's default."""
-    return provider_retries(spec.model_providers, constructor, where) or _default_retries(spec, where.model)
-
-
-def _default_retries(spec: ClientSpec, where: ModuleModel) -> tuple[int, str]:
-    """The SDK's retries when nothing sets them: those of the release the project pins when it
-    is older than ``spec.older.below`` (botocore before 1.44: legacy mode's 4)."""
-    older = spec.older
-    version, shown = pinned_or_implied(where.path, older) if older.package and older.below else (None, "")
-    if version is None or older.default_retries is None or not older_than(version, older.below):
-        return spec.default_retries, ""
-    return older.default_retries, f"{older.note}, pinned {shown}" if older.note else f"{older.package} {shown}"
+    return provider_retries(spec.model_providers, constructor, where) or default_retries(spec, where.model)
 
 
 def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel, unset: tuple[int, str] | None = None) -> tuple[int, str, bool]:
@@ -220,7 +246,7 @@ def _config_retries(spec: ClientSpec, expr, scope, where: ModuleModel, unset: tu
         return config.given_total - 1, "", False  # HttpRetryOptions(): its default attempts
     if mode is not None:
         return spec.default_retries, "", False
-    return (*(unset or _default_retries(spec, where)), False)
+    return (*(unset or default_retries(spec, where)), False)
 
 
 def _config_options(config, value, scope, where: ModuleModel) -> tuple[dict | None, bool]:
