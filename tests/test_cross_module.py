@@ -366,3 +366,60 @@ def test_a_retry_condition_bound_in_another_module_is_read_there(tmp_path):
                       "chat.completions.create, whose errors instructor re-raises as InstructorRetryException: its "
                       "non-retryable NotFoundError, AuthenticationError match none of them, so 400s and revoked keys "
                       "are retried; stop at once on InstructorRetryException or on what it was raised from")]
+
+
+HANDED = {
+    "lmi/__init__.py": "",
+    "lmi/cost_tracker.py": """
+        from functools import wraps
+
+
+        def track_costs(func):
+            @wraps(func)
+            async def wrapped_func(*args, **kwargs):
+                response = await func(*args, **kwargs)
+                record(response)
+                return response
+
+            return wrapped_func
+        """,
+    "lmi/llms.py": """
+        import litellm
+        from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        from lmi.cost_tracker import track_costs
+
+
+        class Model:
+            async def call(self, messages):
+                return await self._run_with_fallbacks(self._dispatch, messages=messages)
+
+
+        class LiteModel(Model):
+            async def _dispatch(self, spec, *, messages):
+                reply = await track_costs(litellm.acompletion)(model=spec, messages=messages)
+                return reply.choices[0].message.content
+
+            async def _run_with_fallbacks(self, attempt, /, *args, **kwargs):
+                retrying = AsyncRetrying(stop=stop_after_attempt(4), wait=wait_exponential(),
+                                         retry=retry_if_exception_type(litellm.RateLimitError))
+                async for retry_attempt in retrying:
+                    with retry_attempt:
+                        return await attempt("gpt-4o", *args, **kwargs)
+        """,
+}
+
+
+def test_callable_handed_to_the_layer_reaches_a_paid_call_through_a_wrapper_in_another_module(tmp_path):
+    """fhlmi 1.10: the retried unit awaits the callable its caller hands it (self._dispatch), which
+    calls what a cost tracker imported from another module wraps (track_costs(litellm.acompletion))."""
+    write_tree(tmp_path, HANDED)
+    found = check(tmp_path, "lmi/llms.py")
+    assert [(d["code"], d["line"]) for d in found] == [("RTL005", 20)]
+    assert found[0]["chain"] == [
+        {"path": "lmi/llms.py", "line": 20, "name": "_run_with_fallbacks", "via": ""},
+        {"path": "lmi/llms.py", "line": 13, "name": "_dispatch", "via": "handed callable"},
+        {"path": "lmi/llms.py", "line": 14, "name": "acompletion", "via": "handed callable"},
+    ]
+    assert "tenacity Retrying (4) x LiteLLM (provider SDK retries) (3: retries 2 by default) = up to 12 calls" \
+        in found[0]["message"]

@@ -1,13 +1,18 @@
 """A paid SDK method handed to a project function that calls it: ``self._call_client(
 self._client.chat.completions.create, **params)`` where ``_call_client(self, call, *args, **kwargs)``
 does ``return call(*args, **kwargs)`` (camel-ai 0.2.90 models/base_model.py:392). The call to
-the project function is the paid call: it sends the request with the arguments given here."""
+the project function is the paid call: it sends the request with the arguments given here.
+So is a call of what a project wrapper factory returns for it, ``track_costs(litellm.acompletion)
+(**kwargs)``, when the factory returns a function of its own that calls the parameter (fhlmi 1.10
+cost_tracker.py: ``def wrapped_func(*args, **kwargs): ... await func(*args, **kwargs)``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
 import libcst as cst
+
+from retrylint.analysis.model.typeflow import ARGUMENT
 
 if TYPE_CHECKING:
     from retrylint.analysis.model import Function, ModuleModel
@@ -19,12 +24,15 @@ class Handed(NamedTuple):
     target: str  # the paid method, qualified
     spec: "BillableSpec"
     func: cst.BaseExpression  # how it is named (a local name read through its assignment): its client's receiver
+    steps: list[str] | None = None  # how the chain's link was resolved, when not by the called name's
 
 
 def handed_billable(catalog: "Catalog", model: "ModuleModel", call: cst.Call, scope: "Scope",
                     called: str | None) -> Handed | None:
     """The billable method passed at ``call`` to the project function ``called`` names, for a
     parameter that function calls."""
+    if isinstance(call.func, cst.Call):
+        return _wrapped_billable(catalog, model, call.func, scope)
     callee = model.resolve_function(called) if called is not None else None
     if callee is None:
         return None
@@ -55,3 +63,33 @@ def _calls(callee: "Function", name: str) -> bool:
     if binding is None or binding.value is not binding.annotation:
         return False  # ``call = something_else``
     return any(isinstance(site.node.func, cst.Name) and site.node.func.value == name for site in callee.calls)
+
+
+def _wrapped_billable(catalog: "Catalog", model: "ModuleModel", factory_call: cst.Call, scope: "Scope") -> Handed | None:
+    """``track_costs(litellm.acompletion)``: the paid method handed first to a project factory
+    that returns a function of its own calling that parameter."""
+    factory = model.resolve_function(model.qualify(factory_call.func, scope))
+    handed = factory_call.args[0] if factory_call.args and factory_call.args[0].keyword is None else None
+    params = [p for p in factory.params if p.name.value != factory.scope.self_name] if factory is not None else []
+    if handed is None or not params or not isinstance(handed.value, (cst.Name, cst.Attribute)):
+        return None
+    inner = _returned_function(factory)
+    if inner is None or inner.scope.names.get(params[0].name.value) is not None or not any(
+            isinstance(site.node.func, cst.Name) and site.node.func.value == params[0].name.value for site in inner.calls):
+        return None  # the returned function does not call the parameter (or rebinds its name)
+    target = model.qualify(handed.value, scope)
+    spec = catalog.billable(target) if target is not None else None
+    if spec is None or model.resolve_function(target) is not None:
+        return None
+    return Handed(target, spec, _named(handed.value, scope), [ARGUMENT])
+
+
+def _returned_function(factory: "Function") -> "Function | None":
+    """The function defined in ``factory`` that it returns (``return wrapped_func``)."""
+    body = factory.node.body if isinstance(factory.node, cst.FunctionDef) else None
+    for statement in body.body if isinstance(body, cst.IndentedBlock) else ():
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Return) and isinstance(small.value, cst.Name):
+                binding = factory.scope.names.get(small.value.value)
+                return binding.function if binding is not None else None
+    return None

@@ -18,6 +18,7 @@ from retrylint.analysis.client_retries import client_use
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
 from retrylint.analysis.handed_calls import handed_billable
+from retrylint.analysis.handed_callables import handed_callees
 from retrylint.analysis.idempotency import keyed, tests_configuration
 from retrylint.analysis.quiet_calls import QuietFunctions, sdk_constant
 from retrylint.analysis.model.typeflow import tracing, via
@@ -53,6 +54,7 @@ class Reachability:
         self.guard_patterns = guard_patterns
         self.function_layers: dict[int, list[Layer]] = {}
         self.call_layers: dict[int, list[Layer]] = {}  # a paid call that retries itself (instructor)
+        self.layer_hosts: set[int] = set()  # functions holding a layer: their parameters' calls are followed
         self._indexed_models: set[int] = set()
         self._index_layers(model, layers)
         self._memo: dict[int, list[Reach]] = {}  # settled functions
@@ -67,6 +69,7 @@ class Reachability:
         for layer in layers:
             if layer.redelivers:
                 continue  # a task called as a function runs once, with no queue around it
+            self.layer_hosts.add(id(layer.function))
             if layer.unit_root is None:
                 self.function_layers.setdefault(id(layer.function), []).append(layer)
             elif layer.unit_root is layer.anchor and isinstance(layer.anchor, cst.Call):
@@ -175,7 +178,7 @@ class Reachability:
         """The project functions the unit calls (not itself), in call order, each once."""
         found: dict[int, Function] = {}
         for site in self._unit_sites(function, root):
-            for callee, _ in self._site_callees(function, self._info(function, site)):
+            for callee, _ in self._site_callees(function, site):
                 if callee is not function:
                     found.setdefault(id(callee), callee)
         return list(found.values())
@@ -199,7 +202,7 @@ class Reachability:
                 spec = self.catalog.billable(target)
             handed = handed_billable(self.catalog, model, site.node, function.scope, target) if spec is None else None
             if handed is not None:
-                target, spec = handed.target, handed.spec  # ``self._call_client(client.chat.completions.create, ...)``
+                target, spec, steps = handed.target, handed.spec, handed.steps or steps  # ``self._call_client(create, ...)``
             if spec is None and self.catalog.billable_shapes:
                 shaped = inferred_shape(model, site.node, function.scope)
                 if shaped is not None:
@@ -212,14 +215,18 @@ class Reachability:
             self._sites[key] = _SiteInfo(target, spec, follower, via(steps), handed=handed.func if handed else None)
         return self._sites[key]
 
-    def _site_callees(self, function: Function, info: _SiteInfo) -> list[tuple[Function, str]]:
-        """The project function a call runs; for a method abstract in its class, the subclasses' implementations."""
+    def _site_callees(self, function: Function, site: CallSite) -> list[tuple[Function, str]]:
+        """The project function a call runs; for a method abstract in its class, the subclasses'
+        implementations; for a parameter of a function holding a layer, what its callers hand it."""
+        info = self._info(function, site)
         if info.callees is None:
             info.callees = []
             callee = function.scope.model.resolve_function(info.target) if info.spec is None and info.target else None
             if callee is not None:
                 found = self._implementations.of(callee)
                 info.callees = [(impl, f"subclass {cls.name}") for impl, cls in found] or [(callee, info.via)]
+            elif info.spec is None and id(function) in self.layer_hosts:
+                info.callees = handed_callees(function, site)  # ``await attempt(spec, ...)``
         return info.callees
 
     def _compose(self, function: Function, root: cst.CSTNode | None, component: frozenset[int]) -> list[Reach]:
@@ -248,7 +255,7 @@ class Reachability:
     def _dispatched(self, function: Function, site: CallSite, info: _SiteInfo, root, component) -> list[Reach]:
         """The reaches of the functions a call runs (implementations are alternatives: a call they share counts once)."""
         merged: dict[tuple, Reach] = {}
-        for callee, resolved in self._site_callees(function, info):
+        for callee, resolved in self._site_callees(function, site):
             if callee is function or not self._memo.get(id(callee)):
                 continue
             if callee.is_generator and id(site.node) in function.returned_calls:
@@ -362,7 +369,7 @@ class Reachability:
         info = self._info(function, site)
         return info.spec is not None or any(
             self._memo.get(id(callee)) and not (callee.is_generator and id(site.node) in function.returned_calls)
-            for callee, _ in self._site_callees(function, info))
+            for callee, _ in self._site_callees(function, site))
 
     def _guard_call(self, function: Function) -> int | None:
         """The index of the first call in ``function`` to a configured idempotency guard."""

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # How a link was resolved, as chains show it.
 IMPORT, ANNOTATION, FACTORY, ATTRIBUTE = "import", "annotation", "factory return", "attribute"
 SHAPE = "call shape"  # not resolved at all: billable by its shape (analysis/shapes.py)
+ARGUMENT = "handed callable"  # a callable handed as an argument (analysis/handed_calls.py, handed_callables.py)
 
 WRAPPERS = {"typing.Optional", "typing.Union", "typing_extensions.Optional", "typing_extensions.Union"}
 ANNOTATED = {"typing.Annotated", "typing_extensions.Annotated"}
