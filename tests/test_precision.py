@@ -357,6 +357,42 @@ def test_a_client_on_a_localhost_base_url_is_not_billable():
     assert found(s) == []
 
 
+# knowledge-storm 1.1.1 VLLMClient: the URL is built in __init__ from a parameter defaulting to localhost.
+_VLLM = """
+    import openai
+    from tenacity import retry, stop_after_attempt, wait_exponential
+
+
+    class VLLMClient:
+        def __init__(self, model, port, url={url!r}, chat=False):
+            self.base_url = f"{{url}}{sep}{{port}}/v1/"
+            if chat:
+                self.base_url += "chat/"
+            self.client = openai.OpenAI(base_url=self.base_url, api_key="null")
+    {more}
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential())
+        def request(self, prompt):
+            return self.client.chat.completions.create(model="m", messages=[])
+    """
+
+
+def test_a_client_on_a_url_a_parameter_defaults_to_localhost_is_not_billable():
+    assert found(src(_VLLM.format(url="http://localhost", sep=":", more=""))) == []
+    assert found(src(_VLLM.format(url="http://127.0.0.1", sep=":", more=""))) == []
+
+
+def test_a_url_whose_known_start_leaves_the_host_open_or_remote_is_billable():
+    for url, sep in [("http://localhost", ""), ("https://api.together.xyz", ":")]:
+        s = src(_VLLM.format(url=url, sep=sep, more=""))
+        assert found(s) == [("RTL002", at(s, "@retry")), ("RTL005", at(s, "@retry"))], url + sep
+    more = """
+        def point_at(self, url):
+            self.base_url = url
+    """
+    s = src(_VLLM.format(url="http://localhost", sep=":", more=more))  # which assignment the client reads is not worked out
+    assert found(s) == [("RTL002", at(s, "@retry")), ("RTL005", at(s, "@retry"))]
+
+
 def test_a_client_on_a_remote_base_url_is_billable():
     s = src(
         """

@@ -3,7 +3,6 @@ Anthropic clients retry twice by default): a retry layer of its own for RTL005."
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
 
 import libcst as cst
@@ -11,6 +10,7 @@ import libcst as cst
 from retrylint.analysis.layers.layer import keywords_of, positional
 from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, Scope, identifier
 from retrylint.analysis.client_constructors import constructor_of
+from retrylint.analysis.local_servers import is_local_url
 from retrylint.analysis.options import unpacked_options
 from retrylint.analysis.provider_defaults import provider_retries
 from retrylint.analysis.client_versions import default_retries, given_retries
@@ -341,12 +341,12 @@ def _wrapped(catalog: Catalog, spec: ClientSpec, wrapper: cst.Call | None, where
                      given=given)
 
 def _local(spec: ClientSpec, constructor: cst.Call | None, where: Scope) -> bool:
-    """The client is built with a literal ``base_url`` on this machine (a local vLLM or Ollama)."""
+    """The client is built with a ``base_url`` on this machine (a local vLLM or Ollama), as far as
+    literals reach it (analysis/local_servers.py)."""
     if constructor is None or not spec.base_url_param:
         return False
     given = _argument(constructor, spec.base_url_param, where)
-    url = where.model.literal(*given) if given is not None else None
-    return isinstance(url, str) and any(fnmatch.fnmatchcase(url, pattern) for pattern in spec.local_base_urls)
+    return given is not None and is_local_url(*given, spec.local_base_urls)
 
 def _module_setting(model: ModuleModel, module: str, setting: str) -> int | None:
     for target, value, scope in model.assignments:

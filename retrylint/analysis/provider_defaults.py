@@ -45,7 +45,7 @@ def model_string(expr: cst.BaseExpression, where: Scope) -> tuple[str, str] | No
     not the expression itself (``Configuration.model's default``); None otherwise."""
     value = where.model.literal(expr, where)
     if value is NO_LITERAL and isinstance(expr, cst.Name):
-        value = where.model.literal(_parameter_default(expr.value, where), where)
+        value = where.model.literal(parameter_default(expr.value, where), where)
     if isinstance(value, str):
         return value, ""
     if isinstance(expr, cst.Attribute):
@@ -53,7 +53,7 @@ def model_string(expr: cst.BaseExpression, where: Scope) -> tuple[str, str] | No
     return None
 
 
-def _parameter_default(name: str, scope: Scope) -> cst.BaseExpression | None:
+def parameter_default(name: str, scope: Scope) -> cst.BaseExpression | None:
     """The default of parameter ``name`` of the function whose scope is ``scope``."""
     function = next((f for f in scope.model.functions if f.scope is scope), None)
     param = next((p for p in function.params if p.name.value == name), None) if function is not None else None
