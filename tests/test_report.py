@@ -133,3 +133,44 @@ def test_report_counts_the_sdk_a_field_default_model_string_names(tmp_path):
         " Configuration.model's default)",
     ]
     assert (point["attempts"], point["billed_calls"], point["findings"]) == (9, 9, ["RTL005"])
+
+
+def test_report_counts_the_sdk_a_pydantic_ai_model_string_names(tmp_path):
+    """Agent("anthropic:...") without max_retries in model_settings: the Anthropic client's 2
+    retries under the agent's re-asks, under the task's attempts."""
+    write_tree(tmp_path, {"tasks.py": (
+        "from celery import shared_task\n"
+        "from pydantic_ai import Agent, UsageLimits\n\n"
+        "agent = Agent(\"anthropic:claude-sonnet-4-5\", model_settings={\"temperature\": 0})\n\n\n"
+        "@shared_task(autoretry_for=(TimeoutError,), max_retries=2, retry_backoff=True)\n"
+        "def extract(text):\n"
+        "    return agent.run_sync(text, usage_limits=UsageLimits(total_tokens_limit=20_000)).output\n"
+    )})
+    (point,) = json.loads(run(tmp_path, "report", "--output-format", "json").stdout)
+    assert point["layers"] == [
+        "Celery task on 'extract' (3)",
+        "pydantic-ai Agent retries (2)",
+        "pydantic-ai model's SDK client (3: retries 2, the anthropic SDK client's default for 'anthropic:claude-sonnet-4-5')",
+    ]
+    assert (point["attempts"], point["findings"]) == (18, ["RTL005"])
+
+
+def test_report_counts_a_pinned_old_langchain_chat_models_own_attempts(tmp_path):
+    write_tree(tmp_path, {
+        "requirements.txt": "langchain==0.0.240\n",
+        "tasks.py": (
+            "import backoff\n"
+            "import openai\n"
+            "from langchain.chat_models import ChatOpenAI\n\n"
+            "llm = ChatOpenAI(model=\"gpt-4\")\n\n\n"
+            "@backoff.on_exception(backoff.expo, openai.error.RateLimitError, max_tries=3)\n"
+            "def ask(messages):\n"
+            "    return llm(messages)\n"
+        ),
+    })
+    (point,) = json.loads(run(tmp_path, "report", "--output-format", "json").stdout)
+    assert point["layers"] == [
+        "backoff.on_exception on 'ask' (3)",
+        "LangChain chat model (6: retries 5, langchain before 0.0.332 retried by itself, 6 attempts by default, pinned 0.0.240)",
+    ]
+    assert (point["attempts"], point["billed_calls"], point["findings"]) == (18, 18, ["RTL005"])
