@@ -311,11 +311,14 @@ def evaluate(labels: list[Label], cache: Path, whole: bool = False, why: bool = 
 
 
 def explain(label: Label, layers: list[Layer]) -> str:
-    """What retrylint sees in a label's range: no layer, a layer reaching no billable call, or what it reaches."""
+    """What retrylint sees in a label's range: no entry point, a layer reaching no billable call, or
+    what it reaches. ``retrylint report`` lists entry points only: a layer that another one reaches
+    (camel's retry_on_error on evaluate_trace, called by another decorated method) shows only in
+    that one's stack, so no entry point here does not mean no layer."""
     here = [layer for layer in layers if layer.package == label.package and layer.path == label.path
             and label.start <= layer.line <= label.end]
     if not here:
-        return "retrylint sees no retry layer here"
+        return "retrylint report shows no retry entry point here (a layer under another one shows only in its stack)"
     return "; ".join(f"{layer.name} reaches " + (", ".join(layer.billable) if layer.billable else "no billable call")
                      for layer in here)
 

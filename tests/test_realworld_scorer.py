@@ -177,7 +177,8 @@ def test_explains_false_negatives(rw):
               rw.Layer("demo==1.0", "demo/b.py", 12, "elsewhere", ())]
     assert rw.explain(fn, layers) == ("tenacity @retry on 'f' reaches no billable call; "
                                       "hand-written retry loop reaches messages.create, converse")
-    assert rw.explain(label(rw, "RTL005", "fire", (30, 40)), layers) == "retrylint sees no retry layer here"
+    assert rw.explain(label(rw, "RTL005", "fire", (30, 40)), layers) == (
+        "retrylint report shows no retry entry point here (a layer under another one shows only in its stack)")
     result = rw.score([fn], [])
     result.layers = layers[:1]
     assert ("  RTL005 demo==1.0 demo/a.py:10-20\n      RTL005 fire\n"
