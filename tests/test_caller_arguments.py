@@ -201,3 +201,43 @@ def test_callers_in_too_many_modules_leave_it_unknown(tmp_path):
     assert found(tmp_path, "pkg/app.py") == [("RTL002", 5, SHAPED)]
     (tmp_path / "pkg/caller8.py").unlink()  # eight: read
     assert found(tmp_path, "pkg/app.py") == [("RTL002", 5, RTL002), ("RTL005", 5, RTL005)]
+
+
+WRITER = """\
+from openai import OpenAI
+from tenacity import retry, stop_after_attempt, wait_exponential
+
+
+class Writer:
+    def __init__(self, llm, name="w"):
+        self.llm = llm
+        self.name = name
+
+    @retry(stop=stop_after_attempt(3), wait=wait_exponential())
+    def write(self, text):
+        return self.llm.chat.completions.create(model="m", messages=[text])
+
+
+def main():
+    return Writer({client}).write("hi")
+"""
+
+
+def test_an_attribute_set_from_an_init_parameter_is_what_the_constructor_calls_pass(tmp_path):
+    write_tree(tmp_path, {"writer.py": WRITER.format(client="OpenAI()")})
+    diagnostics = check(tmp_path, "writer.py")
+    assert [(d["code"], d["line"], d["message"]) for d in diagnostics] == [
+        ("RTL002", 10, RTL002.replace("'ask'", "'write'").replace("ask ->", "write ->").replace(
+            "caller argument", "attribute")),
+        ("RTL005", 10, RTL005.replace("'ask'", "'write'").replace("ask ->", "write ->").replace(
+            "caller argument", "attribute")),
+    ]
+    assert diagnostics[1]["fix"]["edits"] == [
+        {"line": 16, "column": 26, "end_line": 16, "end_column": 26, "content": "max_retries=0"}]
+
+
+def test_constructor_calls_that_disagree_leave_the_attribute_unknown(tmp_path):
+    source = "from groq import Groq\n" + WRITER.format(client="OpenAI()") + "\n\nWriter(Groq())\n"
+    write_tree(tmp_path, {"writer.py": source})
+    assert found(tmp_path, "writer.py") == [
+        ("RTL002", 11, SHAPED.replace("'ask'", "'write'").replace("ask ->", "write ->"))]

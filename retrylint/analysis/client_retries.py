@@ -11,6 +11,7 @@ from retrylint.analysis.layers.layer import keywords_of, positional
 from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, Scope, identifier
 from retrylint.analysis.client_constructors import constructor_of
 from retrylint.analysis.local_servers import is_local_url
+from retrylint.analysis.model.caller_args import receivers
 from retrylint.analysis.options import unpacked_options
 from retrylint.analysis.provider_defaults import provider_retries
 from retrylint.analysis.client_versions import default_retries, given_retries
@@ -44,25 +45,26 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
     override = None
     expr = call.func
     found: tuple[cst.Call, Scope] | None = None  # the constructor and the scope its arguments are read in
-    while expr is not None:
-        if isinstance(expr, cst.Call):
-            kw = keywords_of(expr)
-            if override is None and spec.retries_param in kw:
-                override = model.literal(kw[spec.retries_param].value, function.scope)
-            if model.qualify(expr.func, function.scope) in spec.names:
-                found = (expr, function.scope)
+    with receivers():  # a parameter is what its callers pass (model/caller_args.py)
+        while expr is not None:
+            if isinstance(expr, cst.Call):
+                kw = keywords_of(expr)
+                if override is None and spec.retries_param in kw:
+                    override = model.literal(kw[spec.retries_param].value, function.scope)
+                if model.qualify(expr.func, function.scope) in spec.names:
+                    found = (expr, function.scope)
+                    break
+                expr = expr.func
+            elif isinstance(expr, cst.Attribute):
+                if model.qualify(expr, function.scope) == owner and not spec.module:
+                    found = constructor_of(expr, function)
+                    break
+                expr = expr.value
+            elif isinstance(expr, cst.Name):
+                found = None if spec.module else constructor_of(expr, function)
                 break
-            expr = expr.func
-        elif isinstance(expr, cst.Attribute):
-            if model.qualify(expr, function.scope) == owner and not spec.module:
-                found = constructor_of(expr, function)
+            else:
                 break
-            expr = expr.value
-        elif isinstance(expr, cst.Name):
-            found = None if spec.module else constructor_of(expr, function)
-            break
-        else:
-            break
     if spec.module:
         given = _argument(call, spec.retries_param, function.scope)
         if given is not None:

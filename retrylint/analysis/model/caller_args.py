@@ -4,8 +4,9 @@ of one known class (or leaves out one whose default is of it), the parameter hol
 a chain's link says it was resolved ``via caller argument``. A caller passing something unknown,
 or two callers passing different classes, leave it unknown: precision before recall.
 
-Only a parameter used as a receiver (``client.converse(...)``) is typed so, and only while a
-retry layer's reach is traced (typeflow.tracing): the calls are found without parsing the folder,
+Only a parameter used as a receiver (``client.converse(...)``, or ``self.llm.chat...`` where
+``__init__`` stored it: the calls are then those that make an instance of the class) is typed so,
+and only while a retry layer's reach is traced (typeflow.tracing): the calls are found without parsing the folder,
 through a text index of the names each of its files calls; only the files that call the name are
 parsed (at most MAX_CALLER_MODULES, in the checked file's allowance of other modules), and
 callers typed from their own callers go MAX_CALLER_DEPTH levels deep."""
@@ -13,6 +14,7 @@ callers typed from their own callers go MAX_CALLER_DEPTH levels deep."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -34,6 +36,7 @@ MAX_CALLER_DEPTH = 2  # a caller's parameter typed from its own callers, so deep
 CALLED_NAME = re.compile(rb"([A-Za-z_]\w*)\s*\(")
 
 _resolving: list[tuple[int, str]] = []  # the parameters being typed, innermost last
+_receivers = False  # inside ``receivers()``: a parameter read with no attribute after it is typed too
 Argument = tuple[cst.BaseExpression, Scope, "Function | None"]  # the expression, where it is read, its function
 
 
@@ -75,10 +78,23 @@ class CallerIndex:
         return frozenset(CALLED_NAME.findall(text))
 
 
+@contextmanager
+def receivers() -> Iterator[None]:
+    """Resolve names as a chain's links, typing parameters from their callers even where no
+    attribute is read after them: the receivers of a billable call, walked to its client."""
+    global _receivers
+    outer, _receivers = _receivers, True
+    try:
+        with typeflow.tracing():
+            yield
+    finally:
+        _receivers = outer
+
+
 def caller_type(model: "ModuleModel", binding: Binding, depth: int, rest: tuple[str, ...]) -> str | None:
     """The one class every call found passes the parameter ``binding`` is (see the module's doc)."""
     function, param = binding.parameter_of, binding.param
-    if function is None or param is None or not rest or not typeflow.tracing_active() \
+    if function is None or param is None or not (rest or _receivers) or not typeflow.tracing_active() \
             or len(_resolving) >= MAX_CALLER_DEPTH or depth > 16:
         return None
     key = (id(function), param.name.value)

@@ -259,7 +259,7 @@ class TypeFlow:
         RTL005 counts no retries it cannot be sure of."""
         known, billable = [], []
         for binding in info.attribute_bindings(attr):
-            found = info.owner._qualify_binding(binding, depth + 1)
+            found = info.owner._qualify_binding(binding, depth + 1, rest=rest)
             if found is None or found == "builtins.None":
                 continue
             if not rest:
