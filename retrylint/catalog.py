@@ -81,17 +81,7 @@ class Catalog:
             for owner in [name.rpartition(".")[0]]
             if owner and owner.rpartition(".")[2][:1].isupper()
         }
-        self.billable_by_name: dict[str, BillableSpec] = {}
-        # Classes whose instances (and those of a project's subclasses) make billable calls.
-        self.billable_classes = {
-            client for spec in self.billables for client in spec.clients if client.rpartition(".")[2][:1].isupper()
-        }
-        for spec in self.billables:
-            for name in spec.names:
-                self.billable_by_name[name] = spec
-            for client in spec.clients:
-                for call in spec.calls:
-                    self.billable_by_name[f"{client}.{call}"] = spec
+        self._index_billables()
         self.exception_set_by_name = {spec.name: spec.classes for spec in self.exception_sets}
         self.billable_shapes = self._shapes()
         self.canonical_prefix = {
@@ -147,6 +137,27 @@ class Catalog:
         """The names ``from module import *`` binds that the catalog knows of: those it declares
         directly in ``module`` (``tenacity.retry``, ``tenacity.stop_after_attempt``). Nothing is imported."""
         return self.names_by_module.get(module, set())
+
+    def _index_billables(self) -> None:
+        self.billable_by_name: dict[str, BillableSpec] = {}
+        # Classes whose instances (and those of a project's subclasses) make billable calls.
+        self.billable_classes = {
+            client for spec in self.billables for client in spec.clients if client.rpartition(".")[2][:1].isupper()
+        }
+        for spec in self.billables:
+            for name in spec.names:
+                self.billable_by_name[name] = spec
+            for client in spec.clients:
+                for call in spec.calls:
+                    self.billable_by_name[f"{client}.{call}"] = spec
+        # Paid functions of an SDK module (``litellm.completion``, not ``agents.Runner.run``): a project
+        # function of that name may only pass its arguments on to one (analysis/forwarders.py).
+        self.module_functions = {
+            name for name in self.billable_by_name
+            if (owner := name.rpartition(".")[0]) in self.client_by_name and self.client_by_name[owner].module
+            and owner.rpartition(".")[2][:1].islower()
+        }
+        self.module_function_leaves = {name.rpartition(".")[2] for name in self.module_functions}
 
     def _shapes(self) -> dict[str, list[tuple[tuple[str, ...], frozenset[str], BillableSpec]]]:
         """Calls billable by their shape alone, by their last attribute: (attributes, keywords, spec)."""

@@ -7,7 +7,9 @@ from textwrap import dedent
 
 import pytest
 
-from retrylint.analysis.layers.readers.base import CALL, DECORATOR, IMPORTED_CALL, PREFILTER_SHAPES, RAISE, TASK_CLASS, FormReader
+from retrylint.analysis.layers.readers.base import (
+    CALL, DECORATOR, FORWARDED_CALL, IMPORTED_CALL, PREFILTER_SHAPES, RAISE, TASK_CLASS, FormReader,
+)
 from retrylint.analysis.layers.registry import READERS
 from retrylint.catalog import entry_point_from_table
 from retrylint.engine import Engine
@@ -30,6 +32,7 @@ MAY_HOLD = {
     "a method's retrying object iterated": "class M:\n    def _retrying(self): ...\n    async def q(self):\n        async for a in self._retrying(): ...\n",
     "recursion from an except": "def ask(p, attempt=0):\n    try:\n        return call(p)\n    except OSError:\n        return ask(p, attempt + 1)\n",
     "aliased import": "from tenacity import retry as again\n",
+    "an SDK module's function imported from a project module": "from app.llm_backend import (\n    completion,\n)\nr = completion(**params)\n",
     "retrying call": "for attempt in Retrying(stop=stop):\n    with attempt: ...\n",
     "call-site layer with its policy": "queue.enqueue(build, retry=Retry(max=3))\n",
     "policy of an imported library": "import urllib3\nadapter = HTTPAdapter(max_retries=urllib3.Retry(total=None))\n",
@@ -86,6 +89,8 @@ CANNOT_HOLD = {
     "import alone": "import tenacity\nfrom celery import Celery\n",
     "generic policy name without its library": "config = Config(retries=3)\nx = Retry(total=3)\n",
     "call-site layer without a policy": "queue.enqueue(build)\n",
+    "a class's method of an SDK's name imported from a project module": "from subprocess import run\nrun(['ls'])\n",
+    "an SDK module's function of that name, not called": "from app.llm_backend import completion\nhandlers = [completion]\n",
     "longer names": "myretry(f)\nx.enqueue_later(f)\n@pytest.mark.retry_later\ndef test(): ...\n",
     "try at module level": "try:\n    import json\nexcept ImportError:\n    json = None\n",
     "try inside a for over items": """
@@ -256,6 +261,7 @@ def _written_in(shape: str, name: str, spec) -> str:
         CALL: f"x = {leaf}({keyword})\n",
         RAISE: f"def f():\n    raise {leaf}\n",
         IMPORTED_CALL: f"import {root}\nx = {leaf}({keyword})\n",
+        FORWARDED_CALL: f"from app.llm import {leaf}\nx = {leaf}({keyword})\n",
     }[shape]
 
 
@@ -263,6 +269,7 @@ SHAPED = [
     (f"{spec.form} {name} {shape}", shape, name, spec)
     for name, spec in ENGINE.catalog.layer_by_name.items()
     for shape in READERS[spec.form].prefilter_shapes if shape != TASK_CLASS
+    and (shape != FORWARDED_CALL or name in ENGINE.catalog.module_functions)  # only a module's functions are forwarded
 ]
 
 

@@ -1,12 +1,15 @@
 """Keyword options a call passes through ``**name``: a dict written as a literal or with
-``dict(...)``, and completed by ``name["key"] = ...`` in the same function. A retry policy
-(``Retrying(**options)``) and an SDK call (``completion(**params)``) are both read so."""
+``dict(...)``, and completed by ``name["key"] = ...`` in the same function; a dict a project
+function builds and returns (``params = self._build_params(...)``), and the dicts assigned to
+``self.options``. A retry policy (``Retrying(**options)``) and an SDK call
+(``completion(**params)``) are both read so."""
 
 from __future__ import annotations
 
 import libcst as cst
 
 from retrylint.analysis.model import Scope, children, identifier
+from retrylint.analysis.model.strings import string_values
 
 
 def unpacked_options(call: cst.Call | None, scope: Scope) -> tuple[dict[str, tuple[cst.BaseExpression, Scope]], bool]:
@@ -29,6 +32,8 @@ def _dict_options(expr: cst.BaseExpression, scope: Scope, depth: int) -> tuple[d
         return {}, True
     if isinstance(expr, cst.Dict):
         return _literal_entries(expr, scope, depth)
+    if isinstance(expr, cst.Attribute):
+        return _attribute_options(expr, scope, depth)
     if not isinstance(expr, cst.Name):
         return {}, True
     binding = scope.lookup(expr.value)
@@ -41,11 +46,50 @@ def _dict_options(expr: cst.BaseExpression, scope: Scope, depth: int) -> tuple[d
         if any(arg.keyword is None for arg in value.args):
             return {}, True
         options, partial = {identifier(arg.keyword.value): (arg.value, binding.scope) for arg in value.args}, False
+    elif isinstance(value, cst.Call):
+        return _returned_options(value, binding.scope, depth)
     else:
         return {}, True
     body = _function_node(binding.scope)
     if body is not None:
         options.update(_item_assignments(body, expr.value, binding.scope))
+    return options, partial
+
+
+def _returned_options(call: cst.Call, scope: Scope, depth: int) -> tuple[dict, bool]:
+    """``params = self._build_params(...)``: the entries of the dicts the project function
+    returns (swarms' ``_build_completion_params`` builds ``completion_params`` and returns it)."""
+    model = scope.model
+    function = model.resolve_function(model.qualify(call.func, scope))
+    if function is None or not isinstance(function.node, cst.FunctionDef):
+        return {}, True
+    returned = [node.value for node in _in_order(function.node) if isinstance(node, cst.Return)]
+    if not returned or any(value is None for value in returned):
+        return {}, True
+    options: dict = {}
+    partial = False
+    for value in returned:
+        found, unread = _dict_options(value, function.scope, depth + 1)
+        options.update(found)
+        partial = partial or unread
+    return options, partial
+
+
+def _attribute_options(expr: cst.Attribute, scope: Scope, depth: int) -> tuple[dict, bool]:
+    """``**self.options``: the entries of every dict assigned to that attribute of the class
+    (``self._backend_options = {}`` in one branch, a dict of three flags in the other)."""
+    if not (isinstance(expr.value, cst.Name) and scope.cls is not None and expr.value.value == scope.self_name):
+        return {}, True
+    model = scope.model
+    bindings = [b for info in model.class_mro(scope.cls) for b in info.attribute_bindings(identifier(expr.attr.value))]
+    options: dict = {}
+    partial = not bindings
+    for binding in bindings:
+        if binding.value is None or binding.scope is None:
+            return {}, True
+        found, unread = _dict_options(binding.value, binding.scope, depth + 1)
+        options.update(found)
+        partial = partial or unread
     return options, partial
 
 
@@ -61,8 +105,10 @@ def _literal_entries(expr: cst.Dict, scope: Scope, depth: int) -> tuple[dict, bo
             partial = partial or unread
         elif isinstance(element.key, cst.SimpleString):
             entries[element.key.evaluated_value] = (element.value, scope)
-        else:
-            partial = True
+        else:  # ``self._output_token_key(): n``: each key it can be, when all are known
+            keys, known = string_values(scope.model, element.key, scope)
+            entries.update((key, (element.value, scope)) for key in keys)
+            partial = partial or not known
     return entries, partial
 
 

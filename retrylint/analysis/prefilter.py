@@ -37,7 +37,7 @@ import unicodedata
 from collections import defaultdict
 
 from retrylint.catalog import Catalog, LayerSpec
-from retrylint.analysis.layers.readers.base import CALL, DECORATOR, IMPORTED_CALL, RAISE, TASK_CLASS
+from retrylint.analysis.layers.readers.base import CALL, DECORATOR, FORWARDED_CALL, IMPORTED_CALL, RAISE, TASK_CLASS
 from retrylint.analysis.layers.readers import built_elsewhere, recursion, retrying_instances
 from retrylint.analysis.layers.registry import reader_for
 from retrylint.analysis.prefilter_loops import HandLoops
@@ -71,6 +71,7 @@ class Prefilter:
         keywords_needed: dict[str, set[str]] = defaultdict(set)  # call name -> keywords it needs
         self.gated: dict[str, set[str]] = defaultdict(set)  # library root -> names called after importing it
         instances: set[str] = set()  # classes whose instances are called: ``Guard(`` or ``Guard.for_pydantic(``
+        forwarded: set[str] = set()  # functions of SDK modules, maybe imported from a project module that forwards
         for name, spec in catalog.layer_by_name.items():
             leaf, root, shapes = _leaf(name), name.partition(".")[0], prefilter_shapes(spec)
             if DECORATOR in shapes:  # recognised by their decorator, imported from anywhere
@@ -84,6 +85,8 @@ class Prefilter:
             if IMPORTED_CALL in shapes:  # an instance called (``guard(...)``): its class named where it is made
                 self.gated[root].add(_leaf(name.rpartition(".")[0]) if leaf == "__call__" else leaf)
                 instances |= {_leaf(name.rpartition(".")[0])} if leaf == "__call__" else set()
+            if FORWARDED_CALL in shapes and name in catalog.module_functions:
+                forwarded.add(leaf)
         self.decorator = re.compile(r"@[ \t]*(?:[\w.]+\.)?(?:%s)\b" % _alternatives(decorators))
         bases = {_leaf(base) for base, spec in catalog.task_bases.items() if TASK_CLASS in prefilter_shapes(spec)}
         self.task_class = re.compile(r"class[ \t]+\w+[ \t]*\([^)]*?\b(?:%s)\b" % _alternatives(bases)) if bases else None
@@ -97,6 +100,8 @@ class Prefilter:
         self.gated_calls = {leaf: re.compile(r"%s[ \t]*[(.]" % re.escape(leaf)) if leaf in instances else _call_of(leaf)
                             for leaf in gated}
         self.aliased = {leaf: re.compile(r"%s[ \t]+as[ \t]" % re.escape(leaf)) for leaf in gated}  # import x as y
+        self.forwarded = {leaf: (_call_of(leaf), re.compile(r"import[ \t(]+[\w \t,\\\n]*?\b%s\b" % re.escape(leaf)))
+                          for leaf in forwarded}
         self.receiver_methods = {
             method: (re.compile(r"\.[ \t]*%s[ \t]*\(" % re.escape(method)),
                      re.compile(r"(?:%s)[ \t]*=" % _alternatives(spec.infer_keywords)))
@@ -166,7 +171,8 @@ class Prefilter:
                 if leaf in text and (code.finds(self.gated_calls[leaf], after_word=True)
                                      or code.finds(self.aliased[leaf], after_word=True)):
                     return True
-        return False
+        return any(leaf in text and code.finds(call, after_word=True) and code.finds(imported)
+                   for leaf, (call, imported) in self.forwarded.items())
 
     def _imported_roots(self, text: str) -> set[str]:
         roots = {module.partition(".")[0] for module in FROM_IMPORT.findall(text)}

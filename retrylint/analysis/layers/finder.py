@@ -8,6 +8,7 @@ from __future__ import annotations
 import libcst as cst
 
 from retrylint.catalog import LayerSpec
+from retrylint.analysis.forwarders import forwarded
 from retrylint.analysis.layers.dialects import policy_reader
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, Policy, bound_call, keywords_of, never_retries
 from retrylint.analysis.layers.readers import (built_elsewhere, entry_points, hand_loops, recursion, retrying_instances,
@@ -158,6 +159,8 @@ class LayerFinder:
             return None, call
         target = self.model.qualify(target_expr, scope)
         spec = self.catalog.layer_by_name.get(target) if target else None
+        if spec is None and call is not None and target and self.catalog.billable(target) is None:
+            spec = self.catalog.layer_by_name.get(forwarded(self.model, target))  # ``completion(**params)``, passed on
         if spec is None and call is not None and target and f"{target}.__call__" in self.catalog.layer_by_name \
                 and self.model.calls_instance(target_expr, scope, target):
             spec = self.catalog.layer_by_name[f"{target}.__call__"]  # ``guard(...)``: the instance's __call__

@@ -14,6 +14,7 @@ from libcst.metadata import CodeRange
 from retrylint.analysis.libcst_compat import parse_unchecked
 from retrylint.analysis.model.builder import ModelBuilder
 from retrylint.analysis.model.caller_args import caller_type
+from retrylint.analysis.model.imported_modules import MODULE_IMPORTERS, imported_module
 from retrylint.analysis.model.short_code import ShortCode
 from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, ImportSite, Scope, identifier
 from retrylint.analysis.model.typeflow import IMPORT, TypeFlow, self_class, step
@@ -60,6 +61,7 @@ class ModuleModel(TypeFlow):
         self.class_by_qualname: dict[str, ClassInfo] = {}
         self.returned_types: dict[int, str | None] = {}  # what each function returns, as worked out (typeflow)
         self.proxied_modules: dict[int, str | None] = {}  # the module each lazy proxy class stands for (typeflow)
+        self.forwarded_calls: dict[int, str | None] = {}  # the paid call each function only forwards to (forwarders)
         self.imports: list[ImportSite] = []
         self.imported_modules: set[str] = set()
         self.module_function = Function("<module>", module_name, self.tree, self.scope)
@@ -205,6 +207,8 @@ class ModuleModel(TypeFlow):
             element = self.element_type(call.func.value, scope, depth + 1)
             if element is not None:
                 return element
+        if target in MODULE_IMPORTERS:  # ``importlib.import_module(BACKEND)``
+            return imported_module(self, call, scope)
         function = self.resolve_function(target)
         return self.returned_type(function, depth + 1) if function is not None else None
 

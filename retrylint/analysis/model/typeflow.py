@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
+from retrylint.analysis.model.imported_modules import MODULE_IMPORTERS, MODULE_TYPES
 from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, Scope, identifier
 from retrylint.analysis.model.tree import descendants
 
@@ -29,7 +30,6 @@ SEQUENCES = {"typing.List", "typing.Sequence", "typing.Tuple", "builtins.list", 
              "collections.abc.Sequence"}
 ANY = {"typing.Any", "typing_extensions.Any"}  # says nothing of a type
 PROPERTIES = {"builtins.property", "functools.cached_property"}
-MODULE_IMPORTERS = {"importlib.import_module", "builtins.__import__"}
 
 _steps: list[str] | None = None
 # The class of the instance whose attribute is being read, while a binding written in one of its
@@ -178,7 +178,7 @@ class TypeFlow:
         outer = function.scope.parent or model.scope
         if node.returns is not None:
             found = model.annotation_type(node.returns.annotation, outer, depth + 1)
-            if found is not None:
+            if found is not None and found not in MODULE_TYPES:  # ``-> ModuleType``: which one, its returns say
                 return found
         for returned in descendants(node):
             if isinstance(returned, cst.Return) and returned.value is not None:

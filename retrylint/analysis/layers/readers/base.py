@@ -28,7 +28,10 @@ CALL = "call"  # ``name(`` anywhere (with the ``policy_param=`` keyword when ret
 RAISE = "raise"  # ``raise name`` or ``raise x.name``
 TASK_CLASS = "task-class"  # ``class Job(Base)`` for a catalog ``task_base``
 IMPORTED_CALL = "imported-call"  # ``name(`` in a file importing the name's library (every form has it)
-PREFILTER_SHAPES = (DECORATOR, CALL, RAISE, TASK_CLASS, IMPORTED_CALL)
+# ``name(`` in a file importing ``name`` from anywhere, for a function of an SDK module (``litellm.completion``):
+# a project function of that name may only pass its arguments on (analysis/forwarders.py)
+FORWARDED_CALL = "forwarded-call"
+PREFILTER_SHAPES = (DECORATOR, CALL, RAISE, TASK_CLASS, IMPORTED_CALL, FORWARDED_CALL)
 
 
 class FormReader:

@@ -11,7 +11,7 @@ import libcst as cst
 from retrylint.analysis.layers.dialects import policy_reader
 from retrylint.analysis.layers.dialects.keywords import call_options
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, bound_call, keywords_of, positional
-from retrylint.analysis.layers.readers.base import IMPORTED_CALL, FormReader
+from retrylint.analysis.layers.readers.base import FORWARDED_CALL, IMPORTED_CALL, FormReader
 from retrylint.analysis.pins import older_than, pinned_version
 
 
@@ -161,5 +161,5 @@ def _options(finder, function, spec, call) -> dict | None:
 
 class BillableCallReader(FormReader):
     form = "billable-call"
-    prefilter_shapes = (IMPORTED_CALL,)
+    prefilter_shapes = (IMPORTED_CALL, FORWARDED_CALL)
     at_call = staticmethod(read_billable_call)
