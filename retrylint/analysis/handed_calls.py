@@ -4,7 +4,8 @@ does ``return call(*args, **kwargs)`` (camel-ai 0.2.90 models/base_model.py:392)
 the project function is the paid call: it sends the request with the arguments given here.
 So is a call of what a project wrapper factory returns for it, ``track_costs(litellm.acompletion)
 (**kwargs)``, when the factory returns a function of its own that calls the parameter (fhlmi 1.10
-cost_tracker.py: ``def wrapped_func(*args, **kwargs): ... await func(*args, **kwargs)``)."""
+cost_tracker.py: ``def wrapped_func(*args, **kwargs): ... await func(*args, **kwargs)``), and a
+call of a project function that passes everything on to one (forwarders.py: swarms' ``completion``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import libcst as cst
 
+from retrylint.analysis.forwarders import forwarded
 from retrylint.analysis.model.typeflow import ARGUMENT
 
 if TYPE_CHECKING:
@@ -33,6 +35,9 @@ def handed_billable(catalog: "Catalog", model: "ModuleModel", call: cst.Call, sc
     parameter that function calls."""
     if isinstance(call.func, cst.Call):
         return _wrapped_billable(catalog, model, call.func, scope)
+    passed_on = forwarded(model, called)
+    if passed_on is not None:  # ``completion(**params)``: its arguments are the paid call's
+        return Handed(passed_on, catalog.billable(passed_on), call.func)
     callee = model.resolve_function(called) if called is not None else None
     if callee is None:
         return None

@@ -17,7 +17,6 @@ from retrylint.analysis.call_order import Follower, LaterCalls, distinct, hands_
 from retrylint.analysis.client_retries import client_use
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
-from retrylint.analysis.forwarders import forwarded
 from retrylint.analysis.handed_calls import handed_billable
 from retrylint.analysis.handed_callables import handed_callees
 from retrylint.analysis.idempotency import keyed, tests_configuration
@@ -197,8 +196,6 @@ class Reachability:
             spec = self.catalog.billable(target) if target is not None else None
             if spec is not None and model.resolve_function(target) is not None:
                 spec = None  # the project's own module of the SDK's name (a package 'agents' with a Runner)
-            if spec is None and (passed_on := forwarded(model, target)) is not None:
-                target, spec = passed_on, self.catalog.billable(passed_on)  # ``completion(**params)``, passed on
             if spec is None and target is not None and self.catalog.billable(f"{target}.__call__") is not None \
                     and model.calls_instance(site.node.func, function.scope, target):
                 target = f"{target}.__call__"  # ``self.llm(messages)``: the instance's __call__
@@ -318,8 +315,9 @@ class Reachability:
 
     # ----- what happens around a call ---------------------------------------------------
     def _retries_by_hand(self, function: Function, site: CallSite) -> bool:
-        """The call is the retry layer's own retry (a bound task's ``self.retry(...)``, the catalog's
-        ``bound_retry``): it hands the failure to the layer, not a further call failing after the paid one."""
+        """The call is the retry layer's own retry (a bound task's ``self.retry(...)``, as the
+        catalog's ``bound_retry`` names it): it hands the failure to the layer, it is not a
+        further call that fails after the paid one."""
         return any(site.node is call for layer in self._layers_on(function) for call in layer.task.manual_retries)
 
     def _on_interrupt(self, function: Function, site: CallSite) -> bool:
