@@ -14,13 +14,11 @@ before, so findings do not depend on run order."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from retrylint.folders import folder_key, python_files
-from retrylint.sources import SourceError, read_limited
+from retrylint.analysis.word_index import WordIndex
 
 if TYPE_CHECKING:
     from retrylint.analysis.model import ClassInfo, Function
@@ -34,39 +32,10 @@ MAX_IMPLEMENTATIONS = 4  # overriding methods followed from one abstract method
 ABSTRACT_DECORATORS = {"abc.abstractmethod", "abstractmethod"}
 
 
-class ClassIndex:
+class ClassIndex(WordIndex):
     """For each folder searched: the base-class words of each file's class statements."""
 
-    def __init__(self, project: "Project"):
-        self.project = project
-        self._folders: dict[tuple[Path, bool], dict[Path, frozenset[bytes]]] = {}
-
-    def files_naming(self, folder: Path, recursive: bool, name: str) -> list[Path]:
-        """The files under ``folder`` (only those directly in it unless ``recursive``) with a class
-        statement that names ``name`` among its bases, in path order."""
-        key = (folder, recursive)
-        if key not in self._folders:
-            self._folders[key] = {path: self._words(path) for path in python_files(folder, recursive)}
-        self.project.depends_on(folder_key(folder, recursive))
-        word = name.encode("ascii", "replace")
-        return [path for path, words in self._folders[key].items() if word in words]
-
-    def forget(self, path: Path) -> None:
-        """A file changed, appeared or went away: read its class statements again."""
-        for (folder, recursive), files in self._folders.items():
-            inside = path.parent == folder or (recursive and folder in path.parents)
-            if inside and path.suffix == ".py":
-                files.pop(path, None)
-                if path.is_file() or path in self.project.overlay:
-                    files[path] = self._words(path)
-                self._folders[(folder, recursive)] = dict(sorted(files.items()))
-
-    def _words(self, path: Path) -> frozenset[bytes]:
-        try:
-            text = self.project.overlay[path].encode("utf-8", "replace") if path in self.project.overlay \
-                else read_limited(path)
-        except SourceError:
-            return frozenset()
+    def words(self, text: bytes) -> frozenset[bytes]:
         if b"class" not in text:
             return frozenset()
         return frozenset(word for match in CLASS_STATEMENT.finditer(text) for word in WORD.findall(match.group(1)))
@@ -148,7 +117,7 @@ class Implementations:
         folder = owner.root / top
         recursive = (folder / "__init__.py").is_file() or ("." in owner.module_name and folder.is_dir())
         own = project.absolute(owner.path)
-        files = [path for path in project.class_index.files_naming(folder if recursive else owner.root, recursive, cls.name)
+        files = [path for path in project.class_index.files_with(folder if recursive else owner.root, recursive, cls.name)
                  if path != own][:MAX_SUBCLASS_MODULES]
         models = []
         for path in files:

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
 from retrylint.analysis.model import typeflow
 from retrylint.analysis.model.symbols import Binding, CallSite, ClassInfo, Function, Scope, identifier
-from retrylint.folders import folder_key, python_files
-from retrylint.sources import SourceError, read_limited
+from retrylint.analysis.word_index import WordIndex
 
 if TYPE_CHECKING:
     from retrylint.analysis.model.module import ModuleModel
@@ -40,41 +38,19 @@ _receivers = False  # inside ``receivers()``: a parameter read with no attribute
 Argument = tuple[cst.BaseExpression, Scope, "Function | None"]  # the expression, where it is read, its function
 
 
-class CallerIndex:
+class CallerIndex(WordIndex):
     """For each folder searched: the names each of its files calls; and what the parameters asked
     about while one file is checked were typed as (afresh for each file: what they read counts in
     that file's allowance of other modules, so findings do not depend on run order)."""
 
     def __init__(self, project: "Project"):
-        self.project = project
-        self._folders: dict[Path, dict[Path, frozenset[bytes]]] = {}
+        super().__init__(project)
         self.typed: dict[tuple, tuple[str | None, list[str]]] = {}
 
     def start_file(self) -> None:
         self.typed = {}
 
-    def files_calling(self, folder: Path, name: str) -> list[Path]:
-        """The files directly in ``folder`` that call ``name`` (by the text), in path order."""
-        if folder not in self._folders:
-            self._folders[folder] = {path: self._called(path) for path in python_files(folder, False)}
-        self.project.depends_on(folder_key(folder, False))
-        word = name.encode("ascii", "replace")
-        return [path for path, words in self._folders[folder].items() if word in words]
-
-    def forget(self, path: Path) -> None:
-        files = self._folders.get(path.parent)
-        if files is not None and path.suffix == ".py":
-            files.pop(path, None)
-            if path.is_file() or path in self.project.overlay:
-                files[path] = self._called(path)
-            self._folders[path.parent] = dict(sorted(files.items()))
-
-    def _called(self, path: Path) -> frozenset[bytes]:
-        try:
-            text = self.project.overlay[path].encode("utf-8", "replace") if path in self.project.overlay \
-                else read_limited(path)
-        except SourceError:
-            return frozenset()
+    def words(self, text: bytes) -> frozenset[bytes]:
         return frozenset(CALLED_NAME.findall(text))
 
 
@@ -198,7 +174,7 @@ def _modules_calling(model: "ModuleModel", name: str) -> Iterator["ModuleModel |
     if project is None or model.root is None:
         return
     own = project.absolute(model.path)
-    paths = [path for path in project.callers.files_calling(own.parent, name) if path != own]
+    paths = [path for path in project.callers.files_with(own.parent, False, name) if path != own]
     if len(paths) > MAX_CALLER_MODULES:
         yield None
         return
