@@ -197,7 +197,7 @@ class LayerSpec:
     calls: tuple[str, ...] = key(())
     reasks: bool = key(False, doc="each retry re-sends the conversation with the failed answer appended")
     reask_history: bool = key(True, doc="false: a re-ask holds the prompt with the last failed answer only, not every earlier one (Guardrails)")
-    counted_by_client: bool = key(False, doc="billable-call: the SDK client's count under it already holds its attempts (LiteLLM num_retries: 2N+1 requests), so stacks count it once")
+    counted_by_client: bool = key(False, doc="billable-call: the SDK client's count under it already holds its attempts (LiteLLM num_retries: 2N+1 requests), so stacks count it once, shown as the client's retries plus as many more")
     budget: str | None = key(doc="a keyword capping the tokens all re-asks may spend (instructor token_budget): given, RTL003 is silent")
     constructor_options: bool = key(False, doc="billable-call: the client's constructor gives the options the call leaves out")
     made_by: tuple[str, ...] = key((), doc="billable-call: only through a client made by one of these (a structured Guardrails Guard.for_pydantic)")

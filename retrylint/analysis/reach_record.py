@@ -96,10 +96,19 @@ def retry_stack(layer: Layer, reach: Reach) -> RetryStack:
         factors[-1] = None if retries is None else client.attempts + retries
         added = number_text(retries) if retries is not None else UNKNOWN if _unknown(last) else UNBOUNDED
         parts[-1] = f"({part} + {last.name} ({added} more))"
-    else:
+        return RetryStack(factors, parts, len(layers) + 1)
+    counted = _counted_layer(layer, reach)
+    if counted is None:
         factors.append(client.attempts)
         parts.append(part)
-    return RetryStack(factors, parts, len(layers) + 1)
+        return RetryStack(factors, parts, len(layers) + 1)
+    # LiteLLM num_retries=N: the SDK client retries N times, then its wrapper N more (2N + 1 requests)
+    known = client.per_retry > 1 and _added(counted) is not None
+    factors.append(client.attempts if known else None)
+    sdk = f"{count_text(client.retries + 1)}: retries {number_text(client.retries)}" if known else UNKNOWN
+    added = number_text(_added(counted)) if known else "as many"  # N either way: its count is the client's
+    parts.append(f"({client.spec.label} ({sdk}) + {counted.name} ({added} more))")
+    return RetryStack(factors, parts, len(layers) + 2)
 
 
 def billed_stack(layer: Layer, reach: Reach) -> list[int | None]:
@@ -128,6 +137,12 @@ def _adds(layers: list[Layer]) -> bool:
 def _added(layer: Layer) -> int | None:
     factor = layer.policy.factor()
     return None if factor is None else factor - 1
+
+
+def _counted_layer(layer: Layer, reach: Reach) -> Layer | None:
+    """The retrying layer whose requests the client's count holds (LiteLLM num_retries), if any."""
+    return next((item for item in (layer, *reach.inner_layers)
+                 if item.policy.retries and item.spec is not None and item.spec.counted_by_client), None)
 
 
 def _retrying_layers(layer: Layer, reach: Reach) -> list[Layer]:

@@ -3,7 +3,9 @@ Flags a billable call that sits under two or more layers that each retry: a task
 retries around a tenacity-decorated helper, a tenacity layer around an SDK client that
 retries by itself (OpenAI and Anthropic clients retry twice by default, the module-level
 Stripe API twice, LiteLLM through the provider SDK). The message gives the product of the
-layers' worst-case attempts. A client is off the stack when the retrying call hands the function
+layers' worst-case attempts; a layer whose replays each send one request with the SDK's retries
+off adds to the client's count instead (LiteLLM `num_retries=N`: the SDK's N retries, then N
+more, `(LiteLLM (4: retries 3) + LiteLLM num_retries (3 more))`). A client is off the stack when the retrying call hands the function
 its retries keyword as 0 and the function reads it (`kwargs["max_retries"] = 0` before
 `Retrying(...)(completion, **kwargs)`), and a layer is when it retries only classes the SDK never raises.
 
