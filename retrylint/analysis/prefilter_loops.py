@@ -1,7 +1,7 @@
 """The prefilter's test for a hand-written retry loop: a ``try`` right inside ``while`` or a
 ``for`` over one of the catalog's loop iterators (``range``, ``count``, ...), that can leave the
 loop, found in the text; then that loop's exact shape as its reader wants it
-(``readers.hand_loops.may_be_written_in``), on Python's own tree of the loop's lines alone.
+(``readers.hand_loops_tree.may_be_written_in``), on Python's own tree of the loop's lines alone.
 Linear in the text: the lines are indexed once (10,000 ``try`` blocks in one function took
 minutes), and only in a file with a loop header and a ``break`` or ``return``."""
 
@@ -11,7 +11,7 @@ import bisect
 import itertools
 import re
 
-from retrylint.analysis.layers.readers import hand_loops
+from retrylint.analysis.layers.readers import hand_loops_tree
 from retrylint.analysis.prefilter_text import Code
 from retrylint.sources import python_tree
 
@@ -70,7 +70,7 @@ class HandLoops:
         width = lines.widths[loop]
         chunk = "\n".join(lines.lines[loop: lines.end_of_block(loop, width)])
         tree = python_tree("if 1:\n" + chunk if width else chunk) or python_tree(text)
-        return tree is None or hand_loops.may_be_written_in(tree, self.iterators)
+        return tree is None or hand_loops_tree.may_be_written_in(tree, self.iterators)
 
 
 class Lines:
