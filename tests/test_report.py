@@ -174,3 +174,44 @@ def test_report_counts_a_pinned_old_langchain_chat_models_own_attempts(tmp_path)
         "LangChain chat model (6: retries 5, langchain before 0.0.332 retried by itself, 6 attempts by default, pinned 0.0.240)",
     ]
     assert (point["attempts"], point["billed_calls"], point["findings"]) == (18, 18, ["RTL005"])
+
+
+def test_report_and_check_agree_on_a_decoration_that_leaves_its_factorys_loop_unbounded(tmp_path):
+    """lm-eval's ``@retry_on_specific_exceptions(..., max_retries=None)``: the report counts its
+    attempts as unbounded, and check now says so too (RTL001 where it decorates). The report shows
+    an unknown count as null too, so the loop as written (bounded, count unknown) has no finding."""
+    write_tree(tmp_path, {
+        "llm.py": """
+            import time
+
+            import anthropic
+
+            client = anthropic.Anthropic(max_retries=0)
+
+
+            def retry_on_specific_exceptions(on_exceptions, max_retries=None):
+                def decorator(func):
+                    def wrapper(*args, **kwargs):
+                        attempt = 0
+                        while max_retries is None or attempt < max_retries:
+                            try:
+                                return func(*args, **kwargs)
+                            except tuple(on_exceptions):
+                                time.sleep(3)
+                                attempt += 1
+                    return wrapper
+                return decorator
+
+
+            @retry_on_specific_exceptions(on_exceptions=[anthropic.RateLimitError], max_retries=None)
+            def ask(prompt):
+                return client.messages.create(model="m", max_tokens=10, messages=[])
+            """,
+    })
+    result = run(tmp_path, "report", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    points = [(p["line"], p["layer"], p["attempts"], p["findings"]) for p in json.loads(result.stdout)]
+    assert points == [
+        (12, "hand-written retry loop", None, []),  # as written: bounded, its count unknown
+        (22, "hand-written retry loop in retry_on_specific_exceptions() on 'ask'", None, ["RTL001"]),
+    ]

@@ -290,10 +290,78 @@ def test_a_hand_written_retry_decorator_re_exported_by_a_package(tmp_path):
     findings = check(tmp_path, "pkg/cot.py", "pkg/utils/commons.py")
     assert [(d["code"], d["path"], d["line"]) for d in findings] == [("RTL002", "pkg/cot.py", 11)]
     assert findings[0]["message"].startswith(
-        "hand-written retry loop in retry_on_error() on 'trace' (an unknown number of attempts) retries on broad "
+        "hand-written retry loop in retry_on_error() on 'trace' (up to 4 attempts) retries on broad "
         "Exception around billable trace -> chat.completions.create"
     )
     assert findings[0]["fix"] is None  # the loop is written in another file, and shared
+
+
+def test_a_decoration_in_another_module_decides_the_bound_and_errors_of_its_factorys_loop(tmp_path):
+    """lm-eval's ``retry_on_specific_exceptions``: the loop in ``models/utils.py`` runs ``while
+    max_retries is None or attempt < max_retries`` and catches ``tuple(on_exceptions)``; each
+    decoration passes both. ``max_retries=None`` leaves the loop unbounded where it decorates
+    (the loop itself is bounded as written), and the list decides what it retries."""
+    write_tree(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/models/__init__.py": "",
+        "pkg/models/utils.py": """
+            import time
+            from functools import wraps
+
+
+            def retry_on_specific_exceptions(on_exceptions, max_retries=None, backoff_time=3.0):
+                def decorator(func):
+                    @wraps(func)
+                    def wrapper(*args, **kwargs):
+                        sleep_time = backoff_time
+                        attempt = 0
+                        while max_retries is None or attempt < max_retries:
+                            try:
+                                return func(*args, **kwargs)
+                            except tuple(on_exceptions) as e:
+                                time.sleep(sleep_time)
+                                attempt += 1
+                    return wrapper
+                return decorator
+            """,
+        "pkg/models/anthropic_llms.py": """
+            import anthropic
+
+            from pkg.models.utils import retry_on_specific_exceptions
+
+            client = anthropic.Anthropic(max_retries=0)
+
+
+            def chat(prompt):
+                @retry_on_specific_exceptions(
+                    on_exceptions=[anthropic.RateLimitError, anthropic.APIStatusError],
+                    max_retries=None,
+                )
+                def messages():
+                    return client.messages.create(model="m", max_tokens=10, messages=[])
+
+                return messages()
+
+
+            def complete(prompt):
+                @retry_on_specific_exceptions(on_exceptions=[anthropic.RateLimitError], max_retries=5)
+                def completion():
+                    return client.messages.create(model="m", max_tokens=10, messages=[])
+
+                return completion()
+            """,
+    })
+    findings = check(tmp_path, "pkg/models/anthropic_llms.py", "pkg/models/utils.py")
+    assert [(d["code"], d["path"], d["line"], d["message"]) for d in findings] == [
+        ("RTL001", "pkg/models/anthropic_llms.py", 9,
+         "hand-written retry loop in retry_on_specific_exceptions() on 'messages' retries without limit: it has no "
+         "attempt cap and no deadline; max_retries=None here makes its loop go on until a call succeeds"),
+        ("RTL002", "pkg/models/anthropic_llms.py", 9,
+         "hand-written retry loop in retry_on_specific_exceptions() on 'messages' (unbounded attempts) retries on broad "
+         "anthropic.APIStatusError around billable messages -> messages.create and declares no non-retryable errors; "
+         "stop at once on BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, "
+         "UnprocessableEntityError"),
+    ]
 
 
 def test_a_hand_written_decorator_applying_a_retry_factory_in_another_module(tmp_path):

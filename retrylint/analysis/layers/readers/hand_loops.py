@@ -12,11 +12,15 @@ import fnmatch
 import libcst as cst
 
 from retrylint.analysis.layers.layer import Layer, Policy, last_statement
+from retrylint.analysis.layers.readers import site_arguments
+from retrylint.analysis.layers.readers.hand_loop_handlers import EXITS as _EXITS, caught, goes_round
+from retrylint.analysis.layers.readers.site_arguments import SiteArguments
 from retrylint.analysis.model import Function, ModuleModel, descendants, identifier
 
 
-def read(finder, function: Function, loop: cst.For | cst.While) -> Layer | None:
-    loop_info = _LoopShape(finder.model, function, loop)
+def read(finder, function: Function, loop: cst.For | cst.While, site: SiteArguments | None = None) -> Layer | None:
+    """The loop's layer; ``site``: what a decoration gives the factory whose wrapper holds it."""
+    loop_info = _LoopShape(finder.model, function, loop, site)
     if not loop_info.is_retry():
         return None
     policy = Policy(capped=loop_info.capped(), attempts=loop_info.attempts())
@@ -25,17 +29,19 @@ def read(finder, function: Function, loop: cst.For | cst.While) -> Layer | None:
     policy.retry_all = any(h.type is None for h in retrying)
     for handler in retrying:
         if handler.type is not None:
-            policy.retry_on.extend(finder.exception_refs(handler.type, function.scope))
+            policy.retry_on.extend(caught(finder, handler, loop_info.earlier(handler), function.scope, site))
     for handler in loop_info.stopping_handlers:
         if handler.type is not None and not loop_info.dead(handler, finder):
-            policy.never_retry.extend(finder.exception_refs(handler.type, function.scope))
+            policy.never_retry.extend(caught(finder, handler, [], function.scope, site))
     policy.classifier = loop_info.classifies()
     policy.waits = loop_info.sleeps()
-    return Layer("loop", "hand-written", "hand-written retry loop", loop, function, loop, policy,
-                 speculative=not loop_info.shows_retry_intent(), changes_input=loop_info.changes_input())
+    layer = Layer("loop", "hand-written", "hand-written retry loop", loop, function, loop, policy,
+                  speculative=not loop_info.shows_retry_intent(), changes_input=loop_info.changes_input())
+    if loop_info.site_bound and not policy.capped:  # the decoration, not the loop, leaves it without a bound
+        layer.note = f"{site.described(loop_info.site_bound)} makes its loop go on until a call succeeds"
+    return layer
 
 
-_EXITS = (cst.Raise, cst.Return, cst.Break)
 _CONVERSIONS = frozenset({"str", "repr", "format", "type", "vars", "getattr", "hasattr"})
 
 
@@ -78,8 +84,10 @@ def _polls(try_: cst.Try | cst.TryStar) -> bool:
 class _LoopShape:
     """Reads a ``for``/``while`` loop: is it a retry loop, is it bounded, does it wait."""
 
-    def __init__(self, model: ModuleModel, function: Function, loop):
+    def __init__(self, model: ModuleModel, function: Function, loop, site: SiteArguments | None = None):
         self.model = model
+        self.site = site
+        self.site_bound: list[str] = []  # the site's parameters that decided the loop never ends
         self.function = function
         self.loop = loop
         self.tries = [n for n in loop.body.body if isinstance(n, (cst.Try, cst.TryStar))]
@@ -87,11 +95,7 @@ class _LoopShape:
         self.stopping_handlers: list[cst.ExceptHandler] = []
         for try_ in self.tries:
             for handler in try_.handlers:
-                last = last_statement(handler.body)
-                if isinstance(last, _EXITS):
-                    self.stopping_handlers.append(handler)
-                else:
-                    self.retrying_handlers.append(handler)
+                (self.retrying_handlers if goes_round(handler) else self.stopping_handlers).append(handler)
         self.exception_names = {
             h.name.name.value for h in self.retrying_handlers if h.name is not None and isinstance(h.name.name, cst.Name)
         }
@@ -213,6 +217,11 @@ class _LoopShape:
         if isinstance(self.loop, cst.For):
             return self.iterator() in self.model.catalog.loop_counting_iterators or self._has_counter_exit()
         test = self.loop.test
+        if self.site is not None:
+            if site_arguments.truth(test, self.function.scope, self.site, self.site_bound):
+                return self._has_counter_exit()  # ``while max_retries is None or ...`` with max_retries=None
+            self.site_bound.clear()
+            test = site_arguments.reduced(test, self.function.scope, self.site)
         endless = (isinstance(test, cst.Name) and test.value == "True") or (
             isinstance(test, cst.Integer) and test.value != "0"
         ) or (  # ``while not done:`` waits for success; ``while not budget.exhausted():`` is bounded
@@ -239,8 +248,11 @@ class _LoopShape:
             values = [self._count(a.value) for a in args[:2]]
             if all(isinstance(v, int) for v in values) and values:
                 return values[0] if len(values) == 1 else max(values[1] - values[0], 0)
-        if isinstance(self.loop, cst.While) and isinstance(self.loop.test, cst.Comparison):
-            comparison = self.loop.test.comparisons[0]
+        test = self.loop.test if isinstance(self.loop, cst.While) else None
+        if test is not None and self.site is not None:
+            test = site_arguments.reduced(test, self.function.scope, self.site)
+        if isinstance(test, cst.Comparison):
+            comparison = test.comparisons[0]
             value = self._count(comparison.comparator)
             if isinstance(comparison.operator, (cst.LessThan, cst.LessThanEqual)) and isinstance(value, int):
                 return value + (1 if isinstance(comparison.operator, cst.LessThanEqual) else 0)
@@ -258,10 +270,19 @@ class _LoopShape:
                 return None
             return left + right if isinstance(expr.operator, cst.Add) else left - right
         scope = self.function.scope
+        bound = self.site.value(expr, scope) if self.site is not None else None
+        if bound is not None:
+            return self._count_bound(*bound)
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None \
                 and expr.value.value == scope.self_name:
             expr, scope = self._class_default(scope.cls, identifier(expr.attr.value))
         value = self.model.literal(expr, scope) if expr is not None else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @staticmethod
+    def _count_bound(expr: cst.BaseExpression, scope) -> int | None:
+        """The number a decoration site passes (or a parameter's default)."""
+        value = scope.model.literal(expr, scope)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     def _class_default(self, cls, attr: str) -> tuple[cst.BaseExpression | None, object]:
@@ -274,6 +295,11 @@ class _LoopShape:
             if binding is not None and binding.value is not None and binding.value is not binding.annotation:
                 return binding.value, binding.scope
         return None, None
+
+    def earlier(self, handler: cst.ExceptHandler) -> list[cst.ExceptHandler]:
+        """The clauses of ``handler``'s ``try`` before it."""
+        try_ = next(t for t in self.tries if handler in t.handlers)
+        return list(try_.handlers[: try_.handlers.index(handler)])
 
     def dead(self, handler: cst.ExceptHandler, finder) -> bool:
         """An ``except`` no failure reaches: an earlier clause of its ``try`` catches a base of

@@ -16,24 +16,30 @@ from __future__ import annotations
 import libcst as cst
 
 from retrylint.analysis.layers.layer import Layer, bound_call
-from retrylint.analysis.layers.readers import built_elsewhere, hand_loops
+from retrylint.analysis.layers.readers import built_elsewhere, hand_loops, site_arguments
+from retrylint.analysis.layers.readers.site_arguments import SiteArguments
 from retrylint.analysis.model import Function, Scope, descendants
 
 
 def at_decorator(finder, function: Function, decorator: cst.Decorator, scope: Scope) -> Layer | None:
     """``@retry_with_backoff`` or ``@retry_on_error(...)`` on ``function``."""
     expr = decorator.decorator
-    wrapping = decorator_function(expr, scope)
-    if wrapping is None:
+    found = decorator_function(expr, scope)
+    if found is None:
         return None
-    found = wrapped_layer(finder, wrapping)
+    wrapping, factory = found
+    call = expr if isinstance(expr, cst.Call) else None
+    site = site_arguments.at_site(finder, factory or wrapping, call, scope, skip_first=factory is None)
+    found = wrapped_layer(finder, wrapping, site)
     if found is None:
         return None
     inner, wrapper = found
     if function.is_async and not wrapper.is_async:
         return None  # the wrapper retries making the coroutine, which never fails
+    # A loop reported where it is written, unless this decoration's arguments leave it unbounded (its note).
+    written = inner.kind == "loop" and not inner.speculative and not inner.note
     return Layer("decorator", inner.library, f"{inner.label} in {_written_name(expr)}()", decorator, function, None, inner.policy, spec=inner.spec,
-                 speculative=inner.speculative, inner=inner if inner.kind == "loop" and not inner.speculative else None)
+                 speculative=inner.speculative, inner=inner if written else None, note=inner.note)
 
 
 def _written_name(expr: cst.BaseExpression) -> str:
@@ -42,18 +48,21 @@ def _written_name(expr: cst.BaseExpression) -> str:
     return expr.attr.value if isinstance(expr, cst.Attribute) else getattr(expr, "value", "?")
 
 
-def decorator_function(expr: cst.BaseExpression, scope: Scope) -> Function | None:
+def decorator_function(expr: cst.BaseExpression, scope: Scope) -> tuple[Function, Function | None] | None:
     """The project function that takes the decorated function: ``expr`` itself, or the nested
-    function a factory call returns (``def retry_on_error(...): ... return decorator``)."""
+    function a factory call returns (``def retry_on_error(...): ... return decorator``), with
+    that factory."""
     model = scope.model
     if isinstance(expr, cst.Call):
         if not built_elsewhere.may_follow(expr.func, scope):
             return None
         factory = model.resolve_function(model.qualify(expr.func, scope))
-        return _returned_function(factory) if factory is not None else None
+        returned = _returned_function(factory) if factory is not None else None
+        return (returned, factory) if returned is not None else None
     if not isinstance(expr, (cst.Name, cst.Attribute)) or not built_elsewhere.may_follow(expr, scope):
         return None
-    return model.resolve_function(model.qualify(expr, scope))
+    function = model.resolve_function(model.qualify(expr, scope))
+    return (function, None) if function is not None else None
 
 
 def _returned_function(factory: Function) -> Function | None:
@@ -73,9 +82,9 @@ def _wrapped_param(wrapping: Function) -> str | None:
     return params[0].name.value if params else None
 
 
-def wrapped_layer(finder, wrapping: Function) -> tuple[Layer, Function] | None:
+def wrapped_layer(finder, wrapping: Function, site: SiteArguments | None = None) -> tuple[Layer, Function] | None:
     """The retry layer ``wrapping`` (or a function nested in it) puts around its function
-    parameter, with the function that holds it."""
+    parameter, with the function that holds it; ``site``: what the decoration passes."""
     param = _wrapped_param(wrapping)
     if param is None:
         return None
@@ -85,7 +94,7 @@ def wrapped_layer(finder, wrapping: Function) -> tuple[Layer, Function] | None:
     for holder in (wrapping, *(f for f in model.functions if f.qualname.startswith(prefix))):
         for loop in holder.loops:
             if _calls(loop.body, param):
-                layer = hand_loops.read(reader, holder, loop)
+                layer = hand_loops.read(reader, holder, loop, site)
                 if layer is not None:
                     return layer, holder
         for site in holder.calls:
