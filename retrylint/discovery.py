@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
+from retrylint.folders import is_file_entry
 from retrylint.settings import CONFIG_FILES, Settings
 
 SettingsFor = Callable[[Path], Settings]
@@ -82,7 +83,7 @@ def _walk(top: Path, settings_for: SettingsFor):
         for entry in entries:
             if _is_folder(entry):
                 subfolders.append(entry)
-            elif entry.name.endswith(".py") and _is_file(entry) and not _excluded(entry.name, entry.path, settings):
+            elif entry.name.endswith(".py") and is_file_entry(entry) and not _excluded(entry.name, entry.path, settings):
                 yield Path(entry.path), settings
         kept = [entry for entry in subfolders if not _excluded(entry.name, entry.path, settings)]
         folders.extend((entry.path, settings) for entry in reversed(kept) if not entry.is_symlink())
@@ -91,13 +92,6 @@ def _walk(top: Path, settings_for: SettingsFor):
 def _is_folder(entry: os.DirEntry) -> bool:
     try:
         return entry.is_dir()
-    except OSError:
-        return False
-
-
-def _is_file(entry: os.DirEntry) -> bool:
-    try:
-        return entry.is_file()
     except OSError:
         return False
 

@@ -20,7 +20,7 @@ def _python_file_names(folder: str | Path, recursive: bool) -> list[str]:
     if not recursive:
         try:
             with os.scandir(folder) as scan:
-                return sorted(entry.path for entry in scan if entry.name.endswith(".py") and _is_file(entry))
+                return sorted(entry.path for entry in scan if entry.name.endswith(".py") and is_file_entry(entry))
         except OSError:
             return []
     found: list[str] = []
@@ -30,7 +30,8 @@ def _python_file_names(folder: str | Path, recursive: bool) -> list[str]:
     return found
 
 
-def _is_file(entry: os.DirEntry) -> bool:
+def is_file_entry(entry: os.DirEntry) -> bool:
+    """A directory entry for a file (following symlinks); False when that cannot be told."""
     try:
         return entry.is_file()
     except OSError:
