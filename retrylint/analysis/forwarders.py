@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from retrylint.analysis.model.tree import is_docstring
 from retrylint.analysis.model.typeflow import tracing
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def _forwarded(model: "ModuleModel", function: "Function") -> str | None:
 def _returned_call(node: cst.FunctionDef) -> cst.Call | None:
     """The call a body of one ``return [await] call(...)`` (after a docstring) returns."""
     body = list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else []
-    if body and _is_docstring(body[0]):
+    if body and is_docstring(body[0]):
         body = body[1:]
     if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
         return None
@@ -66,8 +67,3 @@ def _returned_call(node: cst.FunctionDef) -> cst.Call | None:
     value = statement.value if isinstance(statement, cst.Return) else None
     value = value.expression if isinstance(value, cst.Await) else value
     return value if isinstance(value, cst.Call) else None
-
-
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
-        and isinstance(statement.body[0], cst.Expr) and isinstance(statement.body[0].value, cst.SimpleString)

@@ -11,6 +11,7 @@ import libcst as cst
 
 from retrylint.analysis.layers.layer import ExceptionRef
 from retrylint.analysis.model import Function, ModuleModel, Scope, descendants
+from retrylint.analysis.model.tree import is_docstring
 from retrylint.analysis.project import layer_names
 
 
@@ -42,7 +43,7 @@ def _predicate_bound(model: ModuleModel, expr: cst.BaseExpression, scope: Scope)
 def _leading_guard(function: Function, param: str) -> list[ExceptionRef] | None:
     """``if not isinstance(error, T): return False`` as the first statement: the rest sees only T."""
     body = function.node.body.body
-    first = next((s for s in body if not _is_docstring(s)), None)
+    first = next((s for s in body if not is_docstring(s)), None)
     if not isinstance(first, cst.If) or first.orelse is not None:
         return None
     test = first.test
@@ -75,11 +76,6 @@ def _isinstance_bound(function: Function, expr, param: str) -> list[ExceptionRef
         name = where.model.qualify(element, where)
         refs.append(ExceptionRef(model.catalog.canonical_exception(name) if name else None, element))
     return refs
-
-
-def _is_docstring(statement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
-        and isinstance(statement.body[0], cst.Expr) and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
 
 
 @dataclass
@@ -119,7 +115,7 @@ def _predicate_reading(model: ModuleModel, expr: cst.BaseExpression, scope: Scop
     function = model.resolve_function(model.qualify(expr, scope)) if isinstance(expr, (cst.Name, cst.Attribute)) else None
     if function is None or not isinstance(function.node, cst.FunctionDef) or not function.params:
         return None
-    body = [s for s in function.node.body.body if not _is_docstring(s)]
+    body = [s for s in function.node.body.body if not is_docstring(s)]
     if len(body) == 1 and _returned(body[0]) is not None:
         return _reading(function, _returned(body[0]).value, function.params[0].name.value)
     return _guarded_reading(function, body)

@@ -63,3 +63,9 @@ def descendants(node: cst.CSTNode, stop_at_loops: bool = False) -> Iterator[cst.
         if stop_at_loops and isinstance(child, (cst.For, cst.While)):
             continue
         stack.extend(children(child))
+
+
+def is_docstring(statement: cst.BaseStatement) -> bool:
+    """A statement that is only a string: a docstring where it opens a body."""
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
+        and isinstance(statement.body[0], cst.Expr) and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
