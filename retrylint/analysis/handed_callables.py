@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from retrylint.analysis.model.caller_args import argument_for
 from retrylint.analysis.model.typeflow import ARGUMENT, receiving
 
 if TYPE_CHECKING:
@@ -66,15 +67,14 @@ def _calls(caller: "Function", func: cst.BaseExpression, function: "Function") -
 def _handed(caller: "Function", call: cst.Call, function: "Function", index: int) -> "Function | None":
     """The project function ``call`` passes for the parameter at ``index``."""
     params = [p for p in function.params if p.name.value != function.scope.self_name]
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    keywords = {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
-    arg = positional[index] if index < len(positional) else keywords.get(params[index].name.value)
-    if arg is None or not isinstance(arg.value, (cst.Name, cst.Attribute)):
+    given = argument_for(call, function, params[index])  # (expression, None): written in the call
+    if not isinstance(given, tuple) or given[1] is not None or not isinstance(given[0], (cst.Name, cst.Attribute)):
         return None
+    value = given[0]
     model = caller.scope.model
     with receiving(function.cls):
-        found = model.resolve_function(model.qualify(arg.value, caller.scope))
-    if found is None and isinstance(arg.value, cst.Attribute) and isinstance(arg.value.value, cst.Name) \
-            and arg.value.value.value == caller.scope.self_name and function.cls is not None:
-        found = model.method_of(function.cls, arg.value.attr.value)  # ``self._dispatch``: the instance's method
+        found = model.resolve_function(model.qualify(value, caller.scope))
+    if found is None and isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) \
+            and value.value.value == caller.scope.self_name and function.cls is not None:
+        found = model.method_of(function.cls, value.attr.value)  # ``self._dispatch``: the instance's method
     return found

@@ -141,7 +141,7 @@ def _arguments(function: Function, param: cst.Param) -> list[Argument] | None:
         sites += 1
         if caller is None or sites > MAX_CALLER_SITES:
             return None
-        given = _passed(site.node, function, param)
+        given = argument_for(site.node, function, param)
         if given is None:
             return None
         if given is not _NEUTRAL:
@@ -200,7 +200,7 @@ def _path(definition: "Function | ClassInfo") -> str:
 _NEUTRAL = object()  # the call leaves the parameter at its default ``None``
 
 
-def _passed(call: cst.Call, function: Function, param: cst.Param):
+def argument_for(call: cst.Call, function: Function, param: cst.Param):
     """What ``call`` passes as ``param``: (expression, None) for an argument read in the caller,
     (expression, scope) for the default, _NEUTRAL for a default of None, None when unknown."""
     node = function.node
