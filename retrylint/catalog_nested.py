@@ -90,6 +90,17 @@ class FallbacksSpec:
 
 
 @dataclass(frozen=True)
+class GivenClientSpec:
+    """An SDK client handed to a framework, whose own retries replace the default client's under
+    the framework's calls (OpenAI Agents ``Agent(model=OpenAIChatCompletionsModel(model=...,
+    openai_client=AsyncOpenAI(max_retries=0)))``, ``set_default_openai_client(AsyncOpenAI(...))``)."""
+
+    paths: tuple[str, ...] = key((), doc="keyword paths from the billable call to the client, the first found wins: each segment 'name' or 'name:N' (keyword name or positional argument N) of the object the previous one holds")
+    objects: tuple[str, ...] = key((), doc="the objects on the way that hold a client (a path reaching one whose client cannot be read counts no client)")
+    setters: tuple[str, ...] = key((), doc="'<qualified name>:N': calls anywhere in the package that make their argument N (or keyword client) the default client when no path leads to one")
+
+
+@dataclass(frozen=True)
 class ModelProvidersSpec:
     """A factory that builds the SDK client its model string names (instructor ``from_provider(
     "openai/gpt-4o")``, LangChain ``init_chat_model("openai:gpt-4o")``): the providers whose client

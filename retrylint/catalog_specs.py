@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
-from retrylint.catalog_nested import (ClientConfigSpec, FallbacksSpec, ModelProvidersSpec, OlderSpec, RedeliverySpec,
-                                      RunnableSpec, SettingsObjectSpec, TurnsSpec)
+from retrylint.catalog_nested import (ClientConfigSpec, FallbacksSpec, GivenClientSpec, ModelProvidersSpec, OlderSpec,
+                                      RedeliverySpec, RunnableSpec, SettingsObjectSpec, TurnsSpec)
 from retrylint.catalog_sections import Counts, ExceptionSetSpec, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
@@ -284,6 +284,7 @@ class ClientSpec:
     wraps: TargetSpec = key(factory=TargetSpec, doc="where a wrapper takes the SDK client whose retries it keeps (instructor.from_openai(client))")
     retry_policy: RetryPolicySpec = key(factory=RetryPolicySpec)
     fallbacks: FallbacksSpec = key(factory=FallbacksSpec)
+    given: GivenClientSpec = key(factory=GivenClientSpec, doc="an SDK client the code hands the framework, counted in place of its default one")
     retryless_calls: tuple[str, ...] = key((), doc="its calls that turn its retries off and retry by themselves (litellm.completion_with_retries)")
     model_providers: ModelProvidersSpec = key(factory=ModelProvidersSpec)
     retries_param = _Nested("retries", "param")

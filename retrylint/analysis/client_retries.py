@@ -36,12 +36,31 @@ class ClientUse:
 
 def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str) -> ClientUse | None:
     """The SDK client a billable call to ``target`` goes through, with its retries."""
-    model = function.scope.model
     owner, spec = _client_of(catalog, target)
     if spec is None:
         return _made_as(catalog, call, function, target)
     if target[len(owner) + 1:] in spec.retryless_calls:
         return None
+    if spec.given.paths or spec.given.setters:
+        from retrylint.analysis.given_clients import DEFAULT, given_client  # it reads constructors as this module does
+
+        handed = given_client(catalog, call, function, spec)
+        if handed is not DEFAULT:
+            return _handed_use(catalog, spec, handed)
+    return _own_use(catalog, spec, owner, call, function)
+
+
+def _handed_use(catalog: Catalog, spec: ClientSpec, handed: tuple[cst.Call, Scope] | None) -> ClientUse | None:
+    """The client handed to a framework (catalog ``given``), in place of its default one."""
+    use = _made_by(catalog, *handed) if handed is not None else None
+    if use is not None:
+        use.note = ", ".join(filter(None, [use.note, f"the client {spec.provider} runs on"]))
+    return use
+
+
+def _own_use(catalog: Catalog, spec: ClientSpec, owner: str, call: cst.Call, function: Function) -> ClientUse | None:
+    """The client the call is made on (or the module client), with the retries it is built with."""
+    model = function.scope.model
     override = None
     expr = call.func
     found: tuple[cst.Call, Scope] | None = None  # the constructor and the scope its arguments are read in
