@@ -82,11 +82,15 @@ class TurnsSpec:
 class FallbacksSpec:
     """Other model groups a client tries when the first fails, each with all its retries (LiteLLM
     ``Router(fallbacks=[{"gpt-4o": ["gpt-4o-mini", "claude"]}])``): attempts multiply by 1 + the
-    fallbacks tried, the longest list of a model group written as a literal (chains through the
-    fallbacks' own fallbacks are not followed)."""
+    fallback groups tried, read from lists written as literals, following a failed fallback's own
+    list (or the generic one) as deep as the depth cap allows (analysis/client_fallbacks.py)."""
 
-    param: str | None = key(doc="the constructor keyword: a list of {model group: fallback group or list of them}")
-    off_param: str | None = key(doc="a keyword that turns fallbacks off when 0 or less (max_fallbacks)")
+    param: str | None = key(doc="the constructor keyword: a list of {model group: fallback group or list of them}, '*' for every group")
+    default_param: str | None = key(doc="a constructor keyword listing the groups every model group without a list of its own falls back to (default_fallbacks)")
+    off_param: str | None = key(doc="a keyword capping the depth of fallback chains (max_fallbacks); 0 or less turns them off")
+    depth: int = key(1, doc="that depth when the keyword is absent")
+    error_params: tuple[str, ...] = key((), doc="constructor keywords of fallback lists taken on one error the client then does not retry, one request a group")
+    model_param: str | None = key(doc="the call's keyword naming the model group the call starts at")
 
 
 @dataclass(frozen=True)

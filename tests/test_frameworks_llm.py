@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from retrylint.engine import Engine
 from retrylint.settings import Settings
 import pytest
 
-from helpers import check, src, write_tree
+from helpers import check, run, src, write_tree
 
 
 def fixed(source: str) -> str:
@@ -47,11 +49,19 @@ def test_litellm_router_with_a_retry_policy_gets_no_fix():
 
 def test_litellm_router_with_fallbacks_gets_no_fix():
     """num_retries=0 leaves each fallback group tried: the stack stays, so no fix is offered."""
-    source = ROUTER.replace("litellm.Router(model_list=[])", 'litellm.Router(model_list=[], fallbacks=[{"gpt-4o": "gpt-4o-mini"}])')
+    source = ROUTER.replace("litellm.Router(model_list=[])", 'litellm.Router(model_list=[], fallbacks=[{"gpt-4o": ["gpt-4o-mini"]}])')
     found = Engine(Settings(select=("RTL005",))).lint_source(source, "tasks.py")
     assert [(d.code, d.line, d.fix) for d in found] == [("RTL005", 7, None)]
     assert "LiteLLM Router (6: retries 2 by default, on each of 2 model groups: 1 fallback) = up to 18 calls" in found[0].message
     assert fixed(source) == source
+
+
+def test_litellm_router_fallbacks_of_another_model_group_leave_the_fix():
+    """The call's model group has no fallback list: num_retries=0 undoes the stack, so it is offered."""
+    source = ROUTER.replace("litellm.Router(model_list=[])", 'litellm.Router(model_list=[], fallbacks=[{"o1": ["gpt-4o"]}])')
+    result = fixed(source)
+    assert result == source.replace('fallbacks=[{"o1": ["gpt-4o"]}])', 'fallbacks=[{"o1": ["gpt-4o"]}], num_retries=0)')
+    assert Engine(Settings(select=("RTL005",))).lint_source(result, "tasks.py") == []
 
 
 def test_litellm_router_fallbacks_read_in_another_module(tmp_path):
@@ -78,6 +88,48 @@ def test_litellm_router_fallbacks_read_in_another_module(tmp_path):
     assert found == [("RTL005", 7, (
         "completion runs under 2 retry layers: Celery task on 'nightly' (3) x LiteLLM Router (8: retries 1, on each of"
         " 4 model groups: 3 fallbacks) = up to 24 calls per run; chain nightly -> completion; let one layer retry"))]
+
+
+def test_litellm_router_default_fallbacks_of_another_module_in_check_and_report(tmp_path):
+    """default_fallbacks applies to the fallback groups too: with max_fallbacks=3, gpt-4o then
+    gpt-4o-mini (-> claude-3-haiku -> gpt-4o-mini) then claude-3-haiku (-> gpt-4o-mini): 6 groups."""
+    write_tree(tmp_path, {
+        "llm.py": """
+            import litellm
+
+
+            class Llm:
+                def __init__(self):
+                    self.router = litellm.Router(model_list=[], num_retries=1, max_fallbacks=3,
+                                                 default_fallbacks=["gpt-4o-mini", "claude-3-haiku"])
+
+                def ask(self, text):
+                    return self.router.completion(model="gpt-4o", messages=[{"role": "user", "content": text}])
+            """,
+        "tasks.py": """
+            import litellm
+            from celery import shared_task
+
+            from llm import Llm
+
+
+            @shared_task(autoretry_for=(litellm.RateLimitError,), max_retries=2, retry_backoff=True)
+            def nightly(text):
+                return Llm().ask(text)
+            """,
+    })
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "tasks.py") if d["code"] == "RTL005"]
+    assert found == [("RTL005", 7, (
+        "completion runs under 2 retry layers: Celery task on 'nightly' (3) x LiteLLM Router (12: retries 1, on each of"
+        " 6 model groups: 5 fallbacks) = up to 36 calls per run; chain nightly -> ask (llm.py:9) -> completion"
+        " (via attribute); let one layer retry"))]
+    points = json.loads(run(tmp_path, "report", "--format", "json", "tasks.py").stdout)
+    (point,) = [point for point in points if point["path"] == "tasks.py"]
+    assert point["layers"] == [
+        "Celery task on 'nightly' (3)",
+        "LiteLLM Router (12: retries 1, on each of 6 model groups: 5 fallbacks)",
+    ]
+    assert (point["attempts"], point["billed_calls"]) == (36, 36)
 
 
 LITELLM_NUM_RETRIES = src(

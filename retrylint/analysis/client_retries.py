@@ -107,7 +107,9 @@ def _own_use(catalog: Catalog, spec: ClientSpec, owner: str, call: cst.Call, fun
     attempts = retries + 1
     if spec.retries.outer_attempts and retries > 0:
         attempts, note = retries * (retries + 1), f"its own retry decorator makes {retries} attempt{'s' if retries != 1 else ''}"
-    attempts, note, tried = _with_fallbacks(spec, constructor, where, attempts, note)
+    from retrylint.analysis.client_fallbacks import with_fallbacks  # it reads values as this module does
+
+    attempts, note, tried = with_fallbacks(spec, constructor, where, attempts, note, call, function.scope)
     return ClientUse(spec, retries, attempts, constructor, where.model, local=_local(spec, constructor, where),
                      note=note, keyword_stops=not largest and not tried, given=given)
 
@@ -150,21 +152,6 @@ def _made_by(catalog: Catalog, constructor: cst.Call, where: Scope) -> ClientUse
     retries, note, given = _constructor_retries(spec, constructor, where)
     return ClientUse(spec, retries, retries + 1, constructor, where.model, local=_local(spec, constructor, where),
                      note=note, given=given)
-
-
-def _with_fallbacks(spec: ClientSpec, constructor: cst.Call | None, where: Scope, attempts: int, note: str) -> tuple[int, str, int]:
-    """The attempts and note with the fallback groups a constructor's ``fallbacks=`` makes it try
-    after the first (LiteLLM Router), and how many; none when its ``max_fallbacks`` is 0 or less."""
-    from retrylint.analysis.client_fallbacks import fallbacks_tried  # it reads values as this module does
-
-    given = _argument(constructor, spec.fallbacks.param, where) if constructor is not None else None
-    off = _argument(constructor, spec.fallbacks.off_param, where) if given is not None else None
-    limit = where.model.literal(*off) if off is not None else None
-    tried = 0 if given is None or (_is_int(limit) and limit <= 0) else fallbacks_tried(given[0], given[1], where.model)
-    if not tried:
-        return attempts, note, 0
-    groups = f"on each of {1 + tried} model groups: {tried} fallback{'s' if tried != 1 else ''}"
-    return attempts * (1 + tried), ", ".join(filter(None, [note, groups])), tried
 
 
 def _module_default(spec: ClientSpec, call: cst.Call, function: Function, owner: str) -> ClientUse:
