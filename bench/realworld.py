@@ -167,13 +167,17 @@ def _check_consistent(labels: list[Label]) -> None:
                     raise LabelError(f"labels overlap: {a.where} {a.rule} {a.verdict} and {b.where} {b.rule} {b.verdict}")
 
 
-def score(labels: list[Label], findings: list[Finding], errors: list[str] | None = None) -> Result:
-    """Match findings to labels by release, file, rule group and line range."""
+def score(labels: list[Label], findings: list[Finding], errors: list[str] | None = None,
+          unscored: list[Label] = ()) -> Result:
+    """Match findings to labels by release, file, rule group and line range. A finding that only
+    an ``unscored`` label covers (an [after] label under --blind) is neither counted nor listed
+    as unlabelled."""
     scores = {group: Score() for group in GROUP_ORDER}
     used: set[int] = set()
+    for label in unscored:
+        used.update(_hits(label, findings))
     for label in labels:
-        hits = [i for i, f in enumerate(findings) if f.package == label.package and f.path == label.path
-                and f.group == label.group and label.start <= f.line <= label.end]
+        hits = _hits(label, findings)
         used.update(hits)
         bucket = scores[label.group]
         if label.verdict == "fire":
@@ -182,6 +186,11 @@ def score(labels: list[Label], findings: list[Finding], errors: list[str] | None
             (bucket.fp if hits else bucket.tn).append(label)
     unlabelled = [f for i, f in enumerate(findings) if i not in used and f.group is not None]
     return Result(scores, unlabelled, list(errors or []))
+
+
+def _hits(label: Label, findings: list[Finding]) -> list[int]:
+    return [i for i, f in enumerate(findings) if f.package == label.package and f.path == label.path
+            and f.group == label.group and label.start <= f.line <= label.end]
 
 
 def cache_dir() -> Path:
@@ -288,7 +297,8 @@ def _relative(root: Path, shown: str) -> str:
     return (path.resolve().relative_to(root.resolve()) if path.is_absolute() else path).as_posix()
 
 
-def evaluate(labels: list[Label], cache: Path, whole: bool = False, why: bool = False) -> Result:
+def evaluate(labels: list[Label], cache: Path, whole: bool = False, why: bool = False,
+             unscored: list[Label] = ()) -> Result:
     packages = sorted({label.package for label in labels})
     errors = fetch(packages, cache)
     findings: list[Finding] = []
@@ -305,7 +315,7 @@ def evaluate(labels: list[Label], cache: Path, whole: bool = False, why: bool = 
             seen, failed = run_report(package, root, files)
             layers += seen
             errors += failed
-    result = score(labels, findings, errors)
+    result = score(labels, findings, errors, unscored)
     result.layers = layers if why else None
     return result
 
@@ -390,10 +400,11 @@ def _normal(name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        labels = [label for label in select(read_labels(args.labels), args.only) if label.blind or not args.blind]
+        chosen = select(read_labels(args.labels), args.only)
     except (OSError, LabelError) as error:
         print(f"realworld: {error}", file=sys.stderr)
         return 2
+    labels = [label for label in chosen if label.blind or not args.blind]
     if not labels:
         print(f"realworld: no labels for --only {args.only}", file=sys.stderr)
         return 2
@@ -404,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"realworld: {error}", file=sys.stderr)
         print(f"{len({label.package for label in labels})} releases in {cache / 'src'}")
         return 1 if errors else 0
-    result = evaluate(labels, cache, whole=args.whole, why=args.why)
+    result = evaluate(labels, cache, whole=args.whole, why=args.why,
+                      unscored=[label for label in chosen if label not in labels])
     if args.markdown:
         print(format_table(result, markdown=True), end="")
     else:

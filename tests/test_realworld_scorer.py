@@ -102,6 +102,15 @@ def test_matching(rw):
     assert (s["RTL003"].precision, s["RTL003"].recall) == (0.0, None)
 
 
+def test_a_finding_under_an_unscored_label_is_neither_counted_nor_unlabelled(rw):
+    """--blind scores the blind labels only; a finding an [after] label covers is not new."""
+    after = label(rw, "RTL003", "fire", (30, 40))
+    findings = [finding(rw, "RTL003", 35), finding(rw, "RTL003", 45)]
+    result = rw.score([label(rw, "RTL001", "fire")], findings, unscored=[after])
+    assert result.unlabelled == [findings[1]]
+    assert (result.scores["RTL003"].tp, result.scores["RTL001"].fn) == ([], [label(rw, "RTL001", "fire")])
+
+
 def test_markdown_table(rw):
     labels = [label(rw, "RTL001", "fire"), label(rw, "RTL001", "silent", (30, 40)),
               label(rw, "RTL001", "fire", (50, 60)), label(rw, "RTL005", "silent")]
