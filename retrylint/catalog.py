@@ -115,18 +115,20 @@ class Catalog:
         self.deterministic_statuses = {status for lib in self.error_libraries for status in lib.statuses}
         self.broad: set[str] = set()
         self.transient: set[str] = set()
+        self.answer_errors: set[str] = set()
         for lib in self.error_libraries:
             for name in lib.qualified(lib.deterministic + lib.also_deterministic):
                 self.deterministic[name] = lib
             self.broad.update(lib.qualified(lib.broad))
             self.transient.update(lib.qualified(lib.transient))
+            self.answer_errors.update(lib.qualified(lib.answers))
 
     def _qualified_names(self) -> list[str]:
         """Every qualified name the catalog declares (not the modules on the way: ``tenacity.stop``
         of ``tenacity.stop.stop_after_attempt`` is a submodule, which a star import need not bind)."""
         return [
             *self.layer_by_name, *(n.partition("[")[0] for n in self.client_by_name), *self.known_classes,
-            *self.billable_by_name, *self.billable_classes, *self.deterministic, *self.broad, *self.transient,
+            *self.billable_by_name, *self.billable_classes, *self.deterministic, *self.broad, *self.transient, *self.answer_errors,
             *self.task_bases, *self.infallible_names, *self.loop_deadline_contexts,
             *(name for spec in self.layers for name in spec.policy_objects),
             *(name for spec in self.clients for name in spec.factories),

@@ -171,8 +171,8 @@ class RuleContext:
         policy = layer.policy
         if policy.retry_all or policy.predicate or not policy.retry_on:
             return False
-        errors = {error for reach in reaches for error in reach.spec.answer_errors}
-        return all(ref.name in errors for ref in policy.retry_on)
+        errors = {error for reach in reaches for error in reach.spec.answer_errors} | self.catalog.answer_errors
+        return all(self.catalog.canonical_exception(ref.name) in errors for ref in policy.retry_on)
 
     def retried_reaches(self, layer: Layer) -> list[Reach]:
         """The reaches whose billable call can fail with an error the layer retries: a layer

@@ -5,8 +5,8 @@ tenacity layer without `wait=` (or with `wait_none()` / `wait_fixed(0)`), a Cele
 generator told to wait 0 (`backoff.constant, interval=0`; `backoff.expo, factor=0`), a
 hand-written retry loop with no sleep. `backoff.constant` without `interval` waits 1 s, and a
 jitter other than the default may add a wait: neither is flagged; nor is a layer retrying only
-errors its billable calls raise on a reply they cannot use (aviary's `MalformedMessageError`),
-which no wait mends.
+errors raised on a reply that cannot be used (aviary's `MalformedMessageError`, pydantic's
+`ValidationError`, `json.JSONDecodeError`: the catalog's `answers`), which no wait mends.
 
 ## Why is this bad?
 Rate limits and overloads are the failures that heal, and they heal with time. Retrying at
@@ -154,6 +154,39 @@ def summarize(self, text):
         raise self.retry(exc=exc, countdown=30)
 """
     ),
+    Valid(  # re-asks only when the reply fails to validate: the catalog's answer errors (cognee)
+        """
+import json
+import litellm
+from pydantic import BaseModel, ValidationError
+
+class Answer(BaseModel):
+    text: str
+
+async def ask(prompt):
+    error = None
+    for attempt in range(3):
+        content = prompt if error is None else f"{prompt} Your reply failed: {error}"
+        response = await litellm.acompletion(model="gpt-4o", messages=[{"role": "user", "content": content}])
+        try:
+            return Answer.model_validate_json(response.choices[0].message.content)
+        except (ValidationError, json.JSONDecodeError) as exc:
+            error = exc
+    raise error
+"""
+    ),
+    Valid(
+        """
+import openai
+from langchain_core.exceptions import OutputParserException
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
+
+@retry(stop=stop_after_attempt(3), retry=retry_if_exception_type(OutputParserException))
+def summarize(text):
+    reply = openai.chat.completions.create(model="gpt-4o", messages=[])
+    return parse(reply.choices[0].message.content)
+"""
+    ),
 ]
 
 RetryWithoutBackoff.INVALID = [
@@ -296,5 +329,21 @@ def summarize(self, text):
 """,
         line=5,
         message="Celery task on 'summarize' (up to 4 attempts) retries billable summarize -> chat.completions.create without waiting",
+    ),
+    Invalid(  # ValueError is more than a reply that fails to parse
+        """
+import json
+import openai
+
+def summarize(text):
+    for attempt in range(3):
+        reply = openai.chat.completions.create(model="gpt-4o", messages=[])
+        try:
+            return json.loads(reply.choices[0].message.content)
+        except ValueError:
+            pass
+""",
+        line=6,
+        message="hand-written retry loop (up to 3 attempts) retries billable summarize -> chat.completions.create without waiting",
     ),
 ]
