@@ -20,8 +20,28 @@ class RedeliverySpec:
     capped_by: str | None = key(doc="a flag that sends it through the task's own retries instead (their cap applies)")
     off: tuple[str, ...] = key((), doc="options of which the first given (or set in the app) must be false; none given counts as true (Celery acks_on_timeout, then acks_on_failure_or_timeout)")
     given: tuple[str, ...] = key((), doc="options that must be set to something other than None (a hard time_limit)")
+    brokers: tuple[str, ...] = key((), doc="globs of the broker URLs it needs (kombu's Redis transport: 'redis://*'); given, a broker whose URL is not known to match keeps it off")
+    broker_settings: tuple[str, ...] = key((), doc="app settings (or app constructor keywords) giving the broker URL, the first found wins")
+    window_setting: str | None = key(doc="the app setting whose dict holds window_key (broker_transport_options)")
+    window_key: str | None = key(doc="how long a message may stay unacked before the broker hands it out again (visibility_timeout, seconds)")
+    window_default: float | None = key(doc="window_key's value when not given")
+    outlived_by: tuple[str, ...] = key((), doc="options (or app settings) that end every run: one of them at most the window keeps it off ({limit} in note names what is set)")
+    guards_end_it: bool = key(False, doc="a task whose paid calls all skip work already done (a guard, an idempotency key) does less on each run, so its redeliveries end: not reported")
     label: str | None = key()
     note: str | None = key(doc="what the finding adds: when it fires and the way out")
+
+
+@dataclass(frozen=True)
+class AppSettingsSpec:
+    """Where a queue's app settings are written besides ``app.conf.NAME = ...`` and
+    ``app.conf.update(NAME=...)`` (Celery: the app's constructor keywords, and the module or class
+    that ``config_from_object`` loads, with its ``namespace``)."""
+
+    objects: tuple[str, ...] = key((), doc="qualified names of the app class, whose constructor keywords are settings")
+    renames: tuple[str, ...] = key((), doc="'keyword:setting' for constructor keywords named otherwise than their setting (Celery broker: broker_url)")
+    loaders: tuple[str, ...] = key((), doc="app methods loading settings from the top-level names of a module ('module' or 'module:attribute') or of an imported module or class")
+    namespace_param: str | None = key(doc="the loader's keyword naming a prefix: its settings are NAMESPACE_ + the name upper-cased")
+    env_modules: tuple[str, ...] = key((), doc="'target=VARIABLE': a loader target standing for the module an environment variable names, read from os.environ.setdefault(VARIABLE, 'module') in the loading module (Django settings)")
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
-from retrylint.catalog_nested import (ClientConfigSpec, FallbacksSpec, GivenClientSpec, ModelProvidersSpec, OlderSpec,
-                                      RedeliverySpec, RunnableSpec, SettingsObjectSpec, TurnsSpec)
+from retrylint.catalog_nested import (AppSettingsSpec, ClientConfigSpec, FallbacksSpec, GivenClientSpec, ModelProvidersSpec,
+                                      OlderSpec, RedeliverySpec, RunnableSpec, SettingsObjectSpec, TurnsSpec)
 from retrylint.catalog_sections import Counts, ExceptionSetSpec, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
@@ -205,6 +205,8 @@ class LayerSpec:
     adds: bool = key(False, doc="billable-call: its retries add to the SDK client's attempts (each replay is one request): stacks show a sum")
     redelivery: RedeliverySpec = key(factory=RedeliverySpec)
     timeout_redelivery: RedeliverySpec = key(factory=RedeliverySpec, doc="a second redelivery: of a task killed at its time limit")
+    app_settings: AppSettingsSpec = key(factory=AppSettingsSpec)
+    visibility_redelivery: RedeliverySpec = key(factory=RedeliverySpec, doc="a third: of a task still running when the broker's visibility timeout ends")
     older: OlderSpec = key(factory=OlderSpec)
 
     deadline_params = _Nested("deadline", "params")

@@ -10,7 +10,7 @@ import libcst as cst
 from retrylint.analysis.layers.layer import keywords_of, positional
 from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, Scope, identifier
 from retrylint.analysis.client_constructors import constructor_of
-from retrylint.analysis.local_servers import is_local_url
+from retrylint.analysis.local_servers import url_matches
 from retrylint.analysis.model.caller_args import receivers
 from retrylint.analysis.options import unpacked_options
 from retrylint.analysis.provider_defaults import provider_retries
@@ -354,7 +354,7 @@ def _local(spec: ClientSpec, constructor: cst.Call | None, where: Scope) -> bool
     if constructor is None or not spec.base_url_param:
         return False
     given = _argument(constructor, spec.base_url_param, where)
-    return given is not None and is_local_url(*given, spec.local_base_urls)
+    return given is not None and url_matches(*given, spec.local_base_urls)
 
 def _module_setting(model: ModuleModel, module: str, setting: str) -> int | None:
     for target, value, scope in model.assignments:

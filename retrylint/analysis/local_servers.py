@@ -18,8 +18,9 @@ from retrylint.analysis.provider_defaults import parameter_default
 _DEPTH = 6
 
 
-def is_local_url(expr: cst.BaseExpression, where: Scope, patterns: tuple[str, ...]) -> bool:
-    """``expr`` makes a URL that one of ``patterns`` (globs, the catalog's ``local_base_urls``) matches."""
+def url_matches(expr: cst.BaseExpression, where: Scope, patterns: tuple[str, ...]) -> bool:
+    """``expr`` makes a URL that one of ``patterns`` matches (globs: the catalog's ``local_base_urls``,
+    a queue's broker URLs)."""
     return _local(expr, where, patterns, 0)
 
 

@@ -65,6 +65,8 @@ class UnboundedRetry(Rule):
         for layer in ctx.layers:
             if layer.policy.capped or layer.inner is not None:
                 continue  # a hand-written decorator's loop is reported where it is written
+            if layer.ends_when_guarded and all(reach.keyed or reach.guarded for reach in ctx.reaches(layer)):
+                continue  # each run skips the paid work an earlier one did: the runs get shorter and end
             message = f"{layer.name} retries without limit: it has no attempt cap and no deadline"
             if layer.kind in ("loop", "recursion"):
                 message += "; count attempts and re-raise after the last one"

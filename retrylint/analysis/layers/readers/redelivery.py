@@ -2,45 +2,63 @@
 worker running it dies (Celery 5.7 ``worker/request.py``: with ``acks_late`` and
 ``reject_on_worker_lost``, a ``WorkerLostError`` ends in ``reject(requeue=True)``), so the task
 runs again with no count and no end. Each flag comes from the task's options, or, where it leaves
-one out, from the app's settings written in the task's module or the app's (``app.conf.task_acks_late
-= True``, ``app.conf.update(task_acks_late=True)``). ``retry_on_worker_lost`` sends it through
-the task's own retries instead, capped by ``max_retries``. Kept only when it reaches paid work."""
+one out, from the app's settings (readers/app_settings.py). ``retry_on_worker_lost`` sends it
+through the task's own retries instead, capped by ``max_retries``. A broker can hand the message
+out again by itself: kombu's Redis transport does when it has stayed unacked past the
+``visibility_timeout``, so a run longer than that runs again beside the first, unless a time limit
+at most that long ends every run. Kept only when it reaches paid work."""
 
 from __future__ import annotations
-
-from weakref import WeakKeyDictionary
 
 import libcst as cst
 
 from retrylint.analysis.layers.layer import Layer, Policy, keywords_of
-from retrylint.analysis.model import Function, ModuleModel, Scope, identifier
+from retrylint.analysis.layers.readers.app_settings import app_settings
+from retrylint.analysis.local_servers import url_matches
+from retrylint.analysis.model import NO_LITERAL, Function, Scope
 from retrylint.catalog import LayerSpec
-
-
-_SETTINGS: WeakKeyDictionary[ModuleModel, dict[str, dict]] = WeakKeyDictionary()
 
 
 def redeliveries(finder, function: Function, spec: LayerSpec, anchor, call: cst.Call | None, scope: Scope,
                  options: dict) -> list[Layer | None]:
-    """The task's redelivery layers: when its worker dies, and when it is killed at its time limit."""
-    return [redelivery(finder, function, spec, anchor, call, scope, options, rule)
-            for rule in (spec.redelivery, spec.timeout_redelivery) if rule.flags]
+    """The task's redelivery layers: when its worker dies, when it is killed at its time limit,
+    and when it outlives the broker's visibility timeout."""
+    read = _Options(finder.model, spec, anchor, call, scope, options)
+    return [redelivery(read, spec, function, anchor, call, rule)
+            for rule in (spec.redelivery, spec.timeout_redelivery, spec.visibility_redelivery) if rule.flags]
 
 
-def redelivery(finder, function: Function, spec: LayerSpec, anchor, call: cst.Call | None, scope: Scope,
-               options: dict, rule) -> Layer | None:
+class _Options:
+    """A task's options, each from the task (its decorator, a base Task) or else the app's settings."""
+
+    def __init__(self, model, spec: LayerSpec, anchor, call: cst.Call | None, scope: Scope, options: dict):
+        self.model, self.spec, self.options = model, spec, options
+        self._declared = call.func if call is not None else getattr(anchor, "decorator", None)
+        self._scope = scope
+        self._settings = None
+
+    def setting(self, name: str):
+        """The app setting ``name`` as written (expression, scope), or None."""
+        if self._settings is None:
+            self._settings = app_settings(self.model, self._declared, self._scope, self.spec.app_settings)
+        return self._settings.get(name)
+
+    def given(self, name: str, prefix: str):
+        """The option ``name`` as written, or the app setting ``prefix + name``, or None."""
+        return self.options.get(name) or self.setting(prefix + name)
+
+    def value(self, name: str, prefix: str):
+        """The option's literal value; None when not given, NO_LITERAL when not a literal."""
+        written = self.given(name, prefix)
+        return self.model.literal(*written) if written is not None else None
+
+
+def redelivery(read: _Options, spec: LayerSpec, function: Function, anchor, call, rule) -> Layer | None:
     """The redelivery layer of a task whose options (and app settings) turn ``rule`` on, or None."""
-    model = finder.model
-    settings = None
+    prefix = rule.setting_prefix or ""
 
     def flag(name: str):
-        nonlocal settings
-        if name in options:
-            return model.literal(*options[name])
-        if settings is None:
-            declared = call.func if call is not None else getattr(anchor, "decorator", None)
-            settings = _app_settings(model, declared, scope, rule.setting_prefix or "")
-        return settings.get(name)
+        return read.value(name, prefix)
 
     if not all(flag(name) is True for name in rule.flags):
         return None
@@ -49,54 +67,64 @@ def redelivery(finder, function: Function, spec: LayerSpec, anchor, call: cst.Ca
     if any(flag(name) is None for name in rule.given):
         return None
     if rule.capped_by and flag(rule.capped_by) is True:
-        attempts = options.get(spec.attempts.param)
-        if attempts is None or model.literal(*attempts) is not None:
+        attempts = read.options.get(spec.attempts.param)
+        if attempts is None or read.model.literal(*attempts) is not None:
             return None  # the task's own retries count it, and stop it
+    note = rule.note or ""
+    if rule.brokers:
+        note = _outliving(read, rule, prefix)
+        if note is None:
+            return None
     policy = Policy(capped=False, retries_exceptions=False)
     layer = Layer("redelivery", spec.library, rule.label or f"{spec.label} redelivery", anchor, function, None,
                   policy, call=call, keywords=keywords_of(call), speculative=True)
-    layer.note = rule.note or ""
+    layer.note, layer.ends_when_guarded = note, rule.guards_end_it
     return layer
 
 
-def _app_settings(model: ModuleModel, declared, scope: Scope, prefix: str) -> dict:
-    """The app settings named ``prefix + option`` written in this module and, when the task's app
-    is imported (``@app.task`` with ``from proj.celery import app``), in the app's module."""
-    found = _settings_in(model, prefix)
-    receiver = declared.value if isinstance(declared, cst.Attribute) else None
-    binding = scope.lookup(identifier(receiver.value)) if isinstance(receiver, cst.Name) else None
-    if binding is not None and binding.imported and binding.qualname and model.project is not None:
-        exported = model.project.exported_binding(binding.qualname, model.root)
-        if exported is not None and exported[1] is not model:
-            found = {**_settings_in(exported[1], prefix), **found}
-    return found
+def _outliving(read: _Options, rule, prefix: str) -> str | None:
+    """The note of a broker redelivery that can happen (the broker is one of ``rule.brokers`` and
+    no time limit ends every run within its window), or None when it cannot, or is not known to."""
+    url = next((read.setting(name) for name in rule.broker_settings if read.setting(name) is not None), None)
+    if url is None or not url_matches(*url, tuple(rule.brokers)):
+        return None  # not this broker, or not known to be (an environment variable)
+    window = _window(read, rule)
+    if window is None:
+        return None
+    limits = []
+    for name in rule.outlived_by:
+        # the task's own limit, and the app's, which the worker's pool applies when the task's is None
+        written = [read.options.get(name), read.setting(prefix + name)]
+        values = [read.model.literal(*given) for given in written if given is not None]
+        if any(value is NO_LITERAL or (_number(value) and value <= window) for value in values):
+            return None  # ends within the window, or not known not to
+        limits += [f"{name} {_seconds(value)} s" for value in values[:1] if value is not None]
+    limit = ", ".join(limits) if limits else f"no {rule.outlived_by[0]}" if rule.outlived_by else ""
+    return (rule.note or "").format(limit=limit, timeout=_seconds(window))
 
 
-def _settings_in(model: ModuleModel, prefix: str) -> dict:
-    """The module's app settings named ``prefix + option`` (read once per module and prefix: every
-    task of the module asks; callers only read the dict)."""
-    known = _SETTINGS.setdefault(model, {})
-    if prefix not in known:
-        known[prefix] = _read_settings(model, prefix)
-    return known[prefix]
+def _window(read: _Options, rule) -> float | None:
+    """The broker's window (visibility_timeout) from the app's transport options or its default;
+    None when the options are written but not readable as a dict."""
+    written = read.setting(rule.window_setting) if rule.window_setting else None
+    if written is None:
+        return rule.window_default
+    expr, scope = written
+    if not isinstance(expr, cst.Dict):
+        return None
+    for element in expr.elements:
+        if not isinstance(element, cst.DictElement):
+            return None  # **other_options may hold it
+        if read.model.literal(element.key, scope) == rule.window_key:
+            value = read.model.literal(element.value, scope)
+            return value if _number(value) else None
+    return rule.window_default
 
 
-def _read_settings(model: ModuleModel, prefix: str) -> dict:
-    found = {}
-    for target, value, scope in model.assignments:  # app.conf.task_acks_late = True
-        if isinstance(target, cst.Attribute) and _is_conf(target.value):
-            name = identifier(target.attr.value)
-            if name.startswith(prefix):
-                found[name[len(prefix):]] = model.literal(value, scope)
-    for function in model.functions:  # app.conf.update(task_acks_late=True, ...)
-        for site in function.calls:
-            func = site.node.func
-            if isinstance(func, cst.Attribute) and func.attr.value == "update" and _is_conf(func.value):
-                for name, arg in keywords_of(site.node).items():
-                    if name.startswith(prefix):
-                        found[name[len(prefix):]] = model.literal(arg.value, function.scope)
-    return found
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _is_conf(expr) -> bool:
-    return isinstance(expr, cst.Attribute) and expr.attr.value == "conf"
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
