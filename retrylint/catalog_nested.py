@@ -125,6 +125,32 @@ class GivenClientSpec:
 
 
 @dataclass(frozen=True)
+class MadeWithSpec:
+    """A client that counts as made by one of a layer's ``made_by`` when a method of the chain of
+    calls building it is handed an object whose keyword holds one of the values (Guardrails
+    ``Guard().use(ToxicLanguage(on_fail="reask"))``: a validator that re-asks)."""
+
+    methods: tuple[str, ...] = key((), doc="the chain's methods handed such objects (use)")
+    keyword: str | None = key(doc="the object's keyword (on_fail)")
+    values: tuple[str, ...] = key((), doc="its string values that count, whatever their case")
+    names: tuple[str, ...] = key((), doc="qualified names of constants that count too (OnFailAction.REASK)")
+
+
+@dataclass(frozen=True)
+class CallsThroughSpec:
+    """A framework's call that calls the paid function it is handed (Guardrails ``guard(llm_api=
+    openai.chat.completions.create, ...)``), or, given only a model, a module client's function
+    (``guard(model="gpt-4o", ...)``: ``litellm.completion``), with the call's other arguments: that
+    function's SDK client is the one under the call, not the framework's."""
+
+    keyword: str | None = key(doc="the keyword handing the paid function")
+    position: int | None = key(doc="its position, in the calls named by position_calls")
+    position_calls: tuple[str, ...] = key((), doc="the client's calls that take it by position too (__call__)")
+    model_keyword: str | None = key(doc="a keyword naming a model, which without the function sends the call through model_call")
+    model_call: str | None = key(doc="the qualified name of that module client's function (litellm.completion)")
+
+
+@dataclass(frozen=True)
 class ModelProvidersSpec:
     """A factory that builds the SDK client its model string names (instructor ``from_provider(
     "openai/gpt-4o")``, LangChain ``init_chat_model("openai:gpt-4o")``): the providers whose client

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
-from retrylint.catalog_nested import (AppSettingsSpec, ClientConfigSpec, FallbacksSpec, GivenClientSpec, ModelProvidersSpec,
-                                      OlderSpec, RedeliverySpec, RunnableSpec, SettingsObjectSpec, TurnsSpec)
+from retrylint.catalog_nested import (AppSettingsSpec, CallsThroughSpec, ClientConfigSpec, FallbacksSpec, GivenClientSpec, MadeWithSpec,
+                                      ModelProvidersSpec, OlderSpec, RedeliverySpec, RunnableSpec, SettingsObjectSpec, TurnsSpec)
 from retrylint.catalog_sections import Counts, ExceptionSetSpec, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
@@ -201,6 +201,7 @@ class LayerSpec:
     budget: str | None = key(doc="a keyword capping the tokens all re-asks may spend (instructor token_budget): given, RTL003 is silent")
     constructor_options: bool = key(False, doc="billable-call: the client's constructor gives the options the call leaves out")
     made_by: tuple[str, ...] = key((), doc="billable-call: only through a client made by one of these (a structured Guardrails Guard.for_pydantic)")
+    made_with: MadeWithSpec = key(factory=MadeWithSpec, doc="billable-call: or through a client whose building chain is handed such an object")
     settings: SettingsObjectSpec = key(factory=SettingsObjectSpec, doc="billable-call: the options are those of a settings object its keywords lead to")
     adds: bool = key(False, doc="billable-call: its retries add to the SDK client's attempts (each replay is one request): stacks show a sum")
     redelivery: RedeliverySpec = key(factory=RedeliverySpec)
@@ -287,6 +288,7 @@ class ClientSpec:
     retry_policy: RetryPolicySpec = key(factory=RetryPolicySpec)
     fallbacks: FallbacksSpec = key(factory=FallbacksSpec)
     given: GivenClientSpec = key(factory=GivenClientSpec, doc="an SDK client the code hands the framework, counted in place of its default one")
+    calls_through: CallsThroughSpec = key(factory=CallsThroughSpec, doc="a paid function its calls are handed and call, whose client is the one counted")
     retryless_calls: tuple[str, ...] = key((), doc="its calls that turn its retries off and retry by themselves (litellm.completion_with_retries)")
     model_providers: ModelProvidersSpec = key(factory=ModelProvidersSpec)
     retries_param = _Nested("retries", "param")
@@ -295,8 +297,7 @@ class ClientSpec:
     def __post_init__(self) -> None:
         if self.factories and not self.service:
             raise ValueError("with 'factories' needs 'service'")
-        # A client made by a factory for a named service: ``boto3.client("bedrock-runtime")``.
-        names = self.names + tuple(f"{factory}[{self.service}]" for factory in self.factories)
+        names = self.names + tuple(f"{factory}[{self.service}]" for factory in self.factories)  # boto3.client("ses")
         object.__setattr__(self, "names", names)
         object.__setattr__(self, "provider", self.provider or (names[0].split(".")[0] if names else "?"))
         object.__setattr__(self, "label", self.label or (names[0] if names else "SDK client"))
@@ -315,6 +316,7 @@ class BillableSpec:
     idempotency_option: str | None = key()
     stable_key_fix: str | None = key()
     turns: TurnsSpec = key(factory=TurnsSpec)
+    requires: tuple[str, ...] = key((), doc="keywords ('name:N': or positional argument N) of which a call must pass one to be paid (Guardrails parse(..., llm_api=...)); a **options may hold them")
     answer_errors: tuple[str, ...] = key((), doc="errors the call raises after its paid request returned, on a reply it "
                                            "cannot use: a layer retrying one bills that request again, and no wait mends it")
     wraps_errors: str | None = key(doc="the class every error of the call leaves it as (instructor's InstructorRetryException "

@@ -478,10 +478,50 @@ def test_guardrails_guard_in_a_wrapper_class_of_another_module(tmp_path):
     })
     found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "tasks.py")]
     assert found == [("RTL005", 7, (
-        "Guard.__call__ runs under 2 retry layers: Celery task on 'nightly' (4) x Guardrails num_reasks (3) = up to 12"
-        " calls per run; chain nightly -> extract (guards.py:13) -> Guard.__call__ (via attribute); let one layer retry"
+        "Guard.__call__ runs under 3 retry layers: Celery task on 'nightly' (4) x Guardrails num_reasks (3) x LiteLLM"
+        " (provider SDK retries) (3: retries 2 by default) = up to 36 calls per run; chain nightly -> extract"
+        " (guards.py:13) -> Guard.__call__ (via attribute); let one layer retry"
         " (Guardrails num_reasks: each retry re-asks with the last failed answer appended: billed again, with a longer"
         " prompt than the first)"))]
+
+
+def test_report_shows_the_guard_and_the_client_its_llm_api_belongs_to(tmp_path):
+    write_tree(tmp_path, {
+        "clients.py": """
+            import openai
+
+            client = openai.OpenAI(max_retries=3)
+            """,
+        "tasks.py": """
+            import openai
+            from celery import shared_task
+            from guardrails import Guard
+            from pydantic import BaseModel
+
+            from clients import client
+
+
+            class Pet(BaseModel):
+                name: str
+
+
+            class PetExtractor:
+                def __init__(self):
+                    self.guard = Guard.for_pydantic(output_class=Pet)
+
+                def extract(self, text):
+                    return self.guard(client.chat.completions.create, model="gpt-4o", messages=[], num_reasks=2)
+
+
+            @shared_task(autoretry_for=(openai.RateLimitError,), max_retries=1, retry_backoff=True)
+            def nightly(text):
+                return PetExtractor().extract(text)
+            """,
+    })
+    (point,) = json.loads(run(tmp_path, "report", "--format", "json").stdout)
+    assert point["layers"] == ["Celery task on 'nightly' (2)", "Guardrails num_reasks (3)", "OpenAI client (4: retries 3)"]
+    assert (point["attempts"], point["billed_calls"]) == (24, 24)
+    assert point["findings"] == ["RTL005"]
 
 
 def test_dspy_refine_of_another_module_under_a_celery_task(tmp_path):

@@ -47,6 +47,10 @@ def client_use(catalog: Catalog, call: cst.Call, function: Function, target: str
         handed = given_client(catalog, call, function, spec)
         if handed is not DEFAULT:
             return _handed_use(catalog, spec, handed)
+    if spec.calls_through.keyword:
+        from retrylint.analysis.called_through import called_through  # it reads clients with this module
+
+        return called_through(catalog, spec, call, function, target)
     return _own_use(catalog, spec, owner, call, function)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 
+from retrylint.analysis.billable_sites import billable_at
 from retrylint.analysis.call_order import Follower, LaterCalls, distinct, hands_out_generator, in_loop, inside, kept_followers
 from retrylint.analysis.client_retries import client_use
 from retrylint.analysis.layers import Layer
@@ -193,13 +194,7 @@ class Reachability:
             model = function.scope.model
             with tracing() as steps:
                 target = model.qualify(site.node.func, function.scope)
-            spec = self.catalog.billable(target) if target is not None else None
-            if spec is not None and model.resolve_function(target) is not None:
-                spec = None  # the project's own module of the SDK's name (a package 'agents' with a Runner)
-            if spec is None and target is not None and self.catalog.billable(f"{target}.__call__") is not None \
-                    and model.calls_instance(site.node.func, function.scope, target):
-                target = f"{target}.__call__"  # ``self.llm(messages)``: the instance's __call__
-                spec = self.catalog.billable(target)
+            target, spec = billable_at(self.catalog, model, site.node, function.scope, target)
             handed = handed_billable(self.catalog, model, site.node, function.scope, target) if spec is None else None
             if handed is not None:
                 target, spec, steps = handed.target, handed.spec, handed.steps or steps  # ``self._call_client(create, ...)``

@@ -86,7 +86,7 @@ class StackedRetries(Rule):
                 f"{reach.name} runs under {depth} retry layers: {' x '.join(parts)} = "
                 f"{product} per run; chain {chain_text([reach])}; let one layer retry"
             )
-            reasking = [inner for inner in (layer, *reach.inner_layers) if inner.reasks]
+            reasking = [inner for inner in (layer, *reach.inner_layers) if inner.reasks and inner.policy.retries]
             if reasking:
                 message += f" ({reasking[0].label}: {reask_note(reasking[0])})"
             yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, reach), reach.chain)

@@ -87,11 +87,31 @@ def _made_by(function, spec, call) -> bool:
         return False
     node, where = made
     while True:  # ``Guard.for_pydantic(Pet).use(...)``: each call of the chain
-        if where.model.qualify(node.func, where) in spec.made_by:
+        if where.model.qualify(node.func, where) in spec.made_by or _made_with(spec.made_with, node, where):
             return True
         if not (isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call)):
             return False
         node = node.func.value
+
+
+def _made_with(made_with, node: cst.Call, where) -> bool:
+    """``.use(ToxicLanguage(on_fail="reask"))``: a method of the chain handed an object (written
+    there, in a list keyword, or bound to a name) whose keyword holds one of ``made_with``'s values."""
+    if not (made_with.keyword and isinstance(node.func, cst.Attribute) and node.func.attr.value in made_with.methods):
+        return False
+    handed = [arg.value for arg in node.args]
+    handed += [element.value for value in handed if isinstance(value, (cst.List, cst.Tuple)) for element in value.elements
+               if isinstance(element, cst.Element)]
+    for value in handed:
+        given = bound_call(value, where)
+        option = keywords_of(given).get(made_with.keyword) if given is not None else None
+        if option is None:
+            continue
+        literal = where.model.literal(option.value, where)
+        if isinstance(literal, str) and literal.lower() in made_with.values \
+                or where.model.qualify(option.value, where) in made_with.names:
+            return True
+    return False
 
 
 def _is_self(func, function) -> bool:
