@@ -10,6 +10,7 @@ import libcst as cst
 
 from retrylint.analysis.layers.layer import keywords_of, positional
 from retrylint.analysis.model import NO_LITERAL, ClassInfo, Scope, identifier
+from retrylint.analysis.model.strings import DEFAULTS, HOLE, texts
 from retrylint.analysis.model.typeflow import self_class
 from retrylint.catalog_nested import ModelProvidersSpec
 
@@ -43,21 +44,12 @@ def provider_retries(providers: ModelProvidersSpec, constructor: cst.Call, where
 def model_string(expr: cst.BaseExpression, where: Scope) -> tuple[str, str] | None:
     """The string ``expr`` holds when a literal reaches it, with where it comes from when that is
     not the expression itself (``Configuration.model's default``); None otherwise."""
-    value = where.model.literal(expr, where)
-    if value is NO_LITERAL and isinstance(expr, cst.Name):
-        value = where.model.literal(parameter_default(expr.value, where), where)
-    if isinstance(value, str):
-        return value, ""
+    found = texts(expr, where, DEFAULTS)
+    if len(found) == 1 and HOLE not in next(iter(found)):
+        return next(iter(found)), ""
     if isinstance(expr, cst.Attribute):
         return _field_default(expr, where)
     return None
-
-
-def parameter_default(name: str, scope: Scope) -> cst.BaseExpression | None:
-    """The default of parameter ``name`` of the function whose scope is ``scope``."""
-    function = next((f for f in scope.model.functions if f.scope is scope), None)
-    param = next((p for p in function.params if p.name.value == name), None) if function is not None else None
-    return param.default if param is not None else None
 
 
 def _field_default(expr: cst.Attribute, where: Scope) -> tuple[str, str] | None:
