@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from retrylint.catalog_endpoints import compile_endpoints, compile_senders
 from retrylint.catalog_schema import MAX_CATALOG_BYTES, CatalogError, Locator, Where, read_spec, suggestion
 from retrylint.catalog_specs import (
     ARRAYS, SECTIONS, AttemptsSpec, BillableSpec, ClientSpec, Dialect, EntryPointSpec, ErrorLibrary, ExceptionSetSpec,
@@ -56,6 +57,7 @@ class Catalog:
     tenacity: dict[str, object] = field(default_factory=dict)
     infallible: dict[str, list[str]] = field(default_factory=dict)
     loops: dict[str, list[str]] = field(default_factory=dict)
+    http: dict[str, list[str]] = field(default_factory=dict)
     entrypoints: list[EntryPointSpec] = field(default_factory=list)
     billable_patterns: tuple[str, ...] = ()
     extra_deterministic: tuple[str, ...] = ()
@@ -73,11 +75,13 @@ class Catalog:
         # The last part of every layer's name: a call named otherwise is no layer.
         self.layer_leaves = {name.rpartition(".")[2] for name in self.layer_by_name} | set(self.layers_by_receiver_method)
         self.client_by_name = {name: spec for spec in self.clients for name in spec.names}
+        self.http_senders = compile_senders(self.http.get("senders", ()))  # raw HTTP requests (catalog_endpoints.py)
+        self.endpoints = compile_endpoints(self.billables)
         self.passthrough_attrs = {attr for spec in self.clients for attr in spec.passthrough}
-        # Classes whose instances carry layers (``app = Celery(); @app.task``).
+        # Classes whose instances carry layers (``app = Celery(); @app.task``) or send requests (``requests.Session()``).
         self.known_classes = {
             owner
-            for name in [*self.layer_by_name, *(n.partition("[")[0] for n in self.client_by_name if "[" in n)]
+            for name in [*self.layer_by_name, *(n.partition("[")[0] for n in self.client_by_name if "[" in n), *self.http_senders]
             for owner in [name.rpartition(".")[0]]
             if owner and owner.rpartition(".")[2][:1].isupper()
         }

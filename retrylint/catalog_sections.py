@@ -1,4 +1,4 @@
-"""The catalog's sections (tables that are not arrays: ``[tenacity]``, ``[infallible]``, ``[loops]``),
+"""The catalog's sections (tables that are not arrays: ``[tenacity]``, ``[infallible]``, ``[loops]``, ``[http]``),
 the fix templates of the tenacity dialect and the small ``[[exception_set]]`` table, declared as typed
 specs like those in catalog_specs.py."""
 
@@ -87,3 +87,11 @@ class ExceptionSetSpec:
     def __post_init__(self) -> None:
         if not self.name or not self.classes:
             raise ValueError("needs 'name' and 'classes'")
+
+
+@dataclass(frozen=True)
+class HttpSection:
+    """HTTP clients: the calls that send a request, which is billable when its URL is a paid endpoint."""
+
+    senders: tuple[str, ...] = key((), doc="'<qualified name>(<parameter>, ...)': the parameter 'url' takes the URL (by position "
+                                   "or keyword); one named 'method' makes a request other than a POST free")

@@ -10,7 +10,7 @@ from typing import Literal
 from retrylint.catalog_schema import Choice, json_schema_of, key
 from retrylint.catalog_nested import (AppSettingsSpec, CallsThroughSpec, ClientConfigSpec, FallbacksSpec, GivenClientSpec, MadeWithSpec,
                                       ModelProvidersSpec, OlderSpec, RedeliverySpec, RunnableSpec, SettingsObjectSpec, TurnsSpec)
-from retrylint.catalog_sections import Counts, ExceptionSetSpec, InfallibleSection, LoopsSection, TenacitySection
+from retrylint.catalog_sections import Counts, ExceptionSetSpec, HttpSection, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
 
@@ -312,15 +312,14 @@ class BillableSpec:
     calls: tuple[str, ...] = key(())
     names: tuple[str, ...] = key((), doc="qualified names of billable functions")
     shapes: tuple[str, ...] = key((), doc="calls billable on a receiver of unknown type, with the keywords they must pass: 'chat.completions.create(model, messages)'")
+    endpoints: tuple[str, ...] = key((), doc="its HTTP API's billed requests, 'host/path' globs ('*' within one part): a raw request ([http] senders) to one is billable")
     idempotency_key: str | None = key(doc="the keyword that makes a retry safe")
     idempotency_option: str | None = key()
     stable_key_fix: str | None = key()
     turns: TurnsSpec = key(factory=TurnsSpec)
     requires: tuple[str, ...] = key((), doc="keywords ('name:N': or positional argument N) of which a call must pass one to be paid (Guardrails parse(..., llm_api=...)); a **options may hold them")
-    answer_errors: tuple[str, ...] = key((), doc="errors the call raises after its paid request returned, on a reply it "
-                                           "cannot use: a layer retrying one bills that request again, and no wait mends it")
-    wraps_errors: str | None = key(doc="the class every error of the call leaves it as (instructor's InstructorRetryException "
-                                   "from an API error): a non-retryable list naming the wrapped SDK's classes matches none")
+    answer_errors: tuple[str, ...] = key((), doc="errors the call raises after its paid request returned, on a reply it cannot use: a layer retrying one bills that request again, and no wait mends it")
+    wraps_errors: str | None = key(doc="the class every error of the call leaves it as (instructor's InstructorRetryException from an API error): a non-retryable list naming the wrapped SDK's classes matches none")
 
     @property
     def moves_money_or_sends(self) -> bool:
@@ -383,7 +382,7 @@ class EntryPointSpec:
 
 ARRAYS = {"layer": LayerSpec, "client": ClientSpec, "billable": BillableSpec, "errors": ErrorLibrary,
           "exception_set": ExceptionSetSpec, "entrypoint": EntryPointSpec}
-SECTIONS = {"tenacity": TenacitySection, "infallible": InfallibleSection, "loops": LoopsSection}
+SECTIONS = {"tenacity": TenacitySection, "infallible": InfallibleSection, "loops": LoopsSection, "http": HttpSection}
 
 
 def catalog_json_schema() -> dict:

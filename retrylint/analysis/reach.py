@@ -23,7 +23,7 @@ from retrylint.analysis.handed_callables import handed_callees
 from retrylint.analysis.idempotency import keyed, tests_configuration
 from retrylint.analysis.quiet_calls import QuietFunctions, sdk_constant
 from retrylint.analysis.model.typeflow import tracing, via
-from retrylint.analysis.shapes import SHAPE, inferred_shape
+from retrylint.analysis.endpoints import inferred_billable
 from retrylint.analysis.subclasses import Implementations
 from retrylint.analysis.reach_record import Reach, display_name, distinct_layers, merged_reach
 from retrylint.analysis.handed_reach import handed_reaches  # ``self.retryer(client.create, ...)``: that one call
@@ -198,10 +198,9 @@ class Reachability:
             handed = handed_billable(self.catalog, model, site.node, function.scope, target) if spec is None else None
             if handed is not None:
                 target, spec, steps = handed.target, handed.spec, handed.steps or steps  # ``self._call_client(create, ...)``
-            if spec is None and self.catalog.billable_shapes:
-                shaped = inferred_shape(model, site.node, function.scope)
-                if shaped is not None:
-                    (target, spec), steps = shaped, [SHAPE]
+            inferred = inferred_billable(model, site.node, function.scope, target) if spec is None else None
+            if inferred is not None:  # by its shape, or a raw request to a paid endpoint (endpoints.py)
+                target, spec, steps = inferred
             follower = None  # an interrupt's handler, a loop retrying by hand, a call that cannot fail
             if not (self._on_interrupt(function, site) or self._retries_by_hand(function, site)):
                 follower = (display_name(target, spec), target) if spec is not None else None \

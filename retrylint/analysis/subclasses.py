@@ -88,7 +88,7 @@ class Implementations:
         found: list[tuple[Function, ClassInfo]] = []
         level, seen = [cls], {id(cls)}
         for _ in range(MAX_SUBCLASS_LEVELS):
-            level = [sub for info in level for sub in self._direct(info) if id(sub) not in seen]
+            level = [sub for info in level for sub in self.direct(info) if id(sub) not in seen]
             seen.update(id(sub) for sub in level)
             unimplemented = []  # a subclass's own subclasses are searched only while it leaves the method abstract
             for sub in level:
@@ -100,7 +100,7 @@ class Implementations:
             level = unimplemented
         return found
 
-    def _direct(self, cls: "ClassInfo") -> list[ClassInfo]:
+    def direct(self, cls: "ClassInfo") -> list[ClassInfo]:
         if id(cls) not in self._subclasses:
             models = [cls.owner, *self._modules_naming(cls)]
             self._subclasses[id(cls)] = [

@@ -22,12 +22,13 @@ from retrylint.analysis.model.tree import descendants
 
 if TYPE_CHECKING:
     from retrylint.analysis.model.module import ModuleModel
-    from retrylint.analysis.model.symbols import Binding, Scope
+    from retrylint.analysis.model.symbols import Binding, Function, Scope
 
 HOLE = "\x00"  # a part of a text that no literal reaches
 UNKNOWN = frozenset({HOLE})
-# How far a reading goes: the literals only; or a parameter holds its default too.
-PLAIN, DEFAULTS = 0, 1
+# How far a reading goes: the literals only; a parameter holds its default too; and a parameter
+# of ``__init__`` holds what the project's subclasses pass it (``super().__init__(base_url=...)``).
+PLAIN, DEFAULTS, PASSED = 0, 1, 2
 MAX_DEPTH = 6
 MAX_TEXTS = 16  # alternatives followed for one expression; more: nothing is known
 
@@ -94,7 +95,8 @@ def _named(binding: "Binding | None", reading: int, depth: int) -> frozenset[str
         function = binding.parameter_of
         if reading == PLAIN or function is None:
             return UNKNOWN
-        return texts(binding.param.default, function.scope.parent or function.scope.model.scope, reading, depth + 1)
+        default = texts(binding.param.default, function.scope.parent or function.scope.model.scope, reading, depth + 1)
+        return _bounded(default | _passed_down(function, binding.param, depth)) if reading == PASSED else default
     if binding.value is None or binding.scope is None:
         return UNKNOWN
     return texts(binding.value, binding.scope, reading, depth + 1)
@@ -126,3 +128,34 @@ def _returned(model: "ModuleModel", call: cst.Call, scope: "Scope", reading: int
             found |= texts(node.value, function.scope, reading, depth + 1)
     return _bounded(frozenset(found)) if found else UNKNOWN
 
+
+def _passed_down(function: "Function", param: cst.Param, depth: int) -> frozenset[str]:
+    """What the ``__init__`` of the project's subclasses of its class (a few levels down, in the
+    modules naming it: analysis/subclasses.py) pass for ``param`` of ``__init__`` to
+    ``super().__init__(...)`` (lm-eval's ``OpenAICompletionsAPI(base_url="https://api.openai.com/...")``)."""
+    from retrylint.analysis.model.caller_args import argument_for
+    from retrylint.analysis.subclasses import MAX_SUBCLASS_LEVELS, Implementations
+
+    if function.cls is None or function.name != "__init__" or depth >= MAX_DEPTH:
+        return frozenset()
+    finder, found = Implementations(function.scope.model.project), set()
+    level = [function.cls]
+    for _ in range(MAX_SUBCLASS_LEVELS):
+        inheriting = []  # subclasses without an __init__ of their own: theirs call this one
+        for sub in (sub for cls in level for sub in finder.direct(cls)):
+            init = sub.methods.get("__init__")
+            if init is None:
+                inheriting.append(sub)
+                continue
+            for site in init.calls:
+                passed = argument_for(site.node, function, param) if _super_init(site.node) else None
+                if isinstance(passed, tuple) and passed[1] is None:
+                    found |= texts(passed[0], init.scope, PASSED, depth + 1)
+        level = inheriting
+    return frozenset(found)
+
+
+def _super_init(call: cst.Call) -> bool:
+    func = call.func
+    return isinstance(func, cst.Attribute) and func.attr.value == "__init__" and isinstance(func.value, cst.Call) \
+        and isinstance(func.value.func, cst.Name) and func.value.func.value == "super"
