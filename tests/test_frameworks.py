@@ -49,6 +49,22 @@ def test_dramatiq_throws_fix_and_unbounded_max_retries():
     assert "@dramatiq.actor(max_retries=2, throws=(openai.BadRequestError,))\n" in fixed(unbounded)
 
 
+def test_dramatiq_throws_fix_keeps_the_time_limit_it_lists():
+    """throws=(TimeLimitExceeded,) stops only at a timeout, which a retry can heal: RTL002 still
+    fires (cases/forms/dramatiq_time_limits.cases) and its fix adds the SDK's errors beside it."""
+    source = DRAMATIQ.replace("import openai\n", "import openai\nfrom dramatiq.middleware import TimeLimitExceeded\n").replace(
+        "@dramatiq.actor\n", "@dramatiq.actor(throws=(TimeLimitExceeded,))\n")
+    assert found(source) == [("RTL002", 7)]
+    result = fixed(source, select=("RTL002",))
+    assert result == source.replace(
+        "@dramatiq.actor(throws=(TimeLimitExceeded,))\n",
+        "@dramatiq.actor(\n    throws=(\n        TimeLimitExceeded,\n        openai.BadRequestError,\n"
+        "        openai.AuthenticationError,\n        openai.PermissionDeniedError,\n        openai.NotFoundError,\n"
+        "        openai.UnprocessableEntityError,\n    )\n)\n",
+    )
+    assert found(result) == []
+
+
 def test_dramatiq_retry_when_is_a_classifier():
     s = DRAMATIQ.replace("@dramatiq.actor", "@dramatiq.actor(retry_when=should_retry)")
     assert found(s) == []

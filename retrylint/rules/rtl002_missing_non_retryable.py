@@ -4,7 +4,9 @@ on every exception, or on a broad base such as `Exception`, `openai.APIError`,
 `requests.RequestException` or a database's base error, while declaring nothing that stops
 it at once: no `retry_if_not_exception_type`, `dont_autoretry_for`, `giveup=`, predicate or
 re-raising `except` clause. An `except` that re-raises only errors a retry heals
-(`RateLimitError`), or that no failure reaches (placed after a broader clause), declares none;
+(`RateLimitError`), or that no failure reaches (placed after a broader clause), declares none,
+nor does a list of only such errors (`dont_autoretry_for=(RateLimitError,)`, Dramatiq
+`throws=(TimeLimitExceeded,)`: a run past its time limit may finish in time on the next);
 nor does one re-raising only the project's own class that no code on the way to the paid call
 raises in an `except` (a hook's abort: the SDK's 400 never becomes it), or raises only when the
 error's message reads so (`if "refused" in str(e): raise RefusalError`). A predicate made of
@@ -49,7 +51,7 @@ Safe: it only adds the library's exclusion (tenacity `retry=retry_if_not_excepti
 combined with `&` when a `retry=` exists; Celery `dont_autoretry_for=`; backoff `giveup=`),
 filled with the deterministic errors of the SDKs the retried code reaches and of the DB
 libraries the module uses (SQLAlchemy's `ProgrammingError`, ...), plus the `non-retryable`
-setting. Imports follow the file's style. stamina, bound `self.retry` tasks and hand-written
+setting, after the classes a list of healing errors already names (they stay). Imports follow the file's style. stamina, bound `self.retry` tasks and hand-written
 loops have no automatic fix: add an `except (...): raise` before the retrying handler.
 
 ## Options
@@ -80,12 +82,15 @@ class MissingNonRetryable(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         for layer in ctx.layers:
             policy = layer.policy
-            if not policy.retries or not policy.retries_exceptions or (policy.classifier and not policy.denied_by):
+            stops_some = _stops_some(ctx, layer)
+            # a list of only errors a retry heals (throws=(TimeLimitExceeded,)) classifies nothing
+            classifier = policy.classifier and (stops_some or policy.predicate or not policy.never_retry)
+            if not policy.retries or not policy.retries_exceptions or (classifier and not policy.denied_by):
                 continue
-            if _stops_some(ctx, layer):
+            if stops_some:
                 yield from self._wrapped(ctx, layer)
                 continue
-            if policy.classifier:
+            if classifier:
                 continue
             broad = [short_name(r.name) for r in policy.retry_on if r.name in ctx.catalog.broad]
             if not policy.retry_all and not broad:
@@ -133,7 +138,10 @@ class MissingNonRetryable(Rule):
             return None
         if layer.task.options_class is not None or layer.task.manual_retries:
             return None  # a task's class attributes and hand-made retries are left to its author
-        fix = ctx.template_fix(layer, NEVER_RETRY, errors=tuple(errors))
+        kept = [ref.name for ref in layer.policy.never_retry]  # errors a retry heals, listed already: kept
+        if None in kept:
+            return None
+        fix = ctx.template_fix(layer, NEVER_RETRY, errors=tuple(dict.fromkeys(kept + errors)))
         if fix is None:
             return None
         return make_fix("Do not retry " + _named(errors), fix[1])
