@@ -111,6 +111,7 @@ class FallbacksSpec:
     depth: int = key(1, doc="that depth when the keyword is absent")
     error_params: tuple[str, ...] = key((), doc="constructor keywords of fallback lists taken on one error the client then does not retry, one request a group")
     model_param: str | None = key(doc="the call's keyword naming the model group the call starts at")
+    disable_param: str | None = key(doc="a call keyword that, true, tries no fallbacks (a call's own 'param' replaces the constructor's lists)")
 
 
 @dataclass(frozen=True)

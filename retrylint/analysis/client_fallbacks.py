@@ -9,7 +9,10 @@ its own, get_fallback_model_group), each group tried adding one to a depth no li
 once it reaches ``max_fallbacks`` (5 by default, ROUTER_MAX_FALLBACKS; 0 or less: none). So
 ``default_fallbacks=["b", "c"]`` tries 10 groups by default, not 3. ``context_window_fallbacks``
 and ``content_policy_fallbacks`` take their error alone, which the Router then does not retry
-(should_retry_this_error): one request a group, exact names only."""
+(should_retry_this_error): one request a group, exact names only. A call's own ``fallbacks=`` replaces
+the Router's lists (kwargs.get("fallbacks", self.fallbacks)); given as names alone, the whole list is
+tried after every group that fails (_check_non_standard_fallback_format); ``disable_fallbacks=True``
+tries none."""
 
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ def with_fallbacks(spec, constructor: cst.Call | None, where: Scope, attempts: i
     """The attempts and note with the fallback groups the constructor makes the client try after
     the first, and how many (0: none, or none readable)."""
     config = spec.fallbacks
-    if constructor is None or config.param is None:
+    if constructor is None or config.param is None or _disabled(call, config.disable_param, scope):
         return attempts, note, 0
     model = where.model
     given = [_argument(constructor, name, where) for name in (config.param, config.default_param)]
@@ -51,6 +54,10 @@ def with_fallbacks(spec, constructor: cst.Call | None, where: Scope, attempts: i
     if given[1] is not None:
         generic = _groups(*given[1], model)
         table = None if table is None or generic is None else {**table, GENERIC: generic}
+    passed = _argument(call, config.param, scope)  # the call's own list replaces the Router's (both)
+    if passed is not None:
+        names = _groups(*passed, scope.model)  # ["gpt-4o-mini", "claude"]: tried after every group that fails
+        table = {GENERIC: names} if names else _table(passed, scope.model)
     tried = _tried(table, start, depth) if table else 0
     regular = attempts * (1 + tried)
     tables = ((name, _argument(constructor, name, where)) for name in config.error_params)
@@ -63,6 +70,12 @@ def with_fallbacks(spec, constructor: cst.Call | None, where: Scope, attempts: i
         return attempts, note, 0
     groups = f"on each of {1 + tried} model groups: {tried} fallback{'s' if tried != 1 else ''}"
     return regular, ", ".join(filter(None, [note, groups])), tried
+
+
+def _disabled(call: cst.Call, param: str | None, scope: Scope) -> bool:
+    """The call passes ``disable_fallbacks=`` something that may be true."""
+    given = _argument(call, param, scope) if param else None
+    return given is not None and scope.model.literal(*given) is not False
 
 
 def _start_group(call: cst.Call, param: str | None, scope: Scope) -> str | None:
