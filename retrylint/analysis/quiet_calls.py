@@ -8,7 +8,13 @@ name as a follower.
   of its own outside such a ``try`` (``reply.choices[0]`` raises on a reply without one). A method
   left to subclasses (abstract) or a placeholder (a stub body) is not judged.
 - An SDK's own data type built from constants only (``anthropic.types.Usage(input_tokens=0,
-  output_tokens=0)``): a model of the SDK's with literal values, which sends nothing."""
+  output_tokens=0)``): a model of the SDK's with literal values, which sends nothing.
+
+Not a follower either, although it can fail: a project function that only reads its arguments
+(``reads_arguments``), the reading of a paid reply moved into a helper (metagpt 0.8.2
+``get_choice_text``: ``return resp.content[0].text``). Read inline, ``reply.choices[0]`` is no
+call and no follower; a helper that does only that is judged the same. One that parses
+(``json.loads``), calls anything else or raises is no reader."""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ import libcst as cst
 
 from retrylint.analysis.call_order import catches_all
 from retrylint.analysis.model import TRY, descendants
+from retrylint.analysis.model.tree import is_docstring
 from retrylint.analysis.subclasses import is_abstract, is_stub
 
 if TYPE_CHECKING:
@@ -94,6 +101,58 @@ def _swallowed(function: "Function", site: "CallSite") -> bool:
             handlers = [h.node for h in function.handlers if len(h.path) > 1 and h.path[-2] == (statement, TRY, 1)]
             if any(_swallows(function, h) for h in handlers):
                 return True
+    return False
+
+
+PLAIN_DECORATORS = {"staticmethod", "classmethod"}
+
+
+def reads_arguments(model: "ModuleModel", target: str | None) -> bool:
+    """``target`` is a project function whose body is one ``return`` (after a docstring) of a
+    reading of its parameters: attributes, subscripts, ``.get(...)``, and tests and choices of those
+    (``rsp.choices[0].message.content if rsp.choices else ""``), with constants."""
+    function = model.resolve_function(target) if target is not None else None
+    node = function.node if function is not None else None
+    if not isinstance(node, cst.FunctionDef) or function.is_generator or not isinstance(node.body, cst.IndentedBlock) \
+            or any(not (isinstance(d.decorator, cst.Name) and d.decorator.value in PLAIN_DECORATORS) for d in node.decorators):
+        return False
+    body = [line for number, line in enumerate(node.body.body) if number > 0 or not is_docstring(line)]
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
+        return False
+    statement = body[0].body[0]
+    params = {param.name.value for param in function.params}
+    return isinstance(statement, cst.Return) and statement.value is not None and _reading(statement.value, params, top=True)
+
+
+def _reading(expr: cst.BaseExpression, params: set[str], top: bool = False) -> bool:
+    """``expr`` reads ``params`` (or is a constant, except as the whole value: a function returning a
+    constant reads nothing, and is the quiet judgement's to make)."""
+    if isinstance(expr, cst.Name):
+        return expr.value in params or not top and expr.value in ("None", "True", "False")
+    if isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString)):
+        return not top
+    if isinstance(expr, (cst.List, cst.Tuple)):  # a default: ``rsp.get("choices", [{}])``
+        return not top and all(isinstance(e, cst.Element) and _reading(e.value, params) for e in expr.elements)
+    if isinstance(expr, cst.Dict):
+        return not top and all(isinstance(e, cst.DictElement) and _reading(e.key, params) and _reading(e.value, params)
+                               for e in expr.elements)
+    if isinstance(expr, cst.Attribute):
+        return _reading(expr.value, params)
+    if isinstance(expr, cst.Subscript):
+        return _reading(expr.value, params) and all(
+            isinstance(element.slice, cst.Index) and _reading(element.slice.value, params) for element in expr.slice)
+    if isinstance(expr, cst.Call):  # ``rsp.get("choices")``
+        func = expr.func
+        return isinstance(func, cst.Attribute) and func.attr.value == "get" and _reading(func.value, params) \
+            and all(arg.star == "" and arg.keyword is None and _reading(arg.value, params) for arg in expr.args)
+    if isinstance(expr, cst.IfExp):
+        return all(_reading(part, params) for part in (expr.test, expr.body, expr.orelse))
+    if isinstance(expr, cst.BooleanOperation):
+        return _reading(expr.left, params) and _reading(expr.right, params)
+    if isinstance(expr, cst.UnaryOperation):
+        return isinstance(expr.operator, cst.Not) and _reading(expr.expression, params)
+    if isinstance(expr, cst.Comparison):
+        return _reading(expr.left, params) and all(_reading(target.comparator, params) for target in expr.comparisons)
     return False
 
 

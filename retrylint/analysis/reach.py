@@ -21,7 +21,7 @@ from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, do
 from retrylint.analysis.handed_calls import handed_billable
 from retrylint.analysis.handed_callables import handed_callees
 from retrylint.analysis.idempotency import keyed, tests_configuration
-from retrylint.analysis.quiet_calls import QuietFunctions, sdk_constant
+from retrylint.analysis.quiet_calls import QuietFunctions, reads_arguments, sdk_constant
 from retrylint.analysis.model.typeflow import tracing, via
 from retrylint.analysis.endpoints import inferred_billable
 from retrylint.analysis.subclasses import Implementations
@@ -201,10 +201,10 @@ class Reachability:
             inferred = inferred_billable(model, site.node, function.scope, target) if spec is None else None
             if inferred is not None:  # by its shape, or a raw request to a paid endpoint (endpoints.py)
                 target, spec, steps = inferred
-            follower = None  # an interrupt's handler, a loop retrying by hand, a call that cannot fail
+            follower = None  # an interrupt's handler, a loop retrying by hand, a call that cannot fail, a reading
             if not (self._on_interrupt(function, site) or self._retries_by_hand(function, site)):
-                follower = (display_name(target, spec), target) if spec is not None else None \
-                    if self._infallible(model, site.node, target) or hands_out_generator(function, site, target) \
+                follower = (display_name(target, spec), target) if spec is not None else None if self._infallible(
+                    model, site.node, target) or hands_out_generator(function, site, target) or reads_arguments(model, target) \
                     else (model.short_code(site.node.func), target)
             self._sites[key] = _SiteInfo(target, spec, follower, via(steps), handed=handed.func if handed else None)
         return self._sites[key]

@@ -19,6 +19,8 @@ A retried set this pass cannot read (`except errors.retryable():`) is no evidenc
 call raises it either.
 Of paid calls in exclusive branches of an `if`, one runs per attempt. A lone LLM call that
 is the last thing the retried code does is not flagged: a retry only repeats a failed call.
+Reading a paid reply is no later call that can fail, inline (`reply.choices[0]`) or in a
+helper that only reads its argument (`return rsp.content[0].text`).
 A check is no skip-already-done check when its skipping branch pays too (`if stream: return
 self._stream(...)`) or it tests the object's configuration, an attribute only `__init__` sets
 (`if self.evaluator: ... return`): it takes the same branch on every attempt.
