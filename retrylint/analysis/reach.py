@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 
 from retrylint.analysis.billable_sites import billable_at
-from retrylint.analysis.call_order import Follower, LaterCalls, distinct, hands_out_generator, in_loop, inside, kept_followers
+from retrylint.analysis.call_order import Follower, LaterCalls, branches, distinct, hands_out_generator, in_loop, inside, kept_followers
 from retrylint.analysis.client_retries import client_use
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
@@ -277,6 +277,7 @@ class Reachability:
                 guarded=inner.guarded or guarded,
                 inner_layers=distinct_layers([*layers, *inner.inner_layers]),
                 calls=1 if same_cycle else inner.calls,  # a cycle's paths are not counted round by round
+                trail=((id(site.node), branches(inner.path)), *inner.trail),
             )
             for inner in self._memo[id(callee)]
         ]

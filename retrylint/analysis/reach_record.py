@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import libcst as cst
 
-from retrylint.analysis.call_order import Follower, branches, distinct, kept_followers
+from retrylint.analysis.call_order import Follower, branches, distinct, exclusive, kept_followers
 from retrylint.analysis.client_retries import ClientUse
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.model import Function
@@ -37,6 +37,7 @@ class Reach:
     direct: bool = True  # the call sits in the retried unit itself, not in a helper
     path: tuple = ()  # where the call (or the helper call leading to it) sits in the retried unit
     calls: int = 1  # how many times one run makes it: the call paths merged into this reach
+    trail: tuple = ()  # for each call into a helper down to it: (id of that call, the branches it lies in there)
 
     def merge_key(self) -> tuple:
         """Paths to the same call under the same layers (their stacks are equal) from the same
@@ -46,7 +47,20 @@ class Reach:
     def signature(self) -> tuple:
         """What a call cycle's fixed point compares between rounds."""
         return (self.merge_key(), tuple(self.chain), self.in_loop, tuple(self.followers), tuple(self.later_billable),
-                self.guarded, self.direct, self.calls)
+                self.guarded, self.direct, self.calls, self.trail)
+
+    def excludes(self, other: "Reach") -> bool:
+        """At most one of the two runs per attempt: they lie in different branches of one ``if``,
+        in the unit or in one call of a helper down both their chains (``if stream: return
+        self._stream(...)`` then ``self._complete(...)`` in the helper the unit calls)."""
+        if exclusive(self.path, other.path):
+            return True
+        for (call, where), (other_call, other_where) in zip(self.trail, other.trail):
+            if call != other_call:
+                return False
+            if exclusive(where, other_where):
+                return True
+        return False
 
 
 def display_name(target: str, spec: BillableSpec) -> str:

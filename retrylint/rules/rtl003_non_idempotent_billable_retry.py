@@ -17,10 +17,11 @@ openai.APIError(...)` on an empty reply), not by `np.array(...)`; nor is a loop 
 into a builtin exception such a layer does not retry (`except Exception as e: raise Exception(...)`).
 A retried set this pass cannot read (`except errors.retryable():`) is no evidence that a later
 call raises it either.
-Of paid calls in exclusive branches of an `if`, one runs per attempt. A lone LLM call that
-is the last thing the retried code does is not flagged: a retry only repeats a failed call.
-Reading a paid reply is no later call that can fail, inline (`reply.choices[0]`) or in a
-helper that only reads its argument (`return rsp.content[0].text`).
+Of paid calls in exclusive branches of an `if`, one runs per attempt, in the unit or in a helper
+it calls (an `if` whose branch ends in `return` or `raise` makes what follows it the other
+branch). A lone LLM call that is the last thing the retried code does is not flagged: a retry
+only repeats a failed call. Reading a paid reply is no later call that can fail, inline
+(`reply.choices[0]`) or in a helper that only reads its argument (`return rsp.content[0].text`).
 A check is no skip-already-done check when its skipping branch pays too (`if stream: return
 self._stream(...)`) or it tests the object's configuration, an attribute only `__init__` sets
 (`if self.evaluator: ... return`): it takes the same branch on every attempt.
@@ -70,7 +71,7 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer, keywords_of
-from retrylint.analysis.call_order import exclusive, may_raise, raised_instead
+from retrylint.analysis.call_order import may_raise, raised_instead
 from retrylint.analysis.reach_record import Reach, chain_text
 from retrylint.rules import rtl003_cases
 from retrylint.rules.base import Rule
@@ -110,10 +111,11 @@ class NonIdempotentBillableRetry(Rule):
     @staticmethod
     def _worst_case(layer: Layer, reaches: list[Reach]) -> str:
         """Attempts x billable calls per run (a call in a loop counts per item; of calls in
-        exclusive branches of an ``if``, one runs)."""
+        exclusive branches of an ``if``, in the unit or in a helper it calls, one runs: a branch
+        ending in ``return``/``raise`` excludes what follows it)."""
         counted: list[Reach] = []
         for reach in reaches:
-            if not any(exclusive(reach.path, other.path) for other in counted):
+            if not any(reach.excludes(other) for other in counted):
                 counted.append(reach)
         calls = sum(reach.calls for reach in counted)
         per_item = " per item" if any(r.in_loop for r in reaches) else ""

@@ -37,6 +37,7 @@ class ModelBuilder:
     def _walk_block(self, body, function: Function, scope: Scope, path, cls: ClassInfo | None, top=False) -> None:
         for statement in body:
             self._walk_statement(statement, function, scope, path, cls, top)
+            path = path + _fall_through(statement)  # ``if stream: return ...``: what follows is its ``else``
 
     def _walk_statement(self, stmt, function: Function, scope: Scope, path, cls, top) -> None:
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -319,3 +320,22 @@ def _is_staticmethod(node: cst.FunctionDef) -> bool:
 
 _NEW_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+
+
+def _fall_through(stmt) -> tuple:
+    """The branch the statements after ``stmt`` in its block lie in: after an ``if`` with no
+    ``else`` whose body ends in ``return`` or ``raise`` (each ``elif`` too), they run only when
+    its tests fail, as its ``else`` would; () after anything else."""
+    if not isinstance(stmt, cst.If) or not _exits(stmt.body.body):
+        return ()
+    if stmt.orelse is None:
+        return ((id(stmt), IF, 1),)
+    rest = _fall_through(stmt.orelse) if isinstance(stmt.orelse, cst.If) else ()
+    return ((id(stmt), IF, 1), *rest) if rest else ()
+
+
+def _exits(body) -> bool:
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1]
+    return isinstance(last, (cst.Return, cst.Raise))
