@@ -1,6 +1,7 @@
 """Evidence that re-running a paid call is safe, or that a check before it is none: an
 idempotency key the API honours on the call, and skip checks that cannot skip anything because
-what they test is the object's configuration, the same on every attempt."""
+what they test is the object's configuration, the same on every attempt, or because their
+skipping branch hands the whole request on to other code, which does the work another way."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from retrylint.analysis.layers import keywords_of
+from retrylint.analysis.model.tree import descendants
 
 if TYPE_CHECKING:
     from retrylint.analysis.model import Function
@@ -50,6 +52,24 @@ def tests_configuration(function: "Function", check: cst.If) -> bool:
             found = True
         found = found or attr in cls.body_attrs
     return found
+
+
+def hands_on_request(function: "Function", check: cst.If) -> bool:
+    """The check's branch passes the function's own ``*args`` or ``**kwargs`` on to a call (swarms
+    16.0.3 ``Agent._dispatch``: ``if self.max_loops == "auto": return self._run_autonomous_loop(task=task,
+    ..., *args, **kwargs)``): it hands the whole request to another way of doing the work, paid
+    or not where retrylint cannot follow it. A check for work already done returns what it found."""
+    node = function.node
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    star = node.params.star_arg
+    names = {("*", star.name.value)} if isinstance(star, cst.Param) else set()
+    if node.params.star_kwarg is not None:
+        names.add(("**", node.params.star_kwarg.name.value))
+    return bool(names) and any(
+        isinstance(call, cst.Call) and any(isinstance(arg.value, cst.Name) and (arg.star, arg.value.value) in names
+                                           for arg in call.args)
+        for call in descendants(check.body))
 
 
 def _self_attribute(test: cst.BaseExpression, function: "Function") -> str | None:

@@ -20,7 +20,7 @@ from retrylint.analysis.layers import Layer
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
 from retrylint.analysis.handed_calls import handed_billable
 from retrylint.analysis.handed_callables import handed_callees
-from retrylint.analysis.idempotency import keyed, tests_configuration
+from retrylint.analysis.idempotency import hands_on_request, keyed, tests_configuration
 from retrylint.analysis.quiet_calls import QuietFunctions, reads_arguments, sdk_constant
 from retrylint.analysis.model.typeflow import tracing, via
 from retrylint.analysis.endpoints import inferred_billable
@@ -349,12 +349,12 @@ class Reachability:
         return first is not None and first < site.index
 
     def _skips_nothing(self, function: Function, guard) -> bool:
-        """``if streaming: return <paid call>``: a check whose skipping branch pays too, itself or
-        through a project function (camel's ``if stream: return Wrapper(self._stream(...))``), skips
-        nothing; nor does one that tests the object's configuration (``if self.evaluator: ... return``)."""
+        """``if streaming: return <paid call>``: a check whose skipping branch pays too, itself or through a
+        project function (camel's ``if stream: return Wrapper(self._stream(...))``) or handing on ``*args``/
+        ``**kwargs``, skips nothing; nor does one that tests the object's configuration (``if self.evaluator:``)."""
         if guard.path and guard.path[-1][0] == id(guard.node):
             return False  # it guards one of its own branches: the one that does the work
-        if tests_configuration(function, guard.node):
+        if tests_configuration(function, guard.node) or hands_on_request(function, guard.node):
             return True
         return any(inside(other.path, guard.node) and self._pays(function, other) for other in function.calls)
 

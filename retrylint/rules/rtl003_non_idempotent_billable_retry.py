@@ -23,8 +23,9 @@ branch). A lone LLM call that is the last thing the retried code does is not fla
 only repeats a failed call. Reading a paid reply is no later call that can fail, inline
 (`reply.choices[0]`) or in a helper that only reads its argument (`return rsp.content[0].text`).
 A check is no skip-already-done check when its skipping branch pays too (`if stream: return
-self._stream(...)`) or it tests the object's configuration, an attribute only `__init__` sets
-(`if self.evaluator: ... return`): it takes the same branch on every attempt.
+self._stream(...)`) or hands the function's whole request on (`return self._auto(task, *args,
+**kwargs)`: the work done another way), or it tests the object's configuration, an attribute
+only `__init__` sets (`if self.evaluator: ... return`): it takes the same branch on every attempt.
 A layer under another one (a decorated helper that a retried task calls) is reported too, for
 what its own unit runs after a paid call; its re-asks (instructor, pydantic-ai) count in the
 outer layer's stack (RTL005).
