@@ -164,3 +164,23 @@ def test_report_shows_the_visibility_redelivery_over_the_sdk(tmp_path):
                                "OpenAI client (3: retries 2 by default)"]
     assert point["attempts"] is None and point["billed_calls"] is None
     assert point["findings"] == ["RTL001"]
+
+
+def test_celery_3_names_in_django_settings_without_a_namespace(tmp_path):
+    settings = """
+        BROKER_URL = "redis://localhost:6379/0"
+        BROKER_TRANSPORT_OPTIONS = {{"visibility_timeout": 3600}}
+        CELERY_ACKS_LATE = True
+        CELERYD_TASK_TIME_LIMIT = {limit}
+        """
+    celery = DJANGO_CELERY.replace(', namespace="CELERY"', "")
+    for limit in (7200, 1800):
+        write_tree(tmp_path / str(limit), {
+            "proj/__init__.py": "",
+            "proj/settings.py": settings.format(limit=limit),
+            "proj/celery.py": celery,
+            "proj/tasks.py": TASKS,
+        })
+    assert findings(tmp_path / "7200") == [("RTL001", 8, VISIBILITY)]
+    assert "with time_limit 7200 s, a run still going" in check(tmp_path / "7200", "proj/tasks.py")[0]["message"]
+    assert findings(tmp_path / "1800") == []

@@ -45,18 +45,20 @@ def settings_in(model: ModuleModel, spec: AppSettingsSpec) -> dict[str, Setting]
 
 def _read_settings(model: ModuleModel, spec: AppSettingsSpec) -> dict[str, Setting]:
     found: dict[str, Setting] = {}
-    renames = dict(rename.split(":", 1) for rename in spec.renames)
+    renames = dict(rename.split(":", 1) for rename in spec.renames + spec.old_names)
     apps = {name.rpartition(".")[2] for name in spec.objects}
     for target, value, scope in model.assignments:  # app.conf.task_acks_late = True
         if isinstance(target, cst.Attribute) and _is_conf(target.value):
-            found[identifier(target.attr.value)] = (value, scope)
+            name = identifier(target.attr.value)
+            found[renames.get(name, name)] = (value, scope)
     for function in model.functions:
         for site in function.calls:
             func = site.node.func
             method = func.attr.value if isinstance(func, cst.Attribute) else None
             called = method or (func.value if isinstance(func, cst.Name) else None)
             if method == "update" and _is_conf(func.value):  # app.conf.update(task_acks_late=True, ...)
-                found.update({name: (arg.value, function.scope) for name, arg in keywords_of(site.node).items()})
+                found.update({renames.get(name, name): (arg.value, function.scope)
+                              for name, arg in keywords_of(site.node).items()})
             elif method in spec.loaders:  # app.config_from_object("proj.celeryconfig")
                 found.update(_loaded(model, site.node, function.scope, spec))
             elif called in apps and model.qualify(func, function.scope) in spec.objects:  # Celery(broker=...)
@@ -86,7 +88,8 @@ def _loaded(model: ModuleModel, call: cst.Call, scope: Scope, spec: AppSettingsS
     if prefix:
         start = f"{prefix}_"
         return {name[len(start):].lower(): value for name, value in names.items() if name.startswith(start)}
-    return names
+    old = dict(entry.split(":", 1) for entry in spec.old_names)  # BROKER_URL, CELERY_ACKS_LATE
+    return {old.get(name, name): value for name, value in names.items()}
 
 
 def _top_level(model: ModuleModel, module: str, attribute: str) -> dict[str, Setting]:
