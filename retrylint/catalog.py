@@ -78,6 +78,11 @@ class Catalog:
         self.http_senders = compile_senders(self.http.get("senders", ()))  # raw HTTP requests (catalog_endpoints.py)
         self.endpoints = compile_endpoints(self.billables)
         self.passthrough_attrs = {attr for spec in self.clients for attr in spec.passthrough}
+        # What a call on a client makes (``client.chats.create`` -> ``google.genai.chats.Chat``).
+        self.made_by_call = {
+            f"{name}.{call}": made
+            for spec in self.clients for name in spec.names for call, _, made in (m.partition(":") for m in spec.makes)
+        }
         # Classes whose instances carry layers (``app = Celery(); @app.task``) or send requests (``requests.Session()``).
         self.known_classes = {
             owner

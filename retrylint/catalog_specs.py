@@ -277,6 +277,7 @@ class ClientSpec:
     setting: str | None = key(doc="a module attribute that sets the retries")
     option_methods: tuple[str, ...] = key((), doc="methods returning a copy with other options")
     passthrough: tuple[str, ...] = key((), doc="attributes that return the same client")
+    makes: tuple[str, ...] = key((), doc="'<call>:<qualified class>': a call on the client whose result is that class, which sends through it (google-genai client.chats.create(...) is a google.genai.chats.Chat)")
     factories: tuple[str, ...] = key((), doc="factories that make the client for 'service' (boto3.client)")
     service: str | None = key(doc="the service name given to a factory")
     opaque_params: tuple[str, ...] = key((), doc="constructor keywords that may change retries unseen")
@@ -295,8 +296,8 @@ class ClientSpec:
     default_retries = _Nested("retries", "default")
 
     def __post_init__(self) -> None:
-        if self.factories and not self.service:
-            raise ValueError("with 'factories' needs 'service'")
+        if (self.factories and not self.service) or any(":" not in m.strip(":") for m in self.makes):
+            raise ValueError("with 'factories' needs 'service'; 'makes' entries are written '<call>:<qualified class>'")
         names = self.names + tuple(f"{factory}[{self.service}]" for factory in self.factories)  # boto3.client("ses")
         object.__setattr__(self, "names", names)
         object.__setattr__(self, "provider", self.provider or (names[0].split(".")[0] if names else "?"))

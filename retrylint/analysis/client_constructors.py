@@ -17,11 +17,10 @@ def constructor_of(expr, function: Function, others: list | None = None) -> tupl
     base class binds the attribute (``self.client = client or self.create_client()``).
     ``others`` receives the other client constructors a factory may return instead."""
     with receiving(function.scope.cls):
-        return _constructor_of(expr, function, others)
+        return _constructor_of(expr, function.scope, others)
 
 
-def _constructor_of(expr, function: Function, others: list | None = None) -> tuple[cst.Call, Scope] | None:
-    scope = function.scope
+def _constructor_of(expr, scope: Scope, others: list | None = None) -> tuple[cst.Call, Scope] | None:
     binding = None
     if isinstance(expr, cst.Name):
         binding = scope.lookup(expr.value)
@@ -31,7 +30,7 @@ def _constructor_of(expr, function: Function, others: list | None = None) -> tup
             binding = info.self_attrs.get(attr) or info.body_attrs.get(attr)
             if binding is not None:
                 break
-    where = function.scope.model
+    where = scope.model
     project = where.project
     for _ in range(8):
         if binding is not None and binding.imported and project is not None:
@@ -44,6 +43,9 @@ def _constructor_of(expr, function: Function, others: list | None = None) -> tup
             return None
         value = binding.value
         if isinstance(value, cst.Call) and binding.scope is not None:
+            maker = _maker(value, binding.scope)
+            if maker is not None:  # ``chat = client.chats.create(...)``: it sends through ``client``
+                return _constructor_of(maker, binding.scope, others)
             return _through_factory(value, binding.scope, 0, others)
         if isinstance(value, (cst.BooleanOperation, cst.IfExp)) and binding.scope is not None:
             return _made_in_branch(value, binding.scope)  # ``client or self.create_client()``
@@ -51,6 +53,20 @@ def _constructor_of(expr, function: Function, others: list | None = None) -> tup
             binding = binding.scope.lookup(value.value)
             continue
         return None
+    return None
+
+
+def _maker(call: cst.Call, scope: Scope) -> cst.BaseExpression | None:
+    """The client a call on it makes an object of (catalog ``makes``: ``client`` of
+    ``client.aio.chats.create(...)``); None for any other call."""
+    model = scope.model
+    if model.qualify(call.func, scope) not in model.catalog.made_by_call:
+        return None
+    receiver = call.func
+    while isinstance(receiver, cst.Attribute):
+        receiver = receiver.value
+        if model.qualify(receiver, scope) in model.catalog.client_by_name:
+            return receiver
     return None
 
 

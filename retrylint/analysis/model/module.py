@@ -193,6 +193,9 @@ class ModuleModel(TypeFlow):
         spec = catalog.client_by_name.get(owner)
         if spec is not None and method in spec.option_methods:
             return owner
+        made = catalog.made_by_call.get(target)
+        if made is not None:  # ``client.chats.create(...)``: a chat session of that client
+            return made
         service = call.args[0].value if call.args and call.args[0].keyword is None else None
         if isinstance(service, cst.SimpleString) and f"{target}[{service.evaluated_value}]" in catalog.client_by_name:
             return f"{target}[{service.evaluated_value}]"  # boto3.client("bedrock-runtime")
