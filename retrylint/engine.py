@@ -127,6 +127,7 @@ class Engine:
         if tree is None:
             tree, rendered = parsed if parsed is not None else self.project.parsed(source, path)
         model = ModuleModel(source, path, self.catalog, module_name, is_package, self.project, root, tree, rendered)
+        self.project.register(model, [])  # its own names resolve into this model while its layers are found, not a copy
         layers = LayerFinder(model).find()
         self.project.register(model, layers)
         reachability = Reachability(model, layers, self.settings.idempotency_guards)
