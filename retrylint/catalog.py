@@ -125,12 +125,16 @@ class Catalog:
         self.broad: set[str] = set()
         self.transient: set[str] = set()
         self.answer_errors: set[str] = set()
+        self.racing: set[str] = set()  # deterministic unless the attempt reads again what a concurrent writer changed
+        self.rereads: set[str] = set()  # the calls that read so (any library's: a read is a read)
         for lib in self.error_libraries:
             for name in lib.qualified(lib.deterministic + lib.also_deterministic):
                 self.deterministic[name] = lib
             self.broad.update(lib.qualified(lib.broad))
             self.transient.update(lib.qualified(lib.transient))
             self.answer_errors.update(lib.qualified(lib.answers))
+            self.racing.update(lib.qualified(lib.racing))
+            self.rereads.update(lib.rereads)
 
     def _qualified_names(self) -> list[str]:
         """Every qualified name the catalog declares (not the modules on the way: ``tenacity.stop``

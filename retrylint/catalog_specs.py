@@ -340,11 +340,10 @@ class ErrorLibrary:
     statuses: tuple[int, ...] = key((), doc="the HTTP statuses of its 'deterministic' classes (a test of one may stop them)")
     broad: tuple[str, ...] = key(())
     transient: tuple[str, ...] = key((), doc="errors a retry can heal (a rate limit): re-raising only these is no non-retryable list")
-    answers: tuple[str, ...] = key((), doc="errors raised on a reply that cannot be used (parsing, validation): a layer "
-                                   "retrying only these re-asks, and no wait between attempts mends them")
-    raises: tuple[str, ...] = key((), doc="for an SDK: the error libraries (their 'library' names, its own included) whose "
-                                  "classes its calls can raise, besides builtins'; a layer retrying only other libraries' "
-                                  "classes retries none of its calls. Empty: not known")
+    answers: tuple[str, ...] = key((), doc="errors raised on a reply that cannot be used (parsing, validation): a layer retrying only these re-asks, and no wait between attempts mends them")
+    raises: tuple[str, ...] = key((), doc="for an SDK: the error libraries (their 'library' names, its own included) whose classes its calls can raise, besides builtins'; a layer retrying only other libraries' classes retries none of its calls. Empty: not known")
+    racing: tuple[str, ...] = key((), doc="deterministic classes a lost race raises (unique, foreign key violations): healed by an attempt that reads again ('rereads') before it writes, never by the same write")
+    rereads: tuple[str, ...] = key((), doc="calls reading rows before a write (get_or_create, select, on_conflict_do_update), matched by the last dotted parts of the name a call is written with")
 
     def __post_init__(self) -> None:
         if not self.module:

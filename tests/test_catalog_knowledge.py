@@ -133,3 +133,43 @@ def test_a_recursive_retry_waits_with_the_catalog_wait_calls(tmp_path):
     assert layers(source) == [("recursion", "recursive retry", 4, False)]
     path = catalog(tmp_path, '[loops]\nwait_calls = ["pause"]\n')
     assert layers(source, path) == [("recursion", "recursive retry", 4, True)]
+
+
+def test_which_violations_a_reread_heals_and_which_calls_reread_come_from_the_catalog(tmp_path):
+    """peewee's IntegrityError around User.get_or_none then User.create: a retry of the same
+    write, until a catalog file says it races and that get_or_none reads again."""
+    source = textwrap.dedent("""
+        import time
+
+        from peewee import IntegrityError
+
+
+        def sign_up(email):
+            for attempt in range(3):
+                try:
+                    return User.get_or_none(User.email == email) or User.create(email=email)
+                except IntegrityError:
+                    time.sleep(2 ** attempt)
+        """)
+    spec = """
+        [[errors]]
+        module = "peewee"
+        deterministic = ["IntegrityError"]
+        """
+
+    def findings(extra: Path) -> list[tuple[int, str]]:
+        engine = Engine(Settings(select=("RTL004",), extend_catalog=(extra,)))
+        return [(d.line, d.message) for d in engine.lint_source(source, "jobs.py")]
+
+    loop = "hand-written retry loop (up to 3 attempts) retries after peewee.IntegrityError, which"
+    assert findings(catalog(tmp_path, spec)) == [(8, f"{loop} no retry can fix; re-raise it instead of retrying")]
+    assert findings(catalog(tmp_path, spec + 'racing = ["IntegrityError"]\n')) == [(8, (
+        f"{loop} no retry of the same write can fix (it heals only when the attempt reads the rows again before "
+        "writing, after a concurrent writer won a race, and this one reads none first); re-raise it instead of retrying"))]
+    assert findings(catalog(tmp_path, spec + 'racing = ["IntegrityError"]\nrereads = ["get_or_none"]\n')) == []
+
+
+def test_shipped_racing_classes_are_deterministic_ones():
+    """'racing' only lifts RTL004 from classes it would otherwise report."""
+    for library in load_catalog().error_libraries:
+        assert set(library.racing) <= set(library.deterministic + library.also_deterministic), library.module

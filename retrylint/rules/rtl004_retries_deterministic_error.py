@@ -4,7 +4,11 @@ fix: `openai.BadRequestError`, `AuthenticationError`, `NotFoundError`, Stripe's 
 SQL `ProgrammingError`, ... (the catalog lists them). Also flags a bound Celery task or a
 hand-written loop whose `except` clause for such an error leads into another attempt
 (`except BadRequestError: raise self.retry(...)`). A loop whose `except` changes the input
-the next attempt uses (`email = make_email()`) is not retrying the same error.
+the next attempt uses (`email = make_email()`) is not retrying the same error. Nor is a layer
+retrying a unique or foreign key violation (`IntegrityError`: catalog `racing`) whose attempt
+reads the rows again before it writes (`get_or_create`, a `select` before the insert, in the
+unit or a function of its module it calls: catalog `rereads`): a concurrent writer won a race
+the next attempt sees. The same write again fails the same way, and is reported.
 
 ## Why is this bad?
 The same request fails the same way on every attempt. Each attempt costs time and, when paid
@@ -40,7 +44,13 @@ import libcst as cst
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic
 from retrylint.analysis.layers import ExceptionRef, Layer
+from retrylint.analysis.rereads import rereads
 from retrylint.rules.base import Invalid, Rule, Valid
+
+# A unique or foreign key violation (catalog ``racing``) heals when a concurrent writer caused it
+# and the next attempt reads again before it writes; the same write again fails the same way.
+RACING = ("which no retry of the same write can fix (it heals only when the attempt reads the rows "
+          "again before writing, after a concurrent writer won a race, and this one reads none first)")
 
 
 class RetriesDeterministicError(Rule):
@@ -54,20 +64,21 @@ class RetriesDeterministicError(Rule):
             if not layer.policy.retries or layer.changes_input:
                 continue  # a loop whose attempts change their input is not retrying the same error
             handler_refs = {id(ref) for ref, _ in layer.task.manual_retry_handlers}
+            rereading = None  # whether the attempt reads rows again before it writes, once asked
             for ref in layer.policy.retry_on:
                 if ref.name not in ctx.catalog.deterministic:
                     continue
+                racing = ref.name in ctx.catalog.racing
+                if racing and rereading is None:
+                    rereading = rereads(layer, ctx.catalog.rereads)
+                if racing and rereading:
+                    continue  # a lost race (select-then-insert, get_or_create): the next attempt reads what won
+                fixes = RACING if racing else "which no retry can fix"
                 if id(ref) in handler_refs or layer.kind == "loop":
-                    message = (
-                        f"{layer.described} retries after {ref.name}, which no retry can fix; "
-                        f"re-raise it instead of retrying"
-                    )
+                    message = f"{layer.described} retries after {ref.name}, {fixes}; re-raise it instead of retrying"
                     yield ctx.diagnostic(self, layer.anchor, message)
                     continue
-                message = (
-                    f"{layer.described} retries on {ref.name}, which no retry can fix; "
-                    f"remove it from the retry-on set"
-                )
+                message = f"{layer.described} retries on {ref.name}, {fixes}; remove it from the retry-on set"
                 yield ctx.diagnostic(self, layer.anchor, message, self._fix(ctx, layer, ref))
 
     @staticmethod
