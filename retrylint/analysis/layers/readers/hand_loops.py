@@ -13,7 +13,7 @@ import libcst as cst
 
 from retrylint.analysis.layers.layer import Layer, Policy, last_statement
 from retrylint.analysis.layers.readers import site_arguments
-from retrylint.analysis.layers.readers.hand_loop_handlers import EXITS as _EXITS, caught, goes_round
+from retrylint.analysis.layers.readers.hand_loop_handlers import EXITS as _EXITS, caught, continue_guards, goes_round
 from retrylint.analysis.layers.readers.site_arguments import SiteArguments
 from retrylint.analysis.model import Function, ModuleModel, descendants, identifier
 
@@ -121,7 +121,21 @@ class _LoopShape:
         if isinstance(self.loop, cst.For):
             if self.iterator() not in self.model.catalog.loop_iterators:  # [loops] in the catalog
                 return False  # iterating over items: a fallback or batch loop, not a retry
+            if self._indexes_data():
+                return False
         return self._exits_on_success()
+
+    def _indexes_data(self) -> bool:
+        """``for i in range(len(prompts)):`` whose ``try`` reads ``prompts[i]``: each turn works
+        on another item (a fallback or batch loop), not again on the same work."""
+        target = self.loop.target
+        if not isinstance(target, cst.Name):
+            return False
+        return any(
+            isinstance(node, cst.SubscriptElement) and isinstance(node.slice, cst.Index)
+            and isinstance(node.slice.value, cst.Name) and node.slice.value.value == target.value
+            for try_ in self.tries for node in descendants(try_.body, stop_at_loops=True)
+        )
 
     def _exits_on_success(self) -> bool:
         """A retry loop leaves once the work succeeds: an unconditional break/return at the
@@ -199,7 +213,7 @@ class _LoopShape:
                 isinstance(orelse, cst.Else) and isinstance(last_statement(orelse.body), _EXITS)
             ):
                 found.append(node)
-        return found
+        return found + [guard for handler in self.retrying_handlers for guard in continue_guards(handler)]
 
     def has_deadline(self) -> bool:
         """The loop runs inside a timeout context (``with anyio.fail_after(30):``)."""
@@ -339,14 +353,14 @@ class _LoopShape:
 
     def classifies(self) -> bool:
         """A handler that re-raises some failures at once (``if not transient(e): raise``, or ``if not ok``
-        after ``ok = self.retry_predicate(e)``)."""
+        after ``ok = self.retry_predicate(e)``, or ``if transient(e): continue`` then ``raise``)."""
         for handler in self.retrying_handlers:
             nodes = list(descendants(handler.body, stop_at_loops=True))
             judged = {node.targets[0].target.value for node in nodes
                       if isinstance(node, cst.Assign) and len(node.targets) == 1
                       and isinstance(node.targets[0].target, cst.Name) and self._asks_predicate(node.value)}
-            if any(isinstance(node, cst.If) and isinstance(last_statement(node.body), cst.Raise)
-                   and self._mentions_exception(node.test, judged) for node in nodes):
+            tests = [node for node in nodes if isinstance(node, cst.If) and isinstance(last_statement(node.body), cst.Raise)]
+            if any(self._mentions_exception(node.test, judged) for node in tests + continue_guards(handler)):
                 return True
         return False
 

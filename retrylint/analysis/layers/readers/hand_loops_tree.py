@@ -44,8 +44,8 @@ def _may_be_retry(loop, iterators: frozenset[str]) -> bool:
 
 
 def _goes_round(handler: ast.ExceptHandler) -> bool:
-    """An ``except`` that goes round again (it does not end by leaving the attempt), on Python's own tree."""
-    return not isinstance(handler.body[-1], _AST_EXITS)
+    """``hand_loop_handlers.goes_round`` on Python's own tree: or a ``continue`` in it."""
+    return not isinstance(handler.body[-1], _AST_EXITS) or _continues(handler.body)
 
 
 def _ast_ends(last: ast.stmt) -> tuple[bool, bool]:
