@@ -82,15 +82,12 @@ class MissingNonRetryable(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         for layer in ctx.layers:
             policy = layer.policy
-            stops_some = _stops_some(ctx, layer)
-            # a list of only errors a retry heals (throws=(TimeLimitExceeded,)) classifies nothing
-            classifier = policy.classifier and (stops_some or policy.predicate or not policy.never_retry)
-            if not policy.retries or not policy.retries_exceptions or (classifier and not policy.denied_by):
+            if not policy.retries or not policy.retries_exceptions or (policy.classifier and not policy.denied_by):
                 continue
-            if stops_some:
+            if _stops_some(ctx, layer):
                 yield from self._wrapped(ctx, layer)
                 continue
-            if classifier:
+            if policy.classifier:
                 continue
             broad = [short_name(r.name) for r in policy.retry_on if r.name in ctx.catalog.broad]
             if not policy.retry_all and not broad:

@@ -71,7 +71,8 @@ def read_policy(finder: "LayerFinder", spec: LayerSpec, call: cst.Call | None, s
                     policy.classifier = True
             else:
                 policy.never_retry = finder.exception_refs(expr, where, call)
-                policy.classifier = bool(policy.never_retry)
+                # a list of only errors a retry heals (throws=(TimeLimitExceeded,)) stops nothing that never heals
+                policy.classifier = any(ref.name not in model.catalog.transient for ref in policy.never_retry)
     for param in spec.predicate_params:
         if param in options:
             policy.retry_all, policy.predicate, policy.classifier = False, True, True
