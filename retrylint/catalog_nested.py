@@ -42,6 +42,7 @@ class AppSettingsSpec:
     loaders: tuple[str, ...] = key((), doc="app methods loading settings from the top-level names of a module ('module' or 'module:attribute') or of an imported module or class")
     namespace_param: str | None = key(doc="the loader's keyword naming a prefix: its settings are NAMESPACE_ + the name upper-cased")
     env_modules: tuple[str, ...] = key((), doc="'target=VARIABLE': a loader target standing for the module an environment variable names, read from os.environ.setdefault(VARIABLE, 'module') in the loading module (Django settings)")
+    shared: tuple[str, ...] = key((), doc="task decorators bound to no app (Celery shared_task): the settings of the one module under the import root that makes an app apply")
     old_names: tuple[str, ...] = key((), doc="'OLD_NAME:setting': a setting's name before the current scheme, still read where no namespace is given (Celery 3's CELERY_ACKS_LATE)")
 
 

@@ -184,3 +184,35 @@ def test_celery_3_names_in_django_settings_without_a_namespace(tmp_path):
     assert findings(tmp_path / "7200") == [("RTL001", 8, VISIBILITY)]
     assert "with time_limit 7200 s, a run still going" in check(tmp_path / "7200", "proj/tasks.py")[0]["message"]
     assert findings(tmp_path / "1800") == []
+
+
+SHARED_TASKS = """
+    import openai
+    from celery import shared_task
+
+    client = openai.OpenAI(max_retries=0)
+
+
+    @shared_task
+    def summarize(text):
+        return client.chat.completions.create(model="gpt-4o", messages=[])
+    """
+
+
+def test_a_shared_task_takes_the_settings_of_the_projects_one_app(tmp_path):
+    apps = {
+        "proj/celery.py": """
+            from celery import Celery
+
+            app = Celery("proj", broker="redis://localhost:6379/0")
+            app.conf.task_acks_late = True
+            """,
+    }
+    write_tree(tmp_path / "one", {"proj/__init__.py": "", "summaries/__init__.py": "",
+                                  "summaries/tasks.py": SHARED_TASKS, **apps})
+    found = [(d["code"], d["line"], d["message"].partition(":")[0]) for d in check(tmp_path / "one", "summaries/tasks.py")]
+    assert found == [("RTL001", 7, VISIBILITY)]
+    apps["worker/celery.py"] = apps["proj/celery.py"]  # two apps: which one runs the task is not known
+    write_tree(tmp_path / "two", {"proj/__init__.py": "", "worker/__init__.py": "", "summaries/__init__.py": "",
+                                  "summaries/tasks.py": SHARED_TASKS, **apps})
+    assert check(tmp_path / "two", "summaries/tasks.py") == []

@@ -18,6 +18,7 @@ from retrylint.analysis.model import ModuleModel, Scope, identifier
 from retrylint.catalog_nested import AppSettingsSpec
 
 Setting = tuple[cst.BaseExpression, Scope]
+MAX_APP_MODULES = 4  # modules under the import root naming the app class: more, and none is taken as the app
 
 _SETTINGS: WeakKeyDictionary[ModuleModel, dict[AppSettingsSpec, dict[str, Setting]]] = WeakKeyDictionary()
 
@@ -31,7 +32,37 @@ def app_settings(model: ModuleModel, declared, scope: Scope, spec: AppSettingsSp
         exported = model.project.exported_binding(binding.qualname, model.root)
         if exported is not None and exported[1] is not model:
             found = {**settings_in(exported[1], spec), **found}
+    elif spec.shared and model.qualify(declared, scope) in spec.shared:  # @shared_task
+        app = _only_app(model, spec)
+        if app is not None:
+            found = {**settings_in(app, spec), **found}
     return found
+
+
+def _only_app(model: ModuleModel, spec: AppSettingsSpec) -> ModuleModel | None:
+    """The one other module under the import root that makes an app (``Celery("proj")``), or None
+    when there is none or more than one."""
+    project = model.project
+    if project is None or model.root is None:
+        return None
+    own = project.absolute(model.path)
+    names = {name.rpartition(".")[2] for name in spec.objects}
+    paths = {path for name in names for path in project.callers.files_with(model.root, True, name) if path != own}
+    makers = []
+    for path in sorted(paths)[:MAX_APP_MODULES + 1]:
+        module, _, root = project.module_name_for(path)
+        other = project.module(module, root)
+        if other is not None and any(_makes_app(other, spec)):
+            makers.append(other)
+    return makers[0] if len(makers) == 1 and len(paths) <= MAX_APP_MODULES else None
+
+
+def _makes_app(model: ModuleModel, spec: AppSettingsSpec):
+    """Each call in ``model`` that makes an app."""
+    for function in model.functions:
+        for site in function.calls:
+            if model.qualify(site.node.func, function.scope) in spec.objects:
+                yield site
 
 
 def settings_in(model: ModuleModel, spec: AppSettingsSpec) -> dict[str, Setting]:
