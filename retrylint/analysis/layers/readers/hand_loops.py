@@ -81,6 +81,19 @@ def _polls(try_: cst.Try | cst.TryStar) -> bool:
     return any(isinstance(last_statement(test.body), (cst.Break, cst.Return)) for test in tests)
 
 
+def _replies(statements) -> set[str]:
+    """Names the statements bind, at their own level, to a call's result or a value read from one."""
+    found: set[str] = set()
+    for statement in statements:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None and any(
+                    isinstance(n, cst.Call) or (isinstance(n, cst.Name) and n.value in found)
+                    for n in (small.value, *descendants(small.value, stop_at_loops=True))):
+                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                found.update(t.value for t in targets if isinstance(t, cst.Name))
+    return found
+
+
 class _LoopShape:
     """Reads a ``for``/``while`` loop: is it a retry loop, is it bounded, does it wait."""
 
@@ -172,10 +185,23 @@ class _LoopShape:
         if not isinstance(target, cst.Name) or not (target.value == "_" or any(w in target.value.lower() for w in words)):
             return False  # ``for i in range(len(items))`` looks through data
         last = try_.body.body[-1] if try_.body.body else None
-        if not isinstance(last, cst.If) or _decided(try_.body) != (True, True):
+        if not isinstance(last, cst.If) or (_decided(try_.body) != (True, True) and not self._reasks(try_, last)):
             return False
         earlier = try_.body.body[:-1]
         return not any(isinstance(n, cst.Continue) for statement in earlier for n in descendants(statement, stop_at_loops=True))
+
+    def _reasks(self, try_: cst.Try | cst.TryStar, last: cst.If) -> bool:
+        """``response = complete(...)`` then ``if response and response.choices: ... return`` with no
+        ``else``, ending the ``try``: every path in the ``if`` leaves or goes round, and when its test
+        on the reply (or a value read from it) fails the iteration ends with nothing leaving the loop:
+        a failed attempt, asked again (crawl4ai 0.9.5 table_extraction.py), not work done."""
+        if last.orelse is not None or try_.orelse is not None or _decided(last.body) != (True, True):
+            return False
+        after = self.loop.body.body[self.loop.body.body.index(try_) + 1:]
+        if any(isinstance(n, (cst.Break, cst.Return)) for s in after for n in (s, *descendants(s, stop_at_loops=True))):
+            return False
+        replies = _replies(try_.body.body[:-1])
+        return any(isinstance(n, cst.Name) and n.value in replies for n in (last.test, *descendants(last.test)))
 
     def shows_retry_intent(self) -> bool:
         """It waits between tries, or counts attempts: the loop is meant as a retry."""

@@ -29,7 +29,9 @@ def _may_be_retry(loop, iterators: frozenset[str]) -> bool:
         if name not in iterators:
             return False
     if not isinstance(loop, ast.While) and any(
-        isinstance(try_.body[-1], ast.If) and _ast_ends(try_.body[-1]) == (True, True) and not _continues(try_.body[:-1])
+        isinstance(try_.body[-1], ast.If) and (_ast_ends(try_.body[-1]) == (True, True) or (
+            not try_.body[-1].orelse and _ast_ends(try_.body[-1].body[-1]) == (True, True)))  # ``_reasks``
+        and not _continues(try_.body[:-1])
         for try_ in tries
     ):
         return True  # the try judges the attempt's result (``_LoopShape._judges_result``)
