@@ -27,6 +27,7 @@ class RedeliverySpec:
     window_default: float | None = key(doc="window_key's value when not given")
     outlived_by: tuple[str, ...] = key((), doc="options (or app settings) that end every run: one of them at most the window keeps it off ({limit} in note names what is set)")
     guards_end_it: bool = key(False, doc="a task whose paid calls all skip work already done (a guard, an idempotency key) does less on each run, so its redeliveries end: not reported")
+    outlived_per_item: bool = key(False, doc="with none of outlived_by given and the window at its default or longer, a run outlasts it only when a paid call runs once per item of a loop: a fixed number of paid calls ends within their SDKs' request timeouts, so it is not reported")
     label: str | None = key()
     note: str | None = key(doc="what the finding adds: when it fires and the way out")
 

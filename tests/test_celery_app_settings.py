@@ -21,8 +21,8 @@ TASKS = """
 
 
     @app.task
-    def summarize(text):
-        return client.chat.completions.create(model="gpt-4o", messages=[])
+    def summarize(texts):
+        return [client.chat.completions.create(model="gpt-4o", messages=[]) for _ in texts]
     """
 
 
@@ -194,8 +194,8 @@ SHARED_TASKS = """
 
 
     @shared_task
-    def summarize(text):
-        return client.chat.completions.create(model="gpt-4o", messages=[])
+    def summarize(texts):
+        return [client.chat.completions.create(model="gpt-4o", messages=[]) for _ in texts]
     """
 
 

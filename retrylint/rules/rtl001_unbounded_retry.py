@@ -67,6 +67,8 @@ class UnboundedRetry(Rule):
                 continue  # a hand-written decorator's loop is reported where it is written
             if layer.ends_when_guarded and all(reach.keyed or reach.guarded for reach in ctx.reaches(layer)):
                 continue  # each run skips the paid work an earlier one did: the runs get shorter and end
+            if layer.outlived_per_item and not any(reach.in_loop for reach in ctx.reaches(layer)):
+                continue  # a fixed number of paid calls ends within their request timeouts, before the window
             message = f"{layer.name} retries without limit: it has no attempt cap and no deadline"
             if layer.kind in ("loop", "recursion"):
                 message += "; count attempts and re-raise after the last one"

@@ -98,6 +98,7 @@ class Layer:
     client_off: bool = False  # its settings turn the SDK client's own retries off (ModelRetrySettings(max_retries=0))
     note: str = ""  # what an unbounded-retry finding adds about this layer (a redelivery's trigger and way out)
     ends_when_guarded: bool = False  # a redelivery that ends when every paid call skips work already done
+    outlived_per_item: bool = False  # a redelivery past a window no time limit bounds: only paid work per item outlasts it
     # A hand-written decorator's layer: the loop in its wrapper, itself a layer where it is written
     # (RTL001 reports an unbounded loop there, once, not at every function it decorates).
     inner: "Layer | None" = None

@@ -70,21 +70,25 @@ def redelivery(read: _Options, spec: LayerSpec, function: Function, anchor, call
         attempts = read.options.get(spec.attempts.param)
         if attempts is None or read.model.literal(*attempts) is not None:
             return None  # the task's own retries count it, and stop it
-    note = rule.note or ""
+    note, unlimited = rule.note or "", False
     if rule.brokers:
-        note = _outliving(read, rule, prefix)
-        if note is None:
+        outliving = _outliving(read, rule, prefix)
+        if outliving is None:
             return None
+        note, unlimited = outliving
     policy = Policy(capped=False, retries_exceptions=False)
     layer = Layer("redelivery", spec.library, rule.label or f"{spec.label} redelivery", anchor, function, None,
                   policy, call=call, keywords=keywords_of(call), speculative=True)
     layer.note, layer.ends_when_guarded = note, rule.guards_end_it
+    layer.outlived_per_item = unlimited and rule.outlived_per_item
     return layer
 
 
-def _outliving(read: _Options, rule, prefix: str) -> str | None:
+def _outliving(read: _Options, rule, prefix: str) -> tuple[str, bool] | None:
     """The note of a broker redelivery that can happen (the broker is one of ``rule.brokers`` and
-    no time limit ends every run within its window), or None when it cannot, or is not known to."""
+    no time limit ends every run within its window) and whether no limit is set at all (with the
+    window at its default or longer), or None
+    when it cannot happen, or is not known to."""
     url = next((read.setting(name) for name in rule.broker_settings if read.setting(name) is not None), None)
     if url is None or not url_matches(*url, tuple(rule.brokers)):
         return None  # not this broker, or not known to be (an environment variable)
@@ -100,7 +104,8 @@ def _outliving(read: _Options, rule, prefix: str) -> str | None:
             return None  # ends within the window, or not known not to
         limits += [f"{name} {_seconds(value)} s" for value in values[:1] if value is not None]
     limit = ", ".join(limits) if limits else f"no {rule.outlived_by[0]}" if rule.outlived_by else ""
-    return (rule.note or "").format(limit=limit, timeout=_seconds(window))
+    unlimited = not limits and window >= (rule.window_default or 0)  # a lowered window is outlasted sooner
+    return (rule.note or "").format(limit=limit, timeout=_seconds(window)), unlimited
 
 
 def _window(read: _Options, rule) -> float | None:
