@@ -136,11 +136,11 @@ def test_callers_in_other_modules_of_the_folder_type_an_any_parameter(tmp_path):
     })
     diagnostics = check(tmp_path, "pkg/utils.py")
     assert [(d["code"], d["line"], d["message"]) for d in diagnostics] == [
-        ("RTL002", 7, "tenacity @retry on '_converse_with_retry' (an unknown number of attempts) retries on every "
+        ("RTL002", 7, "tenacity @retry on '_converse_with_retry' (up to 3 attempts by default) retries on every "
                       "exception around billable _converse_with_retry -> converse (via caller argument) and declares "
                       "no non-retryable errors; stop at once on the errors that never heal"),
-        ("RTL005", 7, "converse runs under 2 retry layers: tenacity @retry on '_converse_with_retry' (capped, count "
-                      "unknown) x boto3 bedrock-runtime client (5: retries 4) = an unknown number of calls per run; "
+        ("RTL005", 7, "converse runs under 2 retry layers: tenacity @retry on '_converse_with_retry' (3 by default) "
+                      "x boto3 bedrock-runtime client (5: retries 4) = up to 15 calls per run; "
                       "chain _converse_with_retry -> converse (via caller argument); let one layer retry"),
     ]
     assert diagnostics[1]["fix"] is None  # the client is built in another file

@@ -242,8 +242,8 @@ def test_a_namespace_package_named_like_the_sdk_is_not_the_sdk(tmp_path):
     found = check(tmp_path, "llama_index/llms/openai/base.py")
     assert [(d["code"], d["line"]) for d in found] == [("RTL005", 12)]
     assert found[0]["message"].startswith(
-        "chat.completions.create runs under 2 retry layers: tenacity Retrying from create_retrying() (capped, count "
-        "unknown) x OpenAI client (3: retries 2 by default) = an unknown number of calls per run"
+        "chat.completions.create runs under 2 retry layers: tenacity Retrying from create_retrying() (3) x OpenAI "
+        "client (3: retries 2 by default) = up to 9 calls per run"
     )
 
 
@@ -316,9 +316,9 @@ def test_a_retrying_object_of_another_module_handed_the_client_a_subclass_makes(
     write_tree(tmp_path, {"pkg/__init__.py": "", "pkg/utils.py": RETRYING_UTILS, "pkg/models.py": RETRYING_MODELS})
     found = check(tmp_path, "pkg/models.py")
     assert [(d["code"], d["line"], d["message"]) for d in found] == [
-        ("RTL005", 19, "converse runs under 2 retry layers: hand-written retry loop in Retrying.__call__ (capped, "
-                       "count unknown) x boto3 bedrock-runtime client (3: retries 2 by default) = an unknown number "
-                       "of calls per run; chain generate -> converse (via attribute); let one layer retry"),
+        ("RTL005", 19, "converse runs under 2 retry layers: hand-written retry loop in Retrying.__call__ (3) x "
+                       "boto3 bedrock-runtime client (3: retries 2 by default) = up to 9 calls per run; chain "
+                       "generate -> converse (via attribute); let one layer retry"),
     ]
     assert found[0]["fix"] is None
 

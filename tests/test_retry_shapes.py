@@ -115,7 +115,7 @@ def test_a_decorator_factory_in_another_module(tmp_path):
     findings = check(tmp_path, "llm.py")
     assert [(d["code"], d["path"], d["line"]) for d in findings] == [("RTL002", "llm.py", 11)]
     assert findings[0]["message"].startswith(
-        "tenacity @retry from create_retry_decorator() on '_complete' (an unknown number of attempts) retries on broad Exception"
+        "tenacity @retry from create_retry_decorator() on '_complete' (up to 6 attempts) retries on broad Exception"
     )
     assert findings[0]["fix"] is None  # the policy is written in another file
 
@@ -179,8 +179,8 @@ def test_a_method_returning_another_modules_factory_is_the_factorys_layer(tmp_pa
     assert [(d["code"], d["path"], d["line"]) for d in findings] == [("RTL005", "base.py", 20)]
     assert findings[0]["message"] == (
         "embeddings.create runs under 2 retry layers: tenacity @retry from create_retry_decorator() on "
-        "'_retryable_get_embedding' (capped, count unknown) x OpenAI client (3: retries 2 by default) "
-        "= an unknown number of calls per run; chain _retryable_get_embedding -> get_embedding (base.py:6) "
+        "'_retryable_get_embedding' (4) x OpenAI client (3: retries 2 by default) "
+        "= up to 12 calls per run; chain _retryable_get_embedding -> get_embedding (base.py:6) "
         "-> embeddings.create (via annotation); let one layer retry"
     )
 
@@ -290,7 +290,7 @@ def test_a_hand_written_retry_decorator_re_exported_by_a_package(tmp_path):
     findings = check(tmp_path, "pkg/cot.py", "pkg/utils/commons.py")
     assert [(d["code"], d["path"], d["line"]) for d in findings] == [("RTL002", "pkg/cot.py", 11)]
     assert findings[0]["message"].startswith(
-        "hand-written retry loop in retry_on_error() on 'trace' (up to 4 attempts) retries on broad "
+        "hand-written retry loop in retry_on_error() on 'trace' (up to 4 attempts by default) retries on broad "
         "Exception around billable trace -> chat.completions.create"
     )
     assert findings[0]["fix"] is None  # the loop is written in another file, and shared

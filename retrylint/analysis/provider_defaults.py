@@ -9,14 +9,10 @@ from __future__ import annotations
 import libcst as cst
 
 from retrylint.analysis.layers.layer import keywords_of, positional
-from retrylint.analysis.model import NO_LITERAL, ClassInfo, Scope, identifier
+from retrylint.analysis.known_values import field_default
+from retrylint.analysis.model import Scope
 from retrylint.analysis.model.strings import DEFAULTS, HOLE, texts
-from retrylint.analysis.model.typeflow import self_class
 from retrylint.catalog_nested import ModelProvidersSpec
-
-# What declares a field's default in a class body: pydantic's Field(default) and dataclasses'
-# field(default=...); a default_factory is not a literal and is not followed.
-FIELD_DECLARATIONS = frozenset({"pydantic.Field", "pydantic.fields.Field", "dataclasses.field"})
 
 
 def provider_retries(providers: ModelProvidersSpec, constructor: cst.Call, where: Scope) -> tuple[int, str] | None:
@@ -47,40 +43,7 @@ def model_string(expr: cst.BaseExpression, where: Scope) -> tuple[str, str] | No
     found = texts(expr, where, DEFAULTS)
     if len(found) == 1 and HOLE not in next(iter(found)):
         return next(iter(found)), ""
-    if isinstance(expr, cst.Attribute):
-        return _field_default(expr, where)
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+        found = field_default(expr, where)
+        return (found.value, found.origin) if found is not None and isinstance(found.value, str) else None
     return None
-
-
-def _field_default(expr: cst.Attribute, where: Scope) -> tuple[str, str] | None:
-    """``config.model`` (or ``self.model``) of a project class whose body declares ``model`` with a
-    literal default and whose methods never assign it."""
-    model = where.model
-    if isinstance(expr.value, cst.Name) and where.cls is not None and expr.value.value == where.self_name:
-        cls: ClassInfo | None = self_class(where.cls)
-    else:
-        owner = model.qualify(expr.value, where)
-        cls = model.resolve_class(owner) if owner is not None else None
-    if cls is None:
-        return None
-    attr = identifier(expr.attr.value)
-    classes = list(cls.owner.class_mro(cls))
-    if any(info.self_assignments.get(attr) or info.field_values.get(attr) for info in classes):
-        return None
-    declared = next((info for info in classes if attr in info.body_attrs), None)
-    binding = declared.body_attrs[attr] if declared is not None else None
-    if binding is None or binding.scope is None:
-        return None
-    value = _declared_default(binding.value, binding.scope)
-    return (value, f"{declared.name}.{attr}'s default") if isinstance(value, str) else None
-
-
-def _declared_default(value: cst.BaseExpression | None, scope: Scope):
-    """The literal a class-body declaration gives as its default: the value itself, or the
-    ``default`` of a field declaration."""
-    model = scope.model
-    if isinstance(value, cst.Call) and model.qualify(value.func, scope) in FIELD_DECLARATIONS:
-        kw = keywords_of(value)
-        arg = kw.get("default") or (positional(value, 0) if "dataclasses" not in model.qualify(value.func, scope) else None)
-        return model.literal(arg.value, scope) if arg is not None else NO_LITERAL
-    return model.literal(value, scope)

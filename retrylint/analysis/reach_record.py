@@ -96,7 +96,7 @@ def retry_stack(layer: Layer, reach: Reach) -> RetryStack:
     """Every layer that retries ``reach`` from ``layer`` down, SDK client included."""
     layers = _retrying_layers(layer, reach)
     factors = [item.policy.factor() for item in layers]
-    parts = [f"{item.name} ({f if f is not None else UNKNOWN if _unknown(item) else UNBOUNDED})"
+    parts = [f"{item.name} ({f'{f}{item.policy.default_text()}' if f is not None else UNKNOWN if _unknown(item) else UNBOUNDED})"
              for item, f in zip(layers, factors)]
     client = _retrying_client(reach, layers)
     if client is None:

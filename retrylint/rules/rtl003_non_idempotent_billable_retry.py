@@ -122,13 +122,15 @@ class NonIdempotentBillableRetry(Rule):
         per_item = " per item" if any(r.in_loop for r in reaches) else ""
         plural = "s" if calls != 1 else ""
         factor = layer.policy.factor()
+        if factor is None and layer.policy.capped and layer.policy.attempts is None:
+            return f"worst case: an unknown number of attempts x {calls} billable call{plural}{per_item}"
         if factor is None:
             return f"worst case: no limit on billed calls ({calls} billable call{plural}{per_item} per attempt)"
         grows = (f", sending about {count_text(factor * (factor + 1) // 2)} times the first prompt's tokens "
                  f"(attempt k sends about k times it)") if layer.reasks and (layer.spec is None or layer.spec.reask_history) \
             else ", each re-ask longer than the first prompt by the failed answer" if layer.reasks else ""
         return (
-            f"worst case: {count_text(factor)} attempts x {calls} billable call{plural}{per_item} = "
+            f"worst case: {count_text(factor)} attempts{layer.policy.default_text()} x {calls} billable call{plural}{per_item} = "
             f"{count_text(factor * calls)} billed calls{per_item}{grows}"
         )
 

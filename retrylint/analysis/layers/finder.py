@@ -9,6 +9,7 @@ import libcst as cst
 
 from retrylint.catalog import LayerSpec
 from retrylint.analysis.forwarders import forwarded
+from retrylint.analysis.known_values import Known, known
 from retrylint.analysis.layers.dialects import policy_reader
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, Policy, bound_call, keywords_of, never_retries
 from retrylint.analysis.layers.readers import (built_elsewhere, entry_points, hand_loops, recursion, retrying_instances,
@@ -26,6 +27,9 @@ class LayerFinder:
         self.surroundings = Surroundings(model)
         self.layers: list[Layer] = []
         self.claimed_loops: set[int] = set()
+        # A factory's parameters bound to what the call applying its policy passes, while that
+        # policy is read (``_create_retry_decorator(llm.max_retries)``).
+        self.site = None
 
     def find(self) -> list[Layer]:
         """Every layer of the module, in source order."""
@@ -146,6 +150,11 @@ class LayerFinder:
         policy = policy_reader(spec.dialect)(self, spec, call, scope, options)
         return Layer(kind, spec.library, spec.label, anchor, function, unit_root, policy,
                      spec=spec, call=call, bare=bare, keywords=keywords_of(call))
+
+    def known(self, expr: cst.BaseExpression | None, scope: Scope) -> Known | None:
+        """The value ``expr`` holds where literals reach it (``known_values``), through the
+        factory site being read."""
+        return known(expr, scope, self.site)
 
     def keyword_policy(self, spec: LayerSpec, call: cst.Call | None, scope: Scope, options: dict | None = None) -> Policy:
         """A policy read from keyword options whatever the spec's dialect (task queues, call sites)."""

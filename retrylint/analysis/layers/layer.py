@@ -9,7 +9,8 @@ import libcst as cst
 
 from retrylint.catalog import LayerSpec
 from retrylint.diagnostics import COUNT_LIMIT, count_text
-from retrylint.analysis.model import ClassInfo, Function, Scope, identifier
+from retrylint.analysis.model import ClassInfo, Function, Scope
+from retrylint.analysis.model.tree import keywords_of, positional  # noqa: F401 (the readers import them from here)
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Policy:
     # Retries only a malformed answer (instructor): no wait mends it, and the SDK client under it is
     # the only layer retrying API errors (its retries are not to be turned off for this one).
     answers_only: bool = False
+    by_default: bool = False  # the count is a default the program may set otherwise (``self.max_retries``)
 
     @property
     def retries(self) -> bool:
@@ -52,8 +54,15 @@ class Policy:
         if not self.capped:
             return "unbounded attempts"
         if self.attempts is not None:
-            return f"up to {count_text(self.attempts)} attempt{'s' if self.attempts != 1 else ''}"
+            return f"up to {self.count_text()} attempt{'s' if self.attempts != 1 else ''}{self.default_text()}"
         return "a time-capped number of attempts" if self.deadline else "an unknown number of attempts"
+
+    def count_text(self) -> str:
+        return count_text(self.attempts) if self.attempts is not None else "?"
+
+    def default_text(self) -> str:
+        """`` by default`` after a count read from a default."""
+        return " by default" if self.by_default and self.attempts is not None else ""
 
     def factor(self) -> int | None:
         """Attempts as a multiplication factor; None when unbounded or unknown, or so large
@@ -148,19 +157,6 @@ def never_retries(spec: LayerSpec, function: Function) -> bool:
     if not function.is_async:
         return False
     return not spec.retries_async or function.is_generator and not spec.retries_async_generators
-
-
-def keywords_of(call: cst.Call | None) -> dict[str, cst.Arg]:
-    if call is None:
-        return {}
-    return {identifier(arg.keyword.value): arg for arg in call.args if arg.keyword is not None}
-
-
-def positional(call: cst.Call | None, index: int) -> cst.Arg | None:
-    if call is None:
-        return None
-    args = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    return args[index] if index < len(args) else None
 
 
 def bound_call(expr: cst.BaseExpression, scope: Scope) -> cst.Call | None:

@@ -8,6 +8,8 @@ from typing import Iterator
 
 import libcst as cst
 
+from retrylint.analysis.model.symbols import identifier
+
 _SKIPPED_FIELDS = ("whitespace", "lpar", "rpar", "comma", "semicolon", "equal", "colon", "star", "operator",
                    "dot", "header", "footer", "leading_lines", "lines_after_decorators")
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -69,3 +71,16 @@ def is_docstring(statement: cst.BaseStatement) -> bool:
     """A statement that is only a string: a docstring where it opens a body."""
     return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
         and isinstance(statement.body[0], cst.Expr) and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+def keywords_of(call: cst.Call | None) -> dict[str, cst.Arg]:
+    if call is None:
+        return {}
+    return {identifier(arg.keyword.value): arg for arg in call.args if arg.keyword is not None}
+
+
+def positional(call: cst.Call | None, index: int) -> cst.Arg | None:
+    if call is None:
+        return None
+    args = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    return args[index] if index < len(args) else None

@@ -11,6 +11,7 @@ import libcst as cst
 from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.dialects.templates import BACKOFF, CAP, NEVER_RETRY, FixTemplate
 from retrylint.analysis.layers.layer import Policy, keywords_of, positional
+from retrylint.analysis.known_values import counted
 from retrylint.analysis.layers.predicate_bounds import predicate_reading
 from retrylint.analysis.model import NO_LITERAL, Scope
 from retrylint.analysis.options import unpacked_options
@@ -55,7 +56,7 @@ def read_policy(finder: "LayerFinder", spec: LayerSpec, call: cst.Call | None, s
     if options is None:
         options = call_options(spec, call, scope)
     policy = Policy()
-    capped, count = _attempts(model, spec, options)
+    capped, count, policy.by_default = _attempts(finder, spec, options)
     deadline = _deadline(model, spec, options)
     policy.attempts, policy.deadline = count, deadline
     policy.capped = capped or deadline
@@ -95,15 +96,18 @@ def _unknown_where_unread(spec: LayerSpec, options: dict, policy: Policy) -> Non
     policy.waits = True
 
 
-def _attempts(model, spec: LayerSpec, options: dict) -> tuple[bool, int | None]:
-    """(capped, worst-case total attempts) from the attempts parameter and its default."""
+def _attempts(finder, spec: LayerSpec, options: dict) -> tuple[bool, int | None, bool]:
+    """(capped, worst-case total attempts, whether that count is a default the program may set
+    otherwise) from the attempts parameter and its default."""
+    model = finder.model
     attempts = spec.attempts
     capped, count = attempts.default is not None, attempts.default
     if attempts.default is not None:
         count = attempts.total(attempts.default)
+    by_default = False
     if attempts.param in options:
-        expr, where = options[attempts.param]
-        value = model.literal(expr, where)
+        found = counted(finder.known(*options[attempts.param]))
+        value, by_default = (found.value, found.default) if found is not None else (NO_LITERAL, False)
         if value is True and attempts.true == "unbounded":
             capped, count = False, None
         elif value is False:
@@ -122,7 +126,7 @@ def _attempts(model, spec: LayerSpec, options: dict) -> tuple[bool, int | None]:
         p in options and model.literal(*options[p]) is not None for p in attempts.other_caps
     ):
         capped, count = True, None
-    return capped, count
+    return capped, count, by_default and count is not None
 
 
 def _deadline(model, spec: LayerSpec, options: dict) -> bool:

@@ -11,6 +11,7 @@ import libcst as cst
 from retrylint.catalog import Catalog, LayerSpec
 from retrylint.analysis.layers.dialects.templates import FixTemplate
 from retrylint.analysis.layers.layer import Policy, keywords_of
+from retrylint.analysis.known_values import counted
 from retrylint.analysis.layers.predicate_bounds import predicate_bound, predicate_reading
 from retrylint.analysis.model import NO_LITERAL, Scope
 from retrylint.analysis.options import unpacked_options
@@ -41,6 +42,7 @@ class _TenacityReader:
         self.model = finder.model
         self.catalog = finder.catalog
         self.following: set[int] = set()  # the bound values being read, against a name bound to itself
+        self.by_default = False  # a count of the stop is a default the program may set otherwise
 
     def policy(self, call: cst.Call | None, scope: Scope) -> Policy:
         """What ``**options`` cannot tell (``@retry(**self.config)``) is unknown: a stop, a
@@ -50,6 +52,7 @@ class _TenacityReader:
         policy = Policy(capped=unreadable)
         if "stop" in kw:
             policy.attempts, policy.capped, policy.deadline = self._stop(*kw["stop"])
+            policy.by_default = self.by_default and policy.attempts is not None
         policy.retry_all = True
         if "retry" in kw:
             self._retry(*kw["retry"], policy, call)
@@ -74,8 +77,12 @@ class _TenacityReader:
         if target in self._names("stop_never"):
             return None, False, False
         if isinstance(expr, cst.Call) and target in self._names("stop_after_attempts"):
-            value = model.literal(expr.args[0].value, scope) if expr.args else NO_LITERAL
-            return (value if isinstance(value, int) and not isinstance(value, bool) else None), True, False
+            found = counted(self.finder.known(expr.args[0].value, scope)) if expr.args else None
+            value = found.value if found is not None else NO_LITERAL
+            if isinstance(value, int) and not isinstance(value, bool):
+                self.by_default = self.by_default or found.default
+                return value, True, False
+            return None, True, False
         if isinstance(expr, cst.Call) and target in self._names("stop_after_time"):
             return None, True, True
         return None, True, False  # stop_when_event_set or a custom stop: assume it stops

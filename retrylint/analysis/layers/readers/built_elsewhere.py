@@ -19,6 +19,7 @@ import libcst as cst
 
 from retrylint.catalog import LayerSpec
 from retrylint.analysis.layers.layer import Layer, never_retries
+from retrylint.analysis.layers.readers.site_arguments import at_site
 from retrylint.analysis.model import Binding, Function, Scope, descendants
 
 FORMS = ("decorator", "retrying")  # what a factory or a constant can hold
@@ -54,6 +55,7 @@ class Origin:
     call: cst.Call  # the layer's own call (``retry(stop=...)``)
     scope: Scope  # where that call is read
     factory: Function | None = None  # the function that returns it
+    site: tuple[cst.Call, Scope] | None = None  # the call of ``factory`` the policy comes from, where it is read
 
 
 def at_decorator(finder, function: Function, decorator: cst.Decorator, scope: Scope) -> Layer | None:
@@ -96,7 +98,11 @@ def origin_layer(finder, origin: Origin, kind: str, anchor: cst.CSTNode, functio
                  unit_root: cst.CSTNode | None = None) -> Layer:
     model = origin.scope.model
     reader = finder if model is finder.model else type(finder)(model)
-    built = reader.make_layer(origin.spec, kind, anchor, function, unit_root, origin.call, origin.scope)
+    reader.site = at_site(finder, origin.factory, *origin.site) if origin.site is not None else None
+    try:
+        built = reader.make_layer(origin.spec, kind, anchor, function, unit_root, origin.call, origin.scope)
+    finally:
+        reader.site = None
     label = f"{origin.spec.label} from {origin.factory.name}()" if origin.factory is not None else origin.spec.label
     return Layer(kind, origin.spec.library, label, anchor, function, unit_root, built.policy, spec=origin.spec)
 
@@ -110,7 +116,10 @@ def find_origin(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Origi
         if not may_follow(expr.func, scope):
             return None
         factory = model.resolve_function(model.qualify(expr.func, scope))
-        return _returned(factory, depth) if factory is not None else None
+        origin = _returned(factory, depth) if factory is not None else None
+        if origin is not None and origin.factory is factory and origin.site is None:
+            origin.site = (expr, scope)
+        return origin
     found = _binding(expr, scope)
     if found is None:
         return None

@@ -11,11 +11,12 @@ import fnmatch
 
 import libcst as cst
 
+from retrylint.analysis.known_values import counted, known
 from retrylint.analysis.layers.layer import Layer, Policy, last_statement
 from retrylint.analysis.layers.readers import site_arguments
 from retrylint.analysis.layers.readers.hand_loop_handlers import EXITS as _EXITS, caught, continue_guards, goes_round
 from retrylint.analysis.layers.readers.site_arguments import SiteArguments
-from retrylint.analysis.model import Function, ModuleModel, descendants, identifier
+from retrylint.analysis.model import Function, ModuleModel, descendants
 
 
 def read(finder, function: Function, loop: cst.For | cst.While, site: SiteArguments | None = None) -> Layer | None:
@@ -24,6 +25,7 @@ def read(finder, function: Function, loop: cst.For | cst.While, site: SiteArgume
     if not loop_info.is_retry():
         return None
     policy = Policy(capped=loop_info.capped(), attempts=loop_info.attempts())
+    policy.by_default = loop_info.by_default and policy.attempts is not None
     policy.deadline = False
     retrying = loop_info.retrying_handlers
     policy.retry_all = any(h.type is None for h in retrying)
@@ -101,6 +103,7 @@ class _LoopShape:
         self.model = model
         self.site = site
         self.site_bound: list[str] = []  # the site's parameters that decided the loop never ends
+        self.by_default = False  # a count read is a default the program may set otherwise
         self.function = function
         self.loop = loop
         self.tries = [n for n in loop.body.body if isinstance(n, (cst.Try, cst.TryStar))]
@@ -299,9 +302,10 @@ class _LoopShape:
         return None
 
     def _count(self, expr: cst.BaseExpression, depth: int = 0) -> int | None:
-        """A literal number, a sum or difference of them, or ``self.<attr>`` that only the class
-        body sets (``retries: int = 0``, ``MAX_RETRIES = 2``): its default, the count a reader
-        of the class sees."""
+        """A number, a sum or difference of them, where literals reach it (``known_values``: a
+        parameter's default or the decoration site's argument, ``self.<attr>`` its class sets to
+        one, ``range(self.max_retries)`` with ``max_retries: int = 5``); a default counted is
+        noted in ``by_default``."""
         if depth > 10:
             return None
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
@@ -309,32 +313,11 @@ class _LoopShape:
             if left is None or right is None:
                 return None
             return left + right if isinstance(expr.operator, cst.Add) else left - right
-        scope = self.function.scope
-        bound = self.site.value(expr, scope) if self.site is not None else None
-        if bound is not None:
-            return self._count_bound(*bound)
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None \
-                and expr.value.value == scope.self_name:
-            expr, scope = self._class_default(scope.cls, identifier(expr.attr.value))
-        value = self.model.literal(expr, scope) if expr is not None else None
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    @staticmethod
-    def _count_bound(expr: cst.BaseExpression, scope) -> int | None:
-        """The number a decoration site passes (or a parameter's default)."""
-        value = scope.model.literal(expr, scope)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    def _class_default(self, cls, attr: str) -> tuple[cst.BaseExpression | None, object]:
-        """The class-body value of ``attr`` in ``cls`` or its bases, when no method assigns it."""
-        classes = list(self.model.class_mro(cls))
-        if any(info.self_assignments.get(attr) for info in classes):
-            return None, None
-        for info in classes:
-            binding = info.body_attrs.get(attr)
-            if binding is not None and binding.value is not None and binding.value is not binding.annotation:
-                return binding.value, binding.scope
-        return None, None
+        found = counted(known(expr, self.function.scope, self.site), least=0)  # (``range(self.retries + 1)``)
+        if found is None or not isinstance(found.value, int) or isinstance(found.value, bool):
+            return None
+        self.by_default = self.by_default or found.default
+        return found.value
 
     def earlier(self, handler: cst.ExceptHandler) -> list[cst.ExceptHandler]:
         """The clauses of ``handler``'s ``try`` before it."""

@@ -16,9 +16,11 @@ import re
 import libcst as cst
 
 from retrylint.analysis.layers.layer import Layer
-from retrylint.analysis.layers.readers import wrapping_decorators
+from retrylint.analysis.layers.readers import site_arguments, wrapping_decorators
+from retrylint.analysis.layers.readers.site_arguments import SiteArguments
 from retrylint.analysis.layers.readers.base import handed_function
 from retrylint.analysis.model import Function, identifier
+from retrylint.analysis.model.typeflow import self_class
 
 RETR = re.compile(r"(?i:retr)")
 # What follows a name in a call handing it a dotted name first (``self.retryer(self.client.completion,``).
@@ -72,7 +74,7 @@ def at_call(finder, function: Function, site) -> Layer | None:
     if cls is None or not model.calls_instance(func, scope, target):
         return None
     method = next((info.methods["__call__"] for info in cls.owner.class_mro(cls) if "__call__" in info.methods), None)
-    found = wrapping_decorators.wrapped_layer(finder, method) if method is not None else None
+    found = wrapping_decorators.wrapped_layer(finder, method, _made_with(finder, func, scope, cls)) if method is not None else None
     if found is None or found[0].kind != "loop" or found[0].speculative:
         return None
     inner = found[0]
@@ -81,3 +83,23 @@ def at_call(finder, function: Function, site) -> Layer | None:
     if retried is not None:
         return Layer("call", inner.library, label, call, retried, None, inner.policy, inner=inner)
     return Layer("call", inner.library, label, call, function, first.value, inner.policy, inner=inner, handed=first.value)
+
+
+def _made_with(finder, func: cst.BaseExpression, scope, cls) -> SiteArguments | None:
+    """The arguments of the one call that makes the instance (``self.retryer = Retrying(max_attempts=3)``
+    or ``retrier = Retrier()``), bound to the parameters of the class's ``__init__``."""
+    model = scope.model
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and scope.cls is not None \
+            and func.value.value == scope.self_name:
+        owner = self_class(scope.cls)
+        bindings = [b for info in owner.owner.class_mro(owner) for b in info.self_assignments.get(identifier(func.attr.value), ())]
+    else:
+        binding = scope.lookup(func.value) if isinstance(func, cst.Name) else None
+        bindings = [binding] if binding is not None else []
+    init = next((info.methods["__init__"] for info in cls.owner.class_mro(cls) if "__init__" in info.methods), None)
+    if len(bindings) != 1 or init is None or not isinstance(bindings[0].value, cst.Call) or bindings[0].scope is None:
+        return None
+    call, where = bindings[0].value, bindings[0].scope
+    if model.resolve_class(where.model.qualify(call.func, where)) is not cls:
+        return None
+    return site_arguments.at_site(finder, init, call, where)

@@ -97,8 +97,8 @@ def wrapped_layer(finder, wrapping: Function, site: SiteArguments | None = None)
                 layer = hand_loops.read(reader, holder, loop, site)
                 if layer is not None:
                     return layer, holder
-        for site in holder.calls:
-            layer = _applied_to(reader, holder, site.node, param)
+        for call_site in holder.calls:
+            layer = _applied_to(reader, holder, call_site.node, param)
             if layer is not None:
                 return layer, holder
     return None
