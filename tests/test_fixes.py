@@ -170,3 +170,26 @@ def test_the_chat_model_under_with_retry_gets_its_sdk_retries_off():
         """
     )
     assert [d.code for d in engine.lint_source(result, "svc.py")] == ["RTL002", "RTL003"]
+
+
+def test_an_unbounded_stop_function_gets_no_cap_fix():
+    """tenacity's stop_base has no ``__ror__``: ``stop=my_stop | stop_after_attempt(5)`` would
+    raise TypeError, so a stop function that never stops is reported without a fix."""
+    source = textwrap.dedent(
+        """\
+        from tenacity import retry, wait_exponential
+
+
+        def never(state):
+            return False
+
+
+        @retry(stop=never, wait=wait_exponential())
+        def fetch():
+            return 1
+        """
+    )
+    engine = Engine(Settings())
+    diagnostics = [d for d in engine.lint_source(source, "svc.py") if d.code == "RTL001"]
+    assert [(d.line, d.fix) for d in diagnostics] == [(8, None)]
+    assert fix(source) == source

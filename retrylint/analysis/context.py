@@ -134,6 +134,8 @@ class RuleContext:
             new = filled(template)
             existing = layer.keywords.get(template.keyword)
             if template.join and existing is not None and not self._names_one_of(layer, existing.value, template.replaces):
+                if self._plain_function(layer, existing.value):
+                    return None  # ``stop=my_stop``: a plain function does not join with ``|``
                 code = self.model.code(existing.value)
                 code = f"({code})" if isinstance(existing.value, cst.BinaryOperation) else code
                 new = template.join.replace("{existing}", code.replace("{", "{{").replace("}", "}}")).replace("{new}", new)
@@ -143,6 +145,13 @@ class RuleContext:
         if message is None:
             message = "Pass " + ", ".join(f"{t.keyword}={filled(t)}" for t in templates)
         return message.replace("{n}", str(n)), edits
+
+    def _plain_function(self, layer: Layer, expr: cst.BaseExpression) -> bool:
+        """A lambda, or a name of a project function (not a builder's instance)."""
+        outer = layer.function.scope.parent or self.model.scope
+        return isinstance(expr, cst.Lambda) or any(
+            self.model.resolve_function(self.model.qualify(expr, scope)) is not None for scope in (outer, layer.function.scope)
+        )
 
     def _names_one_of(self, layer: Layer, expr: cst.BaseExpression, names: tuple[str, ...]) -> bool:
         """Whether ``expr`` names one of ``names``, read where the layer is declared or inside it."""

@@ -74,8 +74,8 @@ class UnboundedRetry(Rule):
                 message += "; count attempts and re-raise after the last one"
             if layer.reasks:
                 message += f"; {reask_note(layer)}"
-            if layer.note:
-                message += f"; {layer.note}"
+            for note in (layer.policy.note, layer.note):
+                message += f"; {note}" if note else ""
             fix = self._fix(ctx, layer)
             yield ctx.diagnostic(self, layer.anchor, message, fix)
 

@@ -44,6 +44,7 @@ class Policy:
     # the only layer retrying API errors (its retries are not to be turned off for this one).
     answers_only: bool = False
     by_default: bool = False  # the count is a default the program may set otherwise (``self.max_retries``)
+    note: str = ""  # what an unbounded-retry finding adds (a stop function that never stops on its default)
 
     @property
     def retries(self) -> bool:

@@ -13,6 +13,7 @@ from retrylint.analysis.layers.dialects.templates import FixTemplate
 from retrylint.analysis.layers.layer import Policy, keywords_of
 from retrylint.analysis.known_values import counted
 from retrylint.analysis.layers.predicate_bounds import predicate_bound, predicate_reading
+from retrylint.analysis.layers.stop_functions import stop_function
 from retrylint.analysis.model import NO_LITERAL, Scope
 from retrylint.analysis.options import unpacked_options
 from retrylint.analysis.project import layer_names
@@ -43,6 +44,7 @@ class _TenacityReader:
         self.catalog = finder.catalog
         self.following: set[int] = set()  # the bound values being read, against a name bound to itself
         self.by_default = False  # a count of the stop is a default the program may set otherwise
+        self.stop_note = ""  # why a stop function never stops
 
     def policy(self, call: cst.Call | None, scope: Scope) -> Policy:
         """What ``**options`` cannot tell (``@retry(**self.config)``) is unknown: a stop, a
@@ -53,6 +55,7 @@ class _TenacityReader:
         if "stop" in kw:
             policy.attempts, policy.capped, policy.deadline = self._stop(*kw["stop"])
             policy.by_default = self.by_default and policy.attempts is not None
+            policy.note = "" if policy.capped else self.stop_note
         policy.retry_all = True
         if "retry" in kw:
             self._retry(*kw["retry"], policy, call)
@@ -85,7 +88,11 @@ class _TenacityReader:
             return None, True, False
         if isinstance(expr, cst.Call) and target in self._names("stop_after_time"):
             return None, True, True
-        return None, True, False  # stop_when_event_set or a custom stop: assume it stops
+        read = stop_function(model, expr, scope)  # a project stop function, where it is simple
+        if read is None:
+            return None, True, False  # stop_when_event_set or another custom stop: assume it stops
+        self.stop_note = self.stop_note or read[1]
+        return read[0]
 
     def _retry(self, expr, scope, policy: Policy, owner: cst.Call | None) -> None:
         """Read a tenacity retry= expression into ``policy``: a name bound to one in this function
