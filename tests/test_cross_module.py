@@ -423,3 +423,100 @@ def test_callable_handed_to_the_layer_reaches_a_paid_call_through_a_wrapper_in_a
     ]
     assert "tenacity Retrying (4) x LiteLLM (provider SDK retries) (3: retries 2 by default) = up to 12 calls" \
         in found[0]["message"]
+
+
+STORED = {
+    "pkg/__init__.py": "",
+    "pkg/utils/__init__.py": "",
+    "pkg/evals/__init__.py": "",
+    "pkg/utils/runner.py": """
+        import asyncio
+
+
+        class RetryableError(Exception):
+            pass
+
+
+        class JobRunner:
+            def __init__(self, jobs, run_job_fn, max_retries=0):
+                self.jobs = jobs
+                self.run_job_fn = run_job_fn
+                self.max_retries = max_retries
+
+            async def run(self):
+                for job in self.jobs:
+                    await self._run_one(job, self.run_job_fn)
+
+            async def _run_one(self, job, run_job_fn):
+                for attempt in range(3):
+                    try:
+                        return await run_job_fn(job)
+                    except RetryableError:
+                        await asyncio.sleep(2 ** attempt)
+                return None
+
+            async def run_direct(self, job):
+                for attempt in range(3):
+                    try:
+                        return await self.run_job_fn(job)
+                    except RetryableError:
+                        await asyncio.sleep(2 ** attempt)
+                return None
+        """,
+    "pkg/evals/evaluator.py": """
+        import litellm
+
+        from pkg.utils.runner import JobRunner
+
+
+        class Evaluator:
+            def __init__(self, jobs):
+                self.jobs = jobs
+
+            async def run(self):
+                runner = JobRunner(self.jobs, run_job_fn=self.run_job, max_retries=2)
+                await runner.run()
+
+            async def run_job(self, job):
+                answer = await litellm.acompletion(model="gpt-4o", messages=[{"role": "user", "content": job}])
+                return answer.choices[0].message.content
+        """,
+    "pkg/evals/free.py": """
+        from pkg.utils.runner import JobRunner
+
+
+        def count(job):
+            return len(job)
+
+
+        async def tally(jobs, handler=None):
+            await JobRunner(jobs, count).run()
+            await JobRunner(jobs, handler or count).run()
+            await JobRunner(jobs, lambda job: job).run()
+        """,
+}
+
+
+def test_a_callable_handed_to_a_constructor_and_stored_on_self_is_what_the_retry_loop_runs(tmp_path):
+    """kiln-ai 1.2 AsyncJobRunner(jobs, run_job_fn=self.run_job, max_retries=2): __init__ stores the
+    callable on self, and the worker's loop calls it (handed self.run_job_fn, or as self.run_job_fn
+    itself). What another module's construction hands it is what each attempt runs; the free
+    function another construction hands it, a lambda and an expression it cannot name add nothing."""
+    write_tree(tmp_path, STORED)
+    found = check(tmp_path, "pkg/utils/runner.py")
+    assert [(d["code"], d["line"]) for d in found] == [("RTL005", 19), ("RTL005", 27)]
+    assert found[0]["message"] == (
+        "acompletion runs under 2 retry layers: hand-written retry loop (3) x LiteLLM (provider SDK retries) "
+        "(3: retries 2 by default) = up to 9 calls per run; chain _run_one -> run_job (pkg/evals/evaluator.py:14, "
+        "via handed callable) -> acompletion; let one layer retry")
+    assert found[1]["chain"] == [
+        {"path": "pkg/utils/runner.py", "line": 27, "name": "run_direct", "via": ""},
+        {"path": "pkg/evals/evaluator.py", "line": 14, "name": "run_job", "via": "handed callable"},
+        {"path": "pkg/evals/evaluator.py", "line": 15, "name": "acompletion", "via": "import"},
+    ]
+
+
+def test_a_stored_callable_no_construction_hands_a_paid_function_reaches_nothing(tmp_path):
+    files = {name: text for name, text in STORED.items() if name != "pkg/evals/evaluator.py"}
+    write_tree(tmp_path, files)
+    assert check(tmp_path, "pkg/utils/runner.py") == []

@@ -60,7 +60,7 @@ def _set_default(function: Function, setters: tuple[str, ...]):
     wanted = {name.rpartition(":")[0]: int(name.rpartition(":")[2]) for name in setters}
     if not wanted:
         return DEFAULT
-    for model in _modules_calling(function.scope.model, {name.rpartition(".")[2] for name in wanted}):
+    for model in modules_calling(function.scope.model, {name.rpartition(".")[2] for name in wanted}):
         for caller in [model.module_function, *model.functions]:
             for site in caller.calls:
                 position = wanted.get(model.qualify(site.node.func, caller.scope) or "")
@@ -80,7 +80,7 @@ def _set_default(function: Function, setters: tuple[str, ...]):
 MAX_SETTER_MODULES = 8
 
 
-def _modules_calling(model, names: set[str]):
+def modules_calling(model, names: set[str]):
     """The module, then the other modules of its package (or folder) that call one of ``names``."""
     yield model
     project = model.project

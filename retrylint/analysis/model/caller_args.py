@@ -185,6 +185,11 @@ def _modules_calling(model: "ModuleModel", name: str) -> Iterator["ModuleModel |
             yield other
 
 
+def makes_instance(model: "ModuleModel", caller: Function, site: CallSite, init: Function) -> bool:
+    """``site`` (in ``caller``) makes an instance of the class whose ``__init__`` is ``init``."""
+    return _runs(model, caller, site, init, True)
+
+
 def _runs(model: "ModuleModel", caller: Function, site: CallSite, function: Function, init: bool) -> bool:
     """The call runs ``function`` (for ``__init__``: it makes an instance of its class)."""
     target = model.qualify(site.node.func, caller.scope)
