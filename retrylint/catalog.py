@@ -228,6 +228,15 @@ class Catalog:
             raised.update(lib.raises)
         return raised
 
+    def never_raised(self, providers: list[str]) -> set[str]:
+        """The builtins classes (qualified) the calls of every one of ``providers`` never raise."""
+        found: set[str] | None = None
+        for provider in providers:
+            lib = self.library_for_provider(provider)
+            names = {f"builtins.{name}" for name in lib.never_raises} if lib is not None else set()
+            found = names if found is None else found & names
+        return found or set()
+
     def merge_file(self, path: Path) -> None:
         text = read_catalog_text(path)
         try:

@@ -342,6 +342,7 @@ class ErrorLibrary:
     transient: tuple[str, ...] = key((), doc="errors a retry can heal (a rate limit): re-raising only these is no non-retryable list")
     answers: tuple[str, ...] = key((), doc="errors raised on a reply that cannot be used (parsing, validation): a layer retrying only these re-asks, and no wait between attempts mends them")
     raises: tuple[str, ...] = key((), doc="for an SDK: the error libraries (their 'library' names, its own included) whose classes its calls can raise, besides builtins'; a layer retrying only other libraries' classes retries none of its calls. Empty: not known")
+    never_raises: tuple[str, ...] = key((), doc="for an SDK: builtins' classes its calls never raise, since it wraps its transport's errors in its own (openai's APIConnectionError is no builtins.ConnectionError): an inner layer retrying only these and other libraries' classes adds nothing to a stack over its calls")
     racing: tuple[str, ...] = key((), doc="deterministic classes a lost race raises (unique, foreign key violations): healed by an attempt that reads again ('rereads') before it writes, never by the same write")
     rereads: tuple[str, ...] = key((), doc="calls reading rows before a write (get_or_create, select, on_conflict_do_update), matched by the last dotted parts of the name a call is written with")
 

@@ -14,6 +14,7 @@ from retrylint.catalog import Catalog
 from retrylint.catalog_specs import in_unit
 from retrylint.diagnostics import Applicability, ChainLink, Diagnostic, Edit, Fix
 from retrylint.fixing.edits import FixBuilder
+from retrylint.analysis.foreign_errors import foreign_libraries
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.layers.dialects import FixTemplate, fix_templates
 from retrylint.analysis.model import ModuleModel
@@ -190,25 +191,12 @@ class RuleContext:
         return [reach for reach in self.reaches(layer) if not self._retries_none_of(layer, reach)]
 
     def _retries_none_of(self, layer: Layer, reach: Reach) -> bool:
-        """Every class the layer retries is known, and known not to come from the reach's SDK."""
-        policy = layer.policy
-        retried = list(policy.retry_on)
-        if policy.predicate:
-            if policy.predicate_bound is None:
-                return False
-            retried += policy.predicate_bound
-        if policy.retry_all or not retried or reach.chain[-1].via == SHAPE:
+        """Every class the layer retries is known, and known not to come from the reach's SDK nor
+        from anything else the layer's function calls (a builtins class may come from anywhere)."""
+        libraries = foreign_libraries(layer, reach)
+        if libraries is None or any(library.library == "builtins" for library in libraries):
             return False
-        providers = [reach.spec.provider] + ([reach.client.spec.provider] if reach.client is not None else [])
-        raised = self.catalog.raised_libraries(providers)
-        if raised is None:
-            return False
-        roots = set()
-        for ref in retried:
-            library = self.catalog.library_of_exception(ref.name) if ref.name else None
-            if library is None or library.library == "builtins" or library.library in raised:
-                return False
-            roots.update(module.partition(".")[0] for module in (library.module, *library.aliases))
+        roots = {module.partition(".")[0] for library in libraries for module in (library.module, *library.aliases)}
         billable = {id(found.call) for found in self.reaches(layer)}
         return not _may_call(layer.function, roots, billable, set(), depth=3)
 

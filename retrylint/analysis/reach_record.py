@@ -13,6 +13,7 @@ import libcst as cst
 
 from retrylint.analysis.call_order import Follower, branches, distinct, exclusive, kept_followers
 from retrylint.analysis.client_retries import ClientUse
+from retrylint.analysis.foreign_errors import foreign_libraries
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.model import Function
 from retrylint.analysis.model.typeflow import IMPORT, SHAPE
@@ -160,7 +161,10 @@ def _counted_layer(layer: Layer, reach: Reach) -> Layer | None:
 
 
 def _retrying_layers(layer: Layer, reach: Reach) -> list[Layer]:
-    layers = [layer, *(inner for inner in reach.inner_layers if inner.policy.retries)]
+    """The layer and the layers under it that retry the reach's call: not one retrying only errors
+    its SDK never raises (metagpt's ConnectionError layer over the Anthropic SDK)."""
+    layers = [layer, *(inner for inner in reach.inner_layers
+                       if inner.policy.retries and foreign_libraries(inner, reach) is None)]
     if _retrying_client(reach, layers) is not None:  # a layer the client's count already holds is counted there
         layers = [item for item in layers if item.spec is None or not item.spec.counted_by_client]
     return layers
