@@ -12,6 +12,7 @@ from retrylint.analysis.model import NO_LITERAL, Function, ModuleModel, Scope, i
 from retrylint.analysis.client_constructors import constructor_of
 from retrylint.analysis.local_servers import url_matches
 from retrylint.analysis.model.caller_args import receivers
+from retrylint.analysis.known_values import counted, known
 from retrylint.analysis.options import unpacked_options
 from retrylint.analysis.provider_defaults import provider_retries
 from retrylint.analysis.client_versions import default_retries, given_retries
@@ -223,8 +224,12 @@ def _constructor_retries(spec: ClientSpec, constructor: cst.Call | None, where: 
         return spec.default_retries, "", False
     given = _argument(constructor, spec.retries_param, where)
     if given is not None:
-        value = where.model.literal(*given)
-        return (*given_retries(spec, value, where.model), True) if _is_int(value) else (spec.default_retries, "", False)
+        found = counted(known(*given), least=0)  # (``max_retries=self.max_retries``: its field's default)
+        value = found.value if found is not None else NO_LITERAL
+        if not _is_int(value):
+            return spec.default_retries, "", False
+        retries, note = given_retries(spec, value, where.model)
+        return retries, note, not found.default  # (a default of the project's: "retries 3 by default")
     if any(p in keywords_of(constructor) for p in spec.opaque_params):
         return 0, "", False  # configured in a way this pass does not read: do not count it
     config = _argument(constructor, spec.config.param, where)

@@ -34,6 +34,8 @@ def _dict_options(expr: cst.BaseExpression, scope: Scope, depth: int) -> tuple[d
         return _literal_entries(expr, scope, depth)
     if isinstance(expr, cst.Attribute):
         return _attribute_options(expr, scope, depth)
+    if isinstance(expr, cst.Call) and not isinstance(expr.func, cst.Name) or isinstance(expr, cst.Call) and expr.func.value != "dict":
+        return _returned_options(expr, scope, depth)  # ``**self._get_credential_kwargs()``
     if not isinstance(expr, cst.Name):
         return {}, True
     binding = scope.lookup(expr.value)

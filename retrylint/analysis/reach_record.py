@@ -102,7 +102,7 @@ def retry_stack(layer: Layer, reach: Reach) -> RetryStack:
     client = _retrying_client(reach, layers)
     if client is None:
         return RetryStack(factors, parts, len(parts))
-    default = " by default" if client.retries == client.spec.default_retries and not client.given else ""
+    default = " by default" if not client.given and (client.retries == client.spec.default_retries or not client.note) else ""
     each = f" x {client.per_retry} requests" if client.per_retry > 1 else ""
     note = f", {client.note}" if client.note else ""
     part = f"{client.spec.label} ({count_text(client.attempts)}: retries {number_text(client.retries)}{each}{default}{note})"
