@@ -83,6 +83,13 @@ def _polls(try_: cst.Try | cst.TryStar) -> bool:
     return any(isinstance(last_statement(test.body), (cst.Break, cst.Return)) for test in tests)
 
 
+def _deadline_context(name: str, given: set[str], pattern: str) -> bool:
+    """``name`` called with the keywords ``given`` matches a catalog deadline context:
+    ``anyio.CancelScope(deadline)`` only when ``deadline=`` is passed."""
+    glob, _, needed = pattern.partition("(")
+    return fnmatch.fnmatchcase(name, glob) and (not needed or needed.rstrip(")") in given)
+
+
 def _replies(statements) -> set[str]:
     """Names the statements bind, at their own level, to a call's result or a value read from one."""
     found: set[str] = set()
@@ -250,7 +257,8 @@ class _LoopShape:
         for context in self.function.loop_contexts.get(id(self.loop), ()):
             if isinstance(context, cst.Call):
                 name = self.model.qualify(context.func, self.function.scope) or self.model.code(context.func)
-                if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+                given = {arg.keyword.value for arg in context.args if arg.keyword is not None}
+                if any(_deadline_context(name, given, pattern) for pattern in patterns):
                     return True
         return False
 
