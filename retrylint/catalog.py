@@ -58,6 +58,7 @@ class Catalog:
     infallible: dict[str, list[str]] = field(default_factory=dict)
     loops: dict[str, list[str]] = field(default_factory=dict)
     http: dict[str, list[str]] = field(default_factory=dict)
+    fields: dict[str, list[str]] = field(default_factory=dict)
     entrypoints: list[EntryPointSpec] = field(default_factory=list)
     billable_patterns: tuple[str, ...] = ()
     extra_deterministic: tuple[str, ...] = ()
@@ -76,6 +77,9 @@ class Catalog:
         self.layer_leaves = {name.rpartition(".")[2] for name in self.layer_by_name} | set(self.layers_by_receiver_method)
         self.client_by_name = {name: spec for spec in self.clients for name in spec.names}
         self.http_senders = compile_senders(self.http.get("senders", ()))  # raw HTTP requests (catalog_endpoints.py)
+        # Field declarations (pydantic.Field): name -> whether the default may come by position.
+        self.field_declarations = {spec.partition("(")[0]: not spec.partition("(")[2].startswith("*")
+                                   for spec in self.fields.get("declarations", ())}
         self.endpoints = compile_endpoints(self.billables)
         self.passthrough_attrs = {attr for spec in self.clients for attr in spec.passthrough}
         # What a call on a client makes (``client.chats.create`` -> ``google.genai.chats.Chat``).

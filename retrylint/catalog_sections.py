@@ -93,6 +93,14 @@ class ExceptionSetSpec:
 
 
 @dataclass(frozen=True)
+class FieldsSection:
+    """Class-body field declarations whose default a count or a string is read from."""
+
+    declarations: tuple[str, ...] = key((), doc="'<qualified name>(default)': its first positional argument or its "
+                                        "'default' keyword is the default; '(*, default)': the keyword only")
+
+
+@dataclass(frozen=True)
 class HttpSection:
     """HTTP clients: the calls that send a request, which is billable when its URL is a paid endpoint."""
 

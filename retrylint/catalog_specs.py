@@ -10,7 +10,7 @@ from typing import Literal
 from retrylint.catalog_schema import Choice, json_schema_of, key
 from retrylint.catalog_nested import (AppSettingsSpec, CallsThroughSpec, ClientConfigSpec, FallbacksSpec, GivenClientSpec, MadeWithSpec,
                                       ModelProvidersSpec, OlderSpec, RedeliverySpec, RunnableSpec, SettingsObjectSpec, TurnsSpec)
-from retrylint.catalog_sections import Counts, ExceptionSetSpec, HttpSection, InfallibleSection, LoopsSection, TenacitySection
+from retrylint.catalog_sections import Counts, ExceptionSetSpec, FieldsSection, HttpSection, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
 
@@ -383,7 +383,7 @@ class EntryPointSpec:
 
 ARRAYS = {"layer": LayerSpec, "client": ClientSpec, "billable": BillableSpec, "errors": ErrorLibrary,
           "exception_set": ExceptionSetSpec, "entrypoint": EntryPointSpec}
-SECTIONS = {"tenacity": TenacitySection, "infallible": InfallibleSection, "loops": LoopsSection, "http": HttpSection}
+SECTIONS = {"tenacity": TenacitySection, "infallible": InfallibleSection, "loops": LoopsSection, "http": HttpSection, "fields": FieldsSection}
 
 
 def catalog_json_schema() -> dict:

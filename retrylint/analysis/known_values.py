@@ -20,7 +20,6 @@ from retrylint.analysis.model.typeflow import self_class
 
 # What declares a field's default in a class body: pydantic's Field(default) and dataclasses'
 # field(default=...); a default_factory is not a literal and is not followed.
-FIELD_DECLARATIONS = frozenset({"pydantic.Field", "pydantic.fields.Field", "dataclasses.field"})
 _READS = frozenset({"get", "pop"})  # ``kwargs.get("n", 3)``: the caller's keyword or 3
 MAX_DEPTH = 6
 
@@ -159,8 +158,9 @@ def _declared_default(value: cst.BaseExpression | None, scope: Scope):
     """The literal a class-body declaration gives as its default: the value itself, or the
     ``default`` of a field declaration."""
     model = scope.model
-    if isinstance(value, cst.Call) and model.qualify(value.func, scope) in FIELD_DECLARATIONS:
-        kw = keywords_of(value)
-        arg = kw.get("default") or (positional(value, 0) if "dataclasses" not in model.qualify(value.func, scope) else None)
+    by_position = model.catalog.field_declarations.get(model.qualify(value.func, scope)) \
+        if isinstance(value, cst.Call) else None
+    if by_position is not None:
+        arg = keywords_of(value).get("default") or (positional(value, 0) if by_position else None)
         return model.literal(arg.value, scope) if arg is not None else NO_LITERAL
     return model.literal(value, scope)
