@@ -176,3 +176,15 @@ class RunnableSpec:
     through: tuple[str, ...] = key((), doc="methods returning a runnable that still invokes the model they are called on")
     parses: tuple[str, ...] = key((), doc="those of them that parse the model's answer after the paid call (it can fail)")
     invokes: str = key("invoke", doc="the model's method each attempt runs")
+
+
+@dataclass(frozen=True)
+class DefaultsSpec:
+    """Options a surrounding object supplies when the layer's call leaves them out (Airflow's
+    ``DAG(default_args={"retries": 3})``)."""
+
+    keyword: str | None = key(doc="the keyword holding them")
+    from_: tuple[str, ...] = key((), toml="from", doc="the calls that take it")
+    object_param: str | None = key(doc="the layer call's keyword naming that object (dag=)")
+    receiver_method: str | None = key(doc="a method of the layer call's receiver whose policy_param applies when the call gives none (LangGraph builder.set_node_defaults); for a billable call, whose keywords do (Guardrails guard.configure(num_reasks=3))")
+    falsy_ignored: bool = key(False, doc="receiver_method ignores a keyword given a falsy value (Guardrails configure(num_reasks=0) sets nothing)")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
-from retrylint.catalog_nested import (AppSettingsSpec, CallsThroughSpec, ClientConfigSpec, FallbacksSpec, GivenClientSpec, MadeWithSpec,
-                                      ModelProvidersSpec, OlderSpec, RedeliverySpec, RunnableSpec, SettingsObjectSpec, TurnsSpec)
+from retrylint.catalog_nested import (AppSettingsSpec, CallsThroughSpec, ClientConfigSpec, DefaultsSpec, FallbacksSpec, GivenClientSpec,
+                                      MadeWithSpec, ModelProvidersSpec, OlderSpec, RedeliverySpec, RunnableSpec, SettingsObjectSpec, TurnsSpec)
 from retrylint.catalog_sections import Counts, ExceptionSetSpec, FieldsSection, HttpSection, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
@@ -132,17 +132,6 @@ class TargetSpec:
     keyword: str | None = key()
     alone_position: int | None = key(doc="where it is when neither position nor keyword holds it (LangGraph add_node(fn): the function names the node)")
     method_keyword: str | None = key(doc="a keyword holding a method of it instead (instructor.patch(create=client.messages.create))")
-
-
-@dataclass(frozen=True)
-class DefaultsSpec:
-    """Options a surrounding object supplies when the layer's call leaves them out (Airflow's
-    ``DAG(default_args={"retries": 3})``)."""
-
-    keyword: str | None = key(doc="the keyword holding them")
-    from_: tuple[str, ...] = key((), toml="from", doc="the calls that take it")
-    object_param: str | None = key(doc="the layer call's keyword naming that object (dag=)")
-    receiver_method: str | None = key(doc="a method of the layer call's receiver whose policy_param applies when the call gives none (LangGraph builder.set_node_defaults)")
 
 
 class _Nested:

@@ -554,3 +554,39 @@ def test_dspy_refine_of_another_module_under_a_celery_task(tmp_path):
     assert found == [("RTL005", 6, (
         "Refine.__call__ runs under 2 retry layers: Celery task on 'nightly' (3) x DSPy Refine (4) = up to 12 calls per"
         " run; chain nightly -> answer (programs.py:10) -> Refine.__call__ (via attribute); let one layer retry"))]
+
+
+def test_guardrails_use_and_configure_statements_of_another_module_in_check_and_report(tmp_path):
+    write_tree(tmp_path, {
+        "guards.py": """
+            from guardrails import Guard
+            from guardrails.hub import ValidLength
+
+            guard = Guard()
+            guard.use(ValidLength(max=80, on_fail="reask"))
+            guard.configure(num_reasks=3)
+            """,
+        "tasks.py": """
+            import openai
+            from celery import shared_task
+
+            from guards import guard
+
+            client = openai.OpenAI(max_retries=1)
+
+
+            @shared_task(autoretry_for=(openai.RateLimitError,), max_retries=1, retry_backoff=True)
+            def nightly(output):
+                return guard.parse(output, llm_api=client.chat.completions.create)
+            """,
+    })
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "tasks.py")]
+    assert found == [("RTL005", 9, (
+        "parse runs under 3 retry layers: Celery task on 'nightly' (2) x Guardrails parse num_reasks (3) x OpenAI client"
+        " (2: retries 1) = up to 12 calls per run; chain nightly -> parse; let one layer retry (Guardrails parse"
+        " num_reasks: each retry re-asks with the last failed answer appended: billed again, with a longer prompt than"
+        " the first)"))]
+    (point,) = json.loads(run(tmp_path, "report", "--format", "json").stdout)
+    assert point["layers"] == ["Celery task on 'nightly' (2)", "Guardrails parse num_reasks (3)", "OpenAI client (2: retries 1)"]
+    assert (point["attempts"], point["billed_calls"]) == (12, 12)
+    assert point["findings"] == ["RTL005"]

@@ -13,6 +13,7 @@ from retrylint.analysis.layers.dialects.keywords import call_options
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, bound_call, keywords_of, positional
 from retrylint.analysis.layers.readers.base import FORWARDED_CALL, IMPORTED_CALL, FormReader
 from retrylint.analysis.pins import older_than, pinned_version
+from retrylint.analysis.receiver_calls import receiver_calls
 
 
 def read_billable_call(finder, function, site, spec):
@@ -81,7 +82,7 @@ def _made_by(function, spec, call) -> bool:
     ``spec.made_by``, written there or through names, attributes, imports and factories."""
     from retrylint.analysis.client_retries import constructor_of  # it reads layers: imported when needed
 
-    receiver = call.func.value if isinstance(call.func, cst.Attribute) and not _is_self(call.func, function) else call.func
+    receiver = _receiver(call, function)
     made = constructor_of(receiver, function)
     if made is None:
         return False
@@ -90,8 +91,15 @@ def _made_by(function, spec, call) -> bool:
         if where.model.qualify(node.func, where) in spec.made_by or _made_with(spec.made_with, node, where):
             return True
         if not (isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call)):
-            return False
+            break
         node = node.func.value
+    # ``guard.use(ToxicLanguage(on_fail="reask"))`` as a statement of its own
+    return any(_made_with(spec.made_with, given, where) for given, where in receiver_calls(receiver, function, spec.made_with.methods))
+
+
+def _receiver(call: cst.Call, function) -> cst.BaseExpression:
+    """The client a call is made on (``guard`` of ``guard.parse(...)``), or the one called (``self.guard(...)``)."""
+    return call.func.value if isinstance(call.func, cst.Attribute) and not _is_self(call.func, function) else call.func
 
 
 def _made_with(made_with, node: cst.Call, where) -> bool:
@@ -163,18 +171,32 @@ def _older_semantics(model, spec, policy) -> str:
 def _options(finder, function, spec, call) -> dict | None:
     """The call's keywords over those of the client's constructor (``Agent(..., retries=3)``),
     when the catalog says the constructor gives them; None: the call's alone."""
+    if spec.defaults.receiver_method:
+        return _receiver_options(spec, call, function)
     if not spec.constructor_options:
         return None
     from retrylint.analysis.client_retries import constructor_of  # it reads layers: imported when needed
 
-    func = call.func  # ``agent.run(...)`` is called on the client; ``refine(...)`` calls it
-    made = constructor_of(func.value if isinstance(func, cst.Attribute) and not _is_self(func, function) else func, function)
+    made = constructor_of(_receiver(call, function), function)  # ``agent.run(...)`` is called on the client; ``refine(...)`` calls it
     if made is None:
         return None
     constructor, where = made
     if where.model.qualify(constructor.func, where) not in spec.clients:
         return None
     options = call_options(spec, constructor, where)
+    options.update(call_options(spec, call, function.scope))
+    return options
+
+
+def _receiver_options(spec, call, function) -> dict:
+    """The call's keywords over those of ``spec.defaults.receiver_method`` called on its client
+    (``guard.configure(num_reasks=3)``), of which a falsy value sets nothing when
+    ``falsy_ignored``."""
+    options = {}
+    for given, where in receiver_calls(_receiver(call, function), function, (spec.defaults.receiver_method,)):
+        for name, (value, scope) in call_options(spec, given, where).items():
+            if not (spec.defaults.falsy_ignored and not where.model.literal(value, scope)):
+                options[name] = (value, scope)
     options.update(call_options(spec, call, function.scope))
     return options
 
