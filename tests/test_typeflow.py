@@ -82,6 +82,36 @@ INVALID = {
         "def run():\n    ask('a', 'x')",
         "embeddings.create", "annotation",
     ),
+    "dict-attribute-get-alone": (
+        """
+        from typing import Dict
+
+        import openai
+
+        class Service:
+            def __init__(self):
+                self.clients: Dict[str, openai.OpenAI] = {}
+
+            def ask(self, key, text):
+                return self.clients.get(key).chat.completions.create(model='m', messages=[text])
+        """,
+        "def run():\n    Service().ask('a', 'x')",
+        "chat.completions.create", "annotation",
+    ),
+    "literal-pool-of-clients": (
+        """
+        import anthropic
+        import openai
+
+        POOL = {"gpt": openai.OpenAI(), "claude": anthropic.Anthropic()}
+
+        def ask(key, text):
+            client = POOL.get(key)
+            return client.chat.completions.create(model='m', messages=[text])
+        """,
+        "def run():\n    ask('gpt', 'x')",
+        "chat.completions.create", "import",
+    ),
     "lazy-attribute-through-property": (
         """
         import openai
@@ -328,6 +358,18 @@ VALID = {
             return CLIENTS.get(key).embeddings.create(model='m', input=text)
         """,
         "def run():\n    ask('a', 'x')",
+    ),
+    "literal-pool-of-recorders": (
+        """
+        class Recorder:
+            pass
+
+        POOL = [Recorder(), Recorder()]
+
+        def ask(key, text):
+            return POOL[key].chat.completions.create(model='m', messages=[text])
+        """,
+        "def run():\n    ask(0, 'x')",
     ),
     "lazy-attribute-of-another-class": (
         """

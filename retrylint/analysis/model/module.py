@@ -183,6 +183,10 @@ class ModuleModel(TypeFlow):
     def _qualify_call_result(self, call: cst.Call, scope: Scope, depth: int, rest: tuple[str, ...] = ()) -> str | None:
         """A call yields a known value only for constructors of catalogued clients and for
         their option methods (``client.with_options(...)`` is the same client)."""
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "get":  # ``clients.get(key)``
+            element = self.element_type(call.func.value, scope, depth + 1)
+            if element is not None:
+                return element
         target = self._qualify(call.func, scope, depth + 1)
         if target is None:
             return None
@@ -206,10 +210,6 @@ class ModuleModel(TypeFlow):
             attr = call.args[1].value.evaluated_value  # ``getattr(self, "client")``
             if isinstance(attr, str) and attr.isidentifier():
                 return self._qualify(cst.Attribute(call.args[0].value, cst.Name(attr)), scope, depth + 1)
-        if method == "get" and isinstance(call.func, cst.Attribute):  # ``clients.get(key)``
-            element = self.element_type(call.func.value, scope, depth + 1)
-            if element is not None:
-                return element
         if target in MODULE_IMPORTERS:  # ``importlib.import_module(BACKEND)``
             return imported_module(self, call, scope)
         function = self.resolve_function(target)

@@ -126,8 +126,11 @@ class TypeFlow:
 
     def element_type(self: "ModuleModel", container, scope: Scope, depth: int) -> str | None:
         """``clients[key]`` / ``clients.get(key)``: the element class of a container annotated
-        ``Dict[str, OpenAI]`` (or a list of them)."""
+        ``Dict[str, OpenAI]`` (or a list of them), or bound to a literal of them
+        (``{"gpt": OpenAI(), "claude": Anthropic()}``: the first known)."""
         annotation, where = self._annotation_of(container, scope)
+        if annotation is None:
+            return self._literal_element(container, scope, depth)
         while isinstance(annotation, cst.Subscript):
             base = self._qualify(annotation.value, where, depth + 1)
             arguments = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
@@ -140,6 +143,18 @@ class TypeFlow:
                 return self.annotation_type(arguments[0], where, depth + 1)
             return None
         return None
+
+    def _literal_element(self: "ModuleModel", container, scope: Scope, depth: int) -> str | None:
+        """The first known element of the dict, list or tuple literal a plain name is bound to."""
+        binding = scope.lookup(container.value) if isinstance(container, cst.Name) else None
+        literal = binding.value if binding is not None and binding.scope is not None else None
+        if isinstance(literal, cst.Dict):
+            elements = [e.value for e in literal.elements if isinstance(e, cst.DictElement)]
+        elif isinstance(literal, (cst.List, cst.Tuple)):
+            elements = [e.value for e in literal.elements if isinstance(e, cst.Element)]
+        else:
+            return None
+        return self.first_known(elements, binding.scope, depth + 1)
 
     def _annotation_of(self: "ModuleModel", expr, scope: Scope) -> tuple[cst.BaseExpression | None, Scope]:
         binding: Binding | None = None
