@@ -122,6 +122,36 @@ def test_django_settings_on_rabbitmq_or_from_the_environment_say_nothing(tmp_pat
         assert findings(tmp_path / name) == [], url
 
 
+def test_django_settings_on_sqs_use_its_window(tmp_path):
+    """kombu's SQS transport makes its queues with the visibility_timeout transport option as their
+    VisibilityTimeout, 1800 s by default; a time_limit at most that ends every run first."""
+    settings = """
+        CELERY_BROKER_URL = "sqs://"
+        CELERY_BROKER_TRANSPORT_OPTIONS = {{"region": "eu-west-1"{window}}}
+        CELERY_TASK_ACKS_LATE = True
+        CELERY_TASK_TIME_LIMIT = 2000
+        """
+    for name, window, expected in (("default", "", 1800), ("raised", ', "visibility_timeout": 2400', None),
+                                   ("lowered", ', "visibility_timeout": 900', 900)):
+        write_tree(tmp_path / name, {
+            "proj/__init__.py": "",
+            "proj/settings.py": settings.format(window=window),
+            "proj/celery.py": DJANGO_CELERY,
+            "proj/tasks.py": TASKS,
+        })
+        found = check(tmp_path / name, "proj/tasks.py")
+        if expected is None:
+            assert found == [], name
+            continue
+        assert [(d["code"], d["line"]) for d in found] == [("RTL001", 8)], name
+        assert found[0]["message"] == (
+            "Celery redelivery (acks_late on an SQS broker) on 'summarize' retries without limit: it has no attempt cap"
+            f" and no deadline; with time_limit 2000 s, a run still going when the SQS broker's visibility_timeout"
+            f" ({expected} s) ends is handed to another worker and runs again beside the first, with no count; set"
+            f" time_limit below {expected} s, raise broker_transport_options' visibility_timeout above the longest run,"
+            " or make the task idempotent"), name
+
+
 def test_a_namespace_reads_only_its_own_names(tmp_path):
     write_tree(tmp_path, {
         "proj/__init__.py": "",

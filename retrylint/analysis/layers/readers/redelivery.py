@@ -5,8 +5,9 @@ runs again with no count and no end. Each flag comes from the task's options, or
 one out, from the app's settings (readers/app_settings.py). ``retry_on_worker_lost`` sends it
 through the task's own retries instead, capped by ``max_retries``. A broker can hand the message
 out again by itself: kombu's Redis transport does when it has stayed unacked past the
-``visibility_timeout``, so a run longer than that runs again beside the first, unless a time limit
-at most that long ends every run. Kept only when it reaches paid work."""
+``visibility_timeout``, and SQS does past the queue's (which kombu's SQS transport sets when it makes
+the queue), so a run longer than that runs again beside the first, unless a time limit at most that
+long ends every run. Kept only when it reaches paid work."""
 
 from __future__ import annotations
 
@@ -70,29 +71,32 @@ def redelivery(read: _Options, spec: LayerSpec, function: Function, anchor, call
         attempts = read.options.get(spec.attempts.param)
         if attempts is None or read.model.literal(*attempts) is not None:
             return None  # the task's own retries count it, and stop it
-    note, unlimited = rule.note or "", False
-    if rule.brokers:
+    note, unlimited, label = rule.note or "", False, rule.label or f"{spec.label} redelivery"
+    if rule.broker_kinds:
         outliving = _outliving(read, rule, prefix)
         if outliving is None:
             return None
-        note, unlimited = outliving
+        note, unlimited, broker = outliving
+        label = label.format(broker=broker, a_broker=f"{_article(broker)} {broker}")
     policy = Policy(capped=False, retries_exceptions=False)
-    layer = Layer("redelivery", spec.library, rule.label or f"{spec.label} redelivery", anchor, function, None,
+    layer = Layer("redelivery", spec.library, label, anchor, function, None,
                   policy, call=call, keywords=keywords_of(call), speculative=True)
     layer.note, layer.ends_when_guarded = note, rule.guards_end_it
     layer.outlived_per_item = unlimited and rule.outlived_per_item
     return layer
 
 
-def _outliving(read: _Options, rule, prefix: str) -> tuple[str, bool] | None:
-    """The note of a broker redelivery that can happen (the broker is one of ``rule.brokers`` and
-    no time limit ends every run within its window) and whether no limit is set at all (with the
-    window at its default or longer), or None
-    when it cannot happen, or is not known to."""
+def _outliving(read: _Options, rule, prefix: str) -> tuple[str, bool, str] | None:
+    """The note of a broker redelivery that can happen (the broker is of one of
+    ``rule.broker_kinds`` and no time limit ends every run within its window), whether no limit is
+    set at all (with the window at its default or longer), and the broker's name; or None when it
+    cannot happen, or is not known to."""
     url = next((read.setting(name) for name in rule.broker_settings if read.setting(name) is not None), None)
-    if url is None or not url_matches(*url, tuple(rule.brokers)):
-        return None  # not this broker, or not known to be (an environment variable)
-    window = _window(read, rule)
+    kind = _broker_kind(url, rule) if url is not None else None
+    if kind is None:
+        return None  # not such a broker, or not known to be (an environment variable)
+    broker, default = kind
+    window = _window(read, rule, default)
     if window is None:
         return None
     limits = []
@@ -104,18 +108,30 @@ def _outliving(read: _Options, rule, prefix: str) -> tuple[str, bool] | None:
             return None  # ends within the window, or not known not to
         limits += [f"{name} {_seconds(value)} s" for value in values[:1] if value is not None]
     limit = ", ".join(limits) if limits else f"no {rule.outlived_by[0]}" if rule.outlived_by else ""
-    unlimited = not limits and window >= (rule.window_default or 0)  # a lowered window is outlasted sooner
-    return (rule.note or "").format(limit=limit, timeout=_seconds(window)), unlimited
+    unlimited = not limits and window >= default  # a lowered window is outlasted sooner
+    return (rule.note or "").format(limit=limit, timeout=_seconds(window), broker=broker), unlimited, broker
 
 
-def _window(read: _Options, rule) -> float | None:
+def _broker_kind(url, rule) -> tuple[str, float] | None:
+    """The name and default window of the first of ``rule.broker_kinds`` the broker URL is known to match."""
+    for kind in rule.broker_kinds:
+        glob, name, seconds = kind.rsplit("=", 2)
+        if url_matches(*url, (glob,)):
+            return name, float(seconds)
+    return None
+
+
+def _window(read: _Options, rule, default: float) -> float | None:
     """The broker's window (visibility_timeout) from the app's transport options or its default;
-    None when the options are written but not readable as a dict."""
+    None when the options are written but not readable as a dict, or leave the window unknown."""
     written = read.setting(rule.window_setting) if rule.window_setting else None
     if written is None:
-        return rule.window_default
+        return default
     expr, scope = written
     if not isinstance(expr, cst.Dict):
+        return None
+    if any(isinstance(element, cst.DictElement) and read.model.literal(element.key, scope) in rule.unknown_window_keys
+           for element in expr.elements):
         return None
     for element in expr.elements:
         if not isinstance(element, cst.DictElement):
@@ -123,7 +139,12 @@ def _window(read: _Options, rule) -> float | None:
         if read.model.literal(element.key, scope) == rule.window_key:
             value = read.model.literal(element.value, scope)
             return value if _number(value) else None
-    return rule.window_default
+    return default
+
+
+def _article(name: str) -> str:
+    """"an" before an initialism read letter by letter from a vowel sound (an SQS), else "a"."""
+    return "an" if name.isupper() and name[0] in "AEFHILMNORSX" else "a"
 
 
 def _number(value) -> bool:
