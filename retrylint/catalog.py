@@ -217,7 +217,7 @@ class Catalog:
     def library_of_exception(self, name: str) -> ErrorLibrary | None:
         """The error library that declares the class ``name`` (canonical spelling), if any."""
         for lib in self.error_libraries:
-            if name in lib.qualified(lib.deterministic + lib.also_deterministic + lib.broad + lib.transient):
+            if name in lib.qualified(lib.deterministic + lib.also_deterministic + lib.broad + lib.transient + lib.answers):
                 return lib
         return None
 

@@ -188,3 +188,25 @@ class DefaultsSpec:
     object_param: str | None = key(doc="the layer call's keyword naming that object (dag=)")
     receiver_method: str | None = key(doc="a method of the layer call's receiver whose policy_param applies when the call gives none (LangGraph builder.set_node_defaults); for a billable call, whose keywords do (Guardrails guard.configure(num_reasks=3))")
     falsy_ignored: bool = key(False, doc="receiver_method ignores a keyword given a falsy value (Guardrails configure(num_reasks=0) sets nothing)")
+
+
+@dataclass(frozen=True)
+class AgentToolsSpec:
+    """An agent's tools, each run again (after a billed model turn that appends the error) while it
+    raises what the layer retries, on a budget of its own or else the agent's (pydantic-ai
+    ``@agent.tool(retries=3)``, ``Tool(f, max_retries=3)``, ``Agent(tools=[f])``, ``Agent(retries=2)``
+    or ``retries={"tools": 2}``); a run of the agent may spend the largest budget of its tools and
+    output objects (``ToolOutput(T, max_retries=3)``)."""
+
+    agents: tuple[str, ...] = key((), doc="qualified names of the agent classes")
+    default_keyword: str | None = key(doc="the agent constructor's keyword giving the budget of every tool without one (retries)")
+    default_key: str | None = key(doc="the key of the tools' budget when that keyword holds a dict ({'tools': 3, 'output': 1})")
+    tool_keyword: str | None = key(doc="an older keyword giving the tools' budget alone, over default_keyword (1.x tool_retries)")
+    budget_keywords: tuple[str, ...] = key((), doc="the agent constructor's keywords of other budgets a run may spend (1.x output_retries, tool_retries)")
+    decorators: tuple[str, ...] = key((), doc="the agent's methods registering the function they decorate or are handed as a tool")
+    decorator_keyword: str | None = key(doc="their keyword giving the tool's budget (retries)")
+    list_keyword: str | None = key(doc="the agent constructor's keyword listing tools: functions, or tool objects")
+    objects: tuple[str, ...] = key((), doc="qualified names of the tool objects, handed the function first or as 'function'")
+    outputs: tuple[str, ...] = key((), doc="qualified names of output objects with a budget of their own")
+    output_keyword: str | None = key(doc="the agent constructor's keyword taking them (output_type)")
+    object_keyword: str | None = key(doc="the tool and output objects' keyword giving their budget (max_retries)")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
-from retrylint.catalog_nested import (AppSettingsSpec, CallsThroughSpec, ClientConfigSpec, DefaultsSpec, FallbacksSpec, GivenClientSpec,
+from retrylint.catalog_nested import (AgentToolsSpec, AppSettingsSpec, CallsThroughSpec, ClientConfigSpec, DefaultsSpec, FallbacksSpec, GivenClientSpec,
                                       MadeWithSpec, ModelProvidersSpec, OlderSpec, RedeliverySpec, RunnableSpec, SettingsObjectSpec, TurnsSpec)
 from retrylint.catalog_sections import Counts, ExceptionSetSpec, FieldsSection, HttpSection, InfallibleSection, LoopsSection, TenacitySection
 
@@ -32,6 +32,7 @@ class Form(Choice):
     RAISE = "raise"
     TASK = "task"
     BILLABLE_CALL = "billable-call"
+    TOOL = "tool"
 
 
 class Dialect(Choice):
@@ -198,6 +199,7 @@ class LayerSpec:
     app_settings: AppSettingsSpec = key(factory=AppSettingsSpec)
     visibility_redelivery: RedeliverySpec = key(factory=RedeliverySpec, doc="a third: of a task still running when the broker's visibility timeout ends")
     older: OlderSpec = key(factory=OlderSpec)
+    tools: AgentToolsSpec = key(factory=AgentToolsSpec, doc="tool: the agent's tools it re-runs; billable-call: their budgets count in a run's")
 
     deadline_params = _Nested("deadline", "params")
     deadline_default = _Nested("deadline", "default")

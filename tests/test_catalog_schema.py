@@ -24,7 +24,7 @@ else:  # pragma: no cover - Python 3.10 only
 CATALOG_REFUSALS = {
     "misspelt form": ("[[layer]]\nnames = ['x.retry']\nform = 'decorater'\n",
                       "3: 'form' in [[layer]] must be one of decorator, retrying, context, call-site, policy, raise, "
-                      "task, billable-call, got 'decorater' (did you mean 'decorator'?)"),
+                      "task, billable-call, tool, got 'decorater' (did you mean 'decorator'?)"),
     "misspelt dialect": ("[[layer]]\nnames = ['x.retry']\ndialect = 'kwarg'\n",
                          "3: 'dialect' in [[layer]] must be one of tenacity, kwargs, got 'kwarg' (did you mean 'kwargs'?)"),
     "unknown key": ("[[layer]]\nnames = ['x.retry']\nlable = 'X'\n",

@@ -590,3 +590,86 @@ def test_guardrails_use_and_configure_statements_of_another_module_in_check_and_
     assert point["layers"] == ["Celery task on 'nightly' (2)", "Guardrails parse num_reasks (3)", "OpenAI client (2: retries 1)"]
     assert (point["attempts"], point["billed_calls"]) == (12, 12)
     assert point["findings"] == ["RTL005"]
+
+
+PYDANTIC_AI_TOOLS = {
+    "agents.py": """
+        from pydantic_ai import Agent
+
+        agent = Agent("openai:gpt-4o", retries=1, model_settings={"max_retries": 0})
+        """,
+    "tools.py": """
+        import openai
+        from pydantic_ai import ModelRetry
+
+        from agents import agent
+
+        client = openai.OpenAI(max_retries=2)
+
+
+        @agent.tool_plain(retries=3)
+        def lookup(q: str) -> str:
+            reply = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": q}])
+            if not reply.choices:
+                raise ModelRetry("no answer: ask again")
+            return reply.choices[0].message.content
+        """,
+    "tasks.py": """
+        from celery import shared_task
+
+        import tools
+        from agents import agent
+
+
+        @shared_task(autoretry_for=(TimeoutError,), max_retries=2, retry_backoff=True)
+        def nightly(q):
+            return agent.run_sync(q).output
+        """,
+}
+
+
+def test_pydantic_ai_tool_of_another_module_counts_in_a_run_and_over_its_sdk_call(tmp_path):
+    write_tree(tmp_path, PYDANTIC_AI_TOOLS)
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "tools.py")]
+    assert found == [("RTL005", 9, (
+        "chat.completions.create runs under 2 retry layers: pydantic-ai tool retries on 'lookup' (4) x OpenAI client"
+        " (3: retries 2) = up to 12 calls per run; chain lookup -> chat.completions.create; let one layer retry"))]
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "tasks.py")]
+    assert found == [
+        ("RTL005", 7, (
+            "run_sync runs under 2 retry layers: Celery task on 'nightly' (3) x pydantic-ai Agent retries (4) = up to 12"
+            " calls per run; chain nightly -> run_sync; let one layer retry (pydantic-ai Agent retries: each retry"
+            " re-asks with the failed answer appended: billed again, with a longer prompt each time)")),
+    ]
+
+
+def test_report_shows_a_pydantic_ai_tool_over_its_sdk_client_and_the_run_with_the_tools_budget(tmp_path):
+    write_tree(tmp_path, PYDANTIC_AI_TOOLS)
+    points = {p["layer"]: p for p in json.loads(run(tmp_path, "report", "--format", "json").stdout)}
+    tool = points["pydantic-ai tool retries on 'lookup'"]
+    assert tool["layers"] == ["pydantic-ai tool retries on 'lookup' (4)", "OpenAI client (3: retries 2)"]
+    assert (tool["path"], tool["line"], tool["attempts"], tool["billed_calls"], tool["findings"]) == ("tools.py", 9, 12, 12, ["RTL005"])
+    task = points["Celery task on 'nightly'"]
+    assert task["layers"] == ["Celery task on 'nightly' (3)", "pydantic-ai Agent retries (4)"]
+    assert (task["attempts"], task["billed_calls"], task["findings"]) == (12, 12, ["RTL005"])
+
+
+def test_report_counts_a_1x_agents_tool_retries_for_its_tool(tmp_path):
+    write_tree(tmp_path, {"tasks.py": """
+        import openai
+        from pydantic_ai import Agent, ModelRetry
+
+        client = openai.OpenAI(max_retries=1)
+        older = Agent("openai:gpt-4o", tool_retries=2, model_settings={"max_retries": 0})
+
+
+        @older.tool_plain
+        def lookup(q: str) -> str:
+            reply = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": q}])
+            if not reply.choices:
+                raise ModelRetry("no answer: ask again")
+            return reply.choices[0].message.content
+        """})
+    (point,) = json.loads(run(tmp_path, "report", "--format", "json").stdout)
+    assert point["layers"] == ["pydantic-ai tool retries on 'lookup' (3)", "OpenAI client (2: retries 1)"]
+    assert (point["line"], point["attempts"], point["billed_calls"], point["findings"]) == (8, 6, 6, ["RTL005"])

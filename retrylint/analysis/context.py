@@ -14,7 +14,7 @@ from retrylint.catalog import Catalog
 from retrylint.catalog_specs import in_unit
 from retrylint.diagnostics import Applicability, ChainLink, Diagnostic, Edit, Fix
 from retrylint.fixing.edits import FixBuilder
-from retrylint.analysis.foreign_errors import foreign_libraries
+from retrylint.analysis.foreign_errors import foreign_libraries, may_call
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.layers.dialects import FixTemplate, fix_templates
 from retrylint.analysis.model import ModuleModel
@@ -198,7 +198,7 @@ class RuleContext:
             return False
         roots = {module.partition(".")[0] for library in libraries for module in (library.module, *library.aliases)}
         billable = {id(found.call) for found in self.reaches(layer)}
-        return not _may_call(layer.function, roots, billable, set(), depth=3)
+        return not may_call(layer.function, roots, billable, set(), depth=3)
 
     def deterministic_errors_reached(self, layer: Layer) -> list[str]:
         """The deterministic errors of the SDKs the layer reaches and of the DB libraries the
@@ -232,38 +232,6 @@ class RuleContext:
             if name not in names:
                 names.append(name)
         return names
-
-
-def _may_call(function, roots: set[str], billable: set[int], seen: set[int], depth: int) -> bool:
-    """``function`` (or a project function it calls, ``depth`` deep) may call into one of the
-    modules ``roots``, its ``billable`` calls aside: a call that names one, or a method of a
-    value of unknown origin."""
-    seen.add(id(function))
-    model = function.scope.model
-    for site in function.calls:
-        if id(site.node) in billable:
-            continue
-        name = model.qualify(site.node.func, function.scope)
-        if name is None and not _built_here(site.node.func, function.scope, roots):
-            return True
-        if name is not None and name.partition(".")[0] in roots:
-            return True
-        target = model.resolve_function(name)
-        if target is not None and id(target) not in seen and (depth == 0 or _may_call(target, roots, billable, seen, depth - 1)):
-            return True
-    return False
-
-
-def _built_here(func: cst.BaseExpression, scope, roots: set[str]) -> bool:
-    """A method of a value this function made by a call of a known name outside ``roots``
-    (``urlparse(url).hostname.endswith(...)``, the URL bound to a local name)."""
-    while isinstance(func, (cst.Attribute, cst.Call, cst.Subscript)):
-        func = func.func if isinstance(func, cst.Call) else func.value
-    binding = scope.lookup(func.value) if isinstance(func, cst.Name) else None
-    if binding is None or binding.scope is not scope or not isinstance(binding.value, cst.Call):
-        return False
-    made = scope.model.qualify(binding.value.func, scope)
-    return made is not None and made.partition(".")[0] not in roots
 
 
 def make_fix(message: str, edits: list[Edit] | None, unsafe: bool = False) -> Fix | None:

@@ -5,6 +5,8 @@ wraps in its own (``retry_if_exception_type(ConnectionError)`` around the Anthro
 
 from __future__ import annotations
 
+import libcst as cst
+
 from retrylint.analysis.shapes import SHAPE
 
 
@@ -33,3 +35,35 @@ def foreign_libraries(layer, reach) -> list | None:
             return None
         libraries.append(library)
     return libraries
+
+
+def may_call(function, roots: set[str], billable: set[int], seen: set[int], depth: int) -> bool:
+    """``function`` (or a project function it calls, ``depth`` deep) may call into one of the
+    modules ``roots``, its ``billable`` calls aside: a call that names one, or a method of a
+    value of unknown origin."""
+    seen.add(id(function))
+    model = function.scope.model
+    for site in function.calls:
+        if id(site.node) in billable:
+            continue
+        name = model.qualify(site.node.func, function.scope)
+        if name is None and not _built_here(site.node.func, function.scope, roots):
+            return True
+        if name is not None and name.partition(".")[0] in roots:
+            return True
+        target = model.resolve_function(name)
+        if target is not None and id(target) not in seen and (depth == 0 or may_call(target, roots, billable, seen, depth - 1)):
+            return True
+    return False
+
+
+def _built_here(func: cst.BaseExpression, scope, roots: set[str]) -> bool:
+    """A method of a value this function made by a call of a known name outside ``roots``
+    (``urlparse(url).hostname.endswith(...)``, the URL bound to a local name)."""
+    while isinstance(func, (cst.Attribute, cst.Call, cst.Subscript)):
+        func = func.func if isinstance(func, cst.Call) else func.value
+    binding = scope.lookup(func.value) if isinstance(func, cst.Name) else None
+    if binding is None or binding.scope is not scope or not isinstance(binding.value, cst.Call):
+        return False
+    made = scope.model.qualify(binding.value.func, scope)
+    return made is not None and made.partition(".")[0] not in roots

@@ -9,6 +9,7 @@
     raise         readers/raised_retries.py      ``raise Retry(defer=5)``, ``raise RetryTask``
     task          readers/task_queues.py         ``@app.task(...)``, ``class Job(Task)``, ``self.retry()``
     billable-call readers/billable_calls.py      ``client.create(response_model=M, max_retries=3)`` (instructor)
+    tool          readers/agent_tools.py         ``@agent.tool(retries=3)``, ``Tool(f, max_retries=3)`` (pydantic-ai)
 
 Five readers need no catalog form: ``readers/entry_points.py`` (configured ``[[entrypoint]]``
 functions), ``readers/hand_loops.py`` (hand-written ``for``/``while`` retry loops),
@@ -20,6 +21,7 @@ layer's arguments read as a policy is its ``dialect``: see ``dialects/``."""
 
 from __future__ import annotations
 
+from retrylint.analysis.layers.readers.agent_tools import AgentToolReader
 from retrylint.analysis.layers.readers.base import FormReader
 from retrylint.analysis.layers.readers.billable_calls import BillableCallReader
 from retrylint.analysis.layers.readers.call_sites import CallSiteReader
@@ -34,7 +36,7 @@ READERS: dict[str, FormReader] = {
     reader.form: reader()
     for reader in (
         DecoratorReader, RetryingReader, RetryContextReader, CallSiteReader, PolicyObjectReader,
-        RaisedRetryReader, TaskReader, BillableCallReader,
+        RaisedRetryReader, TaskReader, BillableCallReader, AgentToolReader,
     )
 }
 

@@ -185,6 +185,12 @@ def _options(finder, function, spec, call) -> dict | None:
         return None
     options = call_options(spec, constructor, where)
     options.update(call_options(spec, call, function.scope))
+    if spec.tools.agents:  # a tool's own budget may be larger than the agent's: the largest is the worst case
+        from retrylint.analysis.layers.readers.agent_tools import run_budget
+
+        largest = run_budget(spec, call, function, made, options)
+        if largest is not None:
+            options[spec.attempts.param] = (cst.Integer(str(largest)), function.scope)
     return options
 
 
