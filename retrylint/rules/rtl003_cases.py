@@ -74,9 +74,6 @@ def fetch_and_store(url):
     store(body)
 """
     ),
-]
-
-VALID.append(
     Valid(
         """
 import numpy as np
@@ -91,8 +88,20 @@ def embed(texts, usage):
     usage.add_tokens(response.usage.total_tokens)
     return np.array([item.embedding for item in response.data])
 """
-    )
-)
+    ),
+    Valid(
+        """
+import openai
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+client = openai.OpenAI(max_retries=0)
+
+@retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(openai.RateLimitError))
+def stream(text):
+    return [chunk for chunk in client.chat.completions.create(model="m", messages=[text], stream=True)]
+"""
+    ),
+]
 
 INVALID = [
     Invalid(
@@ -171,5 +180,19 @@ def summarize(self, text):
 """,
         line=7,
         message="chat.completions.create (billed again if save fails after it); worst case",
+    ),
+    Invalid(
+        """
+import openai
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+client = openai.OpenAI(max_retries=0)
+
+@retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(openai.RateLimitError))
+def translate(chapters):
+    return [client.chat.completions.create(model="m", messages=[text]) for text in chapters]
+""",
+        line=7,
+        message="chat.completions.create (runs in a loop, billed per item)",
     ),
 ]

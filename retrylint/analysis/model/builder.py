@@ -294,13 +294,25 @@ class ModelBuilder:
         if kind in _NEW_SCOPES:
             return
         if kind in _COMPREHENSIONS:
-            path = path + ((id(node), LOOP, 0),)
-        elif kind is cst.Yield:
+            self._comprehension(node, function, path, in_return)
+            return
+        if kind is cst.Yield:
             function.is_generator = True
         for child in children(node):
             self._expr(child, function, path, in_return)
         if kind is cst.Call:
             function.calls.append(CallSite(node, self._next(), path, in_return))
+
+
+    def _comprehension(self, node, function: Function, path, in_return: bool) -> None:
+        """The first ``for``'s iterable runs once, before the loop; the rest runs per item."""
+        first = node.for_in
+        self._expr(first.iter, function, path, in_return)
+        loop = path + ((id(node), LOOP, 0),)
+        for child in children(node):
+            parts = [part for part in children(first) if part is not first.iter] if child is first else [child]
+            for part in parts:
+                self._expr(part, function, loop, in_return)
 
 
 def _is_accessor(node: cst.FunctionDef, name: str) -> bool:
