@@ -329,6 +329,31 @@ def test_newer_or_unpinned_releases_use_the_newest_semantics(tmp_path):
     assert "boto3 bedrock-runtime client (3: retries 2 by default)" in found[("RTL005", 14)]
 
 
+TOGETHER_APP = """
+    from together import RateLimitError, Together
+    from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+    client = Together()
+
+
+    @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(RateLimitError))
+    def ask(text):
+        return client.chat.completions.create(model="m", messages=[text])
+    """
+
+
+@pytest.mark.parametrize("pins, client", [
+    ("together==1.5.35\n", "Together client (6: retries 5, together 1.x retried 5 times by default, pinned 1.5.35) = up to 18"),
+    ("together>=2\n", "Together client (3: retries 2 by default) = up to 9"),
+])
+def test_a_together_1x_pin_counts_its_five_retries(tmp_path, pins, client):
+    write_tree(tmp_path, {"requirements.txt": pins, "app.py": TOGETHER_APP})
+    found = {(d["code"], d["line"]): d["message"] for d in check(tmp_path, "app.py")}
+    assert found == {("RTL005", 7): (
+        f"chat.completions.create runs under 2 retry layers: tenacity @retry on 'ask' (3) x {client} calls per run;"
+        " chain ask -> chat.completions.create; let one layer retry")}
+
+
 def test_a_pin_file_over_the_size_limit_pins_nothing_and_is_not_read_whole(tmp_path):
     """A 17 MiB uv.lock (sparse) is past the limit every file read keeps: newest semantics, no crash."""
     write_tree(tmp_path, {"app.py": PINNED_APP})
