@@ -23,11 +23,13 @@ def hands_out_generator(function: Function, site: CallSite, target: str | None) 
     return callee is not None and callee.is_generator
 
 
-def in_loop(path, root) -> bool:
+def in_loop(path, root, ladders: set[int] = frozenset()) -> bool:
+    """The call at ``path`` runs in a loop under ``root``: not one of the ``ladders`` (loops that go
+    round only to send the next spelling of a refused request: one success ends them)."""
     start = 0
     if root is not None:
         start = next((i + 1 for i, entry in enumerate(path) if entry[0] == id(root)), len(path))
-    return any(kind == LOOP and branch == 0 for _, kind, branch in path[start:])
+    return any(kind == LOOP and branch == 0 and statement not in ladders for statement, kind, branch in path[start:])
 
 
 def raised_instead(function: Function, path) -> list[cst.BaseExpression] | None:

@@ -45,6 +45,23 @@ def handed_callees(function: "Function", site: "CallSite") -> list[tuple["Functi
     return [(callee, ARGUMENT) for callee in found.values()]
 
 
+def handed_arguments(function: "Function", func: cst.BaseExpression) -> list[tuple["Function | None", cst.BaseExpression, "Function"]]:
+    """What the callers of ``function`` in its module write for the parameter ``func`` names: each
+    as (the project function it names, if any; the expression; the caller)."""
+    index = _parameter_index(function, func)
+    if index is None:
+        return []
+    params = [p for p in function.params if p.name.value != function.scope.self_name]
+    found = []
+    for caller in function.scope.model.functions:
+        for other in caller.calls:
+            given = argument_for(other.node, function, params[index]) if _calls(caller, other.node.func, function) else None
+            if isinstance(given, tuple) and given[1] is None and len(found) < 2 * MAX_HANDED:
+                named = _function_of(given[0], caller, function.cls) if isinstance(given[0], (cst.Name, cst.Attribute)) else None
+                found.append((named, given[0], caller))
+    return found
+
+
 def _parameter_index(function: "Function", func: cst.BaseExpression) -> int | None:
     """The position (``self`` left out) of the parameter ``func`` names, never rebound in ``function``."""
     if not isinstance(func, cst.Name):

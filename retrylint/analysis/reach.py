@@ -56,6 +56,7 @@ class Reachability:
         self.function_layers: dict[int, list[Layer]] = {}
         self.call_layers: dict[int, list[Layer]] = {}  # a paid call that retries itself (instructor)
         self.layer_hosts: set[int] = set()  # functions holding a layer: their parameters' calls are followed
+        self.ladders: set[int] = set()  # loops walking a ladder of spellings (``Layer.walks``): no item loops
         self._indexed_models: set[int] = set()
         self._index_layers(model, layers)
         self._memo: dict[int, list[Reach]] = {}  # settled functions
@@ -71,6 +72,8 @@ class Reachability:
             if layer.redelivers:
                 continue  # a task called as a function runs once, with no queue around it
             self.layer_hosts.add(id(layer.function))
+            if layer.walks:
+                self.ladders.add(id(layer.anchor))
             if layer.unit_root is None:
                 self.function_layers.setdefault(id(layer.function), []).append(layer)
             elif layer.unit_root is layer.anchor and isinstance(layer.anchor, cst.Call):
@@ -264,7 +267,8 @@ class Reachability:
                  same_cycle: bool) -> list[Reach]:
         """The callee's reaches as seen from a call to it at ``site``."""
         link = self._link(callee, resolved)
-        looped = in_loop(site.path, root)
+        self._index_module(function.scope.model)  # its loops walking a ladder
+        looped = in_loop(site.path, root, self.ladders)
         guarded = self._guard_before(function, site, root) or self._guarded_function(callee)
         layers = self._layers_on(callee)
         return [
@@ -301,7 +305,7 @@ class Reachability:
             name=name,
             chain=[ChainLink(model.path, model.line(call), name, info.via)],
             path=site.path,
-            in_loop=in_loop(site.path, root),
+            in_loop=in_loop(site.path, root, self.ladders),
             guarded=self._guard_before(function, site, root),
             keyed=keyed(call, spec),
             inner_layers=list(self.call_layers.get(id(call), ())),

@@ -4,7 +4,9 @@ to a library default: a bare tenacity `@retry`, `backoff.on_exception` without `
 or `max_time` (or with `max_tries=0`), `stamina.retry(attempts=None, timeout=None)`, a
 Celery task with `max_retries=None`, a hand-written `while True:` retry loop with no counter
 (a loop whose only exits are successes), a function that calls itself again from its `except`
-clause with no counter checked. A deadline, a growing delay compared with a timeout or a retry
+clause with no counter checked. A loop that goes round only after a step along a ladder the
+next request reads (`if not CONTROLS.rejected(model, e): raise`, moving on to the next spelling of
+a refused field, re-raising once none is left) is bounded by that ladder. A deadline, a growing delay compared with a timeout or a retry
 budget bounds a loop too; a policy read from elsewhere (`@retry(**self.config)`) is unknown, not
 unbounded.
 
@@ -195,6 +197,32 @@ class Job:
     )
 )
 
+UnboundedRetry.VALID.append(
+    Valid(  # each time round it sends the next spelling of the refused cap, and re-raises once none is left
+        """
+import openai
+
+SPELLINGS = ("max_tokens", "max_completion_tokens")
+SPELLING = {}
+
+def cap_rejected(model, error):
+    index = SPELLING.get(model, 0) + 1
+    if "max_tokens" not in str(error) or index >= len(SPELLINGS):
+        return False
+    SPELLING[model] = index
+    return True
+
+def ask(client, model):
+    while True:
+        try:
+            return client.chat.completions.create(model=model, messages=[], **{SPELLINGS[SPELLING.get(model, 0)]: 500})
+        except openai.BadRequestError as e:
+            if not cap_rejected(model, e):
+                raise
+"""
+    )
+)
+
 UnboundedRetry.INVALID = [
     Invalid(
         """
@@ -295,6 +323,24 @@ def fetch(session, url):
             time.sleep(1)
 """,
         line=5,
+        message="hand-written retry loop retries without limit",
+    ),
+    Invalid(  # the test only sorts the errors: the same request goes round again without limit
+        """
+import openai
+
+def transient(error):
+    return getattr(error, "status_code", 500) >= 500
+
+def ask(client, model):
+    while True:
+        try:
+            return client.chat.completions.create(model=model, messages=[])
+        except openai.APIStatusError as e:
+            if not transient(e):
+                raise
+""",
+        line=8,
         message="hand-written retry loop retries without limit",
     ),
     Invalid(

@@ -4,7 +4,9 @@ fix: `openai.BadRequestError`, `AuthenticationError`, `NotFoundError`, Stripe's 
 SQL `ProgrammingError`, ... (the catalog lists them). Also flags a bound Celery task or a
 hand-written loop whose `except` clause for such an error leads into another attempt
 (`except BadRequestError: raise self.retry(...)`). A loop whose `except` changes the input
-the next attempt uses (`email = make_email()`) is not retrying the same error. Nor is a layer
+the next attempt uses (`email = make_email()`), or goes round only after a step along a ladder of
+spellings the next request reads (`if not CONTROLS.rejected(model, e): raise` moving on to the next
+spelling of a refused field, `params.pop("max_tokens")`), is not retrying the same error. Nor is a layer
 retrying a unique or foreign key violation (`IntegrityError`: catalog `racing`) whose attempt
 reads the rows again before it writes (`get_or_create`, a `select` before the insert, in the
 unit or a function of its module it calls: catalog `rereads`): a concurrent writer won a race
@@ -66,8 +68,8 @@ class RetriesDeterministicError(Rule):
             handler_refs = {id(ref) for ref, _ in layer.task.manual_retry_handlers}
             rereading = None  # whether the attempt reads rows again before it writes, once asked
             for ref in layer.policy.retry_on:
-                if ref.name not in ctx.catalog.deterministic:
-                    continue
+                if ref.name not in ctx.catalog.deterministic or any(ref is walked for walked in layer.walked):
+                    continue  # (an ``except`` that goes round only to send the next spelling of a refused field)
                 racing = ref.name in ctx.catalog.racing
                 if racing and rereading is None:
                     rereading = rereads(layer, ctx.catalog.rereads)
@@ -129,6 +131,25 @@ def summarize(self, text):
 """
     ),
 ]
+
+RetriesDeterministicError.VALID.append(
+    Valid(  # the refused field is taken out of the request before it goes round
+        """
+import openai
+
+def ask(client, model):
+    params = {"max_tokens": 500, "temperature": 0.2}
+    while True:
+        try:
+            return client.chat.completions.create(model=model, messages=[], **params)
+        except openai.BadRequestError as e:
+            field = next((name for name in params if name in str(e)), None)
+            if field is None:
+                raise
+            params.pop(field)
+"""
+    )
+)
 
 RetriesDeterministicError.INVALID = [
     Invalid(

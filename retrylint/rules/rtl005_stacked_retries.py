@@ -8,6 +8,8 @@ off adds to the client's count instead (LiteLLM `num_retries=N`: the SDK's N ret
 more, `(LiteLLM (4: retries 3) + LiteLLM num_retries (3 more))`). A client is off the stack when the retrying call hands the function
 its retries keyword as 0 and the function reads it (`kwargs["max_retries"] = 0` before
 `Retrying(...)(completion, **kwargs)`), and a layer is when it retries only classes the SDK never raises.
+A loop that goes round only to send the next spelling of a refused field (a 400, which no SDK
+retries: `if not CONTROLS.rejected(model, e): raise`) never retries what the client retries.
 
 ## Why is this bad?
 Retries multiply: 4 Celery attempts x 3 tenacity attempts x 3 HTTP attempts is 36 paid
@@ -65,6 +67,8 @@ class StackedRetries(Rule):
         for layer in ctx.layers:
             if not layer.policy.retries or not ctx.outermost(layer) or layer.redelivers:
                 continue
+            if _refusals_only(ctx, layer):
+                continue  # it re-sends a changed request after refusals the SDK never retries
             worst: tuple[int | None, Reach, list[str], int] | None = None
             for reach in ctx.retried_reaches(layer):
                 factors, parts, depth = retry_stack(layer, reach)
@@ -107,6 +111,15 @@ class StackedRetries(Rule):
             return None
         return make_fix(f"Pass {client.spec.retries_param}=0 to the {client.spec.label}",
                         [ctx.fixes.replace(client.constructor, new)], unsafe=True)
+
+
+def _refusals_only(ctx: RuleContext, layer: Layer) -> bool:
+    """A loop walking a ladder of spellings (``layer.walks``) that goes round only after
+    deterministic errors (a 400 refusing the field it sent), which no SDK client retries: the
+    client's retries and its own never retry the same failure."""
+    policy = layer.policy
+    return layer.walks and not policy.retry_all and bool(policy.retry_on) \
+        and all(ref.name in ctx.catalog.deterministic for ref in policy.retry_on)
 
 
 def _worse(total: int | None, than: int | None) -> bool:

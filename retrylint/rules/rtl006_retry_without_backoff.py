@@ -6,7 +6,9 @@ generator told to wait 0 (`backoff.constant, interval=0`; `backoff.expo, factor=
 hand-written retry loop with no sleep. `backoff.constant` without `interval` waits 1 s, and a
 jitter other than the default may add a wait: neither is flagged; nor is a layer retrying only
 errors raised on a reply that cannot be used (aviary's `MalformedMessageError`, pydantic's
-`ValidationError`, `json.JSONDecodeError`: the catalog's `answers`), which no wait mends.
+`ValidationError`, `json.JSONDecodeError`: the catalog's `answers`), which no wait mends; nor a loop
+that goes round only to send the next spelling of a refused field (`if not CONTROLS.rejected(model,
+e): raise`): a wait does not change a refusal.
 
 ## Why is this bad?
 Rate limits and overloads are the failures that heal, and they heal with time. Retrying at
@@ -58,6 +60,8 @@ class RetryWithoutBackoff(Rule):
         for layer in ctx.layers:
             if layer.policy.waits or not layer.policy.retries or layer.policy.answers_only or layer.redelivers:
                 continue  # a wait does not mend a malformed answer (instructor's re-asks)
+            if layer.walks:
+                continue  # each time round it sends the next spelling of a refused field: no wait mends a refusal
             reaches = ctx.retried_reaches(layer)
             if not reaches or ctx.retries_answer_errors_only(layer, reaches):
                 continue  # nor does it mend a reply the call cannot use (aviary's MalformedMessageError)

@@ -103,6 +103,10 @@ class Layer:
     # kept only when it reaches a billable call.
     speculative: bool = False
     changes_input: bool = False  # each attempt runs on new input (a loop that makes a new e-mail address)
+    # Each time round it sends the next spelling of a refused field and re-raises all else: bounded by the
+    # ladder it walks, no wait mends a refusal (a hand loop: readers/hand_loop_ladders.py).
+    walks: bool = False
+    walked: list[ExceptionRef] = field(default_factory=list)  # classes whose ``except`` goes round only so
     reasks: bool = False  # each retry re-sends the conversation with the failed answer appended (instructor)
     budget: str | None = None  # the keyword that would cap the tokens its re-asks spend, when not given
     client_off: bool = False  # its settings turn the SDK client's own retries off (ModelRetrySettings(max_retries=0))

@@ -13,7 +13,7 @@ import libcst as cst
 
 from retrylint.analysis.known_values import counted, known
 from retrylint.analysis.layers.layer import Layer, Policy, last_statement
-from retrylint.analysis.layers.readers import site_arguments
+from retrylint.analysis.layers.readers import hand_loop_ladders as ladders, site_arguments
 from retrylint.analysis.layers.readers.hand_loop_handlers import EXITS as _EXITS, caught, continue_guards, goes_round
 from retrylint.analysis.layers.readers.site_arguments import SiteArguments
 from retrylint.analysis.model import Function, ModuleModel, descendants
@@ -24,21 +24,26 @@ def read(finder, function: Function, loop: cst.For | cst.While, site: SiteArgume
     loop_info = _LoopShape(finder.model, function, loop, site)
     if not loop_info.is_retry():
         return None
-    policy = Policy(capped=loop_info.capped(), attempts=loop_info.attempts())
-    policy.by_default = loop_info.by_default and policy.attempts is not None
-    policy.deadline = False
     retrying = loop_info.retrying_handlers
+    walking = ladders.walking(function, loop, loop_info.tries, retrying)  # each goes round only after a step
+    walks = bool(retrying) and len(walking) == len(retrying)
+    policy = Policy(capped=loop_info.capped() or walks, attempts=loop_info.attempts(), deadline=False)
+    policy.by_default = loop_info.by_default and policy.attempts is not None
     policy.retry_all = any(h.type is None for h in retrying)
+    walked = []
     for handler in retrying:
         if handler.type is not None:
-            policy.retry_on.extend(caught(finder, handler, loop_info.earlier(handler), function.scope, site))
+            refs = caught(finder, handler, loop_info.earlier(handler), function.scope, site)
+            policy.retry_on.extend(refs)
+            walked.extend(refs if any(handler is w for w in walking) else ())
     for handler in loop_info.stopping_handlers:
         if handler.type is not None and not loop_info.dead(handler, finder):
             policy.never_retry.extend(caught(finder, handler, [], function.scope, site))
     policy.classifier = loop_info.classifies()
     policy.waits = loop_info.sleeps()
     layer = Layer("loop", "hand-written", "hand-written retry loop", loop, function, loop, policy,
-                  speculative=not loop_info.shows_retry_intent(), changes_input=loop_info.changes_input())
+                  speculative=not loop_info.shows_retry_intent(), changes_input=walks or loop_info.changes_input(),
+                  walks=walks, walked=walked)
     if loop_info.site_bound and not policy.capped:  # the decoration, not the loop, leaves it without a bound
         layer.note = f"{site.described(loop_info.site_bound)} makes its loop go on until a call succeeds"
     return layer
