@@ -151,10 +151,11 @@ def request_reads(function: Function, loop: cst.For | cst.While, skip: frozenset
     done: set[int] = {id(function)}
     while work:
         nodes, owner, depth = work.pop()
+        attrs = {id(node.attr) for node in nodes if isinstance(node, cst.Attribute)}  # ``.x`` is no name ``x``
         for node in nodes:
             if isinstance(node, cst.Attribute):
                 found.add(("attr", node.attr.value))
-            elif isinstance(node, cst.Name):
+            elif isinstance(node, cst.Name) and id(node) not in attrs:
                 found.add(("name", node.value))
             elif isinstance(node, cst.Call) and depth < READ_DEPTH and len(done) < MAX_FUNCTIONS:
                 work.extend(_reached(owner, node, depth + 1, done))
