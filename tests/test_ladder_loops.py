@@ -264,3 +264,35 @@ def test_a_handler_resetting_what_the_request_reads_is_no_step():
             self._websocket = await self._connect()
     """)
     assert found(s) == [("RTL001", at(s, "while True"))]
+
+
+def test_a_call_under_a_ladder_is_no_item_loop_for_the_layer_around_it():
+    """The tenacity layer re-runs ``translate`` after a connection error; the ladder under it
+    re-sends only a refused request, so the paid call is not billed per item (RTL003 used to say
+    "runs in a loop, billed per item")."""
+    s = src(LADDER + """
+    import openai
+    from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+    client = openai.OpenAI(max_retries=0)
+
+
+    def negotiating(model, call):
+        while True:
+            try:
+                return call()
+            except openai.BadRequestError as e:
+                if not CONTROLS.rejected(model, e):
+                    raise
+
+
+    @retry(stop=stop_after_attempt(3), wait=wait_random_exponential(max=30),
+           retry=retry_if_exception_type(openai.APIConnectionError))
+    def translate(model, text):
+        def attempt():
+            return client.chat.completions.create(model=model, messages=[{"role": "user", "content": text}],
+                                                  extra_body=CONTROLS.control(model))
+
+        return negotiating(model, attempt)
+    """)
+    assert found(s) == []
