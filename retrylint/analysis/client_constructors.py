@@ -24,6 +24,9 @@ def _constructor_of(expr, scope: Scope, others: list | None = None) -> tuple[cst
     binding = None
     if isinstance(expr, cst.Name):
         binding = scope.lookup(expr.value)
+        made = _made_in_branches(binding.scope, expr.value, others) if binding is not None and binding.scope else None
+        if made is not None:
+            return made
     elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None and expr.value.value == scope.self_name:
         for info in scope.model.class_mro(scope.cls):
             attr = identifier(expr.attr.value)
@@ -96,6 +99,24 @@ def _made_in_branch(value: cst.BooleanOperation | cst.IfExp, scope: Scope) -> tu
             if scope.model.qualify(constructor[0].func, constructor[1]) in scope.model.catalog.client_by_name:
                 return constructor
     return None
+
+
+def _made_in_branches(scope: Scope, name: str, others: list | None) -> tuple[cst.Call, Scope] | None:
+    """``llm = ChatOpenAI(...)`` in one branch of an ``if`` chain, ``llm = ChatAnthropic(...)`` in
+    another: the last client constructor (the class the name is typed as when they tie), the others
+    to ``others`` (None there when a branch makes something else); None when it is not assigned so."""
+    made, unknown = [], False
+    for binding in scope.alternatives(name)[::-1]:
+        constructor = _through_factory(binding.value, scope, 0) if isinstance(binding.value, cst.Call) else None
+        if constructor is not None and scope.model.qualify(constructor[0].func, constructor[1]) in scope.model.catalog.client_by_name:
+            made.append(constructor)
+        else:
+            unknown = True
+    if not made:
+        return None
+    if others is not None:
+        others.extend([*made[1:], *([None] if unknown else [])])
+    return made[0]
 
 
 def _through_factory(call: cst.Call, scope: Scope, depth: int, others: list | None = None) -> tuple[cst.Call, Scope]:

@@ -146,6 +146,9 @@ class ModelBuilder:
             self._expr(small.value, function, path)
             for target in small.targets:
                 self._bind_target(target.target, small.value, scope, cls, function)
+                if cls is None and isinstance(target.target, cst.Name):
+                    name = identifier(target.target.value)
+                    scope.assigned.setdefault(name, []).append((scope.names[name], path))
                 self._note_looked_up(target.target, small.value, function)
             return
         if isinstance(small, cst.AnnAssign):
@@ -246,9 +249,10 @@ class ModelBuilder:
         function = Function(name, qualname, node, scope, cls=cls, is_async=node.asynchronous is not None)
         params = function.params
         if cls is not None and params and not _is_staticmethod(node):
-            scope.self_name = params[0].name.value
+            scope.self_name, scope.self_is_class = params[0].name.value, _is_decorated(node, "classmethod")
         elif cls is None and outer_scope.cls is not None and all(p.name.value != outer_scope.self_name for p in params):
             scope.cls, scope.self_name = outer_scope.cls, outer_scope.self_name  # a closure in a method sees its self
+            scope.self_is_class = outer_scope.self_is_class
         for param in params:
             if param.name.value == scope.self_name:
                 continue
@@ -325,9 +329,12 @@ def _is_accessor(node: cst.FunctionDef, name: str) -> bool:
 
 
 def _is_staticmethod(node: cst.FunctionDef) -> bool:
-    return any(
-        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators
-    )
+    return _is_decorated(node, "staticmethod")
+
+
+def _is_decorated(node: cst.FunctionDef, builtin: str) -> bool:
+    """``@staticmethod`` / ``@classmethod`` (the builtin, by its name)."""
+    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == builtin for d in node.decorators)
 
 
 _NEW_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)

@@ -164,6 +164,8 @@ def _calls_of(function: Function) -> Iterator[tuple[Function | None, CallSite | 
                 func = site.node.func
                 called = func.value if isinstance(func, cst.Name) else func.attr.value \
                     if isinstance(func, cst.Attribute) else None
+                if init and isinstance(func, cst.Name) and caller.scope.self_is_class and func.value == caller.scope.self_name:
+                    called = name  # ``cls(...)`` in a classmethod makes an instance of its class
                 if called is not None and identifier(called) == name and _runs(other, caller, site, function, init):
                     yield caller, site
 

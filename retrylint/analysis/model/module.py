@@ -17,7 +17,7 @@ from retrylint.analysis.model.caller_args import caller_type
 from retrylint.analysis.model.imported_modules import MODULE_IMPORTERS, imported_module
 from retrylint.analysis.model.short_code import ShortCode
 from retrylint.analysis.model.symbols import Binding, ClassInfo, Function, ImportSite, Scope, identifier
-from retrylint.analysis.model.typeflow import IMPORT, TypeFlow, self_class, step
+from retrylint.analysis.model.typeflow import IMPORT, TypeFlow, receiving, self_class, step
 from retrylint.catalog import Catalog
 from retrylint.diagnostics import literal_number
 
@@ -110,6 +110,8 @@ class ModuleModel(TypeFlow):
         if expr is None or depth > 20:
             return None
         if isinstance(expr, cst.Name):
+            if scope.self_is_class and scope.cls is not None and expr.value == scope.self_name:
+                return self_class(scope.cls).qualname  # a classmethod's ``cls``: the class (or the subclass called)
             return self._qualify_name(expr.value, scope, depth, follow, rest)
         if isinstance(expr, cst.Attribute):
             attr = identifier(expr.attr.value)
@@ -145,6 +147,10 @@ class ModuleModel(TypeFlow):
         binding = scope.lookup(name)
         if binding is None:
             return f"builtins.{name}" if name in BUILTIN_NAMES else None
+        alternatives = binding.scope.alternatives(name)[::-1] if binding.scope is not None else []  # the last first
+        found = binding.scope.model.likeliest(alternatives, depth, rest, billable_only=True) if alternatives else None
+        if found is not None:  # ``llm = ChatOpenAI()`` in one branch, ``llm = ChatAnthropic()`` in another
+            return found
         return self._qualify_binding(binding, depth, follow, rest)
 
     def _qualify_self_attribute(self, attr: str, cls: ClassInfo, depth: int, rest: tuple[str, ...] = ()) -> str | None:
@@ -213,7 +219,13 @@ class ModuleModel(TypeFlow):
         if target in MODULE_IMPORTERS:  # ``importlib.import_module(BACKEND)``
             return imported_module(self, call, scope)
         function = self.resolve_function(target)
-        return self.returned_type(function, depth + 1) if function is not None else None
+        if function is None:
+            return None
+        called_on = None
+        if function.scope.self_is_class and isinstance(call.func, cst.Attribute):
+            called_on = self._loaded_class(self._qualify(call.func.value, scope, depth + 1) or "")
+        with receiving(called_on):  # ``Sub.from_name(...)``: its ``cls`` is ``Sub``
+            return self.returned_type(function, depth + 1)
 
     def class_mro(self, cls: ClassInfo) -> Iterator[ClassInfo]:
         seen: set[int] = set()

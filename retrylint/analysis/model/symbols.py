@@ -46,7 +46,24 @@ class Scope:
         self.parent = parent
         self.cls = cls  # for methods: the class that ``self``/``cls`` refer to
         self.self_name: str | None = None
+        self.self_is_class = False  # ``self_name`` is a classmethod's ``cls``: the class itself
         self.names: dict[str, Binding] = {}
+        # each ``name = value`` written in this scope, with the branches it lies in (as CallSite.path)
+        self.assigned: dict[str, list[tuple[Binding, tuple]]] = {}
+
+    def alternatives(self, name: str) -> list[Binding]:
+        """The values ``name`` is assigned in the branches of one ``if``/``elif`` chain (or ``match``),
+        when each of its assignments here lies in another branch of it: only one of them runs. []
+        when it is assigned once, or where one assignment may follow another."""
+        assigned = self.assigned.get(identifier(name), ())
+        if len(assigned) < 2:
+            return []
+        for i, (_, one) in enumerate(assigned):
+            for _, other in assigned[i + 1:]:
+                if not any(a[0] == b[0] and a[1] == b[1] == IF and a[2] != b[2] for a, b in zip(one, other)):
+                    self.assigned[identifier(name)] = assigned[-1:]  # not alternatives: ask no more
+                    return []
+        return [binding for binding, _ in assigned]
 
     def lookup(self, name: str) -> Binding | None:
         name = identifier(name)

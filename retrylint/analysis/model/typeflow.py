@@ -272,19 +272,27 @@ class TypeFlow:
         one branch, ``OpenAI()`` in another, then ``self.client.completions.create``), the one of
         those whose SDK client retries least by default: any of them may be the one used, and
         RTL005 counts no retries it cannot be sure of."""
+        return info.owner.likeliest(info.attribute_bindings(attr), depth, rest)
+
+    def likeliest(self: "ModuleModel", bindings: list[Binding], depth: int, rest: tuple[str, ...],
+                  billable_only: bool = False) -> str | None:
+        """Of the values a name may hold (``bindings``, read in this module), the first known class;
+        when the attributes read after it make a billable call of some of them, the one whose SDK
+        client retries least by default (see ``_assigned_type``). ``billable_only``: only such a
+        class, or with nothing read after it a catalogued client; None when there is none."""
         known, billable = [], []
-        for binding in info.attribute_bindings(attr):
-            found = info.owner._qualify_binding(binding, depth + 1, rest=rest)
+        for binding in bindings:
+            found = self._qualify_binding(binding, depth + 1, rest=rest)
             if found is None or found == "builtins.None":
                 continue
-            if not rest:
+            if not rest and (not billable_only or found in self.catalog.client_by_name):
                 return found
             known.append(found)
             if self.catalog.billable(".".join((found, *_called(rest, self.catalog)))) is not None:
                 billable.append(found)
         if billable:
             return min(billable, key=self._default_client_retries)
-        return known[0] if known else None
+        return known[0] if known and not billable_only else None
 
     def _default_client_retries(self: "ModuleModel", name: str) -> int:
         """The default retries of the catalogued SDK client ``name`` is (or is part of); 0 for none."""
