@@ -520,3 +520,98 @@ def test_a_stored_callable_no_construction_hands_a_paid_function_reaches_nothing
     files = {name: text for name, text in STORED.items() if name != "pkg/evals/evaluator.py"}
     write_tree(tmp_path, files)
     assert check(tmp_path, "pkg/utils/runner.py") == []
+
+
+HANDLER_HELPERS = {
+    "app/__init__.py": "",
+    "app/waiting.py": """
+        import time
+
+
+        def backoff_wait(delay):
+            deadline = time.monotonic() + delay
+            while time.monotonic() < deadline:
+                time.sleep(0.05)
+        """,
+    "app/errors.py": """
+        import logging
+
+        import anthropic
+
+        from app.waiting import backoff_wait
+
+        logger = logging.getLogger(__name__)
+
+
+        def handle_transient(e, attempt, attempts):
+            should_retry = False
+            if isinstance(e, anthropic.APIStatusError):
+                should_retry = e.status_code >= 500 or e.status_code in (408, 409, 429)
+            elif isinstance(e, anthropic.APIConnectionError):
+                should_retry = True
+            if not should_retry or attempt == attempts - 1:
+                raise e
+            backoff_wait(2 ** attempt)
+
+
+        def note_failure(e, attempt, attempts):
+            logger.warning("attempt %d of %d failed: %s", attempt + 1, attempts, e)
+        """,
+    "app/llm.py": """
+        import functools
+
+        import anthropic
+
+        from app.errors import handle_transient, note_failure
+
+        client = anthropic.Anthropic(max_retries=0)
+
+
+        def retry_on_overloaded(func):
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                for attempt in range(4):
+                    try:
+                        return func(*args, **kwargs)
+                    except Exception as e:
+                        handle_transient(e, attempt, 4)
+            return wrapper
+
+
+        def retry_noting(func):
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                for attempt in range(4):
+                    try:
+                        return func(*args, **kwargs)
+                    except Exception as e:
+                        note_failure(e, attempt, 4)
+            return wrapper
+
+
+        @retry_on_overloaded
+        def chat(prompt):
+            return client.messages.create(model="m", max_tokens=10, messages=[])
+
+
+        @retry_noting
+        def chat_noted(prompt):
+            return client.messages.create(model="m", max_tokens=10, messages=[])
+        """,
+}
+
+
+def test_an_except_clauses_helper_in_another_module_classifies_and_waits(tmp_path):
+    """gptme 0.35.1: ``except Exception as e: _handle_anthropic_transient_error(e, ...)``, which re-raises
+    what is not transient and waits through ``backoff_wait`` (another module): no RTL002, no RTL006. A
+    helper of another module that only logs is neither classifier nor wait."""
+    write_tree(tmp_path, HANDLER_HELPERS)
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "app/llm.py")]
+    assert found == [
+        ("RTL002", 37, "hand-written retry loop in retry_noting() on 'chat_noted' (up to 4 attempts) retries on broad "
+                       "Exception around billable chat_noted -> messages.create and declares no non-retryable errors; "
+                       "stop at once on BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, "
+                       "UnprocessableEntityError"),
+        ("RTL006", 37, "hand-written retry loop in retry_noting() on 'chat_noted' (up to 4 attempts) retries billable "
+                       "chat_noted -> messages.create without waiting between attempts; add exponential backoff with jitter"),
+    ]

@@ -1,5 +1,7 @@
 """What an ``except`` clause of a hand-written retry loop does (``readers/hand_loops.py``):
-whether it goes round again, which of its tests decide that, and the classes it catches."""
+whether it goes round again, which of its tests decide that, the classes it catches, and whether
+it re-raises some failures at once (a classifier). A project function it hands the error to is
+read the same way (``handler_helpers.py``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from retrylint.analysis.layers.readers.site_arguments import SiteArguments
 from retrylint.analysis.model import descendants
 
 EXITS = (cst.Raise, cst.Return, cst.Break)
+# Calls that read an error without judging it (``str(e)``): handing it to one asks nothing.
+CONVERSIONS = frozenset({"str", "repr", "format", "type", "vars", "getattr", "hasattr"})
 
 
 def goes_round(handler: cst.ExceptHandler) -> bool:
@@ -46,3 +50,43 @@ def _named(finder, expr: cst.BaseExpression, scope, site: SiteArguments | None):
     if bound is None:
         return finder.exception_refs(expr, scope)
     return (finder if bound[1].model is finder.model else site.finder).exception_refs(*bound)
+
+
+def classifies(body: cst.CSTNode, names: set[str], guards: list[cst.If] = ()) -> bool:
+    """``body`` (an ``except`` clause's, or that of a project function it hands the error to) re-raises
+    some failures at once: an ``if`` ending in ``raise`` (or one of ``guards``) whose test reads the error
+    ``names`` or a verdict on it (``if not transient(e): raise``, ``if not ok`` after ``ok =
+    self.retry_predicate(e)``, ``if not should_retry: raise e`` after ``if isinstance(e, APIStatusError):
+    should_retry = True``)."""
+    nodes = list(descendants(body, stop_at_loops=True))
+    judged = verdicts(nodes, names)
+    tests = [node for node in nodes if isinstance(node, cst.If) and isinstance(last_statement(node.body), cst.Raise)]
+    return any(mentions(node.test, judged) for node in [*tests, *guards])
+
+
+def verdicts(nodes: list[cst.CSTNode], names: set[str]) -> set[str]:
+    """``names`` with the names bound to a verdict on the error: to a call handed it (``ok =
+    is_transient(e)``, not ``text = str(e)``), or in a branch whose test reads it or such a verdict."""
+    judged = set(names)
+    for node in nodes:
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
+                and asks_predicate(node.value, names):
+            judged.add(node.targets[0].target.value)
+    for _ in range(2):
+        for node in nodes:
+            if isinstance(node, cst.If) and mentions(node.test, judged):
+                judged.update(target.target.value for inner in descendants(node, stop_at_loops=True)
+                              if isinstance(inner, cst.Assign) for target in inner.targets
+                              if isinstance(target.target, cst.Name))
+    return judged
+
+
+def asks_predicate(value: cst.BaseExpression, names: set[str]) -> bool:
+    """``value`` hands the error to a predicate (``self.retry_predicate(e)``), not to ``str(e)``."""
+    return any(isinstance(n, cst.Call) and not (isinstance(n.func, cst.Name) and n.func.value in CONVERSIONS)
+               and any(isinstance(arg.value, cst.Name) and arg.value.value in names for arg in n.args)
+               for n in (value, *descendants(value, stop_at_loops=True)))
+
+
+def mentions(test: cst.CSTNode, names: set[str]) -> bool:
+    return any(isinstance(n, cst.Name) and n.value in names for n in (test, *descendants(test, stop_at_loops=True)))

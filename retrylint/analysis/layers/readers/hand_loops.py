@@ -14,7 +14,8 @@ import libcst as cst
 from retrylint.analysis.known_values import counted, known
 from retrylint.analysis.layers.layer import Layer, Policy, last_statement
 from retrylint.analysis.layers.readers import hand_loop_ladders as ladders, site_arguments
-from retrylint.analysis.layers.readers.hand_loop_handlers import EXITS as _EXITS, caught, continue_guards, goes_round
+from retrylint.analysis.layers.readers.hand_loop_handlers import EXITS as _EXITS, caught, classifies, continue_guards, goes_round, mentions
+from retrylint.analysis.layers.readers.handler_helpers import classified_by_helper, waits_in_helper
 from retrylint.analysis.layers.readers.site_arguments import SiteArguments
 from retrylint.analysis.model import Function, ModuleModel, descendants
 
@@ -47,9 +48,6 @@ def read(finder, function: Function, loop: cst.For | cst.While, site: SiteArgume
     if loop_info.site_bound and not policy.capped:  # the decoration, not the loop, leaves it without a bound
         layer.note = f"{site.described(loop_info.site_bound)} makes its loop go on until a call succeeds"
     return layer
-
-
-_CONVERSIONS = frozenset({"str", "repr", "format", "type", "vars", "getattr", "hasattr"})
 
 
 def _decided(block) -> tuple[bool, bool]:
@@ -128,15 +126,8 @@ class _LoopShape:
             h.name.name.value for h in self.retrying_handlers if h.name is not None and isinstance(h.name.name, cst.Name)
         }
 
-    def _asks_predicate(self, value: cst.BaseExpression) -> bool:
-        """``value`` hands the error to a predicate (``self.retry_predicate(e)``), not to ``str(e)``."""
-        return any(isinstance(n, cst.Call) and not (isinstance(n.func, cst.Name) and n.func.value in _CONVERSIONS)
-                   and any(isinstance(arg.value, cst.Name) and arg.value.value in self.exception_names for arg in n.args)
-                   for n in (value, *descendants(value, stop_at_loops=True)))
-
-    def _mentions_exception(self, test: cst.CSTNode, judged: set[str] = frozenset()) -> bool:
-        nodes = [test, *descendants(test, stop_at_loops=True)]
-        return any(isinstance(n, cst.Name) and (n.value in self.exception_names or n.value in judged) for n in nodes)
+    def _mentions_exception(self, test: cst.CSTNode) -> bool:
+        return mentions(test, self.exception_names)
 
     def iterator(self) -> str | None:
         if isinstance(self.loop, cst.For) and isinstance(self.loop.iter, cst.Call):
@@ -375,22 +366,20 @@ class _LoopShape:
 
     def classifies(self) -> bool:
         """A handler that re-raises some failures at once (``if not transient(e): raise``, or ``if not ok``
-        after ``ok = self.retry_predicate(e)``, or ``if transient(e): continue`` then ``raise``)."""
-        for handler in self.retrying_handlers:
-            nodes = list(descendants(handler.body, stop_at_loops=True))
-            judged = {node.targets[0].target.value for node in nodes
-                      if isinstance(node, cst.Assign) and len(node.targets) == 1
-                      and isinstance(node.targets[0].target, cst.Name) and self._asks_predicate(node.value)}
-            tests = [node for node in nodes if isinstance(node, cst.If) and isinstance(last_statement(node.body), cst.Raise)]
-            if any(self._mentions_exception(node.test, judged) for node in tests + continue_guards(handler)):
-                return True
-        return False
+        after ``ok = self.retry_predicate(e)``, or ``if transient(e): continue`` then ``raise``), itself or
+        in a project function it hands the error to (``handler_helpers``)."""
+        names = self.exception_names
+        return any(classifies(handler.body, names, continue_guards(handler))
+                   or (names and classified_by_helper(self.function.scope, handler.body, names))
+                   for handler in self.retrying_handlers)
 
     def sleeps(self) -> bool:
+        """A wait call in the loop, or a project function a retrying clause calls that sleeps
+        (``except Exception as e: handle(e, attempt)`` whose ``handle`` calls ``backoff_wait(delay)``)."""
         for node in descendants(self.loop.body, stop_at_loops=True):
             if isinstance(node, cst.Call):
                 func = node.func
                 name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
                 if name in self.model.catalog.loop_wait_calls:
                     return True
-        return False
+        return any(waits_in_helper(self.function.scope, handler.body) for handler in self.retrying_handlers)
