@@ -303,3 +303,57 @@ def test_a_cached_result_is_checked_again_when_a_subclass_appears_or_changes(tmp
     assert codes() == codes() == ["RTL002"]
     added.unlink()
     assert codes() == []
+
+
+LIBRARY_LLM = """\
+from abc import abstractmethod
+
+
+class LLM:
+    @abstractmethod
+    async def achat(self, messages):
+        \"\"\"Each provider package implements it.\"\"\"
+
+    async def apredict(self, prompt):
+        return await self.achat([prompt])
+"""
+
+LIBRARY_EXTRACTOR = """\
+from tenacity import retry, stop_after_attempt, wait_exponential
+
+from llama_index.core.llms import LLM
+
+
+class Extractor:
+    llm: LLM
+
+    @retry(stop=stop_after_attempt(3), wait=wait_exponential())
+    async def extract(self, text):
+        return await self.llm.{call}([text])
+"""
+
+
+def lint_library(tmp_path: Path, call: str) -> list:
+    """Checking llama-index-core itself: its own ``LLM`` is the one the catalog names."""
+    files = {"__init__.py": "", "core/__init__.py": "", "core/llms/__init__.py": "from llama_index.core.llms.llm import LLM\n",
+             "core/llms/llm.py": LIBRARY_LLM, "core/extractor.py": LIBRARY_EXTRACTOR.format(call=call)}
+    for name, text in files.items():
+        path = tmp_path / "llama_index" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    extractor = tmp_path / "llama_index/core/extractor.py"
+    return Engine(Settings(root=tmp_path)).lint_source(extractor.read_text(), str(extractor))
+
+
+def test_the_librarys_own_abstract_method_is_the_catalogued_paid_call(tmp_path):
+    diagnostics = lint_library(tmp_path, "achat")
+    assert [(d.code, d.line) for d in diagnostics] == [("RTL002", 9)]
+    assert "around billable extract -> achat (via attribute) and declares no non-retryable errors" in diagnostics[0].message
+
+
+def test_the_librarys_own_concrete_method_is_followed_as_project_code(tmp_path):
+    """``apredict`` is concrete in the library: its body runs, and the abstract ``achat`` it calls bills."""
+    diagnostics = lint_library(tmp_path, "apredict")
+    assert [(d.code, d.line) for d in diagnostics] == [("RTL002", 9)]
+    assert "around billable extract -> apredict (" in diagnostics[0].message
+    assert "llm.py:9, via attribute) -> achat and declares no non-retryable errors" in diagnostics[0].message

@@ -1,6 +1,7 @@
 """Which catalogued paid call a call site is: the billable spec of its target, or of the
 instance's ``__call__`` it calls (``self.llm(messages)``), unless the project defines that name
-itself (a package ``agents`` with a ``Runner``) or the call leaves out what makes it paid (catalog
+itself (a package ``agents`` with a ``Runner``; not when it only declares it abstract, as
+llama-index-core declares the ``LLM`` its provider packages implement) or the call leaves out what makes it paid (catalog
 billable ``requires``: Guardrails ``guard.parse(output)`` without ``llm_api`` asks no model)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from retrylint.analysis.layers.layer import keywords_of, positional
+from retrylint.analysis.subclasses import is_abstract
 
 if TYPE_CHECKING:
     from retrylint.analysis.model import ModuleModel, Scope
@@ -20,7 +22,8 @@ def billable_at(catalog: "Catalog", model: "ModuleModel", call: cst.Call, scope:
                 target: str | None) -> tuple[str | None, "BillableSpec | None"]:
     """The target a call site bills through (``...__call__`` for an instance called) and its spec, or None."""
     spec = catalog.billable(target) if target is not None else None
-    if spec is not None and model.resolve_function(target) is not None:
+    own = model.resolve_function(target) if spec is not None else None
+    if own is not None and not is_abstract(own):
         spec = None  # the project's own module of the SDK's name (a package 'agents' with a Runner)
     if spec is None and target is not None and catalog.billable(f"{target}.__call__") is not None \
             and model.calls_instance(call.func, scope, target):
