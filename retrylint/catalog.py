@@ -105,6 +105,7 @@ class Catalog:
         self.loop_counting_iterators = tuple(self.loops.get("counting_iterators", ()))
         self.loop_iterators = self.loop_counting_iterators + tuple(self.loops.get("endless_iterators", ()))
         self.loop_wait_calls = tuple(self.loops.get("wait_calls", ()))
+        self.loop_transient_texts = tuple(self.loops.get("transient_texts", ()))
         self.infallible_names = set(self.infallible.get("names", ()))
         self.infallible_methods = set(self.infallible.get("methods", ()))
         self.infallible_receivers = set(self.infallible.get("receivers", ()))

@@ -79,6 +79,8 @@ class LoopsSection:
     retry_words: tuple[str, ...] = key((), doc="parts of a name that tell a loop is meant as a retry")
     counting_iterators: tuple[str, ...] = key((), doc="what a `for` loop that counts its tries iterates over: it is bounded")
     endless_iterators: tuple[str, ...] = key((), doc="what a `for` loop that tries forever iterates over")
+    transient_texts: tuple[str, ...] = key((), doc="words (lower case) in an error's message that name a failure a retry "
+                                           "can heal: a loop going round only when the message holds one retries only those")
 
 
 @dataclass(frozen=True)

@@ -228,7 +228,8 @@ def test_exit_inside_except_keyboard_interrupt_is_not_a_failure_after_the_call()
     assert found(s) == []
 
 
-def test_a_call_in_an_ordinary_handler_after_the_call_still_counts():
+def test_a_call_in_the_loops_own_handler_is_no_follower_of_its_layer():
+    """A failure in the ``except`` of a hand-written loop leaves the loop: that loop bills nothing again for it."""
     s = src(
         """
         import time
@@ -248,6 +249,29 @@ def test_a_call_in_an_ordinary_handler_after_the_call_still_counts():
         """
     )
     assert found(s) == [("RTL003", at(s, "for attempt"))]
+    assert "billed again if db.save fails after it)" in message(s, "RTL003")
+
+
+def test_a_call_in_a_handler_under_a_decorator_layer_still_counts():
+    """Under a layer around the whole function, a failure in the handler is retried by that layer."""
+    s = src(
+        """
+        import openai
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        client = openai.OpenAI(max_retries=0)
+
+        @retry(stop=stop_after_attempt(3), wait=wait_exponential(), retry=retry_if_exception_type(ConnectionError))
+        def main(db):
+            try:
+                reply = client.chat.completions.create(model="m", messages=[])
+                db.save(reply)
+                return reply
+            except ValueError:
+                db.rollback()
+        """
+    )
+    assert found(s) == [("RTL003", at(s, "@retry"))]
     assert "billed again if db.save, db.rollback fails after it" in message(s, "RTL003")
 
 

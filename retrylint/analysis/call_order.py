@@ -199,6 +199,14 @@ def kept_followers(followers: list[Follower]) -> list[Follower]:
     return kept
 
 
+def _own_handlers(root: cst.CSTNode | None) -> set[int]:
+    """The ``except`` clauses of the ``try`` statements a hand-written retry loop holds directly."""
+    if not isinstance(root, (cst.For, cst.While)):
+        return set()
+    return {id(handler) for statement in root.body.body if isinstance(statement, (cst.Try, cst.TryStar))
+            for handler in statement.handlers}
+
+
 class LaterCalls:
     """What can run after each site of a unit once it succeeded: the distinct billable calls
     and the first few distinct calls that can fail, skipping the other branches of each ``if``
@@ -210,6 +218,9 @@ class LaterCalls:
         self.sites = sites
         self.root = root
         count = len(sites)
+        handled = _own_handlers(root)  # a failure there leaves the loop: no follower of its layer
+        in_handler = {position for position, site in enumerate(sites)
+                      if handled and any(kind == EXCEPT and statement in handled for statement, kind, _ in site.path)}
         # For each position: (name, first position) of the distinct names from there on.
         self.billable: list[list[tuple[str, int]]] = [[] for _ in range(count + 1)]
         self.followers: list[list[tuple[Follower, int]]] = [[] for _ in range(count + 1)]
@@ -218,7 +229,7 @@ class LaterCalls:
             billable, followers = self.billable[position + 1], self.followers[position + 1]
             if name is not None and is_billable:
                 billable = [(name[0], position), *(e for e in billable if e[0] != name[0])]
-            elif name is not None:
+            elif name is not None and position not in in_handler:
                 followers = [(name, position), *(e for e in followers if e[0] != name)]
                 kept = set(kept_followers([follower for follower, _ in followers]))
                 followers = [e for e in followers if e[0] in kept]

@@ -1,6 +1,6 @@
 """What an ``except`` clause of a hand-written retry loop does (``readers/hand_loops.py``):
 whether it goes round again, which of its tests decide that, the classes it catches, and whether
-it re-raises some failures at once (a classifier). A project function it hands the error to is
+it re-raises some failures at once (a classifier) or goes round only on a transient message. A project function it hands the error to is
 read the same way (``handler_helpers.py``)."""
 
 from __future__ import annotations
@@ -33,6 +33,34 @@ def continue_guards(handler: cst.ExceptHandler) -> list[cst.If]:
         return []
     return [statement for statement in handler.body.body
             if isinstance(statement, cst.If) and isinstance(last_statement(statement.body), cst.Continue)]
+
+
+def admits_transient_messages(handler: cst.ExceptHandler, texts: tuple[str, ...]) -> bool:
+    """Every way round the handler goes is a ``continue`` guard that first tests the error's
+    message against words naming a failure a retry heals (the catalog's ``[loops]
+    transient_texts``): ``is_rate_limit = any(m in str(e).lower() for m in ["rate limit", "429"])``
+    then ``if is_rate_limit and attempt < n - 1: continue``; any other failure leaves at once."""
+    guards = continue_guards(handler)
+    body = list(descendants(handler.body, stop_at_loops=True))
+    if not guards or not texts or handler.name is None or not isinstance(handler.name.name, cst.Name) \
+            or sum(isinstance(node, cst.Continue) for node in body) != len(guards):
+        return False
+    assigned = {target.target.value: node.value for node in body if isinstance(node, cst.Assign)
+                for target in node.targets if isinstance(target.target, cst.Name)}
+    return all(_tests_message(guard.test, handler.name.name.value, assigned, texts) for guard in guards)
+
+
+def _tests_message(test: cst.BaseExpression, error: str, assigned: dict, texts: tuple[str, ...]) -> bool:
+    """``test`` (or a name it reads that the handler assigned) reads ``str(error)`` and compares it
+    only with literals that each hold one of ``texts``."""
+    nodes = [test, *descendants(test)]
+    for name in [node.value for node in nodes if isinstance(node, cst.Name) and node.value in assigned]:
+        nodes += [assigned[name], *descendants(assigned[name])]
+    reads = any(isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("str", "repr")
+                and any(isinstance(arg.value, cst.Name) and arg.value.value == error for arg in node.args) for node in nodes)
+    literals = [node.evaluated_value.lower() for node in nodes
+                if isinstance(node, cst.SimpleString) and isinstance(node.evaluated_value, str)]
+    return reads and bool(literals) and all(any(text in literal for text in texts) for literal in literals)
 
 
 def caught(finder, handler: cst.ExceptHandler, earlier: list[cst.ExceptHandler], scope, site: SiteArguments | None):

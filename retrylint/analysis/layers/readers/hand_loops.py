@@ -14,7 +14,9 @@ import libcst as cst
 from retrylint.analysis.known_values import counted, known
 from retrylint.analysis.layers.layer import Layer, Policy, last_statement
 from retrylint.analysis.layers.readers import hand_loop_ladders as ladders, site_arguments
-from retrylint.analysis.layers.readers.hand_loop_handlers import EXITS as _EXITS, caught, classifies, continue_guards, goes_round, mentions
+from retrylint.analysis.layers.readers.hand_loop_handlers import (
+    EXITS as _EXITS, admits_transient_messages, caught, classifies, continue_guards, goes_round, mentions,
+)
 from retrylint.analysis.layers.readers.handler_helpers import classified_by_helper, waits_in_helper
 from retrylint.analysis.layers.readers.site_arguments import SiteArguments
 from retrylint.analysis.model import Function, ModuleModel, descendants
@@ -371,6 +373,7 @@ class _LoopShape:
         names = self.exception_names
         return any(classifies(handler.body, names, continue_guards(handler))
                    or (names and classified_by_helper(self.function.scope, handler.body, names))
+                   or admits_transient_messages(handler, self.model.catalog.loop_transient_texts)
                    for handler in self.retrying_handlers)
 
     def sleeps(self) -> bool:
