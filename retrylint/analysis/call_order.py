@@ -263,3 +263,21 @@ class LaterCalls:
                 followers += [name for name, at in self.followers[start] if at <= end]
             start = max(start, skip_to + 1)
         return distinct(billable), kept_followers(followers)
+
+
+def raised_after(function: Function, call: cst.Call, classes: set[str]) -> list[str]:
+    """The ``classes`` that ``function`` builds (to raise: ``raise ModelRetry("empty")``) after
+    ``call``, one of its own call sites, outside any branch that excludes it: once raised, the paid
+    reply it checks is thrown away."""
+    model, scope = function.scope.model, function.scope
+    at = next((site for site in function.calls if site.node is call), None)
+    if at is None:
+        return []
+    found = []
+    for site in function.calls:
+        if site.index <= at.index or exclusive(at.path, site.path):
+            continue
+        name = model.catalog.canonical_exception(model.qualify(site.node.func, scope) or "")
+        if name in classes:
+            found.append(name.rpartition(".")[2])
+    return distinct(found)

@@ -8,7 +8,9 @@ possible when the call runs in a loop, when another billable call or any other c
 can fail (a DB write, a send, parsing the reply) runs after it in the retried code, or when
 it moves money or sends a message (a lost response is still a charge), or when the call
 itself raises an error the layer retries after its paid request returned, on a reply it cannot
-use (aviary's ToolSelector raising `MalformedMessageError`: the catalog's `answer_errors`). A later call counts
+use (aviary's ToolSelector raising `MalformedMessageError`: the catalog's `answer_errors`), or when an
+agent's tool raises what its agent retries after a paid call in its body (pydantic-ai `raise ModelRetry(...)` on
+a reply it rejects: the model is asked again and the tool run again). A later call counts
 only if it can raise what the layer retries on: a layer that retries only an SDK's own
 errors (`openai.RateLimitError`, a predicate that tests `isinstance(error, RateLimitError)`
 first, or a library's tuple of them the catalog names as an `exception_set`) is re-run by
@@ -72,7 +74,7 @@ from typing import Iterable
 from retrylint.analysis.context import RuleContext, make_fix
 from retrylint.diagnostics import Diagnostic, count_text
 from retrylint.analysis.layers import Layer, keywords_of
-from retrylint.analysis.call_order import may_raise, raised_instead
+from retrylint.analysis.call_order import may_raise, raised_after, raised_instead
 from retrylint.analysis.reach_record import Reach, chain_text
 from retrylint.rules import rtl003_cases
 from retrylint.rules.base import Rule
@@ -144,6 +146,10 @@ class NonIdempotentBillableRetry(Rule):
         if answers:
             names = ", ".join(dict.fromkeys(error.rpartition(".")[2] for error in answers))
             reasons.append(f"billed again when it raises {names} on a reply it cannot use")
+        raised = raised_after(layer.function, reach.call, {ref.name for ref in layer.policy.retry_on}) \
+            if layer.spec is not None and layer.spec.form == "tool" and reach.direct else []
+        if raised:  # an agent's tool checking a paid reply: the model is asked again and the tool run again
+            reasons.append(f"billed again when the tool raises {', '.join(raised)} after it, a re-ask that runs the tool again")
         if reach.in_loop and not _translated(ctx, layer, reach):
             reasons.append("runs in a loop, billed per item")
         if reach.later_billable:
