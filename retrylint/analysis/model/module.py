@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from retrylint.analysis.collector import collector_paused
 from retrylint.analysis.libcst_compat import parse_unchecked
 from retrylint.analysis.model.builder import ModelBuilder
 from retrylint.analysis.model.caller_args import caller_type
@@ -52,6 +53,10 @@ class ModuleModel(TypeFlow):
         self.source = source
         self.path = path
         self.module_name = module_name
+        with collector_paused():  # every object made here lives as long as the model
+            self._build(source, tree, rendered)
+
+    def _build(self, source: str, tree: cst.Module | None, rendered: "dict[cst.CSTNode, Rendered] | None") -> None:
         self.tree = tree if tree is not None else parse_unchecked(source)
         self.rendered = rendered
         self.scope = Scope(self)
@@ -64,7 +69,7 @@ class ModuleModel(TypeFlow):
         self.forwarded_calls: dict[int, str | None] = {}  # the paid call each function only forwards to (forwarders)
         self.imports: list[ImportSite] = []
         self.imported_modules: set[str] = set()
-        self.module_function = Function("<module>", module_name, self.tree, self.scope)
+        self.module_function = Function("<module>", self.module_name, self.tree, self.scope)
         self.assignments: list[tuple[cst.BaseAssignTargetExpression, cst.BaseExpression, Scope]] = []
         ModelBuilder(self).build()
 
