@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Sequence
 
 import libcst as cst
-import libcst.matchers as matchers
 
 from retrylint.diagnostics import Edit
 from retrylint.fixing.layout import one_per_line
@@ -103,7 +102,7 @@ class FixBuilder:
         if placed is None:
             return None
         line = self._line(where.start.line)
-        for call in matchers.findall(placed[0], matchers.Call()):
+        for call in _calls_in(placed[0]):
             try:
                 span = self.model.positions[call]
             except KeyError:
@@ -354,3 +353,21 @@ def overlaps(a: Sequence[Edit], b: Sequence[Edit]) -> bool:
         for x in a
         for y in b
     )
+
+
+class _CallFinder(cst.CSTVisitor):
+    """The calls under a node, in the order libcst visits them (parents first, then in the order
+    of the code), as ``libcst.matchers.findall(node, Call())`` finds them without importing
+    libcst's matchers (a fifth of the start-up of a one-file check)."""
+
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+
+def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    finder = _CallFinder()
+    node.visit(finder)
+    return finder.calls
