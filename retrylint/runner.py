@@ -63,7 +63,7 @@ class CheckOutcome:
     baselines: dict[str, Path] = field(default_factory=dict)  # display path -> its config's baseline
     settings: Settings | None = None  # those of the first path given (for run-wide keys: output-format)
     # display path -> how many fixes --fix and --fix --unsafe-fixes would apply to its text
-    # (Engine.fixes_on_offer; found with ``count_fixes``), None when no fix is on offer.
+    # (Engine.fixes_on_offer; found with ``count_fixes``); absent (or None) when no fix is on offer.
     offers: dict[str, tuple[int, int] | None] = field(default_factory=dict)
 
     @property
@@ -200,7 +200,8 @@ def _report_cached(cache: ResultCache, files: list[tuple[Path, Settings]], finge
         outcome.diagnostics.extend(hit.diagnostics)
         if hit.diagnostics:
             outcome.texts[display_path(path)] = text
-        outcome.offers[display_path(path)] = hit.offer
+        if hit.offer is not None:
+            outcome.offers[display_path(path)] = hit.offer
         if progress is not None:
             progress.advance()
     return todo
@@ -305,7 +306,8 @@ def _check_file(path: Path, engine: Engine, options: CheckOptions, outcome: Chec
     outcome.diagnostics.extend(diagnostics)
     if diagnostics:
         outcome.texts[shown] = text
-    outcome.offers[shown] = offer
+    if offer is not None:  # one entry for each file of a large tree grew a run's memory with it
+        outcome.offers[shown] = offer
 
 
 def _lint_or_fix(source: Source, shown: str, engine: Engine, options: CheckOptions, outcome: CheckOutcome,
