@@ -33,6 +33,15 @@ class RedeliverySpec:
 
 
 @dataclass(frozen=True)
+class ActorsSpec:
+    """Where a queue's actors take options besides their decorator (Dramatiq 2.2.1 generic.py: a
+    ``task_base`` subclass is an actor whose options are the attributes of its inner ``Meta``)."""
+
+    options_class: str | None = key(doc="the inner class of a task_base subclass holding its options (Meta): the nearest of the class's and its bases' applies, its own attributes only")
+    abstract: str | None = key(doc="an attribute that, true in the class's own options class, makes it no actor but a base for actors, which inherit that options class")
+
+
+@dataclass(frozen=True)
 class AppSettingsSpec:
     """Where a queue's app settings are written besides ``app.conf.NAME = ...`` and
     ``app.conf.update(NAME=...)`` (Celery: the app's constructor keywords, and the module or class

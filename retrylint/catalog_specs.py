@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.catalog_schema import Choice, json_schema_of, key
-from retrylint.catalog_nested import (AgentToolsSpec, AppSettingsSpec, CallsThroughSpec, ClientConfigSpec, DefaultsSpec, FallbacksSpec, GivenClientSpec,
-                                      MadeWithSpec, ModelProvidersSpec, OlderSpec, RedeliverySpec, RunnableSpec, SettingsObjectSpec, TurnsSpec)
+from retrylint.catalog_nested import (ActorsSpec, AgentToolsSpec, AppSettingsSpec, CallsThroughSpec, ClientConfigSpec, DefaultsSpec,
+                                      FallbacksSpec, GivenClientSpec, MadeWithSpec, ModelProvidersSpec, OlderSpec, RedeliverySpec,
+                                      RunnableSpec, SettingsObjectSpec, TurnsSpec)
 from retrylint.catalog_sections import Counts, ExceptionSetSpec, FieldsSection, HttpSection, InfallibleSection, LoopsSection, TenacitySection
 
 Unbounded = Literal["unbounded"]
@@ -180,6 +181,7 @@ class LayerSpec:
     retry_kwargs_param: str | None = key()
     stable_id: str | None = key(doc="an id that stays the same across a task's retries; {self}: the bound task's first parameter")
     task_base_method: str | None = key(doc="the method of a task_base subclass that runs the task")
+    actors: ActorsSpec = key(factory=ActorsSpec, doc="where actors take the options their decorator leaves out (Dramatiq: a class's Meta, the broker's Retries)")
     retries_async_generators: bool = key(True, doc="false: an async generator it decorates is no layer")
     retries_async: bool = key(True, doc="false: an async def it decorates is no layer (it only retries making the coroutine)")
     infer_keywords: tuple[str, ...] = key(())

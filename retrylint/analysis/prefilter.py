@@ -57,6 +57,13 @@ def _alternatives(words) -> str:
     return "|".join(sorted(map(re.escape, words), key=lambda w: (-len(w), w)))
 
 
+def _actor_method(catalog: Catalog) -> re.Pattern | None:
+    """The task method of an actor class, which may subclass a project base (``class
+    Summarize(LLMActor)``): ``def perform(`` in a class."""
+    methods = {spec.task_base_method for spec in catalog.task_bases.values() if spec.actors.options_class and spec.task_base_method}
+    return re.compile(r"^[ \t]+def[ \t]+(?:%s)[ \t]*\(" % _alternatives(methods), re.MULTILINE) if methods else None
+
+
 def _leaf(name: str) -> str:
     return name.rpartition(".")[2]
 
@@ -90,6 +97,7 @@ class Prefilter:
         self.decorator = re.compile(r"@[ \t]*(?:[\w.]+\.)?(?:%s)\b" % _alternatives(decorators))
         bases = {_leaf(base) for base, spec in catalog.task_bases.items() if TASK_CLASS in prefilter_shapes(spec)}
         self.task_class = re.compile(r"class[ \t]+\w+[ \t]*\([^)]*?\b(?:%s)\b" % _alternatives(bases)) if bases else None
+        self.actor_method = _actor_method(catalog)
         self.raised = re.compile(r"raise[ \t]+(?:[\w.]+\.)?(?:%s)\b" % _alternatives(raised)) if raised else None
         self.calls = {
             leaf: (_call_of(leaf), [re.compile(r"\b%s[ \t]*=" % re.escape(k)) for k in keywords_needed[leaf]])
@@ -154,6 +162,8 @@ class Prefilter:
         if "@" in text and code.finds(self.decorator, line_start=True):
             return True
         if self.task_class is not None and "class" in text and code.finds(self.task_class):
+            return True
+        if self.actor_method is not None and "class" in text and code.finds(self.actor_method):
             return True
         if self.raised is not None and "raise" in text and code.finds(self.raised):
             return True

@@ -98,7 +98,8 @@ class UnboundedRetry(Rule):
         for info in ctx.model.class_mro(layer.task.options_class):
             binding = info.body_attrs.get(name)
             if binding is not None and binding.value is not None:
-                return [ctx.fixes.replace(binding.value, value)]
+                # a class of another module (a project base): not this file's to edit
+                return [ctx.fixes.replace(binding.value, value)] if info.owner is ctx.model else None
         return None
 
 

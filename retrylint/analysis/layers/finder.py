@@ -12,8 +12,8 @@ from retrylint.analysis.forwarders import forwarded
 from retrylint.analysis.known_values import Known, known
 from retrylint.analysis.layers.dialects import policy_reader
 from retrylint.analysis.layers.layer import ExceptionRef, Layer, Policy, bound_call, keywords_of, never_retries
-from retrylint.analysis.layers.readers import (built_elsewhere, entry_points, hand_loops, recursion, retrying_instances,
-                                              wrapping_decorators)
+from retrylint.analysis.layers.readers import (built_elsewhere, class_actors, entry_points, hand_loops, recursion,
+                                              retrying_instances, wrapping_decorators)
 from retrylint.analysis.layers.readers.base import FormReader
 from retrylint.analysis.layers.registry import reader_for
 from retrylint.analysis.layers.surroundings import Surroundings
@@ -43,7 +43,8 @@ class LayerFinder:
             self._raised_names(function)
             self._iterations(function)
         for cls in self.model.classes:
-            spec = next((self.catalog.task_bases[b] for b in cls.bases if b in self.catalog.task_bases), None)
+            spec = next((self.catalog.task_bases[b] for b in cls.bases if b in self.catalog.task_bases), None) \
+                or class_actors.inherited_spec(self, cls)
             reader = self._reader(spec, "at_class")
             if reader is not None:
                 self._add(reader.at_class(self, cls, spec))

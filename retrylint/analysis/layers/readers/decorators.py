@@ -1,10 +1,12 @@
 """Form ``decorator``: a retry decorator, bare or called (``@retry``, ``@backoff.on_exception(...)``,
-``@stamina.retry(on=...)``), also applied by hand (``retry(stop=...)(fetch)``)."""
+``@stamina.retry(on=...)``), also applied by hand (``retry(stop=...)(fetch)``), or made by a class
+(``class A(dramatiq.GenericActor)``, readers/class_actors.py)."""
 
 from __future__ import annotations
 
 from retrylint.analysis.layers.layer import first_match_policy, given_policies, is_policy_object
-from retrylint.analysis.layers.readers.base import DECORATOR, IMPORTED_CALL, FormReader, applied_to_function
+from retrylint.analysis.layers.readers.base import DECORATOR, IMPORTED_CALL, TASK_CLASS, FormReader, applied_to_function
+from retrylint.analysis.layers.readers.class_actors import read_actor_class
 
 
 def read_decorator(finder, function, decorator, spec, call, scope):
@@ -22,6 +24,7 @@ def read_decorator(finder, function, decorator, spec, call, scope):
 
 class DecoratorReader(FormReader):
     form = "decorator"
-    prefilter_shapes = (DECORATOR, IMPORTED_CALL)
+    prefilter_shapes = (DECORATOR, IMPORTED_CALL, TASK_CLASS)
     at_decorator = staticmethod(read_decorator)
     at_applied_call = staticmethod(applied_to_function)
+    at_class = staticmethod(read_actor_class)  # ``class A(dramatiq.GenericActor)``: a decorator's options in its Meta
