@@ -35,10 +35,19 @@ class RedeliverySpec:
 @dataclass(frozen=True)
 class ActorsSpec:
     """Where a queue's actors take options besides their decorator (Dramatiq 2.2.1 generic.py: a
-    ``task_base`` subclass is an actor whose options are the attributes of its inner ``Meta``)."""
+    ``task_base`` subclass is an actor whose options are the attributes of its inner ``Meta``;
+    middleware/retries.py: the broker's ``Retries`` gives those an actor leaves out)."""
 
     options_class: str | None = key(doc="the inner class of a task_base subclass holding its options (Meta): the nearest of the class's and its bases' applies, its own attributes only")
     abstract: str | None = key(doc="an attribute that, true in the class's own options class, makes it no actor but a base for actors, which inherit that options class")
+    middleware: tuple[str, ...] = key((), doc="qualified names of the broker's retry middleware (Retries), whose keywords give the options an actor leaves out")
+    middleware_options: tuple[str, ...] = key((), doc="those keywords")
+    falsy_defaults: tuple[str, ...] = key((), doc="those of them that keep the middleware's own default when 0 or None (min_backoff or DEFAULT_MIN_BACKOFF)")
+    brokers: tuple[str, ...] = key((), doc="qualified names of the broker classes: made without middleware_param they have the retry middleware with its defaults")
+    middleware_param: str | None = key(doc="the broker's keyword (and attribute) holding its whole middleware list")
+    add_method: str | None = key(doc="the broker's method adding one more middleware")
+    setters: tuple[str, ...] = key((), doc="functions setting the broker actors use unless they name their own (set_broker); read when the project calls one exactly once")
+    broker_param: str | None = key(doc="the actor's keyword (or options class attribute) naming its own broker")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from retrylint.analysis.layers.layer import first_match_policy, given_policies, is_policy_object
 from retrylint.analysis.layers.readers.base import DECORATOR, IMPORTED_CALL, TASK_CLASS, FormReader, applied_to_function
-from retrylint.analysis.layers.readers.class_actors import read_actor_class
+from retrylint.analysis.layers.readers.class_actors import read_actor_class, read_actor_decorator
 
 
 def read_decorator(finder, function, decorator, spec, call, scope):
@@ -19,6 +19,8 @@ def read_decorator(finder, function, decorator, spec, call, scope):
         layer.policy = first_match_policy([found.policy for found in layers])
         return layer
     bare = None if call is not None else decorator.decorator
+    if spec.actors.middleware:  # ``@dramatiq.actor``: what its broker's Retries gives
+        return read_actor_decorator(finder, function, decorator, spec, call, scope, bare)
     return finder.make_layer(spec, "decorator", decorator, function, None, call, scope, bare)
 
 
