@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from retrylint.analysis.model import Function, Scope, descendants, identifier
-from retrylint.analysis.model.caller_args import passed, untyped
+from retrylint.analysis.model.caller_args import passed
 from retrylint.analysis.model.typeflow import receiving
 
 
@@ -21,27 +21,49 @@ def constructor_of(expr, function: Function, others: list | None = None) -> tupl
 
 
 def _constructor_of(expr, scope: Scope, others: list | None = None) -> tuple[cst.Call, Scope] | None:
-    binding = None
     if isinstance(expr, cst.Name):
         binding = scope.lookup(expr.value)
         made = _made_in_branches(binding.scope, expr.value, others) if binding is not None and binding.scope else None
-        if made is not None:
+        return made if made is not None else _follow(binding, scope.model, others)
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None and expr.value.value == scope.self_name:
+        return _attribute_constructor(scope, identifier(expr.attr.value), others)
+    if isinstance(expr, cst.Call):  # ``self._client().embeddings``: what the factory returns
+        return _through_factory(expr, scope, 0, others)
+    return None
+
+
+def _attribute_constructor(scope: Scope, attr: str, others: list | None) -> tuple[cst.Call, Scope] | None:
+    """``self.attr``: the client constructor its first assignment (in the class or its bases)
+    gives; when that gives none (``self._client = client``, a client handed in), the first of the
+    other assignments that makes one (``self._client = Anthropic(...)``, made otherwise)."""
+    model = scope.model
+    classes = list(model.class_mro(scope.cls))
+    first = next(filter(None, (info.self_attrs.get(attr) or info.body_attrs.get(attr) for info in classes)), None)
+    found = _follow(first, model, others)
+    if _is_client(model, found):
+        return found
+    for binding in (binding for info in classes for binding in info.attribute_bindings(attr)):
+        made = _follow(binding, model, others) if binding is not first and binding.scope is not None else None
+        if _is_client(model, made):
             return made
-    elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None and expr.value.value == scope.self_name:
-        for info in scope.model.class_mro(scope.cls):
-            attr = identifier(expr.attr.value)
-            binding = info.self_attrs.get(attr) or info.body_attrs.get(attr)
-            if binding is not None:
-                break
-    where = scope.model
+    return found
+
+
+def _is_client(model, made: tuple[cst.Call, Scope] | None) -> bool:
+    """``made`` builds a catalogued SDK client."""
+    return made is not None and made[1].model.qualify(made[0].func, made[1]) in model.catalog.client_by_name
+
+
+def _follow(binding, where, others: list | None) -> tuple[cst.Call, Scope] | None:
+    """The client constructor a binding leads to, through imports, names, factories and parameters."""
     project = where.project
     for _ in range(8):
         if binding is not None and binding.imported and project is not None:
             exported = project.exported_binding(binding.qualname, where.root)
             binding, where = exported if exported is not None else (None, where)
             continue
-        if binding is not None and untyped(binding):
-            return _passed_constructor(binding)
+        if binding is not None and binding.param is not None and binding.parameter_of is not None:
+            return _passed_constructor(binding)  # annotated or not: the client its callers pass
         if binding is None or binding.value is None:
             return None
         value = binding.value
@@ -74,8 +96,9 @@ def _maker(call: cst.Call, scope: Scope) -> cst.BaseExpression | None:
 
 
 def _passed_constructor(binding) -> tuple[cst.Call, Scope] | None:
-    """A parameter with no usable annotation: the client constructor every call of its function
-    found passes it (the same one from each: several would each need the fix); None otherwise."""
+    """A parameter: the client constructor every call of its function found passes it (the same
+    one from each: several would each need the fix); None otherwise (its annotation names the
+    client, whose retries are then the SDK's default)."""
     found = []
     for expr, scope, caller in passed(binding) or ():
         if isinstance(expr, cst.Call):
@@ -135,9 +158,9 @@ def _through_factory(call: cst.Call, scope: Scope, depth: int, others: list | No
             returned.extend(calls)
             opaque = opaque or not calls
     made = []
-    for value in sorted(returned, key=where.model.line):
-        constructor = _through_factory(value, where, depth + 1)
-        if where.model.qualify(constructor[0].func, constructor[1]) in model.catalog.client_by_name:
+    for value, at in sorted(returned, key=lambda found: found[1].model.line(found[0])):
+        constructor = _through_factory(value, at, depth + 1)
+        if _is_client(model, constructor):
             if others is None:
                 return constructor
             made.append(constructor)
@@ -149,12 +172,17 @@ def _through_factory(call: cst.Call, scope: Scope, depth: int, others: list | No
     return call, scope
 
 
-def _returned_calls(expr: cst.BaseExpression, scope: Scope) -> list[cst.Call]:
-    """The calls a returned expression may be: itself, either branch of ``a if c else b``, or
-    the call a returned local name was bound to."""
+def _returned_calls(expr: cst.BaseExpression, scope: Scope) -> list[tuple[cst.Call, Scope]]:
+    """The calls a returned expression may be, each with the scope it is read in: itself, either
+    branch of ``a if c else b``, the call a returned local name was bound to, or the calls
+    ``self.attr`` is assigned (``self._client = OpenAI(...)`` before ``return self._client``)."""
     if isinstance(expr, cst.IfExp):
         return [*_returned_calls(expr.body, scope), *_returned_calls(expr.orelse, scope)]
     if isinstance(expr, cst.Name):
         binding = scope.names.get(identifier(expr.value))
-        return [binding.value] if binding is not None and isinstance(binding.value, cst.Call) else []
-    return [expr] if isinstance(expr, cst.Call) else []
+        return [(binding.value, scope)] if binding is not None and isinstance(binding.value, cst.Call) else []
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and scope.cls is not None \
+            and expr.value.value == scope.self_name:
+        bindings = [b for info in scope.model.class_mro(scope.cls) for b in info.attribute_bindings(identifier(expr.attr.value))]
+        return [(b.value, b.scope) for b in bindings if isinstance(b.value, cst.Call) and b.scope is not None]
+    return [(expr, scope)] if isinstance(expr, cst.Call) else []

@@ -66,29 +66,7 @@ def _handed_use(catalog: Catalog, spec: ClientSpec, handed: tuple[cst.Call, Scop
 def _own_use(catalog: Catalog, spec: ClientSpec, owner: str, call: cst.Call, function: Function) -> ClientUse | None:
     """The client the call is made on (or the module client), with the retries it is built with."""
     model = function.scope.model
-    override = None
-    expr = call.func
-    found: tuple[cst.Call, Scope] | None = None  # the constructor and the scope its arguments are read in
-    with receivers():  # a parameter is what its callers pass (model/caller_args.py)
-        while expr is not None:
-            if isinstance(expr, cst.Call):
-                kw = keywords_of(expr)
-                if override is None and spec.retries_param in kw:
-                    override = model.literal(kw[spec.retries_param].value, function.scope)
-                if model.qualify(expr.func, function.scope) in spec.names:
-                    found = (expr, function.scope)
-                    break
-                expr = expr.func
-            elif isinstance(expr, cst.Attribute):
-                if model.qualify(expr, function.scope) == owner and not spec.module:
-                    found = constructor_of(expr, function)
-                    break
-                expr = expr.value
-            elif isinstance(expr, cst.Name):
-                found = None if spec.module else constructor_of(expr, function)
-                break
-            else:
-                break
+    found, override = _receiver_constructor(spec, owner, call, function)
     if spec.module:
         given = _argument(call, spec.retries_param, function.scope)
         if given is not None:
@@ -117,6 +95,36 @@ def _own_use(catalog: Catalog, spec: ClientSpec, owner: str, call: cst.Call, fun
     attempts, note, tried = with_fallbacks(spec, constructor, where, attempts, note, call, function.scope)
     return ClientUse(spec, retries, attempts, constructor, where.model, local=_local(spec, constructor, where),
                      note=note, keyword_stops=not largest and not tried, given=given)
+
+
+def _receiver_constructor(spec: ClientSpec, owner: str, call: cst.Call, function: Function):
+    """The constructor of the client ``call`` is made on and the scope its arguments are read in
+    (through names, attributes, factories: ``self._client().embeddings.create``), and the retries
+    a call on the way passes (``client.with_options(max_retries=0)``), or None."""
+    model = function.scope.model
+    override = None
+    expr = call.func
+    with receivers():  # a parameter is what its callers pass (model/caller_args.py)
+        while expr is not None:
+            if isinstance(expr, cst.Call):
+                kw = keywords_of(expr)
+                if override is None and spec.retries_param in kw:
+                    override = model.literal(kw[spec.retries_param].value, function.scope)
+                if model.qualify(expr.func, function.scope) in spec.names:
+                    return (expr, function.scope), override
+                made = None if spec.module else constructor_of(expr, function)
+                if made is not None and model.qualify(made[0].func, made[1]) in spec.names:
+                    return made, override  # a factory's returned client
+                expr = expr.func
+            elif isinstance(expr, cst.Attribute):
+                if model.qualify(expr, function.scope) == owner and not spec.module:
+                    return constructor_of(expr, function), override
+                expr = expr.value
+            elif isinstance(expr, cst.Name):
+                return (None if spec.module else constructor_of(expr, function)), override
+            else:
+                break
+    return None, override
 
 
 def _client_of(catalog: Catalog, target: str) -> tuple[str, ClientSpec | None]:
