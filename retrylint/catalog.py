@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrylint.catalog_endpoints import compile_endpoints, compile_senders
+from retrylint.catalog_endpoints import compile_base_urls, compile_endpoints, compile_senders
 from retrylint.catalog_schema import MAX_CATALOG_BYTES, CatalogError, Locator, Where, read_spec, suggestion
 from retrylint.catalog_specs import (
     ARRAYS, SECTIONS, AttemptsSpec, BillableSpec, ClientSpec, Dialect, EntryPointSpec, ErrorLibrary, ExceptionSetSpec,
@@ -77,6 +77,7 @@ class Catalog:
         self.layer_leaves = {name.rpartition(".")[2] for name in self.layer_by_name} | set(self.layers_by_receiver_method)
         self.client_by_name = {name: spec for spec in self.clients for name in spec.names}
         self.http_senders = compile_senders(self.http.get("senders", ()))  # raw HTTP requests (catalog_endpoints.py)
+        self.http_base_urls = compile_base_urls(self.http.get("base_urls", ()))
         # Field declarations (pydantic.Field): name -> whether the default may come by position.
         self.field_declarations = {spec.partition("(")[0]: not spec.partition("(")[2].startswith("*")
                                    for spec in self.fields.get("declarations", ())}

@@ -1,5 +1,6 @@
 """The catalog's HTTP knowledge, compiled once per catalog: the calls that send a request
-(``[http] senders``, ``requests.post(url)``) and the paid endpoints of each provider (a billable's
+(``[http] senders``, ``requests.post(url)``), the clients a relative URL is joined to a base URL
+of (``[http] base_urls``, ``httpx.Client(base_url)``) and the paid endpoints of each provider (a billable's
 ``endpoints``, ``api.openai.com/v1/chat/completions``). A glob's ``*`` stands for any text within
 one part of a host or path (``*.openai.azure.com``, ``/openai/deployments/*/chat/completions``)."""
 
@@ -12,6 +13,7 @@ from retrylint.catalog_schema import CatalogError
 from retrylint.catalog_specs import BillableSpec
 
 _SENDER = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\(\s*(\w+(?:\s*,\s*\w+)*)\s*\)")
+_BASE_URL = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\(\s*(\w+)\s*\)")
 _ENDPOINT = re.compile(r"([A-Za-z0-9*.-]+)(/[^\s?#]*)")
 
 
@@ -46,6 +48,17 @@ def compile_senders(written: list[str] | tuple[str, ...]) -> dict[str, Sender]:
         senders[name] = Sender(name, name.partition(".")[0], params.index("url"),
                                params.index("method") if "method" in params else None)
     return senders
+
+
+def compile_base_urls(written: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``httpx.Client(base_url)``: the client class -> the keyword its base URL is given in."""
+    found = {}
+    for text in written:
+        match = _BASE_URL.fullmatch(text.strip())
+        if match is None:
+            raise CatalogError(f"[http] base_urls {text!r} must read '<qualified class>(<keyword>)'")
+        found[match[1]] = match[2]
+    return found
 
 
 def compile_endpoints(billables: list[BillableSpec]) -> list[Endpoint]:

@@ -108,3 +108,5 @@ class HttpSection:
 
     senders: tuple[str, ...] = key((), doc="'<qualified name>(<parameter>, ...)': the parameter 'url' takes the URL (by position "
                                    "or keyword); one named 'method' makes a request other than a POST free")
+    base_urls: tuple[str, ...] = key((), doc="'<qualified class>(<keyword>)': a client built with a base URL in that keyword, which a "
+                                     "relative URL its senders are given is joined to (its path, then the relative one)")

@@ -11,7 +11,7 @@ from retrylint.analysis.endpoints import endpoint_of
 from retrylint.analysis.model import ModuleModel
 from retrylint.analysis.model.strings import DEFAULTS, HOLE, PASSED, PLAIN, string_values, texts
 from retrylint.catalog import load_catalog
-from retrylint.catalog_endpoints import compile_senders
+from retrylint.catalog_endpoints import compile_base_urls, compile_senders
 from retrylint.catalog_schema import CatalogError
 
 CATALOG = load_catalog()
@@ -144,3 +144,54 @@ def test_a_subclass_passing_a_local_server_bills_nothing(tmp_path):
         "https://api.openai.com/v1/completions", "http://localhost:8000/v1/completions")
     write_tree(tmp_path, files)
     assert check(tmp_path, "lm_eval/models/api_models.py") == []
+
+
+def test_a_base_url_client_must_name_its_keyword():
+    with pytest.raises(CatalogError, match=r"\[http\] base_urls 'httpx.Client' must read"):
+        compile_base_urls(["httpx.Client"])
+    assert compile_base_urls(["httpx.Client(base_url)"]) == {"httpx.Client": "base_url"}
+
+
+CLIENTS = {
+    "app/__init__.py": "",
+    "app/clients.py": """
+        import httpx
+
+        OPENAI_BASE = "{base}"
+
+
+        def make_client() -> httpx.AsyncClient:
+            return httpx.AsyncClient(base_url=OPENAI_BASE, timeout=60)
+        """,
+    "app/chat.py": """
+        from tenacity import retry, stop_after_attempt, wait_exponential
+
+        from app.clients import make_client
+
+
+        class Chat:
+            def __init__(self):
+                self.http = make_client()
+
+            @retry(stop=stop_after_attempt(3), wait=wait_exponential(max=10))
+            async def complete(self, body):
+                return await self.http.post("/chat/completions", json=body)
+        """,
+}
+
+
+def test_a_relative_url_on_a_client_another_module_builds_with_a_provider_base_url(tmp_path):
+    write_tree(tmp_path, {name: text.replace("{base}", "https://api.openai.com/v1") for name, text in CLIENTS.items()})
+    found = check(tmp_path, "app/chat.py")
+    assert [(d["code"], d["line"], d["message"]) for d in found] == [
+        ("RTL002", 10, "tenacity @retry on 'complete' (up to 3 attempts) retries on every exception around billable "
+                       "complete -> httpx.AsyncClient.post (via provider endpoint api.openai.com under the client's "
+                       "base_url) and declares no non-retryable errors; stop at once on the errors that never heal"),
+    ]
+    assert found[0]["chain"][-1] == {"path": "app/chat.py", "line": 12, "name": "httpx.AsyncClient.post",
+                                     "via": "provider endpoint api.openai.com under the client's base_url"}
+
+
+def test_a_relative_url_on_a_client_another_module_builds_for_a_local_server_bills_nothing(tmp_path):
+    write_tree(tmp_path, {name: text.replace("{base}", "http://localhost:8000/v1") for name, text in CLIENTS.items()})
+    assert check(tmp_path, "app/chat.py") == []

@@ -20,6 +20,12 @@ def constructor_of(expr, function: Function, others: list | None = None) -> tupl
         return _constructor_of(expr, function.scope, others)
 
 
+def constructor_in(expr, scope: Scope) -> tuple[cst.Call, Scope] | None:
+    """``constructor_of`` for an expression read in ``scope``: the call that made the object."""
+    with receiving(scope.cls):
+        return _constructor_of(expr, scope)
+
+
 def _constructor_of(expr, scope: Scope, others: list | None = None) -> tuple[cst.Call, Scope] | None:
     if isinstance(expr, cst.Name):
         binding = scope.lookup(expr.value)
@@ -49,9 +55,10 @@ def _attribute_constructor(scope: Scope, attr: str, others: list | None) -> tupl
     return found
 
 
-def _is_client(model, made: tuple[cst.Call, Scope] | None) -> bool:
-    """``made`` builds a catalogued SDK client."""
-    return made is not None and made[1].model.qualify(made[0].func, made[1]) in model.catalog.client_by_name
+def _is_client(model, made: tuple[cst.Call, Scope] | None, http: bool = False) -> bool:
+    """``made`` builds a catalogued SDK client (``http``: or an HTTP client with a base URL)."""
+    name = made[1].model.qualify(made[0].func, made[1]) if made is not None else None
+    return name in model.catalog.client_by_name or http and name in model.catalog.http_base_urls
 
 
 def _follow(binding, where, others: list | None) -> tuple[cst.Call, Scope] | None:
@@ -160,7 +167,7 @@ def _through_factory(call: cst.Call, scope: Scope, depth: int, others: list | No
     made = []
     for value, at in sorted(returned, key=lambda found: found[1].model.line(found[0])):
         constructor = _through_factory(value, at, depth + 1)
-        if _is_client(model, constructor):
+        if _is_client(model, constructor, http=True):
             if others is None:
                 return constructor
             made.append(constructor)

@@ -5,7 +5,9 @@ catalog's ``[http] senders``) whose URL a literal makes a provider's paid endpoi
 parameter's default, or ``self.base_url`` set from an ``__init__`` parameter whose default, or what
 a subclass passes to ``super().__init__``, is one (model/strings.py). Any of the URLs it may be
 is enough; one no literal reaches (an environment variable) or a server on this machine is none.
-Such a request raises its HTTP library's errors and has no SDK retries."""
+A relative URL (``client.post("/chat/completions")``) is joined to the ``base_url`` the client was
+built with (catalog ``[http] base_urls``: ``httpx.Client(base_url=...)``). Such a request raises
+its HTTP library's errors and has no SDK retries."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from functools import lru_cache
 
 import libcst as cst
 
+from retrylint.analysis.client_constructors import constructor_in
 from retrylint.analysis.layers.layer import keywords_of, positional
 from retrylint.analysis.model import ModuleModel, Scope
 from retrylint.analysis.model.strings import HOLE, PASSED, texts
@@ -22,6 +25,7 @@ from retrylint.catalog import BillableSpec
 from retrylint.catalog_endpoints import Endpoint, Sender
 
 ENDPOINT = "provider endpoint"  # chains: "requests.post (via provider endpoint api.openai.com)"
+BASED = " under the client's base_url"  # a relative URL joined to it (``httpx.Client(base_url=...)``)
 _URL = re.compile(r"https?://([^/?#]*)([^?#]*)", re.IGNORECASE)
 _PORT = re.compile(r":\d+$")
 
@@ -30,27 +34,45 @@ def inferred_billable(model: ModuleModel, call: cst.Call, scope: Scope, target: 
     """(target, spec, chain steps) of a billable call known by its shape or its endpoint, or None."""
     sender = model.catalog.http_senders.get(target) if target is not None else None
     if sender is not None:
-        found = _endpoint(model, call, scope, sender)
-        return (target, endpoint_spec(found.spec, sender.library), [f"{ENDPOINT} {found.host}"]) if found else None
+        found, based = _endpoint(model, call, scope, sender)
+        step = f"{ENDPOINT} {found.host}{BASED if based else ''}" if found is not None else ""
+        return (target, endpoint_spec(found.spec, sender.library), [step]) if found else None
     shaped = inferred_shape(model, call, scope) if model.catalog.billable_shapes else None
     return (*shaped, [SHAPE]) if shaped is not None else None
 
 
-def _endpoint(model: ModuleModel, call: cst.Call, scope: Scope, sender: Sender) -> Endpoint | None:
+def _endpoint(model: ModuleModel, call: cst.Call, scope: Scope, sender: Sender) -> tuple[Endpoint | None, bool]:
+    """The paid endpoint the request is sent to, and whether its URL is relative to the client's
+    ``base_url``."""
     kw = keywords_of(call)
     url = kw.get("url") or positional(call, sender.url)
     if url is None:
-        return None
+        return None, False
     if sender.method is not None:
         method = kw.get("method") or positional(call, sender.method)
         written = texts(method.value, scope) if method is not None else frozenset()
         if written and all(HOLE not in text and text.upper() != "POST" for text in written):
-            return None  # a GET (a list, a status) is free
+            return None, False  # a GET (a list, a status) is free
+    bases = None
     for text in sorted(texts(url.value, scope, PASSED)):
-        found = endpoint_of(model.catalog.endpoints, text)
+        relative = not _URL.match(text) and not text.startswith(HOLE)  # ``client.post("/chat/completions")``
+        if relative and bases is None:
+            bases = _base_urls(model, call, scope)
+        joined = [f"{base.rstrip('/')}/{text.lstrip('/')}" for base in bases] if relative else [text]
+        found = next(filter(None, (endpoint_of(model.catalog.endpoints, each) for each in joined)), None)
         if found is not None:
-            return found
-    return None
+            return found, relative
+    return None, False
+
+
+def _base_urls(model: ModuleModel, call: cst.Call, scope: Scope) -> frozenset[str]:
+    """The base URLs the client a request is sent on was built with (``httpx.Client(base_url=...)``,
+    catalog ``[http] base_urls``), each text its keyword may hold; none for any other receiver."""
+    receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+    made = constructor_in(receiver, scope) if receiver is not None else None
+    keyword = model.catalog.http_base_urls.get(made[1].model.qualify(made[0].func, made[1]) or "") if made else None
+    given = keywords_of(made[0]).get(keyword) if keyword is not None else None
+    return texts(given.value, made[1], PASSED) if given is not None else frozenset()
 
 
 def endpoint_of(endpoints: list[Endpoint], text: str) -> Endpoint | None:
