@@ -615,3 +615,52 @@ def test_an_except_clauses_helper_in_another_module_classifies_and_waits(tmp_pat
         ("RTL006", 37, "hand-written retry loop in retry_noting() on 'chat_noted' (up to 4 attempts) retries billable "
                        "chat_noted -> messages.create without waiting between attempts; add exponential backoff with jitter"),
     ]
+
+
+def test_a_lambda_handed_to_a_retrying_helper_of_another_module(tmp_path):
+    """fast-graphrag 0.0.5 _llm_genai.py: ``await _execute_with_inner_retries(operation=lambda:
+    self.client.aio.models.generate_content(...))`` under tenacity; here the helper lives in another
+    module. The lambda's call is what the caller's layer retries, under the helper's loop (RTL005)."""
+    write_tree(tmp_path, {
+        "app/__init__.py": "",
+        "app/retries.py": """
+            import asyncio
+
+
+            async def execute_with_inner_retries(operation, max_attempts=4):
+                last = RuntimeError("no attempt")
+                for attempt in range(max_attempts):
+                    try:
+                        return await operation()
+                    except Exception as e:
+                        last = e
+                    await asyncio.sleep(0.2)
+                raise last
+            """,
+        "app/service.py": """
+            from google import genai
+            from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+            from app.retries import execute_with_inner_retries
+
+
+            class Service:
+                def __init__(self, api_key):
+                    self.client = genai.Client(api_key=api_key)
+
+                @retry(stop=stop_after_attempt(8), wait=wait_exponential(), retry=retry_if_exception_type(Exception))
+                async def send(self, prompt):
+                    return await execute_with_inner_retries(
+                        operation=lambda: self.client.aio.models.generate_content(model="m", contents=prompt),
+                    )
+            """,
+    })
+    found = [(d["code"], d["line"], d["message"]) for d in check(tmp_path, "app/service.py")]
+    assert found == [
+        ("RTL002", 11, "tenacity @retry on 'send' (up to 8 attempts) retries on broad Exception around billable send -> "
+                       "aio.models.generate_content (via lambda handed) and declares no non-retryable errors; stop at "
+                       "once on the errors that never heal"),
+        ("RTL005", 11, "aio.models.generate_content runs under 2 retry layers: tenacity @retry on 'send' (8) x "
+                       "hand-written retry loop (4 by default) = up to 32 calls per run; chain send -> "
+                       "aio.models.generate_content (via lambda handed); let one layer retry"),
+    ]

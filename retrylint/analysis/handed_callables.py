@@ -9,7 +9,10 @@ A callable stored on the instance in ``__init__`` from one of its parameters (ki
 ``AsyncJobRunner(jobs, run_job_fn=self.run_job, max_retries=2)``, whose worker loop calls
 ``run_job_fn(job)`` handed ``self.run_job_fn``) runs what the constructions of the class hand that
 parameter, in the modules of its package that make one (given_clients.modules_calling). Only a
-parameter with no default is the work so: one defaulting to None is an optional hook."""
+parameter with no default is the work so: one defaulting to None is an optional hook.
+
+A lambda handed so (fast-graphrag 0.0.5 ``_execute_with_inner_retries(operation=lambda: ...)``,
+positionally or by keyword) runs its body: it is read as a function of its own (handed_lambdas.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from retrylint.analysis.given_clients import modules_calling
+from retrylint.analysis.handed_lambdas import lambda_function
 from retrylint.analysis.model.caller_args import argument_for, makes_instance
 from retrylint.analysis.model.symbols import identifier
 from retrylint.analysis.model.typeflow import ARGUMENT, receiving
@@ -93,6 +97,8 @@ def _handed(caller: "Function", call: cst.Call, function: "Function", index: int
     """The project functions ``call`` passes for the parameter at ``index``."""
     params = [p for p in function.params if p.name.value != function.scope.self_name]
     given = argument_for(call, function, params[index])  # (expression, None): written in the call
+    if isinstance(given, tuple) and given[1] is None and isinstance(given[0], cst.Lambda):
+        return [lambda_function(caller, given[0])]  # ``operation=lambda: client.generate(...)``
     if not isinstance(given, tuple) or given[1] is not None or not isinstance(given[0], (cst.Name, cst.Attribute)):
         return []
     found = _function_of(given[0], caller, function.cls)

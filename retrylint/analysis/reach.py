@@ -18,7 +18,7 @@ from retrylint.analysis.call_order import Follower, LaterCalls, branches, distin
 from retrylint.analysis.client_retries import client_use
 from retrylint.analysis.layers import Layer
 from retrylint.analysis.model import EXCEPT, CallSite, Function, ModuleModel, dotted_name
-from retrylint.analysis.handed_calls import handed_billable
+from retrylint.analysis.handed_calls import Handed, handed_billable, handed_layers, sent_call
 from retrylint.analysis.handed_callables import handed_callees
 from retrylint.analysis.idempotency import hands_on_request, keyed, tests_configuration
 from retrylint.analysis.quiet_calls import QuietFunctions, reads_arguments, sdk_constant
@@ -43,7 +43,7 @@ class _SiteInfo:
     follower: Follower | None  # None: it cannot fail (catalogued as infallible) or runs only on an interrupt
     via: str  # how the target was resolved
     callees: list[tuple[Function, str]] | None = None  # the functions it runs, how each was resolved
-    handed: cst.BaseExpression | None = None  # the paid method handed to the project function called
+    handed: Handed | None = None  # the paid method (or a lambda's paid call) handed to the project function called
 
 
 class Reachability:
@@ -55,6 +55,7 @@ class Reachability:
         self.guard_patterns = guard_patterns
         self.function_layers: dict[int, list[Layer]] = {}
         self.call_layers: dict[int, list[Layer]] = {}  # a paid call that retries itself (instructor)
+        self.unit_layers: dict[int, list[Layer]] = {}  # the layers around a part of a function (a loop), by function
         self.layer_hosts: set[int] = set()  # functions holding a layer: their parameters' calls are followed
         self.ladders: set[int] = set()  # loops walking a ladder of spellings (``Layer.walks``): no item loops
         self._indexed_models: set[int] = set()
@@ -76,13 +77,14 @@ class Reachability:
                 self.ladders.add(id(layer.anchor))
             if layer.unit_root is None:
                 self.function_layers.setdefault(id(layer.function), []).append(layer)
-            elif layer.unit_root is layer.anchor and isinstance(layer.anchor, cst.Call):
-                self.call_layers.setdefault(id(layer.anchor), []).append(layer)
+            else:  # around a paid call that retries itself (instructor), or around a part of the function (a loop)
+                on_call = layer.unit_root is layer.anchor and isinstance(layer.anchor, cst.Call)
+                (self.call_layers if on_call else self.unit_layers).setdefault(id(layer.anchor if on_call else layer.function), []).append(layer)
 
-    def _layers_on(self, function: Function) -> list[Layer]:
-        """The layers that decorate ``function`` (in whichever module it is)."""
+    def _layers_on(self, function: Function, units: bool = False) -> list[Layer]:
+        """The layers that decorate ``function`` (in whichever module it is); ``units``: those around a part of it."""
         self._index_module(function.scope.model)
-        return self.function_layers.get(id(function), [])
+        return (self.unit_layers if units else self.function_layers).get(id(function), [])
 
     def _index_module(self, model: ModuleModel) -> None:
         if id(model) not in self._indexed_models and model.project is not None:
@@ -198,7 +200,7 @@ class Reachability:
             with tracing() as steps:
                 target = model.qualify(site.node.func, function.scope)
             target, spec = billable_at(self.catalog, model, site.node, function.scope, target)
-            handed = handed_billable(self.catalog, model, site.node, function.scope, target) if spec is None else None
+            handed = handed_billable(self.catalog, model, site.node, function, target) if spec is None else None
             if handed is not None:
                 target, spec, steps = handed.target, handed.spec, handed.steps or steps  # ``self._call_client(create, ...)``
             inferred = inferred_billable(model, site.node, function.scope, target) if spec is None else None
@@ -209,7 +211,7 @@ class Reachability:
                 follower = (display_name(target, spec), target) if spec is not None else None if self._infallible(
                     model, site.node, target) or hands_out_generator(function, site, target) or reads_arguments(model, target) \
                     else (model.short_code(site.node.func), target)
-            self._sites[key] = _SiteInfo(target, spec, follower, via(steps), handed=handed.func if handed else None)
+            self._sites[key] = _SiteInfo(target, spec, follower, via(steps), handed=handed)
         return self._sites[key]
 
     def _site_callees(self, function: Function, site: CallSite) -> list[tuple[Function, str]]:
@@ -253,8 +255,8 @@ class Reachability:
         """The reaches of the functions a call runs (implementations are alternatives: a call they share counts once)."""
         merged: dict[tuple, Reach] = {}
         for callee, resolved in self._site_callees(function, site):
-            if callee is function or not self._memo.get(id(callee)):
-                continue
+            if callee is function or not self._memo.get(id(callee)) or (root is None and isinstance(callee.node, cst.Lambda)):
+                continue  # a lambda another caller hands runs in this function's own layers only, not for each caller
             if callee.is_generator and id(site.node) in function.returned_calls:
                 continue  # ``return gen()`` hands out a generator not started: its calls run later
             for reach in self._through(function, site, callee, resolved, root, id(callee) in component):
@@ -308,8 +310,8 @@ class Reachability:
             in_loop=in_loop(site.path, root, self.ladders),
             guarded=self._guard_before(function, site, root),
             keyed=keyed(call, spec),
-            inner_layers=list(self.call_layers.get(id(call), ())),
-            client=client_use(self.catalog, call if info.handed is None else call.with_changes(func=info.handed), function, target),
+            inner_layers=[*self.call_layers.get(id(call), ()), *handed_layers(info.handed, lambda f: self._layers_on(f, True))],
+            client=client_use(self.catalog, sent_call(call, info.handed), function, target),
         )
 
     # ----- what happens around a call ---------------------------------------------------

@@ -67,6 +67,7 @@ class ModuleModel(TypeFlow):
         self.returned_types: dict[int, str | None] = {}  # what each function returns, as worked out (typeflow)
         self.proxied_modules: dict[int, str | None] = {}  # the module each lazy proxy class stands for (typeflow)
         self.forwarded_calls: dict[int, str | None] = {}  # the paid call each function only forwards to (forwarders)
+        self.handed_lambdas: dict[int, Function] = {}  # each lambda handed to a function calling it, read as one (handed_lambdas)
         self.imports: list[ImportSite] = []
         self.imported_modules: set[str] = set()
         self.module_function = Function("<module>", self.module_name, self.tree, self.scope)
