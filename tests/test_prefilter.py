@@ -281,3 +281,44 @@ def test_each_catalog_layer_passes_in_every_shape_its_form_declares(shape, name,
 @pytest.mark.parametrize("base", sorted(ENGINE.catalog.task_bases))
 def test_each_task_base_passes_as_a_class_base(base):
     assert ENGINE.could_hold_layer(f"class Job({base.rpartition('.')[2]}):\n    def run(self): ...\n")
+
+
+QUICK_SEARCH_TEXTS = [
+    "x = retretr(a.b)\nretretr = 1\n", "RETRY_x = make_Retrier(6)(f)\n", "ReTrY(self.c.d, 1)\nReTrY = 2\n",
+    "é = retry(self.a)\nretry = 1\n", "self.retry_retrier(self.client.x, 1)\nretry_retrier = 3\n",
+    "retrretr(x)(y)\nretrretr = 1\n", "no such word\n",
+]
+
+
+@pytest.mark.parametrize("text", QUICK_SEARCH_TEXTS)
+def test_retr_found_by_a_literal_search_as_the_pattern_finds_it(text):
+    """The prefilter finds ``retr`` in any case with a literal search of the lower-case text,
+    overlapping ones too, and what its patterns find from there is what they find alone."""
+    import re
+
+    from retrylint.analysis.layers.readers import built_elsewhere, retrying_instances as found
+
+    def handed_by_the_pattern(text):
+        for match in found.RETR.finditer(text):
+            start, end = match.start(), match.end()
+            while start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                start -= 1
+            while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+                end += 1
+            if found._retry_at(text, match.start()) and found.HANDED_ARGUMENT.match(text, end):
+                yield start, text[start:end]
+
+    positions = found.retr_positions(text)
+    assert positions == [match.start() for match in re.finditer(r"(?=(?i:retr))", text)]
+    assert list(found.handed_calls(text, positions)) == list(handed_by_the_pattern(text))
+    applied = built_elsewhere.PREFILTER_APPLIED
+    assert [m.span() for m in found.matches_from(applied, text, positions)] == [m.span() for m in applied.finditer(text)]
+
+
+@pytest.mark.parametrize("text, header", [
+    ("  async for x in range(3):\n", True), ("\twhile x:\n", True), ("x = 1; while True:\n", False),
+    ("foo for i in range(3)\n", False), ("# while x\n", False), ("transform = 1\nfor i in items.range (2):\n", True),
+])
+def test_a_loop_header_is_found_from_its_keyword(text, header):
+    loops = Engine(Settings()).prefilter.hand_loop
+    assert loops._has_loop_header(text) is header

@@ -221,6 +221,9 @@ def _built_elsewhere(text: str) -> bool:
     """A decorator or an applied call whose name says retry and that the file binds."""
     if "etr" not in text and "ETR" not in text:
         return False
+    retr = retrying_instances.retr_positions(text)  # every shape below holds one
+    if not retr:
+        return False
     code = Code(text)
     for match in built_elsewhere.PREFILTER_DECORATOR.finditer(text):
         start = match.start()
@@ -228,7 +231,7 @@ def _built_elsewhere(text: str) -> bool:
             continue
         if not code.in_string(start) and built_elsewhere.binds(text, match.group(1)):
             return True
-    for match in built_elsewhere.PREFILTER_APPLIED.finditer(text):
+    for match in retrying_instances.matches_from(built_elsewhere.PREFILTER_APPLIED, text, retr):
         start = match.start()
         while start and is_word_char(text[start - 1]):
             start -= 1  # the whole name: ``create_retry_decorator(6)(``
@@ -238,7 +241,7 @@ def _built_elsewhere(text: str) -> bool:
            for match in built_elsewhere.PREFILTER_LOOP.finditer(text)):
         return True
     asked = set()  # each name's assignment is looked for once
-    for start, name in retrying_instances.handed_calls(text):
+    for start, name in retrying_instances.handed_calls(text, retr):
         if name not in asked and not code.in_string(start):
             asked.add(name)
             if retrying_instances.assigns(text, name):
