@@ -11,15 +11,14 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
+from retrylint.shared_setting import SharedSetting
+
 STACK_BYTES = 512 * 1024 * 1024  # reserved, not used: pages are taken as the recursion goes
 RECURSION_LIMIT = 50_000  # measured: 2,990 ``elif`` branches need about 12,000 frames
 DEFAULT_RECURSION_LIMIT = sys.getrecursionlimit()
 
 T = TypeVar("T")
 _state = threading.local()  # ``deep``: this thread is one that on_deep_stack made
-_lock = threading.Lock()
-_deep_threads = 0  # deep threads running now
-_limit_before = DEFAULT_RECURSION_LIMIT  # the recursion limit before the first of them
 
 
 def on_deep_stack(function: Callable[..., T], *args) -> T:
@@ -55,22 +54,14 @@ def on_deep_stack(function: Callable[..., T], *args) -> T:
     return outcome["result"]
 
 
-@contextmanager
-def _raised_recursion_limit() -> Iterator[None]:
-    """RECURSION_LIMIT while any deep thread runs (the limit is one for all threads)."""
-    global _deep_threads, _limit_before
-    with _lock:
-        if _deep_threads == 0:
-            _limit_before = sys.getrecursionlimit()
-            sys.setrecursionlimit(max(_limit_before, RECURSION_LIMIT))
-        _deep_threads += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _deep_threads -= 1
-            if _deep_threads == 0:
-                sys.setrecursionlimit(_limit_before)
+def _raise_recursion_limit() -> int:
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, RECURSION_LIMIT))
+    return before
+
+
+# RECURSION_LIMIT while any deep thread runs (the limit is one for all threads).
+_raised_recursion_limit = SharedSetting(_raise_recursion_limit, sys.setrecursionlimit).held
 
 
 @contextmanager

@@ -10,27 +10,19 @@ as the last build in progress ends."""
 from __future__ import annotations
 
 import gc
-import threading
-from contextlib import contextmanager
-from typing import Iterator
 
-_lock = threading.Lock()
-_builds = 0  # builds in progress that paused the collector
-_was_enabled = False  # whether the collector ran before the first of them
+from retrylint.shared_setting import SharedSetting
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    global _builds, _was_enabled
-    with _lock:
-        if _builds == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _builds += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _builds -= 1
-            if _builds == 0 and _was_enabled:
-                gc.enable()
+def _pause() -> bool:
+    enabled = gc.isenabled()
+    gc.disable()
+    return enabled
+
+
+def _resume(was_enabled: bool) -> None:
+    if was_enabled:
+        gc.enable()
+
+
+collector_paused = SharedSetting(_pause, _resume).held
